@@ -1,0 +1,257 @@
+//! The wire contract between admin-svc and main-svc.
+//!
+//! Events travel over RabbitMQ on the default exchange, routed by queue name. The event type
+//! is the AMQP `content_type` property; the body is JSON. This crate decodes exactly what the
+//! original Python (Flask + Django) producers put on the wire (no `message_id`, no headers, a
+//! deleted id that may be `"5"` or `5`), and encodes what this system adds on top: a
+//! `message_id` for de-duplication, a `timestamp`, persistent delivery, the publishing
+//! service's `app_id`, W3C trace context headers, and a product `version` for ordering.
+
+mod id;
+mod trace;
+
+use std::fmt;
+use std::str::FromStr;
+
+use lapin::BasicProperties;
+use lapin::types::{AMQPValue, FieldTable, LongString, ShortString};
+use serde::{Deserialize, Serialize};
+
+pub use trace::{TraceContext, TraceContextError};
+
+/// Default queue consumed by main-svc: product events from admin-svc.
+pub const DEFAULT_MAIN_QUEUE: &str = "main";
+/// Default queue consumed by admin-svc: like events from main-svc.
+pub const DEFAULT_ADMIN_QUEUE: &str = "admin";
+/// AMQP `delivery_mode` of a message the broker writes to disk.
+pub const PERSISTENT: u8 = 2;
+/// Header carrying the W3C trace parent.
+pub const TRACEPARENT_HEADER: &str = "traceparent";
+/// Header carrying the W3C trace state.
+pub const TRACESTATE_HEADER: &str = "tracestate";
+
+/// The four kinds of event, named on the wire by the AMQP `content_type` property.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    ProductCreated,
+    ProductUpdated,
+    ProductDeleted,
+    ProductLiked,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [
+        EventKind::ProductCreated,
+        EventKind::ProductUpdated,
+        EventKind::ProductDeleted,
+        EventKind::ProductLiked,
+    ];
+
+    /// The `content_type` string of this kind, as the original producers send it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::ProductCreated => "product_created",
+            EventKind::ProductUpdated => "product_updated",
+            EventKind::ProductDeleted => "product_deleted",
+            EventKind::ProductLiked => "product_liked",
+        }
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for EventKind {
+    type Err = DecodeError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        EventKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| DecodeError::UnknownContentType(s.to_owned()))
+    }
+}
+
+/// A product as carried by created and updated events.
+///
+/// `version` is absent from the original producers' messages; this system always sends it.
+/// It grows by one on every change of the product, so a consumer can ignore a state older
+/// than the one it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProductState {
+    #[serde(deserialize_with = "id::deserialize")]
+    pub id: u64,
+    pub title: String,
+    pub image: String,
+    #[serde(default, deserialize_with = "id::deserialize_or_zero")]
+    pub likes: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+}
+
+/// One event, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    ProductCreated(ProductState),
+    ProductUpdated(ProductState),
+    /// The id of the deleted product.
+    ProductDeleted(u64),
+    /// The id of the liked product.
+    ProductLiked(u64),
+}
+
+impl Event {
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Event::ProductCreated(_) => EventKind::ProductCreated,
+            Event::ProductUpdated(_) => EventKind::ProductUpdated,
+            Event::ProductDeleted(_) => EventKind::ProductDeleted,
+            Event::ProductLiked(_) => EventKind::ProductLiked,
+        }
+    }
+
+    /// The id of the product the event is about.
+    pub fn product_id(&self) -> u64 {
+        match self {
+            Event::ProductCreated(p) | Event::ProductUpdated(p) => p.id,
+            Event::ProductDeleted(id) | Event::ProductLiked(id) => *id,
+        }
+    }
+
+    /// The JSON body of this event.
+    pub fn body(&self) -> Vec<u8> {
+        // Serialising these plain structs and integers cannot fail.
+        match self {
+            Event::ProductCreated(p) | Event::ProductUpdated(p) => {
+                serde_json::to_vec(p).unwrap_or_default()
+            }
+            Event::ProductDeleted(id) | Event::ProductLiked(id) => id.to_string().into_bytes(),
+        }
+    }
+
+    /// Decodes a body of the given `content_type`.
+    pub fn decode(content_type: &str, body: &[u8]) -> Result<Self, DecodeError> {
+        let kind: EventKind = content_type.parse()?;
+        let invalid = |source| DecodeError::InvalidBody { kind, source };
+        Ok(match kind {
+            EventKind::ProductCreated => {
+                Event::ProductCreated(serde_json::from_slice(body).map_err(invalid)?)
+            }
+            EventKind::ProductUpdated => {
+                Event::ProductUpdated(serde_json::from_slice(body).map_err(invalid)?)
+            }
+            EventKind::ProductDeleted => Event::ProductDeleted(id::from_json(body).map_err(invalid)?),
+            EventKind::ProductLiked => Event::ProductLiked(id::from_json(body).map_err(invalid)?),
+        })
+    }
+}
+
+/// Why a message could not be decoded. A consumer dead-letters such a message.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    #[error("message has no content_type, so its event type is unknown")]
+    MissingContentType,
+    #[error("unknown event type (content_type {0:?})")]
+    UnknownContentType(String),
+    #[error("body of {kind} is not valid: {source}")]
+    InvalidBody {
+        kind: EventKind,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+/// A message as it travels on the broker: the event plus the properties around it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Envelope {
+    /// Absent on messages from the original Python producers.
+    pub message_id: Option<String>,
+    /// Seconds since the Unix epoch, when the message was published.
+    pub timestamp: Option<u64>,
+    pub app_id: Option<String>,
+    pub trace: Option<TraceContext>,
+    pub event: Event,
+}
+
+impl Envelope {
+    /// Decodes an AMQP delivery's properties and body.
+    pub fn from_amqp(properties: &BasicProperties, body: &[u8]) -> Result<Self, DecodeError> {
+        let content_type = properties
+            .content_type()
+            .as_ref()
+            .ok_or(DecodeError::MissingContentType)?;
+        let event = Event::decode(content_type.as_str(), body)?;
+        let header = |name: &str| -> Option<String> {
+            match properties.headers().as_ref()?.inner().get(name)? {
+                AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+                AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
+                _ => None,
+            }
+        };
+        // A malformed trace header is dropped, never a reason to reject the event.
+        let trace = header(TRACEPARENT_HEADER)
+            .and_then(|tp| TraceContext::new(&tp, header(TRACESTATE_HEADER).as_deref()).ok());
+        Ok(Envelope {
+            message_id: properties
+                .message_id()
+                .as_ref()
+                .map(|s| s.as_str().to_owned())
+                .filter(|s| !s.is_empty()),
+            timestamp: *properties.timestamp(),
+            app_id: properties.app_id().as_ref().map(|s| s.as_str().to_owned()),
+            trace,
+            event,
+        })
+    }
+}
+
+/// An encoded message ready to publish: what an outbox row holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub message_id: String,
+    pub content_type: String,
+    pub body: Vec<u8>,
+    pub trace: Option<TraceContext>,
+}
+
+impl OutgoingMessage {
+    /// Encodes `event` with a fresh message id.
+    pub fn new(event: &Event, trace: Option<TraceContext>) -> Self {
+        OutgoingMessage {
+            message_id: uuid::Uuid::new_v4().to_string(),
+            content_type: event.kind().as_str().to_owned(),
+            body: event.body(),
+            trace,
+        }
+    }
+
+    /// The AMQP properties this system puts on every message it publishes.
+    pub fn properties(&self, app_id: &str, timestamp: u64) -> BasicProperties {
+        let mut headers = FieldTable::default();
+        if let Some(trace) = &self.trace {
+            headers.insert(
+                TRACEPARENT_HEADER.into(),
+                AMQPValue::LongString(LongString::from(trace.traceparent().as_bytes())),
+            );
+            if let Some(state) = trace.tracestate() {
+                headers.insert(
+                    TRACESTATE_HEADER.into(),
+                    AMQPValue::LongString(LongString::from(state.as_bytes())),
+                );
+            }
+        }
+        BasicProperties::default()
+            .with_content_type(ShortString::from(self.content_type.as_str()))
+            .with_message_id(ShortString::from(self.message_id.as_str()))
+            .with_timestamp(timestamp)
+            .with_delivery_mode(PERSISTENT)
+            .with_app_id(ShortString::from(app_id))
+            .with_headers(headers)
+    }
+}
+
+#[cfg(test)]
+mod tests;

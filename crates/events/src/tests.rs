@@ -1,0 +1,192 @@
+use super::*;
+
+/// What the original Python producers put on the wire: `pika.BasicProperties(content_type)`
+/// and nothing else, no message id, no headers.
+fn python_properties(content_type: &str) -> BasicProperties {
+    BasicProperties::default().with_content_type(content_type.into())
+}
+
+fn mug(version: Option<u64>) -> ProductState {
+    ProductState {
+        id: 7,
+        title: "Mug".into(),
+        image: "https://example.com/mug.png".into(),
+        likes: 0,
+        version,
+    }
+}
+
+// Django's `json.dumps(ProductSerializer(product).data)`: note the spaces after `:` and `,`.
+const PY_PRODUCT: &[u8] = br#"{"id": 7, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0}"#;
+
+#[test]
+fn golden_python_product_created() {
+    let env = Envelope::from_amqp(&python_properties("product_created"), PY_PRODUCT).unwrap();
+    assert_eq!(env.event, Event::ProductCreated(mug(None)));
+    assert_eq!(env.message_id, None);
+    assert_eq!(env.trace, None);
+    assert_eq!(env.timestamp, None);
+}
+
+#[test]
+fn golden_python_product_updated() {
+    let env = Envelope::from_amqp(&python_properties("product_updated"), PY_PRODUCT).unwrap();
+    assert_eq!(env.event, Event::ProductUpdated(mug(None)));
+}
+
+#[test]
+fn golden_python_product_deleted_as_string_and_number() {
+    // Django's `json.dumps(pk)` where pk is the URL kwarg: a string.
+    for body in [&b"\"7\""[..], b"7"] {
+        let env = Envelope::from_amqp(&python_properties("product_deleted"), body).unwrap();
+        assert_eq!(env.event, Event::ProductDeleted(7), "body {body:?}");
+    }
+}
+
+#[test]
+fn golden_python_product_liked() {
+    let env = Envelope::from_amqp(&python_properties("product_liked"), b"7").unwrap();
+    assert_eq!(env.event, Event::ProductLiked(7));
+}
+
+#[test]
+fn product_with_unicode_and_escapes_from_python() {
+    // json.dumps escapes non-ASCII by default.
+    let body = br#"{"id": 3, "title": "Caf\u00e9 \"mug\"", "image": "/img/cafe.png", "likes": 12}"#;
+    let env = Envelope::from_amqp(&python_properties("product_created"), body).unwrap();
+    let Event::ProductCreated(p) = env.event else {
+        panic!("wrong event")
+    };
+    assert_eq!(p.title, "Café \"mug\"");
+    assert_eq!(p.likes, 12);
+}
+
+#[test]
+fn encode_then_decode_round_trips_with_all_properties() {
+    let trace = TraceContext::new(
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        Some("vendor=value"),
+    )
+    .unwrap();
+    for event in [
+        Event::ProductCreated(mug(Some(1))),
+        Event::ProductUpdated(mug(Some(4))),
+        Event::ProductDeleted(7),
+        Event::ProductLiked(7),
+    ] {
+        let out = OutgoingMessage::new(&event, Some(trace.clone()));
+        let props = out.properties("admin-svc", 1_700_000_000);
+        assert_eq!(*props.delivery_mode(), Some(PERSISTENT));
+        assert_eq!(props.app_id().as_ref().unwrap().as_str(), "admin-svc");
+        let env = Envelope::from_amqp(&props, &out.body).unwrap();
+        assert_eq!(env.event, event);
+        assert_eq!(env.message_id.as_deref(), Some(out.message_id.as_str()));
+        assert!(uuid::Uuid::parse_str(&out.message_id).is_ok());
+        assert_eq!(env.timestamp, Some(1_700_000_000));
+        assert_eq!(env.app_id.as_deref(), Some("admin-svc"));
+        assert_eq!(env.trace.as_ref(), Some(&trace));
+    }
+}
+
+#[test]
+fn encoded_bodies_are_what_python_consumers_read() {
+    // The original consumers did `json.loads(body)` and read id/title/image.
+    let body = Event::ProductCreated(mug(Some(2))).body();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({"id": 7, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0, "version": 2})
+    );
+    assert_eq!(Event::ProductDeleted(7).body(), b"7");
+    assert_eq!(Event::ProductLiked(42).body(), b"42");
+}
+
+#[test]
+fn each_message_gets_its_own_id() {
+    let a = OutgoingMessage::new(&Event::ProductLiked(1), None);
+    let b = OutgoingMessage::new(&Event::ProductLiked(1), None);
+    assert_ne!(a.message_id, b.message_id);
+    assert!(a.properties("x", 0).headers().as_ref().unwrap().inner().is_empty());
+}
+
+#[test]
+fn unknown_or_missing_content_type_is_a_typed_error() {
+    let err = Envelope::from_amqp(&python_properties("product_exploded"), b"7").unwrap_err();
+    assert!(matches!(err, DecodeError::UnknownContentType(ref s) if s == "product_exploded"));
+    let err = Envelope::from_amqp(&BasicProperties::default(), b"7").unwrap_err();
+    assert!(matches!(err, DecodeError::MissingContentType));
+    let err = Envelope::from_amqp(&python_properties("application/json"), PY_PRODUCT).unwrap_err();
+    assert!(matches!(err, DecodeError::UnknownContentType(_)));
+}
+
+#[test]
+fn undecodable_bodies_are_typed_errors_never_panics() {
+    let cases: &[(&str, &[u8])] = &[
+        ("product_created", b""),
+        ("product_created", b"{not json"),
+        ("product_created", b"[1,2]"),
+        ("product_created", br#"{"id": 7}"#),
+        ("product_created", br#"{"id": "x", "title": "a", "image": "/a"}"#),
+        ("product_created", br#"{"id": -1, "title": "a", "image": "/a"}"#),
+        ("product_updated", br#"{"id": 1, "title": 5, "image": "/a"}"#),
+        ("product_updated", br#"{"id": 1.5, "title": "t", "image": "/a"}"#),
+        ("product_deleted", b""),
+        ("product_deleted", b"\"abc\""),
+        ("product_deleted", b"-3"),
+        ("product_deleted", b"7 8"),
+        ("product_deleted", b"null"),
+        ("product_liked", b"{\"id\": 7}"),
+        ("product_liked", b"\xff\xfe"),
+        ("product_liked", b"99999999999999999999999"),
+    ];
+    for (ct, body) in cases {
+        let err = Envelope::from_amqp(&python_properties(ct), body).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::InvalidBody { kind, .. } if kind.as_str() == *ct),
+            "{ct} {body:?}: {err}"
+        );
+    }
+}
+
+#[test]
+fn a_malformed_trace_header_does_not_reject_the_event() {
+    let mut headers = FieldTable::default();
+    headers.insert(
+        TRACEPARENT_HEADER.into(),
+        AMQPValue::LongString("garbage".into()),
+    );
+    let props = python_properties("product_liked").with_headers(headers);
+    let env = Envelope::from_amqp(&props, b"7").unwrap();
+    assert_eq!(env.trace, None);
+    assert_eq!(env.event, Event::ProductLiked(7));
+}
+
+#[test]
+fn trace_context_validation() {
+    let ok = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let tc = TraceContext::new(ok, None).unwrap();
+    assert_eq!(tc.trace_id(), "4bf92f3577b34da6a3ce929d0e0e4736");
+    for bad in [
+        "",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7",
+        "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
+        "ff-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+        "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
+    ] {
+        assert!(TraceContext::new(bad, None).is_err(), "{bad}");
+    }
+    let generated = TraceContext::generate();
+    assert_eq!(
+        TraceContext::new(generated.traceparent(), None).unwrap(),
+        generated
+    );
+}
+
+#[test]
+fn event_kinds_round_trip_through_their_names() {
+    for kind in EventKind::ALL {
+        assert_eq!(kind.as_str().parse::<EventKind>().unwrap(), kind);
+    }
+}

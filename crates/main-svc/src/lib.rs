@@ -1,0 +1,1 @@
+//! The shop front. Built in the next issue (see README roadmap).
