@@ -143,7 +143,9 @@ impl Event {
             EventKind::ProductUpdated => {
                 Event::ProductUpdated(serde_json::from_slice(body).map_err(invalid)?)
             }
-            EventKind::ProductDeleted => Event::ProductDeleted(id::from_json(body).map_err(invalid)?),
+            EventKind::ProductDeleted => {
+                Event::ProductDeleted(id::from_json(body).map_err(invalid)?)
+            }
             EventKind::ProductLiked => Event::ProductLiked(id::from_json(body).map_err(invalid)?),
         })
     }
@@ -186,7 +188,9 @@ impl Envelope {
         let event = Event::decode(content_type.as_str(), body)?;
         let header = |name: &str| -> Option<String> {
             match properties.headers().as_ref()?.inner().get(name)? {
-                AMQPValue::LongString(s) => Some(String::from_utf8_lossy(s.as_bytes()).into_owned()),
+                AMQPValue::LongString(s) => {
+                    Some(String::from_utf8_lossy(s.as_bytes()).into_owned())
+                }
                 AMQPValue::ShortString(s) => Some(s.as_str().to_owned()),
                 _ => None,
             }

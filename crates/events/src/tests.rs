@@ -17,7 +17,8 @@ fn mug(version: Option<u64>) -> ProductState {
 }
 
 // Django's `json.dumps(ProductSerializer(product).data)`: note the spaces after `:` and `,`.
-const PY_PRODUCT: &[u8] = br#"{"id": 7, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0}"#;
+const PY_PRODUCT: &[u8] =
+    br#"{"id": 7, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0}"#;
 
 #[test]
 fn golden_python_product_created() {
@@ -106,7 +107,14 @@ fn each_message_gets_its_own_id() {
     let a = OutgoingMessage::new(&Event::ProductLiked(1), None);
     let b = OutgoingMessage::new(&Event::ProductLiked(1), None);
     assert_ne!(a.message_id, b.message_id);
-    assert!(a.properties("x", 0).headers().as_ref().unwrap().inner().is_empty());
+    assert!(
+        a.properties("x", 0)
+            .headers()
+            .as_ref()
+            .unwrap()
+            .inner()
+            .is_empty()
+    );
 }
 
 #[test]
@@ -126,10 +134,22 @@ fn undecodable_bodies_are_typed_errors_never_panics() {
         ("product_created", b"{not json"),
         ("product_created", b"[1,2]"),
         ("product_created", br#"{"id": 7}"#),
-        ("product_created", br#"{"id": "x", "title": "a", "image": "/a"}"#),
-        ("product_created", br#"{"id": -1, "title": "a", "image": "/a"}"#),
-        ("product_updated", br#"{"id": 1, "title": 5, "image": "/a"}"#),
-        ("product_updated", br#"{"id": 1.5, "title": "t", "image": "/a"}"#),
+        (
+            "product_created",
+            br#"{"id": "x", "title": "a", "image": "/a"}"#,
+        ),
+        (
+            "product_created",
+            br#"{"id": -1, "title": "a", "image": "/a"}"#,
+        ),
+        (
+            "product_updated",
+            br#"{"id": 1, "title": 5, "image": "/a"}"#,
+        ),
+        (
+            "product_updated",
+            br#"{"id": 1.5, "title": "t", "image": "/a"}"#,
+        ),
         ("product_deleted", b""),
         ("product_deleted", b"\"abc\""),
         ("product_deleted", b"-3"),

@@ -51,6 +51,16 @@ impl TraceContext {
         }
     }
 
+    /// A context for a child span: the same trace, a new span id, the same flags and state.
+    pub fn child(&self) -> Self {
+        let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+        let flags = &self.traceparent[53..55];
+        TraceContext {
+            traceparent: format!("00-{}-{span_id}-{flags}", self.trace_id()),
+            tracestate: self.tracestate.clone(),
+        }
+    }
+
     pub fn traceparent(&self) -> &str {
         &self.traceparent
     }

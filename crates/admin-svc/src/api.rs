@@ -1,0 +1,252 @@
+//! The admin HTTP API (CONTRACT.md, "admin-svc").
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use events::{Event, OutgoingMessage, ProductState};
+use serde::Serialize;
+use serde_json::Value;
+use shop_runtime::http::RequestTrace;
+use shop_runtime::outbox;
+use utoipa::ToSchema;
+
+use crate::AppState;
+use crate::db::{self, ProductRow};
+use crate::error::ApiError;
+use crate::validation::{self, ProductInput};
+
+/// A catalogue product.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[schema(example = json!({"id": 1, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0}))]
+pub struct Product {
+    pub id: u64,
+    pub title: String,
+    pub image: String,
+    /// Read-only: changes only through like events from the shop.
+    pub likes: u64,
+}
+
+impl From<ProductRow> for Product {
+    fn from(r: ProductRow) -> Self {
+        Product {
+            id: r.id,
+            title: r.title,
+            image: r.image,
+            likes: r.likes,
+        }
+    }
+}
+
+fn product_state(r: &ProductRow) -> ProductState {
+    ProductState {
+        id: r.id,
+        title: r.title.clone(),
+        image: r.image.clone(),
+        likes: r.likes,
+        version: Some(r.version),
+    }
+}
+
+/// `{"id": N}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserId {
+    pub id: u64,
+}
+
+/// `{"error": "…"}`
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
+/// A JSON body; its rejections become the contract's 400, 413 and 415.
+pub struct JsonBody(pub Value);
+
+impl<S: Send + Sync> FromRequest<S> for JsonBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<Value>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
+            Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => Err(ApiError::PayloadTooLarge),
+            Err(JsonRejection::JsonSyntaxError(e)) => Err(ApiError::MalformedJson(
+                std::error::Error::source(&e).map_or_else(|| e.body_text(), ToString::to_string),
+            )),
+            Err(r) => Err(ApiError::MalformedJson(r.body_text())),
+        }
+    }
+}
+
+/// Ids are positive integers written in plain digits; anything else names no product.
+fn parse_id(raw: &str) -> Result<u64, ApiError> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::ProductNotFound);
+    }
+    match raw.parse::<u64>() {
+        Ok(id) if id > 0 => Ok(id),
+        _ => Err(ApiError::ProductNotFound),
+    }
+}
+
+fn enqueue_message(trace: &RequestTrace, event: &Event) -> OutgoingMessage {
+    OutgoingMessage::new(event, Some(trace.0.child()))
+}
+
+/// Lists the catalogue, ordered by id.
+#[utoipa::path(get, path = "/api/products", tag = "products",
+    responses((status = 200, description = "All products, ordered by id", body = [Product])))]
+pub async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Product>>, ApiError> {
+    let rows = db::list_products(&state.pool).await?;
+    Ok(Json(rows.into_iter().map(Product::from).collect()))
+}
+
+/// Creates a product and publishes `product_created`.
+#[utoipa::path(post, path = "/api/products", tag = "products", request_body = ProductInput,
+    responses(
+        (status = 201, description = "Created", body = Product, headers(("Location" = String))),
+        (status = 400, description = "Invalid fields (one list of messages per field) or malformed JSON"),
+        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
+        (status = 415, description = "Body is not JSON", body = ErrorBody)))]
+pub async fn create_product(
+    State(state): State<AppState>,
+    Extension(trace): Extension<RequestTrace>,
+    JsonBody(body): JsonBody,
+) -> Result<Response, ApiError> {
+    let input = validation::product_input(&body)?;
+    let mut tx = state.pool.begin().await?;
+    let row = db::insert_product(&mut tx, &input).await?;
+    let message = enqueue_message(&trace, &Event::ProductCreated(product_state(&row)));
+    outbox::enqueue(&mut tx, &message).await?;
+    tx.commit().await?;
+    state.outbox.committed();
+    let location = format!("/api/products/{}", row.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(Product::from(row)),
+    )
+        .into_response())
+}
+
+/// One product.
+#[utoipa::path(get, path = "/api/products/{id}", tag = "products",
+    params(("id" = u64, Path, description = "Product id")),
+    responses((status = 200, body = Product), (status = 404, body = ErrorBody)))]
+pub async fn get_product(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Product>, ApiError> {
+    let id = parse_id(&id)?;
+    let row = db::get_product(&state.pool, id)
+        .await?
+        .ok_or(ApiError::ProductNotFound)?;
+    Ok(Json(row.into()))
+}
+
+/// Replaces a product's title and image (both required) and publishes `product_updated`.
+/// Answers 202, as the original did.
+#[utoipa::path(put, path = "/api/products/{id}", tag = "products", request_body = ProductInput,
+    params(("id" = u64, Path, description = "Product id")),
+    responses(
+        (status = 202, description = "Updated", body = Product),
+        (status = 400, description = "Invalid fields or malformed JSON"),
+        (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody),
+        (status = 415, body = ErrorBody)))]
+pub async fn update_product(
+    State(state): State<AppState>,
+    Extension(trace): Extension<RequestTrace>,
+    Path(id): Path<String>,
+    JsonBody(body): JsonBody,
+) -> Result<(StatusCode, Json<Product>), ApiError> {
+    let id = parse_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    let current = db::lock_product(&mut tx, id)
+        .await?
+        .ok_or(ApiError::ProductNotFound)?;
+    let input = validation::product_input(&body)?;
+    let row = db::update_product(&mut tx, &current, &input).await?;
+    let message = enqueue_message(&trace, &Event::ProductUpdated(product_state(&row)));
+    outbox::enqueue(&mut tx, &message).await?;
+    tx.commit().await?;
+    state.outbox.committed();
+    Ok((StatusCode::ACCEPTED, Json(row.into())))
+}
+
+/// Deletes a product and publishes `product_deleted`.
+#[utoipa::path(delete, path = "/api/products/{id}", tag = "products",
+    params(("id" = u64, Path, description = "Product id")),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
+pub async fn delete_product(
+    State(state): State<AppState>,
+    Extension(trace): Extension<RequestTrace>,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    let id = parse_id(&id)?;
+    let mut tx = state.pool.begin().await?;
+    if !db::delete_product(&mut tx, id).await? {
+        return Err(ApiError::ProductNotFound);
+    }
+    outbox::enqueue(
+        &mut tx,
+        &enqueue_message(&trace, &Event::ProductDeleted(id)),
+    )
+    .await?;
+    tx.commit().await?;
+    state.outbox.committed();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A random admin user's id.
+#[utoipa::path(get, path = "/api/user", tag = "users",
+    responses((status = 200, body = UserId), (status = 404, description = "No users", body = ErrorBody)))]
+pub async fn random_user(State(state): State<AppState>) -> Result<Json<UserId>, ApiError> {
+    let id = db::random_user_id(&state.pool)
+        .await?
+        .ok_or(ApiError::NoUsers)?;
+    Ok(Json(UserId { id }))
+}
+
+/// 200 when the database answers and the broker is connected; 503 naming what failed.
+#[utoipa::path(get, path = "/api/health", tag = "operations",
+    responses((status = 200, description = "Healthy"), (status = 503, description = "A dependency is down")))]
+pub async fn health(State(state): State<AppState>) -> Response {
+    shop_runtime::health::check(&state.pool, &state.broker).await
+}
+
+/// Prometheus metrics in text format.
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    shop_runtime::metrics::render(&state.pool)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_plain_positive_integers() {
+        assert_eq!(parse_id("7").unwrap(), 7);
+        assert_eq!(parse_id("007").unwrap(), 7);
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            "abc",
+            "1.5",
+            " 1",
+            "1e3",
+            "99999999999999999999",
+        ] {
+            assert!(
+                matches!(parse_id(bad), Err(ApiError::ProductNotFound)),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The admin database's queries, one function each.
+
+use sqlx::{FromRow, MySqlConnection, MySqlPool};
+
+use crate::validation::ProductInput;
+
+/// A catalogue product as stored.
+#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
+pub struct ProductRow {
+    pub id: u64,
+    pub title: String,
+    pub image: String,
+    pub likes: u64,
+    pub version: u64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list_products(pool: &MySqlPool) -> Result<Vec<ProductRow>, sqlx::Error> {
+    sqlx::query_as(r#"SELECT id, title, image, likes, version FROM products ORDER BY id"#)
+        .fetch_all(pool)
+        .await
+}
+
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn get_product(pool: &MySqlPool, id: u64) -> Result<Option<ProductRow>, sqlx::Error> {
+    sqlx::query_as(r#"SELECT id, title, image, likes, version FROM products WHERE id = ?"#)
+        .bind(id)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Reads and locks the row until the transaction ends, so concurrent updates of one product
+/// commit, and enqueue their events, one after the other.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn lock_product(
+    tx: &mut MySqlConnection,
+    id: u64,
+) -> Result<Option<ProductRow>, sqlx::Error> {
+    sqlx::query_as(
+        r#"SELECT id, title, image, likes, version FROM products WHERE id = ? FOR UPDATE"#,
+    )
+    .bind(id)
+    .fetch_optional(tx)
+    .await
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert_product(
+    tx: &mut MySqlConnection,
+    input: &ProductInput,
+) -> Result<ProductRow, sqlx::Error> {
+    let done = sqlx::query(r#"INSERT INTO products (title, image) VALUES (?, ?)"#)
+        .bind(&input.title)
+        .bind(&input.image)
+        .execute(tx)
+        .await?;
+    Ok(ProductRow {
+        id: done.last_insert_id(),
+        title: input.title.clone(),
+        image: input.image.clone(),
+        likes: 0,
+        version: 1,
+    })
+}
+
+/// Writes the new title and image and bumps the version of a row locked by [`lock_product`].
+#[tracing::instrument(skip_all, fields(id = current.id))]
+pub async fn update_product(
+    tx: &mut MySqlConnection,
+    current: &ProductRow,
+    input: &ProductInput,
+) -> Result<ProductRow, sqlx::Error> {
+    sqlx::query(r#"UPDATE products SET title = ?, image = ?, version = version + 1 WHERE id = ?"#)
+        .bind(&input.title)
+        .bind(&input.image)
+        .bind(current.id)
+        .execute(tx)
+        .await?;
+    Ok(ProductRow {
+        title: input.title.clone(),
+        image: input.image.clone(),
+        version: current.version + 1,
+        ..current.clone()
+    })
+}
+
+/// Deletes a product; `false` when there was none.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn delete_product(tx: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(r#"DELETE FROM products WHERE id = ?"#)
+        .bind(id)
+        .execute(tx)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn random_user_id(pool: &MySqlPool) -> Result<Option<u64>, sqlx::Error> {
+    sqlx::query_scalar(r#"SELECT id FROM users ORDER BY RAND() LIMIT 1"#)
+        .fetch_optional(pool)
+        .await
+}
+
+/// Creates a user, or finds the one with this email; returns its id and whether it is new.
+#[tracing::instrument(skip_all)]
+pub async fn upsert_user(
+    pool: &MySqlPool,
+    name: &str,
+    email: &str,
+) -> Result<(u64, bool), sqlx::Error> {
+    let done = sqlx::query(r#"INSERT IGNORE INTO users (name, email) VALUES (?, ?)"#)
+        .bind(name)
+        .bind(email)
+        .execute(pool)
+        .await?;
+    if done.rows_affected() == 1 {
+        return Ok((done.last_insert_id(), true));
+    }
+    let id = sqlx::query_scalar(r#"SELECT id FROM users WHERE email = ?"#)
+        .bind(email)
+        .fetch_one(pool)
+        .await?;
+    Ok((id, false))
+}

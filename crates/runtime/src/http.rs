@@ -1,0 +1,121 @@
+//! HTTP plumbing both services share: middleware, JSON error bodies, serving with graceful
+//! shutdown.
+
+use std::any::Any;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use events::TraceContext;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+/// The largest request body accepted (CONTRACT.md): 64 KiB.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// `{"error": message}` with `status`.
+pub fn error(status: StatusCode, message: &str) -> Response {
+    (status, Json(json!({ "error": message }))).into_response()
+}
+
+/// The 500 answer: nothing internal in the body. The caller logs the cause.
+pub fn internal_error() -> Response {
+    error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+}
+
+/// Fallback for paths no route matches.
+pub async fn not_found() -> Response {
+    error(StatusCode::NOT_FOUND, "Not found")
+}
+
+/// The trace context of the current request: the caller's `traceparent` when it sent a
+/// valid one, a new root otherwise. Events enqueued by the request carry a child of it.
+#[derive(Debug, Clone)]
+pub struct RequestTrace(pub TraceContext);
+
+fn trace_from_headers(headers: &HeaderMap) -> TraceContext {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    get("traceparent")
+        .and_then(|tp| TraceContext::new(tp, get("tracestate")).ok())
+        .unwrap_or_else(TraceContext::generate)
+}
+
+async fn trace_context(mut req: Request, next: Next) -> Response {
+    let trace = trace_from_headers(req.headers());
+    req.extensions_mut().insert(RequestTrace(trace));
+    next.run(req).await
+}
+
+/// Rejects a declared body over the limit before reading it, on every route.
+async fn limit_declared_length(req: Request, next: Next) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        return payload_too_large();
+    }
+    next.run(req).await
+}
+
+pub fn payload_too_large() -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "Request body is larger than 64 KiB",
+    )
+}
+
+fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
+    tracing::error!("handler panicked");
+    internal_error()
+}
+
+/// Wraps a service's routes with the shared middleware: metrics, request logs, trace
+/// context, the body limit, a JSON 404 fallback and a JSON 500 on panic.
+pub fn with_middleware(router: Router) -> Router {
+    // Metrics recorded before the recorder exists are lost: install it before any request.
+    crate::metrics::handle();
+    router
+        .fallback(not_found)
+        .layer(middleware::from_fn(crate::metrics::track_http))
+        .layer(middleware::from_fn(trace_context))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(limit_declared_length))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+            }),
+        )
+        .layer(CatchPanicLayer::custom(panic_response))
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
+/// finish (at most `grace`).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> std::io::Result<()> {
+    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stopped_tx.send(());
+    });
+    tokio::select! {
+        result = server => result,
+        () = async {
+            let _ = stopped_rx.await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the grace period; stopping");
+            Ok(())
+        }
+    }
+}
