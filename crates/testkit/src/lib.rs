@@ -1,1 +1,300 @@
+//! Test support shared by the services' end-to-end tests. Everything here talks to the real
+//! MariaDB and RabbitMQ: `TEST_DATABASE_URL` or `DATABASE_URL` (server URL, any database)
+//! and `AMQP_URL`, defaulting to the local services.
+#![allow(clippy::unwrap_used)]
 
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use lapin::message::BasicGetMessage;
+use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeleteOptions};
+use lapin::{Connection, ConnectionProperties};
+use sqlx::{Connection as _, MySqlConnection};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::process::{Child, Command};
+use tokio::sync::watch;
+
+/// The MySQL server tests use, without a database name.
+pub fn mysql_server_url() -> String {
+    let url = std::env::var("TEST_DATABASE_URL")
+        .or_else(|_| std::env::var("DATABASE_URL"))
+        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned());
+    // Strip the database part: tests name their own.
+    match url.rfind('/') {
+        Some(i) if i > "mysql://".len() => url[..i].to_owned(),
+        _ => url,
+    }
+}
+
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+}
+
+/// A short unique suffix for names of databases and queues.
+pub fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    )
+}
+
+/// A database created for one test and dropped by [`TestDatabase::drop_database`].
+pub struct TestDatabase {
+    pub name: String,
+}
+
+impl TestDatabase {
+    /// Names a new database; the service under test creates it (DB_CREATE_IF_MISSING).
+    pub fn named(prefix: &str) -> Self {
+        TestDatabase {
+            name: unique(prefix),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("{}/{}", mysql_server_url(), self.name)
+    }
+
+    pub async fn connect(&self) -> MySqlConnection {
+        MySqlConnection::connect(&self.url()).await.unwrap()
+    }
+
+    pub async fn drop_database(&self) {
+        let mut conn = MySqlConnection::connect(&format!("{}/mysql", mysql_server_url()))
+            .await
+            .unwrap();
+        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{}`", self.name))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+    }
+}
+
+/// Reads messages off a queue with `basic.get`, acking each.
+pub struct QueueReader {
+    // Held so the connection lives as long as the reader.
+    _conn: Connection,
+    channel: lapin::Channel,
+}
+
+impl QueueReader {
+    pub async fn connect() -> Self {
+        let conn = Connection::connect(&amqp_url(), ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = conn.create_channel().await.unwrap();
+        QueueReader {
+            _conn: conn,
+            channel,
+        }
+    }
+
+    /// Declares `queue` (and its dead-letter queue) exactly as the services do.
+    pub async fn declare(&self, queue: &str) {
+        shop_runtime::amqp::declare_queue(&self.channel, queue, Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+
+    /// Waits until `n` messages were read from `queue`, or `timeout` passed.
+    pub async fn take(&self, queue: &str, n: usize, timeout: Duration) -> Vec<BasicGetMessage> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while out.len() < n && Instant::now() < deadline {
+            let got = self
+                .channel
+                .basic_get(queue.into(), BasicGetOptions::default())
+                .await
+                .unwrap();
+            match got {
+                Some(msg) => {
+                    msg.delivery.ack(BasicAckOptions::default()).await.unwrap();
+                    out.push(msg);
+                }
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        out
+    }
+
+    /// Deletes `queue` and its dead-letter queue.
+    pub async fn delete_queues(&self, queue: &str) {
+        for q in [
+            queue.to_owned(),
+            shop_runtime::amqp::dead_letter_queue(queue),
+        ] {
+            let _ = self
+                .channel
+                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+    }
+}
+/// A TCP proxy in front of a real server, which a test can cut and restore, so that the
+/// service under test loses its broker without anyone stopping the machine's broker.
+pub struct TcpProxy {
+    pub addr: SocketAddr,
+    up: Arc<AtomicBool>,
+    generation: watch::Sender<u64>,
+}
+
+impl TcpProxy {
+    /// Starts listening on a free port of 127.0.0.1; `up` says whether it forwards yet.
+    pub async fn start(upstream: SocketAddr, up: bool) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let up = Arc::new(AtomicBool::new(up));
+        let (generation, _) = watch::channel(0u64);
+        let flag = up.clone();
+        let gen_tx = generation.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                if !flag.load(Ordering::SeqCst) {
+                    // Down: accept and hang up at once, as a dead broker's host would.
+                    drop(inbound);
+                    continue;
+                }
+                let mut cut = gen_tx.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        TcpProxy {
+            addr,
+            up,
+            generation,
+        }
+    }
+
+    /// Stops forwarding and cuts every open connection.
+    pub fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        self.generation.send_modify(|g| *g += 1);
+    }
+
+    pub fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+
+    /// An AMQP URL through this proxy.
+    pub fn amqp_url(&self) -> String {
+        format!("amqp://guest:guest@{}/%2f", self.addr)
+    }
+}
+
+/// The address of the local RabbitMQ, from `AMQP_URL`.
+pub fn amqp_addr() -> SocketAddr {
+    let url = amqp_url();
+    let host_port = url
+        .split('@')
+        .next_back()
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5672")
+        .replace("localhost", "127.0.0.1");
+    host_port
+        .parse()
+        .unwrap_or_else(|_| "127.0.0.1:5672".parse().unwrap())
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A service binary running for one test; killed when dropped.
+pub struct Service {
+    pub child: Child,
+    pub base_url: String,
+    pub http: reqwest::Client,
+}
+
+impl Service {
+    /// Starts `binary` on a free port with `env` (and `RUST_LOG=warn` unless given), then
+    /// waits until `health_path` answers at all.
+    pub async fn spawn(binary: &str, env: &HashMap<String, String>, health_path: &str) -> Self {
+        let port = free_port();
+        let mut cmd = Command::new(binary);
+        cmd.env("PORT", port.to_string())
+            .env("BIND_ADDRESS", "127.0.0.1")
+            .env("RUST_LOG", "warn")
+            .envs(env)
+            .stdin(Stdio::null())
+            .kill_on_drop(true);
+        let child = cmd.spawn().unwrap();
+        let service = Service {
+            child,
+            base_url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
+        };
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if service
+                .http
+                .get(service.url(health_path))
+                .send()
+                .await
+                .is_ok()
+            {
+                return service;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{binary} did not start listening"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Sends SIGTERM and returns the exit code.
+    pub async fn terminate(mut self) -> Option<i32> {
+        let pid = self.child.id().unwrap();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("service did not stop within 20 s of SIGTERM")
+            .unwrap()
+            .code()
+    }
+}
+
+/// Polls `check` until it returns `Some`, or panics after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

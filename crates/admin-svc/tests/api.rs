@@ -1,0 +1,696 @@
+//! Router tests: every endpoint and error path of the admin API, each test on a fresh
+//! MariaDB database (`#[sqlx::test]`), the router called in process. Events are checked as
+//! outbox rows; the end-to-end tests (e2e.rs) follow them onto the broker.
+#![allow(clippy::unwrap_used)]
+
+use admin_svc::{AppState, router};
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use shop_runtime::health::BrokerStatus;
+use shop_runtime::outbox::OutboxHandle;
+use sqlx::MySqlPool;
+use tower::ServiceExt;
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Value,
+    raw: Vec<u8>,
+}
+
+fn app(pool: &MySqlPool) -> Router {
+    app_with_broker(pool, true)
+}
+
+fn app_with_broker(pool: &MySqlPool, connected: bool) -> Router {
+    let broker = BrokerStatus::default();
+    broker.set(connected);
+    router(AppState {
+        pool: pool.clone(),
+        outbox: OutboxHandle::new(),
+        broker,
+    })
+}
+
+async fn send(app: &Router, req: Request<Body>) -> Answer {
+    let res = app.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    let body = serde_json::from_slice(&raw).unwrap_or(Value::Null);
+    Answer {
+        status,
+        headers,
+        body,
+        raw,
+    }
+}
+
+async fn call(app: &Router, method: Method, uri: &str, json_body: Option<Value>) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    let body = match json_body {
+        Some(v) => {
+            req = req.header(header::CONTENT_TYPE, "application/json");
+            Body::from(serde_json::to_vec(&v).unwrap())
+        }
+        None => Body::empty(),
+    };
+    send(app, req.body(body).unwrap()).await
+}
+
+async fn raw(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    content_type: Option<&str>,
+    body: impl Into<Body>,
+) -> Answer {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(ct) = content_type {
+        req = req.header(header::CONTENT_TYPE, ct);
+    }
+    send(app, req.body(body.into()).unwrap()).await
+}
+
+async fn create(app: &Router, title: &str, image: &str) -> Value {
+    let a = call(
+        app,
+        Method::POST,
+        "/api/products",
+        Some(json!({"title": title, "image": image})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    a.body
+}
+
+/// (content_type, body as JSON) of every outbox row, in id order.
+async fn outbox(pool: &MySqlPool) -> Vec<(String, Value)> {
+    let rows: Vec<(String, Vec<u8>)> =
+        sqlx::query_as("SELECT content_type, body FROM outbox ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(ct, body)| (ct, serde_json::from_slice(&body).unwrap()))
+        .collect()
+}
+
+async fn product_count(pool: &MySqlPool) -> i64 {
+    sqlx::query_scalar("SELECT COUNT(*) FROM products")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn list_is_empty_then_ordered_by_id(pool: MySqlPool) {
+    let app = app(&pool);
+    let a = call(&app, Method::GET, "/api/products", None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body, json!([]));
+    for t in ["B", "A", "C"] {
+        create(&app, t, "/x.png").await;
+    }
+    let a = call(&app, Method::GET, "/api/products", None).await;
+    let titles: Vec<&str> = a
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["B", "A", "C"]);
+    let ids: Vec<u64> = a
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_u64().unwrap())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn create_answers_201_and_enqueues_product_created(pool: MySqlPool) {
+    let app = app(&pool);
+    let a = call(
+        &app,
+        Method::POST,
+        "/api/products",
+        Some(json!({"title": "  Mug  ", "image": "https://example.com/mug.png", "likes": 99, "id": 500, "colour": "red"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED);
+    let id = a.body["id"].as_u64().unwrap();
+    assert_ne!(id, 500, "a client cannot choose the id");
+    assert_eq!(
+        a.body,
+        json!({"id": id, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0})
+    );
+    assert_eq!(
+        a.headers[header::LOCATION],
+        format!("/api/products/{id}").as_str()
+    );
+    assert_eq!(
+        outbox(&pool).await,
+        vec![(
+            "product_created".to_owned(),
+            json!({"id": id, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0, "version": 1})
+        )]
+    );
+    let got = call(&app, Method::GET, &format!("/api/products/{id}"), None).await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, a.body);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn update_answers_202_bumps_the_version_and_keeps_likes(pool: MySqlPool) {
+    let app = app(&pool);
+    let id = create(&app, "Mug", "/mug.png").await["id"]
+        .as_u64()
+        .unwrap();
+    sqlx::query("UPDATE products SET likes = 3 WHERE id = ?")
+        .bind(id)
+        .execute(&pool)
+        .await
+        .unwrap();
+
+    let a = call(
+        &app,
+        Method::PUT,
+        &format!("/api/products/{id}"),
+        Some(json!({"title": "Big mug", "image": "https://example.com/big.png", "likes": 1000})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED);
+    assert_eq!(
+        a.body,
+        json!({"id": id, "title": "Big mug", "image": "https://example.com/big.png", "likes": 3})
+    );
+    let events = outbox(&pool).await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[1].0, "product_updated");
+    assert_eq!(events[1].1["version"], 2);
+    assert_eq!(events[1].1["title"], "Big mug");
+    let got = call(&app, Method::GET, &format!("/api/products/{id}"), None).await;
+    assert_eq!(got.body["likes"], 3);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn concurrent_updates_get_distinct_versions_in_outbox_order(pool: MySqlPool) {
+    let app = app(&pool);
+    let id = create(&app, "Mug", "/mug.png").await["id"]
+        .as_u64()
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..10 {
+        let app = app.clone();
+        tasks.push(tokio::spawn(async move {
+            call(
+                &app,
+                Method::PUT,
+                &format!("/api/products/{id}"),
+                Some(json!({"title": format!("v{i}"), "image": "/m.png"})),
+            )
+            .await
+            .status
+        }));
+    }
+    for t in tasks {
+        assert_eq!(t.await.unwrap(), StatusCode::ACCEPTED);
+    }
+    let versions: Vec<u64> = outbox(&pool)
+        .await
+        .iter()
+        .map(|(_, b)| b["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, (1..=11).collect::<Vec<_>>());
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn delete_answers_204_then_404(pool: MySqlPool) {
+    let app = app(&pool);
+    let id = create(&app, "Mug", "/mug.png").await["id"]
+        .as_u64()
+        .unwrap();
+    let a = call(&app, Method::DELETE, &format!("/api/products/{id}"), None).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert!(a.raw.is_empty());
+    assert_eq!(
+        outbox(&pool).await[1],
+        ("product_deleted".to_owned(), json!(id))
+    );
+    for method in [Method::DELETE, Method::GET] {
+        let a = call(&app, method, &format!("/api/products/{id}"), None).await;
+        assert_eq!(a.status, StatusCode::NOT_FOUND);
+        assert_eq!(a.body, json!({"error": "Product not found"}));
+    }
+    let a = call(
+        &app,
+        Method::PUT,
+        &format!("/api/products/{id}"),
+        Some(json!({"title": "t", "image": "/i"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        outbox(&pool).await.len(),
+        2,
+        "a failed delete or update enqueues nothing"
+    );
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn ids_that_are_not_positive_integers_are_404(pool: MySqlPool) {
+    let app = app(&pool);
+    create(&app, "Mug", "/mug.png").await;
+    for id in [
+        "abc",
+        "-1",
+        "0",
+        "99999999999999999999",
+        "1.0",
+        "1e2",
+        "%201",
+        "+1",
+        "1;DROP%20TABLE%20products",
+    ] {
+        let uri = format!("/api/products/{id}");
+        for (method, body) in [
+            (Method::GET, None),
+            (Method::PUT, Some(json!({"title": "t", "image": "/i"}))),
+            (Method::DELETE, None),
+        ] {
+            let a = call(&app, method.clone(), &uri, body).await;
+            assert_eq!(a.status, StatusCode::NOT_FOUND, "{method} {uri}");
+            assert_eq!(
+                a.body,
+                json!({"error": "Product not found"}),
+                "{method} {uri}"
+            );
+        }
+    }
+    assert_eq!(product_count(&pool).await, 1);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn invalid_fields_are_400_in_drf_shape_and_change_nothing(pool: MySqlPool) {
+    let app = app(&pool);
+    let id = create(&app, "Keep", "/keep.png").await["id"]
+        .as_u64()
+        .unwrap();
+    let long = "a".repeat(201);
+    let cases = [
+        (
+            json!({}),
+            json!({"title": ["This field is required."], "image": ["This field is required."]}),
+        ),
+        (
+            json!({"title": "Mug"}),
+            json!({"image": ["This field is required."]}),
+        ),
+        (
+            json!({"image": "/a.png"}),
+            json!({"title": ["This field is required."]}),
+        ),
+        (
+            json!({"title": "", "image": "/a.png"}),
+            json!({"title": ["This field may not be blank."]}),
+        ),
+        (
+            json!({"title": "   ", "image": "/a.png"}),
+            json!({"title": ["This field may not be blank."]}),
+        ),
+        (
+            json!({"title": long, "image": "/a.png"}),
+            json!({"title": ["Ensure this field has no more than 200 characters."]}),
+        ),
+        (
+            json!({"title": 12, "image": "/a.png"}),
+            json!({"title": ["Not a valid string."]}),
+        ),
+        (
+            json!({"title": null, "image": "/a.png"}),
+            json!({"title": ["This field may not be null."]}),
+        ),
+        (
+            json!({"title": "Mug", "image": ["/a.png"]}),
+            json!({"image": ["Not a valid string."]}),
+        ),
+        (
+            json!({"title": "Mug", "image": true}),
+            json!({"image": ["Not a valid string."]}),
+        ),
+        (
+            json!({"title": "Mug", "image": "javascript:alert(1)"}),
+            json!({"image": ["Enter a valid URL (http:// or https://) or a path starting with /."]}),
+        ),
+        (
+            json!({"title": "Mug", "image": "data:text/html,<script>alert(1)</script>"}),
+            json!({"image": ["Enter a valid URL (http:// or https://) or a path starting with /."]}),
+        ),
+        (
+            json!({"title": "Mug", "image": format!("https://e.com/{}", "a".repeat(190))}),
+            json!({"image": ["Ensure this field has no more than 200 characters."]}),
+        ),
+        (
+            json!([{"title": "Mug"}]),
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got list."]}),
+        ),
+        (
+            json!("Mug"),
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got str."]}),
+        ),
+        (
+            json!(null),
+            json!({"non_field_errors": ["Invalid data. Expected a dictionary, but got NoneType."]}),
+        ),
+    ];
+    for (body, expected) in cases {
+        for (method, uri) in [
+            (Method::POST, "/api/products".to_owned()),
+            (Method::PUT, format!("/api/products/{id}")),
+        ] {
+            let a = call(&app, method.clone(), &uri, Some(body.clone())).await;
+            assert_eq!(a.status, StatusCode::BAD_REQUEST, "{method} {body}");
+            assert_eq!(a.body, expected, "{method} {body}");
+        }
+    }
+    let exactly_200 = "é".repeat(200);
+    let a = call(
+        &app,
+        Method::POST,
+        "/api/products",
+        Some(json!({"title": exactly_200, "image": "/a.png"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "200 characters is allowed");
+    assert_eq!(product_count(&pool).await, 2);
+    assert_eq!(
+        outbox(&pool).await.len(),
+        2,
+        "rejected writes enqueue nothing"
+    );
+    let kept = call(&app, Method::GET, &format!("/api/products/{id}"), None).await;
+    assert_eq!(kept.body["title"], "Keep");
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn malformed_json_is_400_with_an_error_message(pool: MySqlPool) {
+    let app = app(&pool);
+    for body in [
+        "{\"title\": ",
+        "",
+        "not json",
+        "{\"title\": \"a\",}",
+        "\u{feff}{}",
+    ] {
+        let a = raw(
+            &app,
+            Method::POST,
+            "/api/products",
+            Some("application/json"),
+            body,
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{body:?}");
+        let msg = a.body["error"].as_str().unwrap();
+        assert!(msg.starts_with("Malformed JSON"), "{msg}");
+    }
+    assert_eq!(product_count(&pool).await, 0);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn a_body_that_is_not_json_is_415(pool: MySqlPool) {
+    let app = app(&pool);
+    let id = create(&app, "Mug", "/mug.png").await["id"]
+        .as_u64()
+        .unwrap();
+    for ct in [
+        None,
+        Some("text/plain"),
+        Some("application/x-www-form-urlencoded"),
+        Some("multipart/form-data; boundary=x"),
+    ] {
+        for (method, uri) in [
+            (Method::POST, "/api/products".to_owned()),
+            (Method::PUT, format!("/api/products/{id}")),
+        ] {
+            let a = raw(
+                &app,
+                method.clone(),
+                &uri,
+                ct,
+                r#"{"title": "a", "image": "/a"}"#,
+            )
+            .await;
+            assert_eq!(
+                a.status,
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "{method} {ct:?}"
+            );
+            assert!(
+                a.body["error"]
+                    .as_str()
+                    .unwrap()
+                    .contains("application/json")
+            );
+        }
+    }
+    let a = raw(
+        &app,
+        Method::POST,
+        "/api/products",
+        Some("application/json; charset=utf-8"),
+        r#"{"title": "a", "image": "/a"}"#,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "a charset parameter is fine");
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn a_body_over_64_kib_is_413(pool: MySqlPool) {
+    let app = app(&pool);
+    let id = create(&app, "Mug", "/mug.png").await["id"]
+        .as_u64()
+        .unwrap();
+    let big = format!(
+        r#"{{"title": "a", "image": "/a", "pad": "{}"}}"#,
+        "x".repeat(64 * 1024)
+    );
+    for (method, uri) in [
+        (Method::POST, "/api/products".to_owned()),
+        (Method::PUT, format!("/api/products/{id}")),
+    ] {
+        // With a Content-Length, refused before reading.
+        let req = Request::builder()
+            .method(method.clone())
+            .uri(&uri)
+            .header(header::CONTENT_TYPE, "application/json")
+            .header(header::CONTENT_LENGTH, big.len())
+            .body(Body::from(big.clone()))
+            .unwrap();
+        let a = send(&app, req).await;
+        assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{method}");
+        assert_eq!(
+            a.body,
+            json!({"error": "Request body is larger than 64 KiB"})
+        );
+        // Streamed without a length, refused while reading.
+        let stream = futures_stream(big.clone());
+        let a = raw(&app, method.clone(), &uri, Some("application/json"), stream).await;
+        assert_eq!(a.status, StatusCode::PAYLOAD_TOO_LARGE, "{method} streamed");
+    }
+    let just_under = format!(
+        r#"{{"title": "a", "image": "/a", "pad": "{}"}}"#,
+        "x".repeat(64 * 1024 - 100)
+    );
+    let a = raw(
+        &app,
+        Method::POST,
+        "/api/products",
+        Some("application/json"),
+        just_under,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED);
+}
+
+fn futures_stream(s: String) -> Body {
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = s
+        .into_bytes()
+        .chunks(4096)
+        .map(|c| Ok(c.to_vec()))
+        .collect();
+    Body::from_stream(futures_util::stream::iter(chunks))
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn random_user_is_404_without_users_then_one_of_them(pool: MySqlPool) {
+    let app = app(&pool);
+    let a = call(&app, Method::GET, "/api/user", None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.body, json!({"error": "No users available"}));
+    let (ada, new) = admin_svc::db::upsert_user(&pool, "Ada", "ada@example.com")
+        .await
+        .unwrap();
+    assert!(new);
+    let (bob, _) = admin_svc::db::upsert_user(&pool, "Bob", "bob@example.com")
+        .await
+        .unwrap();
+    assert_eq!(
+        admin_svc::db::upsert_user(&pool, "Ada again", "ada@example.com")
+            .await
+            .unwrap(),
+        (ada, false)
+    );
+    for _ in 0..10 {
+        let a = call(&app, Method::GET, "/api/user", None).await;
+        assert_eq!(a.status, StatusCode::OK);
+        let id = a.body["id"].as_u64().unwrap();
+        assert!(id == ada || id == bob);
+        assert_eq!(a.body.as_object().unwrap().len(), 1);
+    }
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn health_names_the_failed_dependency(pool: MySqlPool) {
+    let a = call(&app(&pool), Method::GET, "/api/health", None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(
+        a.body,
+        json!({"status": "ok", "database": "up", "broker": "up"})
+    );
+
+    let a = call(
+        &app_with_broker(&pool, false),
+        Method::GET,
+        "/api/health",
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(a.body["broker"], "down");
+    assert_eq!(a.body["errors"], json!(["broker: not connected"]));
+
+    let down = app(&pool);
+    pool.close().await;
+    let a = call(&down, Method::GET, "/api/health", None).await;
+    assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(a.body["database"], "down");
+    assert_eq!(a.body["errors"], json!(["database: not reachable"]));
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn a_dead_database_is_a_bare_500(pool: MySqlPool) {
+    let app = app(&pool);
+    pool.close().await;
+    let a = call(&app, Method::GET, "/api/products", None).await;
+    assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(
+        a.body,
+        json!({"error": "Internal server error"}),
+        "no internals in a 500"
+    );
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn metrics_count_requests_by_route_pattern(pool: MySqlPool) {
+    let app = app(&pool);
+    let id = create(&app, "Mug", "/mug.png").await["id"]
+        .as_u64()
+        .unwrap();
+    call(&app, Method::GET, &format!("/api/products/{id}"), None).await;
+    call(&app, Method::GET, "/api/products/abc", None).await;
+    let a = raw(&app, Method::GET, "/metrics", None, Body::empty()).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert!(
+        a.headers[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = String::from_utf8(a.raw).unwrap();
+    for needle in [
+        "# HELP http_requests_total",
+        "# TYPE http_request_duration_seconds histogram",
+        r#"http_requests_total{method="POST",route="/api/products",status="201"}"#,
+        r#"http_requests_total{method="GET",route="/api/products/{id}",status="200"}"#,
+        r#"http_requests_total{method="GET",route="/api/products/{id}",status="404"}"#,
+        r#"http_request_duration_seconds_bucket{method="GET",route="/api/products/{id}",status="200",le="0.005"}"#,
+        "db_pool_connections{state=\"max\"}",
+    ] {
+        assert!(text.contains(needle), "missing {needle} in\n{text}");
+    }
+    assert!(
+        !text.contains(&format!("/api/products/{id}\"")),
+        "raw ids must not become labels"
+    );
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn openapi_document_and_docs_are_served(pool: MySqlPool) {
+    let app = app(&pool);
+    let a = call(&app, Method::GET, "/api/openapi.json", None).await;
+    assert_eq!(a.status, StatusCode::OK);
+    let paths = a.body["paths"].as_object().unwrap();
+    for p in [
+        "/api/products",
+        "/api/products/{id}",
+        "/api/user",
+        "/api/health",
+        "/metrics",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    assert!(a.body["paths"]["/api/products/{id}"]["put"]["responses"]["202"].is_object());
+    assert!(a.body["components"]["schemas"]["Product"].is_object());
+    let docs = call(&app, Method::GET, "/api/docs/", None).await;
+    assert_eq!(docs.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&docs.raw).contains("swagger"));
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn unknown_paths_are_json_404_and_wrong_methods_405(pool: MySqlPool) {
+    let app = app(&pool);
+    let a = call(&app, Method::GET, "/api/nothing", None).await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND);
+    assert_eq!(a.body, json!({"error": "Not found"}));
+    let a = call(&app, Method::PATCH, "/api/products", None).await;
+    assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn events_continue_the_callers_trace(pool: MySqlPool) {
+    let app = app(&pool);
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/api/products")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        )
+        .body(Body::from(r#"{"title": "Mug", "image": "/m.png"}"#))
+        .unwrap();
+    assert_eq!(send(&app, req).await.status, StatusCode::CREATED);
+    let tp: String = sqlx::query_scalar("SELECT traceparent FROM outbox")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        tp.starts_with("00-4bf92f3577b34da6a3ce929d0e0e4736-"),
+        "{tp}"
+    );
+    assert!(
+        !tp.contains("00f067aa0ba902b7"),
+        "the event is a child span: {tp}"
+    );
+}
