@@ -25,11 +25,14 @@ impl TraceContext {
             s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
         };
         let nonzero = |s: &str| s.bytes().any(|b| b != b'0');
-        if !(hex(version, 2) && version != "ff")
-            || !(hex(trace_id, 32) && nonzero(trace_id))
-            || !(hex(parent_id, 16) && nonzero(parent_id))
-            || !hex(flags, 2)
-        {
+        let valid = hex(version, 2)
+            && version != "ff"
+            && hex(trace_id, 32)
+            && nonzero(trace_id)
+            && hex(parent_id, 16)
+            && nonzero(parent_id)
+            && hex(flags, 2);
+        if !valid {
             return Err(bad());
         }
         Ok(TraceContext {

@@ -13,7 +13,7 @@ use events::TraceContext;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnFailure, TraceLayer};
 
 /// The largest request body accepted (CONTRACT.md): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -88,9 +88,13 @@ pub fn with_middleware(router: Router) -> Router {
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_declared_length))
         .layer(
-            TraceLayer::new_for_http().make_span_with(|req: &Request| {
-                tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-            }),
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &Request| {
+                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
+                })
+                // A 503 from a health probe is not an error of this process; real 500s are
+                // logged with their cause where they happen.
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
         )
         .layer(CatchPanicLayer::custom(panic_response))
 }

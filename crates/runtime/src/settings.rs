@@ -157,6 +157,15 @@ impl DatabaseSettings {
     pub fn from_env(env: &Env, default_database: &str) -> Result<Self, ConfigError> {
         let options = match env.get("DATABASE_URL") {
             // The URL holds the password: never echo it back.
+            Some(url)
+                if !(url.trim().starts_with("mysql://")
+                    || url.trim().starts_with("mariadb://")) =>
+            {
+                return Err(ConfigError::new(
+                    "DATABASE_URL",
+                    "must start with mysql:// (for example mysql://user:password@host:3306/admin)",
+                ));
+            }
             Some(url) => MySqlConnectOptions::from_str(url.trim()).map_err(|_| {
                 ConfigError::new(
                     "DATABASE_URL",

@@ -1,0 +1,358 @@
+//! End-to-end: the real `admin-api` binary on a free port, its own database and queue, the
+//! machine's MariaDB and RabbitMQ. The outage test puts a TCP proxy between the service and
+//! the broker and cuts it, so the machine's broker is never disturbed.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{HashMap, HashSet};
+use std::time::Duration;
+
+use events::{Envelope, Event, PERSISTENT};
+use lapin::message::BasicGetMessage;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use testkit::{QueueReader, Service, TcpProxy, TestDatabase};
+
+const BIN: &str = env!("CARGO_BIN_EXE_admin-api");
+
+struct Setup {
+    db: TestDatabase,
+    queue: String,
+    reader: QueueReader,
+}
+
+impl Setup {
+    async fn new() -> Self {
+        let db = TestDatabase::named("admin_e2e");
+        let queue = testkit::unique("e2e-main");
+        let reader = QueueReader::connect().await;
+        reader.declare(&queue).await;
+        Setup { db, queue, reader }
+    }
+
+    fn env(&self, amqp_url: &str) -> HashMap<String, String> {
+        HashMap::from([
+            ("DATABASE_URL".to_owned(), self.db.url()),
+            ("AMQP_URL".to_owned(), amqp_url.to_owned()),
+            ("MAIN_QUEUE".to_owned(), self.queue.clone()),
+            ("AMQP_RECONNECT_MAX_MS".to_owned(), "300".to_owned()),
+            ("AMQP_CONNECT_TIMEOUT_MS".to_owned(), "2000".to_owned()),
+        ])
+    }
+
+    async fn cleanup(self) {
+        self.reader.delete_queues(&self.queue).await;
+        self.db.drop_database().await;
+    }
+}
+
+async fn post(svc: &Service, body: Value) -> Value {
+    let res = svc
+        .http
+        .post(svc.url("/api/products"))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    res.json().await.unwrap()
+}
+
+async fn put(svc: &Service, id: u64, body: Value) -> Value {
+    let res = svc
+        .http
+        .put(svc.url(&format!("/api/products/{id}")))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    res.json().await.unwrap()
+}
+
+async fn delete(svc: &Service, id: u64) {
+    let res = svc
+        .http
+        .delete(svc.url(&format!("/api/products/{id}")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+}
+
+fn decode(msg: &BasicGetMessage) -> Envelope {
+    Envelope::from_amqp(&msg.delivery.properties, &msg.delivery.data).unwrap()
+}
+
+fn body(msg: &BasicGetMessage) -> Value {
+    serde_json::from_slice(&msg.delivery.data).unwrap()
+}
+
+#[tokio::test]
+async fn create_update_delete_reach_the_broker_with_full_properties() {
+    let setup = Setup::new().await;
+    let svc = Service::spawn(BIN, &setup.env(&testkit::amqp_url()), "/api/health").await;
+
+    let created = post(
+        &svc,
+        json!({"title": "Mug", "image": "https://example.com/mug.png"}),
+    )
+    .await;
+    let id = created["id"].as_u64().unwrap();
+    put(&svc, id, json!({"title": "Big mug", "image": "/big.png"})).await;
+    delete(&svc, id).await;
+
+    let msgs = setup
+        .reader
+        .take(&setup.queue, 3, Duration::from_secs(10))
+        .await;
+    assert_eq!(msgs.len(), 3, "three events on the queue");
+    let kinds: Vec<String> = msgs
+        .iter()
+        .map(|m| {
+            m.delivery
+                .properties
+                .content_type()
+                .as_ref()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        ["product_created", "product_updated", "product_deleted"]
+    );
+    assert_eq!(
+        body(&msgs[0]),
+        json!({"id": id, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0, "version": 1})
+    );
+    assert_eq!(
+        body(&msgs[1]),
+        json!({"id": id, "title": "Big mug", "image": "/big.png", "likes": 0, "version": 2})
+    );
+    assert_eq!(body(&msgs[2]), json!(id));
+
+    let mut ids = HashSet::new();
+    for m in &msgs {
+        let p = &m.delivery.properties;
+        assert_eq!(*p.delivery_mode(), Some(PERSISTENT), "persistent");
+        assert_eq!(p.app_id().as_ref().unwrap().as_str(), "admin-svc");
+        assert!(p.timestamp().is_some());
+        let env = decode(m);
+        let mid = env.message_id.clone().unwrap();
+        assert!(uuid::Uuid::parse_str(&mid).is_ok(), "message_id is a UUID");
+        assert!(ids.insert(mid), "message ids are unique");
+        assert!(env.trace.is_some(), "traceparent header");
+        assert_eq!(m.delivery.exchange.as_str(), "", "default exchange");
+        assert_eq!(
+            m.delivery.routing_key.as_str(),
+            setup.queue,
+            "routed by queue name"
+        );
+    }
+    assert_eq!(decode(&msgs[2]).event, Event::ProductDeleted(id));
+
+    let health: Value = svc
+        .http
+        .get(svc.url("/api/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(svc.terminate().await, Some(0), "SIGTERM stops it cleanly");
+    setup.cleanup().await;
+}
+
+/// Pending outbox rows, oldest first, as message ids.
+async fn pending(db: &TestDatabase) -> Vec<String> {
+    let mut conn = db.connect().await;
+    sqlx::query_scalar("SELECT message_id FROM outbox WHERE published_at IS NULL ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+}
+
+async fn all_message_ids(db: &TestDatabase) -> Vec<String> {
+    let mut conn = db.connect().await;
+    sqlx::query_scalar("SELECT message_id FROM outbox ORDER BY id")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+}
+
+/// Writes a mixed stream: creates, updates and deletes. Returns how many events it caused.
+async fn write_stream(svc: &Service, n: usize) -> usize {
+    let mut events = 0;
+    for i in 0..n {
+        let p = post(svc, json!({"title": format!("P{i}"), "image": "/p.png"})).await;
+        let id = p["id"].as_u64().unwrap();
+        put(
+            svc,
+            id,
+            json!({"title": format!("P{i}b"), "image": "/p.png"}),
+        )
+        .await;
+        events += 2;
+        if i % 3 == 0 {
+            delete(svc, id).await;
+            events += 1;
+        }
+    }
+    events
+}
+
+#[tokio::test]
+async fn writes_succeed_while_the_broker_is_away_and_drain_in_order_exactly_once() {
+    let setup = Setup::new().await;
+    let proxy = TcpProxy::start(testkit::amqp_addr(), false).await;
+    let svc = Service::spawn(BIN, &setup.env(&proxy.amqp_url()), "/api/health").await;
+
+    // The broker is unreachable: health says so, writes still succeed.
+    let res = svc.http.get(svc.url("/api/health")).send().await.unwrap();
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let health: Value = res.json().await.unwrap();
+    assert_eq!(health["broker"], "down");
+    assert_eq!(health["database"], "up");
+
+    let first = write_stream(&svc, 10).await;
+    assert_eq!(
+        pending(&setup.db).await.len(),
+        first,
+        "every write waits in the outbox"
+    );
+
+    // The broker comes back: everything arrives, in commit order, once.
+    proxy.restore();
+    let msgs = setup
+        .reader
+        .take(&setup.queue, first, Duration::from_secs(20))
+        .await;
+    let got: Vec<String> = msgs.iter().map(|m| decode(m).message_id.unwrap()).collect();
+    assert_eq!(
+        got,
+        all_message_ids(&setup.db).await,
+        "all events, in outbox order"
+    );
+    testkit::eventually(Duration::from_secs(5), "outbox drained", || async {
+        pending(&setup.db).await.is_empty().then_some(())
+    })
+    .await;
+    testkit::eventually(Duration::from_secs(5), "health recovers", || async {
+        let res = svc.http.get(svc.url("/api/health")).send().await.ok()?;
+        (res.status() == StatusCode::OK).then_some(())
+    })
+    .await;
+
+    // The connection is cut under a live relay: it notices, reconnects and drains again.
+    proxy.cut();
+    let second = write_stream(&svc, 5).await;
+    proxy.restore();
+    let more = setup
+        .reader
+        .take(&setup.queue, second, Duration::from_secs(20))
+        .await;
+    let mut all = got.clone();
+    all.extend(more.iter().map(|m| decode(m).message_id.unwrap()));
+    assert_eq!(
+        all,
+        all_message_ids(&setup.db).await,
+        "second burst, in order"
+    );
+
+    // Nothing more: no event was published twice.
+    let extra = setup
+        .reader
+        .take(&setup.queue, 1, Duration::from_secs(2))
+        .await;
+    assert!(
+        extra.is_empty(),
+        "duplicate delivery: {:?}",
+        extra.iter().map(decode).collect::<Vec<_>>()
+    );
+    let unique: HashSet<&String> = all.iter().collect();
+    assert_eq!(unique.len(), first + second);
+
+    assert_eq!(svc.terminate().await, Some(0));
+    setup.cleanup().await;
+}
+
+#[tokio::test]
+async fn create_user_command_creates_once_and_feeds_api_user() {
+    let setup = Setup::new().await;
+    let env = setup.env(&testkit::amqp_url());
+    let run = |args: &'static [&'static str]| {
+        let env = env.clone();
+        async move {
+            tokio::process::Command::new(BIN)
+                .args(args)
+                .envs(&env)
+                .env("RUST_LOG", "warn")
+                .output()
+                .await
+                .unwrap()
+        }
+    };
+    let out = run(&[
+        "create-user",
+        "--name",
+        "Ada Lovelace",
+        "--email",
+        "ada@example.com",
+    ])
+    .await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id: u64 = String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let again = run(&["create-user", "--name", "Ada", "--email", "ada@example.com"]).await;
+    assert_eq!(
+        String::from_utf8(again.stdout).unwrap().trim(),
+        id.to_string(),
+        "same email, same user"
+    );
+
+    let bad = run(&["create-user", "--name", "X", "--email", "not-an-email"]).await;
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--email"));
+
+    let svc = Service::spawn(BIN, &env, "/api/health").await;
+    let user: Value = svc
+        .http
+        .get(svc.url("/api/user"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(user, json!({"id": id}));
+    assert_eq!(svc.terminate().await, Some(0));
+    setup.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_bad_setting_stops_the_binary_naming_the_variable() {
+    for (name, value) in [
+        ("PORT", "eighty"),
+        ("SQL_PORT", "-1"),
+        ("AMQP_URL", "localhost"),
+    ] {
+        let out = tokio::process::Command::new(BIN)
+            .env(name, value)
+            .env_remove("DATABASE_URL")
+            .output()
+            .await
+            .unwrap();
+        assert!(!out.status.success());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(name), "{name}: {stderr}");
+    }
+}

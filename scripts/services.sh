@@ -1,0 +1,60 @@
+# Sourced by the other scripts: makes sure MariaDB and RabbitMQ run on this machine,
+# installing them from Debian's packages and starting them when they are not.
+# Honours MARIADB_HOST/MARIADB_PORT and RABBITMQ_HOST/RABBITMQ_PORT for remote services
+# (then nothing is installed or started).
+
+MARIADB_HOST=${MARIADB_HOST:-127.0.0.1}
+MARIADB_PORT=${MARIADB_PORT:-3306}
+RABBITMQ_HOST=${RABBITMQ_HOST:-127.0.0.1}
+RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
+
+wait_for_port() { # host port what seconds
+  local i
+  for ((i = 0; i < $4 * 10; i++)); do
+    port_open "$1" "$2" && return 0
+    sleep 0.1
+  done
+  log "$3 did not come up on $1:$2 within $4 s"
+  return 1
+}
+
+apt_install() {
+  log "installing $*"
+  if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+ensure_mariadb() {
+  if port_open "$MARIADB_HOST" "$MARIADB_PORT"; then return 0; fi
+  if [ "$MARIADB_HOST" != 127.0.0.1 ] && [ "$MARIADB_HOST" != localhost ]; then
+    log "MariaDB at $MARIADB_HOST:$MARIADB_PORT is not reachable"; return 1
+  fi
+  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server
+  log "starting MariaDB"
+  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
+  wait_for_port "$MARIADB_HOST" "$MARIADB_PORT" MariaDB 60
+}
+
+ensure_rabbitmq() {
+  if port_open "$RABBITMQ_HOST" "$RABBITMQ_PORT"; then return 0; fi
+  if [ "$RABBITMQ_HOST" != 127.0.0.1 ] && [ "$RABBITMQ_HOST" != localhost ]; then
+    log "RabbitMQ at $RABBITMQ_HOST:$RABBITMQ_PORT is not reachable"; return 1
+  fi
+  command -v rabbitmq-server >/dev/null 2>&1 || apt_install rabbitmq-server
+  log "starting RabbitMQ"
+  rabbitmq-server -detached
+  wait_for_port "$RABBITMQ_HOST" "$RABBITMQ_PORT" RabbitMQ 120
+  # The port opens before the broker accepts logins; wait until it has fully booted.
+  rabbitmqctl -q await_startup >/dev/null 2>&1 || sleep 3
+}
+
+ensure_services() {
+  ensure_mariadb
+  ensure_rabbitmq
+}
