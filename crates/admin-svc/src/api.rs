@@ -80,15 +80,8 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-/// Ids are positive integers written in plain digits; anything else names no product.
 fn parse_id(raw: &str) -> Result<u64, ApiError> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(ApiError::ProductNotFound);
-    }
-    match raw.parse::<u64>() {
-        Ok(id) if id > 0 => Ok(id),
-        _ => Err(ApiError::ProductNotFound),
-    }
+    shop_runtime::http::positive_id(raw).ok_or(ApiError::ProductNotFound)
 }
 
 fn enqueue_message(trace: &RequestTrace, event: &Event) -> OutgoingMessage {
@@ -222,31 +215,4 @@ pub async fn health(State(state): State<AppState>) -> Response {
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> Response {
     shop_runtime::metrics::render(&state.pool)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_plain_positive_integers() {
-        assert_eq!(parse_id("7").unwrap(), 7);
-        assert_eq!(parse_id("007").unwrap(), 7);
-        for bad in [
-            "",
-            "0",
-            "-1",
-            "+1",
-            "abc",
-            "1.5",
-            " 1",
-            "1e3",
-            "99999999999999999999",
-        ] {
-            assert!(
-                matches!(parse_id(bad), Err(ApiError::ProductNotFound)),
-                "{bad}"
-            );
-        }
-    }
 }

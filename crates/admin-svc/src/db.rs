@@ -122,3 +122,13 @@ pub async fn upsert_user(
         .await?;
     Ok((id, false))
 }
+
+/// Adds one like; `false` when the product does not exist.
+#[tracing::instrument(skip_all, fields(id))]
+pub async fn add_like(tx: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(r#"UPDATE products SET likes = likes + 1 WHERE id = ?"#)
+        .bind(id)
+        .execute(tx)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

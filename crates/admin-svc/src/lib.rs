@@ -5,6 +5,7 @@
 //! their own listener and shutdown.
 
 pub mod api;
+pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod validation;
@@ -14,10 +15,8 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use shop_runtime::Settings;
-use shop_runtime::health::BrokerStatus;
-use shop_runtime::outbox::{OutboxHandle, Relay};
+use shop_runtime::service::Core;
 use shop_runtime::settings::ServiceDefaults;
-use sqlx::MySqlPool;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use utoipa::OpenApi;
@@ -32,13 +31,8 @@ pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
 /// The admin database's migrations, embedded in the binary.
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
-/// What every handler sees.
-#[derive(Clone)]
-pub struct AppState {
-    pub pool: MySqlPool,
-    pub outbox: OutboxHandle,
-    pub broker: BrokerStatus,
-}
+/// What every handler sees: the pool, the outbox wake-up, the broker status.
+pub type AppState = Core;
 
 #[derive(OpenApi)]
 #[openapi(
@@ -78,60 +72,14 @@ pub fn router(state: AppState) -> Router {
     shop_runtime::http::with_middleware(api.merge(docs))
 }
 
-/// Runs the HTTP API and the outbox relay until `shutdown`: opens the pool, runs migrations,
-/// serves on `listener`, and on shutdown lets requests finish and the relay drain.
+/// Runs the HTTP API and its outbox relay (to the `MAIN_QUEUE`) until `shutdown`.
 pub async fn run(
     settings: Settings,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    shop_runtime::metrics::handle();
-    let pool = shop_runtime::db::connect(&settings.database, Duration::from_secs(60)).await?;
-    MIGRATOR.run(&pool).await?;
-    let state = AppState {
-        pool: pool.clone(),
-        outbox: OutboxHandle::new(),
-        broker: BrokerStatus::default(),
-    };
-    let relay_stop = CancellationToken::new();
-    let relay = tokio::spawn(
-        Relay {
-            pool: pool.clone(),
-            amqp: settings.amqp.clone(),
-            settings: settings.outbox.clone(),
-            queue: settings.amqp.main_queue.clone(),
-            app_id: settings.app_id,
-            handle: state.outbox.clone(),
-            broker: state.broker.clone(),
-        }
-        .run(relay_stop.clone()),
-    );
-    tracing::info!(addr = %listener.local_addr()?, "admin-svc listening");
-    let app = router(state.clone());
-    let stop = shutdown.clone();
-    shop_runtime::http::serve(
-        listener,
-        app,
-        async move { stop.cancelled().await },
-        Duration::from_secs(10),
-    )
-    .await?;
-
-    // Give what the last requests committed a moment to leave; what does not stays in the
-    // outbox and goes out at the next start.
-    state.outbox.committed();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(3);
-    while state.broker.is_connected() && tokio::time::Instant::now() < deadline {
-        match shop_runtime::outbox::pending_count(&pool).await {
-            Ok(0) | Err(_) => break,
-            Ok(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
-    relay_stop.cancel();
-    let _ = relay.await;
-    pool.close().await;
-    tracing::info!("admin-svc stopped");
-    Ok(())
+    let queue = settings.amqp.main_queue.clone();
+    shop_runtime::service::run_http(settings, listener, shutdown, &MIGRATOR, queue, router).await
 }
 
 /// Creates an admin user, or finds the one with this email. Returns its id and whether it

@@ -9,8 +9,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use shop_runtime::health::BrokerStatus;
-use shop_runtime::outbox::OutboxHandle;
 use sqlx::MySqlPool;
 use tower::ServiceExt;
 
@@ -26,13 +24,7 @@ fn app(pool: &MySqlPool) -> Router {
 }
 
 fn app_with_broker(pool: &MySqlPool, connected: bool) -> Router {
-    let broker = BrokerStatus::default();
-    broker.set(connected);
-    router(AppState {
-        pool: pool.clone(),
-        outbox: OutboxHandle::new(),
-        broker,
-    })
+    router(AppState::detached(pool.clone(), connected))
 }
 
 async fn send(app: &Router, req: Request<Body>) -> Answer {

@@ -26,7 +26,9 @@ pub async fn connect(settings: &DatabaseSettings, patience: Duration) -> anyhow:
             Ok(pool) => return Ok(pool),
             // Only what can pass by itself is retried: a refused login or a missing
             // database fails at once, with the database's own message.
-            Err(e) if is_transient(&e) && Instant::now() < deadline => {
+            Err(e)
+                if (is_transient(&e) || is_unknown_database(&e)) && Instant::now() < deadline =>
+            {
                 let delay = backoff.next_delay();
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64,
                     database = settings.database_name(), "database not reachable yet");
@@ -53,6 +55,13 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
             | sqlx::Error::PoolClosed
             | sqlx::Error::Tls(_)
     )
+}
+
+/// MySQL error 1049: the database does not exist (yet: the API creates it at start).
+pub fn is_unknown_database(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .is_some_and(|d| d.number() == 1049)
 }
 
 fn pool_options(settings: &DatabaseSettings) -> MySqlPoolOptions {

@@ -33,6 +33,15 @@ pub async fn not_found() -> Response {
     error(StatusCode::NOT_FOUND, "Not found")
 }
 
+/// A resource id from a path: a positive integer in plain digits (no sign, no spaces, no
+/// exponent) that fits in 64 bits. Anything else names no resource.
+pub fn positive_id(raw: &str) -> Option<u64> {
+    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    raw.parse::<u64>().ok().filter(|id| *id > 0)
+}
+
 /// The trace context of the current request: the caller's `traceparent` when it sent a
 /// valid one, a new root otherwise. Events enqueued by the request carry a child of it.
 #[derive(Debug, Clone)]
@@ -120,6 +129,31 @@ pub async fn serve(
         } => {
             tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the grace period; stopping");
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::positive_id;
+
+    #[test]
+    fn ids_are_plain_positive_integers() {
+        assert_eq!(positive_id("7"), Some(7));
+        assert_eq!(positive_id("007"), Some(7));
+        assert_eq!(positive_id("18446744073709551615"), Some(u64::MAX));
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "+1",
+            "abc",
+            "1.5",
+            " 1",
+            "1e3",
+            "99999999999999999999",
+        ] {
+            assert_eq!(positive_id(bad), None, "{bad}");
         }
     }
 }

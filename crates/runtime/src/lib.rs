@@ -4,11 +4,13 @@
 
 pub mod amqp;
 pub mod backoff;
+pub mod consumer;
 pub mod db;
 pub mod health;
 pub mod http;
 pub mod metrics;
 pub mod outbox;
+pub mod service;
 pub mod settings;
 pub mod shutdown;
 pub mod telemetry;

@@ -285,6 +285,38 @@ impl OutboxSettings {
     }
 }
 
+/// How a consumer takes messages.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// Unacknowledged deliveries the broker may push ahead of the one in hand.
+    pub prefetch: u16,
+    /// How long processed message ids are remembered for de-duplication.
+    pub processed_retention: Duration,
+}
+
+impl ConsumerSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let prefetch: u16 = env.parse("CONSUMER_PREFETCH", 16)?;
+        if !(1..=1000).contains(&prefetch) {
+            return Err(ConfigError::new(
+                "CONSUMER_PREFETCH",
+                "must be between 1 and 1000",
+            ));
+        }
+        let days: u64 = env.parse("PROCESSED_RETENTION_DAYS", 30)?;
+        if days == 0 {
+            return Err(ConfigError::new(
+                "PROCESSED_RETENTION_DAYS",
+                "must be at least 1",
+            ));
+        }
+        Ok(ConsumerSettings {
+            prefetch,
+            processed_retention: Duration::from_secs(days * 86_400),
+        })
+    }
+}
+
 /// Everything one service process needs.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -294,6 +326,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub amqp: AmqpSettings,
     pub outbox: OutboxSettings,
+    pub consumer: ConsumerSettings,
 }
 
 impl Settings {
@@ -306,6 +339,7 @@ impl Settings {
             database: DatabaseSettings::from_env(env, defaults.database)?,
             amqp: AmqpSettings::from_env(env)?,
             outbox: OutboxSettings::from_env(env)?,
+            consumer: ConsumerSettings::from_env(env)?,
         })
     }
 }
@@ -371,6 +405,8 @@ mod tests {
             ("OUTBOX_BATCH_SIZE", "0"),
             ("MAIN_QUEUE", "amq.reserved"),
             ("DB_CREATE_IF_MISSING", "maybe"),
+            ("CONSUMER_PREFETCH", "0"),
+            ("PROCESSED_RETENTION_DAYS", "-1"),
         ] {
             let err = Settings::from_env(&Env::from_pairs([(name, value)]), ADMIN).unwrap_err();
             assert_eq!(err.name, name);
