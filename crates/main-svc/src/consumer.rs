@@ -19,11 +19,17 @@ impl Handler for ProductHandler {
     async fn apply(&self, tx: &mut MySqlConnection, event: &Event) -> Result<Outcome, sqlx::Error> {
         match event {
             Event::ProductCreated(p) | Event::ProductUpdated(p) => apply_state(tx, p).await,
-            Event::ProductDeleted(id) => Ok(if db::tombstone(tx, *id).await? {
-                Outcome::Applied
-            } else {
-                Outcome::Ignored("already deleted")
-            }),
+            Event::ProductDeleted(id) => {
+                // Read under lock rather than from rows_affected: sqlx connects with
+                // CLIENT_FOUND_ROWS, so an unchanged upsert still counts as affected.
+                match db::lock_mirror_state(tx, *id).await? {
+                    Some(state) if state.deleted => Ok(Outcome::Ignored("already deleted")),
+                    _ => {
+                        db::tombstone(tx, *id).await?;
+                        Ok(Outcome::Applied)
+                    }
+                }
+            }
             Event::ProductLiked(_) => Ok(Outcome::DeadLetter("like event on the product queue")),
         }
     }
