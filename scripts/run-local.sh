@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the shop locally against this machine's MariaDB and RabbitMQ (started if needed):
-# builds the services, creates and migrates their databases, creates an admin user, and
-# runs every process in the foreground with prefixed logs. Ctrl-C stops all of them.
+# Runs the whole back end locally against this machine's MariaDB and RabbitMQ (started if
+# needed): builds the services, creates and migrates both databases, creates an admin user,
+# and runs both HTTP services and both consumers in the foreground with prefixed logs.
+# Ctrl-C stops all of them; if one exits, the others are stopped too.
 #
 #   RELEASE=1 scripts/run-local.sh   # optimised build (slower to build, faster to run)
 set -euo pipefail
@@ -13,20 +14,26 @@ ensure_services
 profile=debug; cargo_flags=()
 if [ "${RELEASE:-0}" = 1 ]; then profile=release; cargo_flags=(--release); fi
 log "building ($profile)"
-cargo build --locked "${cargo_flags[@]}" --bin admin-api
+cargo build --locked "${cargo_flags[@]}" --bins
 bin=target/$profile
 
 export SQL_HOST=${SQL_HOST:-$MARIADB_HOST} SQL_PORT=${SQL_PORT:-$MARIADB_PORT}
 export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
 
-log "migrating the admin database"
-SQL_DATABASE=${ADMIN_DATABASE:-admin} "$bin/admin-api" migrate
-user_id=$(SQL_DATABASE=${ADMIN_DATABASE:-admin} RUST_LOG=warn "$bin/admin-api" create-user \
+admin_db=${ADMIN_DATABASE:-admin}
+main_db=${MAIN_DATABASE:-main}
+log "creating and migrating databases $admin_db and $main_db"
+SQL_DATABASE=$admin_db "$bin/admin-api" migrate
+SQL_DATABASE=$main_db "$bin/main-api" migrate
+user_id=$(SQL_DATABASE=$admin_db RUST_LOG=warn "$bin/admin-api" create-user \
   --name "${ADMIN_NAME:-Admin}" --email "${ADMIN_EMAIL:-admin@example.com}")
 log "admin user id $user_id (${ADMIN_EMAIL:-admin@example.com})"
 
 pids=()
+stopping=0
 stop() {
+  [ "$stopping" = 1 ] && return
+  stopping=1
   trap - INT TERM EXIT
   log "stopping"
   kill -TERM "${pids[@]}" 2>/dev/null || true
@@ -37,16 +44,23 @@ trap stop INT TERM EXIT
 # start NAME COMMAND...: runs a process with its log lines prefixed by NAME.
 start() {
   local name=$1; shift
-  "$@" > >(sed -u "s/^/[$name] /") 2>&1 &
+  # The prefixer ignores Ctrl-C so it prints the services' last lines as they stop.
+  "$@" > >(trap '' INT; exec sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
 }
 
-SQL_DATABASE=${ADMIN_DATABASE:-admin} PORT=${ADMIN_PORT:-8000} start admin-api "$bin/admin-api" serve
+SQL_DATABASE=$admin_db PORT=${ADMIN_PORT:-8000} start admin-api "$bin/admin-api" serve
+SQL_DATABASE=$admin_db PORT=${ADMIN_CONSUMER_PORT:-8001} start admin-consumer "$bin/admin-consumer"
+SQL_DATABASE=$main_db PORT=${MAIN_PORT:-5000} start main-api "$bin/main-api" serve
+SQL_DATABASE=$main_db PORT=${MAIN_CONSUMER_PORT:-5001} start main-consumer "$bin/main-consumer"
 
-log "admin API on http://127.0.0.1:${ADMIN_PORT:-8000}/api/products (docs: /api/docs); Ctrl-C stops"
+log "catalogue API: http://127.0.0.1:${ADMIN_PORT:-8000}/api/products   (docs /api/docs)"
+log "shop API:      http://127.0.0.1:${MAIN_PORT:-5000}/flask/api/products   (docs /flask/api/docs)"
+log "Ctrl-C stops everything"
 # If any process exits, stop the others too, and report its status.
 set +e
 wait -n "${pids[@]}"
 status=$?
-log "a process exited (status $status)"
+[ "$stopping" = 1 ] && exit 0
+log "a process exited (status $status); stopping the others"
 exit "$status"

@@ -28,7 +28,6 @@ pub async fn signal() {
         () = ctrl_c => {},
         () = term => {},
     }
-    tracing::info!("shutdown signal received");
 }
 
 /// A token cancelled on SIGTERM or Ctrl-C.
@@ -37,7 +36,10 @@ pub fn on_signal() -> CancellationToken {
     let child = token.clone();
     tokio::spawn(async move {
         signal().await;
+        // Cancel before anything else: nothing that follows (a log line to a dead pipe, say)
+        // may keep the process from stopping.
         child.cancel();
+        tracing::info!("shutdown signal received");
     });
     token
 }

@@ -121,6 +121,21 @@ impl QueueReader {
         out
     }
 
+    /// Publishes raw bytes with the given properties on the default exchange, as any
+    /// producer (the original Python ones included) would.
+    pub async fn publish(&self, queue: &str, properties: lapin::BasicProperties, body: &[u8]) {
+        self.channel
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                lapin::options::BasicPublishOptions::default(),
+                body,
+                properties,
+            )
+            .await
+            .unwrap();
+    }
+
     /// Deletes `queue` and its dead-letter queue.
     pub async fn delete_queues(&self, queue: &str) {
         for q in [
@@ -208,6 +223,21 @@ pub fn amqp_addr() -> SocketAddr {
     host_port
         .parse()
         .unwrap_or_else(|_| "127.0.0.1:5672".parse().unwrap())
+}
+
+/// A binary of this workspace, from the target directory this test runs in. Binaries of the
+/// test's own package are `env!("CARGO_BIN_EXE_…")`; the others are built by
+/// `cargo test --workspace` or `cargo build --bins` (scripts/test.sh does both).
+pub fn workspace_binary(name: &str) -> String {
+    let exe = std::env::current_exe().unwrap();
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
+    let path = exe.parent().and_then(|d| d.parent()).unwrap().join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: run `cargo build --bins` first",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
 }
 
 /// A free TCP port on 127.0.0.1.
