@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, lints, unit, router, end-to-end and outage tests,
-# against real MariaDB and RabbitMQ (started here if they are not running).
+# Runs every check and test: formatting, lints, unit, router, end-to-end tests and the fault
+# suite, against real MariaDB and RabbitMQ (started here if they are not running).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -20,3 +20,5 @@ log "cargo build (every binary: the end-to-end tests spawn them)"
 cargo build --workspace --bins --locked
 log "cargo test"
 cargo test --workspace --locked
+log "fault suite"
+bash scripts/faults.sh

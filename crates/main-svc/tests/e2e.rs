@@ -3,220 +3,69 @@
 //! machine's MariaDB and RabbitMQ.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use lapin::BasicProperties;
 use lapin::types::ShortString;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
-use testkit::{QueueReader, Service, TestDatabase, eventually};
+use serde_json::json;
+use testkit::{Proc, ShopStack, WAIT, eventually};
 
-const WAIT: Duration = Duration::from_secs(20);
-
-struct Stack {
-    admin_db: TestDatabase,
-    main_db: TestDatabase,
-    main_queue: String,
-    admin_queue: String,
-    admin_api: Service,
-    admin_consumer: Service,
-    main_api: Service,
-    main_consumer: Service,
-    broker: QueueReader,
-}
-
-impl Stack {
-    async fn start() -> Self {
-        let admin_db = TestDatabase::named("sys_admin");
-        let main_db = TestDatabase::named("sys_main");
-        let main_queue = testkit::unique("sys-main");
-        let admin_queue = testkit::unique("sys-admin");
-        let env = |db: &TestDatabase| -> HashMap<String, String> {
-            HashMap::from([
-                ("DATABASE_URL".to_owned(), db.url()),
-                ("AMQP_URL".to_owned(), testkit::amqp_url()),
-                ("MAIN_QUEUE".to_owned(), main_queue.clone()),
-                ("ADMIN_QUEUE".to_owned(), admin_queue.clone()),
-            ])
-        };
-        let bin = testkit::workspace_binary;
-        // The APIs create and migrate the databases; the consumers wait for that.
-        let admin_api = Service::spawn(&bin("admin-api"), &env(&admin_db), "/api/health").await;
-        let main_api = Service::spawn(
-            env!("CARGO_BIN_EXE_main-api"),
-            &env(&main_db),
-            "/flask/api/health",
-        )
-        .await;
-        let admin_consumer =
-            Service::spawn(&bin("admin-consumer"), &env(&admin_db), "/health").await;
-        let main_consumer = Service::spawn(
-            env!("CARGO_BIN_EXE_main-consumer"),
-            &env(&main_db),
-            "/health",
-        )
-        .await;
-        let stack = Stack {
-            admin_db,
-            main_db,
-            main_queue,
-            admin_queue,
-            admin_api,
-            admin_consumer,
-            main_api,
-            main_consumer,
-            broker: QueueReader::connect().await,
-        };
-        for (svc, path) in [
-            (&stack.admin_api, "/api/health"),
-            (&stack.main_api, "/flask/api/health"),
-            (&stack.admin_consumer, "/health"),
-            (&stack.main_consumer, "/health"),
-        ] {
-            eventually(WAIT, "every process healthy", || async {
-                let res = svc.http.get(svc.url(path)).send().await.ok()?;
-                (res.status() == StatusCode::OK).then_some(())
-            })
-            .await;
-        }
-        stack
-    }
-
-    async fn shop(&self) -> Vec<Value> {
-        let res = self
-            .main_api
-            .http
-            .get(self.main_api.url("/flask/api/products"))
-            .send()
-            .await
-            .unwrap();
-        res.json::<Vec<Value>>().await.unwrap()
-    }
-
-    async fn shop_product(&self, id: u64) -> Option<Value> {
-        self.shop().await.into_iter().find(|p| p["id"] == id)
-    }
-
-    async fn catalogue_product(&self, id: u64) -> Value {
-        let url = self.admin_api.url(&format!("/api/products/{id}"));
-        self.admin_api
-            .http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// Likes as the shopper whose cookie is in `jar` (filled on the first like).
-    async fn like(&self, id: u64, jar: &mut Option<String>) -> StatusCode {
-        let mut req = self
-            .main_api
-            .http
-            .post(self.main_api.url(&format!("/flask/api/products/{id}/like")));
-        if let Some(cookie) = jar.as_deref() {
-            req = req.header("cookie", cookie);
-        }
-        let res = req.send().await.unwrap();
-        if let Some(set) = res.headers().get("set-cookie") {
-            *jar = Some(set.to_str().unwrap().split(';').next().unwrap().to_owned());
-        }
-        res.status()
-    }
-
-    async fn consumer_metrics(&self, svc: &Service) -> String {
-        svc.http
-            .get(svc.url("/metrics"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    }
-
-    /// Stops every process with SIGTERM; each must exit 0.
-    async fn stop(self) {
-        for (name, svc) in [
-            ("admin-api", self.admin_api),
-            ("main-api", self.main_api),
-            ("admin-consumer", self.admin_consumer),
-            ("main-consumer", self.main_consumer),
-        ] {
-            assert_eq!(svc.terminate().await, Some(0), "{name} exits 0 on SIGTERM");
-        }
-        for q in [&self.main_queue, &self.admin_queue] {
-            self.broker.delete_queues(q).await;
-        }
-        self.admin_db.drop_database().await;
-        self.main_db.drop_database().await;
-    }
+async fn start() -> ShopStack {
+    ShopStack::start(&testkit::amqp_url(), Default::default()).await
 }
 
 #[tokio::test]
 async fn catalogue_changes_reach_the_shop_and_likes_reach_the_catalogue() {
-    let stack = Stack::start().await;
-    let admin = &stack.admin_api;
+    let stack = start().await;
 
-    let res = admin
-        .http
-        .post(admin.url("/api/products"))
-        .json(&json!({"title": "Mug", "image": "https://example.com/mug.png"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::CREATED);
-    let id = res.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
-    let mirrored = eventually(WAIT, "product in the shop", || stack.shop_product(id)).await;
+    let id = stack
+        .client
+        .create("Mug", "https://example.com/mug.png")
+        .await;
+    let mirrored = eventually(WAIT, "product in the shop", || {
+        stack.client.shop_product(id)
+    })
+    .await;
     assert_eq!(
         mirrored,
         json!({"id": id, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0})
     );
 
-    let res = admin
-        .http
-        .put(admin.url(&format!("/api/products/{id}")))
-        .json(&json!({"title": "Big mug", "image": "/big.png"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::ACCEPTED);
+    stack.client.update(id, "Big mug", "/big.png").await;
     eventually(WAIT, "update in the shop", || async {
-        let p = stack.shop_product(id).await?;
+        let p = stack.client.shop_product(id).await?;
         (p["title"] == "Big mug" && p["image"] == "/big.png").then_some(())
     })
     .await;
 
     let (mut jar_a, mut jar_b) = (None, None);
-    assert_eq!(stack.like(id, &mut jar_a).await, StatusCode::OK);
-    assert_eq!(stack.like(id, &mut jar_a).await, StatusCode::BAD_REQUEST);
-    assert_eq!(stack.like(id, &mut jar_b).await, StatusCode::OK);
+    assert_eq!(stack.client.like(id, &mut jar_a).await, StatusCode::OK);
+    assert_eq!(
+        stack.client.like(id, &mut jar_a).await,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(stack.client.like(id, &mut jar_b).await, StatusCode::OK);
     assert_ne!(jar_a, jar_b, "two shoppers, two cookies");
-    assert_eq!(stack.shop_product(id).await.unwrap()["likes"], 2);
+    assert_eq!(stack.client.shop_product(id).await.unwrap()["likes"], 2);
     eventually(WAIT, "likes in the catalogue", || async {
-        (stack.catalogue_product(id).await["likes"] == 2).then_some(())
+        (stack.client.catalogue_product(id).await["likes"] == 2).then_some(())
     })
     .await;
     // Settled: nothing more arrives.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert_eq!(stack.catalogue_product(id).await["likes"], 2);
+    assert_eq!(stack.client.catalogue_product(id).await["likes"], 2);
 
-    let res = admin
-        .http
-        .delete(admin.url(&format!("/api/products/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    stack.client.delete(id).await;
     eventually(WAIT, "product gone from the shop", || async {
-        stack.shop_product(id).await.is_none().then_some(())
+        stack.client.shop_product(id).await.is_none().then_some(())
     })
     .await;
     let mut jar_c = None;
-    assert_eq!(stack.like(id, &mut jar_c).await, StatusCode::NOT_FOUND);
+    assert_eq!(
+        stack.client.like(id, &mut jar_c).await,
+        StatusCode::NOT_FOUND
+    );
 
     stack.stop().await;
 }
@@ -231,9 +80,9 @@ fn props(content_type: &str, message_id: Option<&str>) -> BasicProperties {
 
 #[tokio::test]
 async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker() {
-    let stack = Stack::start().await;
+    let stack = start().await;
     let q = stack.main_queue.as_str();
-    let b = &stack.broker;
+    let b = stack.broker().await;
     let state = |id: u64, title: &str, v: u64| {
         serde_json::to_vec(
             &json!({"id": id, "title": title, "image": "/i.png", "likes": 0, "version": v}),
@@ -303,16 +152,17 @@ async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker(
     .await;
 
     eventually(WAIT, "the last message applied", || {
-        stack.shop_product(1004)
+        stack.client.shop_product(1004)
     })
     .await;
-    // Poison dead-lettered, nothing left: the consumer went on past it.
-    let shop = stack.shop().await;
+    let shop = stack.client.shop().await;
     let ids: Vec<u64> = shop.iter().map(|p| p["id"].as_u64().unwrap()).collect();
     assert_eq!(ids, [1001, 1004], "1002 deleted, 1003 never resurrected");
     assert_eq!(shop[0]["title"], "v3", "the older update did not win");
 
-    let dead = b.take(&testkit_dlq(q), 2, WAIT).await;
+    let dead = b
+        .take(&shop_runtime::amqp::dead_letter_queue(q), 2, WAIT)
+        .await;
     let mut dead: Vec<(String, Vec<u8>)> = dead
         .iter()
         .map(|m| {
@@ -339,7 +189,7 @@ async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker(
         "both poison messages, intact, in the dead-letter queue"
     );
 
-    let metrics = stack.consumer_metrics(&stack.main_consumer).await;
+    let metrics = stack.metrics(Proc::MainConsumer).await;
     for needle in [
         r#"events_consumed_total{event="product_created",outcome="duplicate"} 1"#,
         r#"events_consumed_total{event="product_updated",outcome="ignored"} 1"#,
@@ -349,16 +199,8 @@ async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker(
         assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
     }
 
-    // The like queue: the same like delivered twice counts once.
-    let res = stack
-        .admin_api
-        .http
-        .post(stack.admin_api.url("/api/products"))
-        .json(&json!({"title": "Liked", "image": "/l.png"}))
-        .send()
-        .await
-        .unwrap();
-    let id = res.json::<Value>().await.unwrap()["id"].as_u64().unwrap();
+    // The like queue: the same like delivered twice counts once; a legacy like (no id) counts.
+    let id = stack.client.create("Liked", "/l.png").await;
     let aq = stack.admin_queue.as_str();
     b.publish(
         aq,
@@ -374,21 +216,17 @@ async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker(
     .await;
     b.publish(aq, props("product_liked", None), id.to_string().as_bytes())
         .await;
-    eventually(WAIT, "likes applied", || async {
-        let metrics = stack.consumer_metrics(&stack.admin_consumer).await;
+    eventually(WAIT, "the duplicate like seen", || async {
+        let metrics = stack.metrics(Proc::AdminConsumer).await;
         metrics
             .contains(r#"events_consumed_total{event="product_liked",outcome="duplicate"} 1"#)
             .then_some(())
     })
     .await;
     eventually(WAIT, "two likes, not three", || async {
-        (stack.catalogue_product(id).await["likes"] == 2).then_some(())
+        (stack.client.catalogue_product(id).await["likes"] == 2).then_some(())
     })
     .await;
 
     stack.stop().await;
-}
-
-fn testkit_dlq(queue: &str) -> String {
-    shop_runtime::amqp::dead_letter_queue(queue)
 }

@@ -103,7 +103,7 @@ pub fn with_middleware(router: Router) -> Router {
                 })
                 // A 503 from a health probe is not an error of this process; real 500s are
                 // logged with their cause where they happen.
-                .on_failure(DefaultOnFailure::new().level(tracing::Level::WARN)),
+                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
         )
         .layer(CatchPanicLayer::custom(panic_response))
 }

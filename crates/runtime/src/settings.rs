@@ -236,6 +236,15 @@ impl AmqpSettings {
                 "must start with amqp:// (for example amqp://guest:guest@127.0.0.1:5672/%2f)",
             ));
         }
+        // Heartbeats find a dead peer (a broker host gone without closing the socket) within
+        // seconds instead of the kernel's TCP timeout. A URL that sets its own wins.
+        let heartbeat: u16 = env.parse("AMQP_HEARTBEAT_SECS", 10)?;
+        let url = if url.contains("heartbeat=") {
+            url
+        } else {
+            let sep = if url.contains('?') { '&' } else { '?' };
+            format!("{url}{sep}heartbeat={heartbeat}")
+        };
         let queue = |name: &str, default: &str| -> Result<String, ConfigError> {
             let q = env.string(name, default);
             if q.len() > 200 || q.starts_with("amq.") {
@@ -414,6 +423,31 @@ mod tests {
             assert!(msg.contains(name), "{msg}");
             assert!(!msg.contains("secret-password"), "{msg}");
         }
+    }
+
+    #[test]
+    fn heartbeat_is_on_unless_the_url_sets_it() {
+        let s = AmqpSettings::from_env(&Env::default()).unwrap();
+        assert_eq!(
+            s.url.expose(),
+            "amqp://guest:guest@127.0.0.1:5672/%2f?heartbeat=10"
+        );
+        let env = Env::from_pairs([
+            ("AMQP_URL", "amqp://h/%2f?heartbeat=3"),
+            ("AMQP_HEARTBEAT_SECS", "30"),
+        ]);
+        assert_eq!(
+            AmqpSettings::from_env(&env).unwrap().url.expose(),
+            "amqp://h/%2f?heartbeat=3"
+        );
+        let env = Env::from_pairs([
+            ("AMQP_URL", "amqp://h/%2f?frame_max=8192"),
+            ("AMQP_HEARTBEAT_SECS", "30"),
+        ]);
+        assert_eq!(
+            AmqpSettings::from_env(&env).unwrap().url.expose(),
+            "amqp://h/%2f?frame_max=8192&heartbeat=30"
+        );
     }
 
     #[test]

@@ -1,0 +1,496 @@
+//! The fault suite: the whole back end (four real processes) under a bounded stream of real
+//! HTTP writes and likes while something breaks, then a check of both databases.
+//!
+//! Each scenario prints one line: sent (accepted writes, one event each), applied, lost,
+//! duplicated, redelivered (duplicates the consumers recognised and skipped) and the time to
+//! converge after the fault ended. Every scenario also puts a poison message in each queue and
+//! checks it reached the dead-letter queue. Scenarios that stop the broker run against a
+//! RabbitMQ node of their own; database outages go through a TCP proxy the test cuts; so
+//! nothing here disturbs the machine's services or other tests.
+//!
+//! `#[ignore]`d in a plain `cargo test` (they take a minute or two); `scripts/faults.sh` runs
+//! them, and `scripts/test.sh` runs that.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use lapin::BasicProperties;
+use reqwest::StatusCode;
+use serde_json::Value;
+use testkit::{Overrides, Proc, RabbitNode, ShopClient, ShopStack, TcpProxy};
+use tokio::sync::Mutex;
+
+/// Products liked during the stream, and products deleted during it.
+const LIKED: usize = 20;
+const DELETED: usize = 10;
+const SHOPPERS: usize = 10;
+const CONVERGE: Duration = Duration::from_secs(90);
+
+/// What the stream did, as the HTTP answers said.
+#[derive(Debug, Default)]
+struct Ledger {
+    /// Accepted product writes (201, 202, 204): each is one event.
+    product_writes: u64,
+    /// Likes answered 200, per product.
+    likes: BTreeMap<u64, u64>,
+}
+
+impl Ledger {
+    fn sent(&self) -> u64 {
+        self.product_writes + self.likes.values().sum::<u64>()
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    Update(u64, usize),
+    Delete(u64),
+    Create(usize),
+    Like(u64, usize),
+}
+
+/// Creates the products and waits until the shop shows them; returns (liked, deleted) ids.
+async fn set_up(client: &ShopClient, ledger: &mut Ledger) -> (Vec<u64>, Vec<u64>) {
+    let mut ids = Vec::new();
+    for i in 0..LIKED + DELETED {
+        ids.push(
+            client
+                .create(&format!("Product {i}"), &format!("/img/{i}.png"))
+                .await,
+        );
+        ledger.product_writes += 1;
+    }
+    testkit::eventually(testkit::WAIT, "products mirrored", || async {
+        (client.shop().await.len() == ids.len()).then_some(())
+    })
+    .await;
+    let deleted = ids.split_off(LIKED);
+    (ids, deleted)
+}
+
+/// The operations of the stream, interleaved: every shopper likes every liked product, every
+/// product is updated twice, the deleted ones are deleted, a few products are created.
+fn operations(liked: &[u64], deleted: &[u64]) -> Vec<Op> {
+    let all: Vec<u64> = liked.iter().chain(deleted).copied().collect();
+    let mut ops = Vec::new();
+    for round in 0..SHOPPERS {
+        ops.extend(liked.iter().map(|&id| Op::Like(id, round)));
+        ops.extend(
+            all.iter()
+                .cycle()
+                .skip(round * 6)
+                .take(6)
+                .map(|&id| Op::Update(id, round)),
+        );
+        if round < 5 {
+            ops.push(Op::Create(round));
+        }
+        ops.extend(
+            deleted
+                .iter()
+                .skip(round)
+                .step_by(SHOPPERS)
+                .map(|&id| Op::Delete(id)),
+        );
+    }
+    // Updates of deleted products after their delete would be 404s, not writes: keep only
+    // updates that come before the product's delete.
+    let mut gone = std::collections::HashSet::new();
+    ops.retain(|op| match op {
+        Op::Delete(id) => gone.insert(*id),
+        Op::Update(id, _) => !gone.contains(id),
+        _ => true,
+    });
+    ops
+}
+
+/// Runs the stream from two workers, paced so that it lasts a few seconds; counts finished
+/// operations in `progress`.
+async fn stream(client: ShopClient, ops: Vec<Op>, progress: Arc<AtomicUsize>) -> Ledger {
+    let queue = Arc::new(Mutex::new(ops.into_iter()));
+    let jars: Arc<Mutex<Vec<Option<String>>>> = Arc::new(Mutex::new(vec![None; SHOPPERS]));
+    let ledger = Arc::new(Mutex::new(Ledger::default()));
+    let worker = || {
+        let (queue, jars, ledger, progress, client) = (
+            queue.clone(),
+            jars.clone(),
+            ledger.clone(),
+            progress.clone(),
+            client.clone(),
+        );
+        async move {
+            loop {
+                let Some(op) = queue.lock().await.next() else {
+                    break;
+                };
+                match op {
+                    Op::Update(id, n) => {
+                        client
+                            .update(
+                                id,
+                                &format!("Product {id} v{n}"),
+                                &format!("/img/{id}-{n}.png"),
+                            )
+                            .await;
+                        ledger.lock().await.product_writes += 1;
+                    }
+                    Op::Delete(id) => {
+                        client.delete(id).await;
+                        ledger.lock().await.product_writes += 1;
+                    }
+                    Op::Create(n) => {
+                        client.create(&format!("Late {n}"), "/img/late.png").await;
+                        ledger.lock().await.product_writes += 1;
+                    }
+                    Op::Like(id, shopper) => {
+                        let mut jar = jars.lock().await[shopper].clone();
+                        let status = client.like(id, &mut jar).await;
+                        jars.lock().await[shopper] = jar;
+                        assert_eq!(status, StatusCode::OK, "like of {id} by shopper {shopper}");
+                        *ledger.lock().await.likes.entry(id).or_default() += 1;
+                    }
+                }
+                progress.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    tokio::join!(worker(), worker());
+    std::mem::take(&mut *ledger.lock().await)
+}
+
+/// Differences between the answers the writes got and what both databases hold.
+#[derive(Debug, Default)]
+struct Diff {
+    lost: u64,
+    duplicated: u64,
+    detail: Vec<String>,
+}
+
+async fn compare(client: &ShopClient, ledger: &Ledger) -> Diff {
+    let mut d = Diff::default();
+    let index = |list: Vec<Value>| -> HashMap<u64, Value> {
+        list.into_iter()
+            .map(|p| (p["id"].as_u64().unwrap(), p))
+            .collect()
+    };
+    let catalogue = index(client.catalogue().await);
+    let shop = index(client.shop().await);
+    for (id, p) in &catalogue {
+        match shop.get(id) {
+            None => {
+                d.lost += 1;
+                d.detail.push(format!("product {id} missing from the shop"));
+            }
+            Some(s) if s["title"] != p["title"] || s["image"] != p["image"] => {
+                d.lost += 1;
+                d.detail
+                    .push(format!("product {id}: shop has {s}, catalogue {p}"));
+            }
+            Some(_) => {}
+        }
+    }
+    for id in shop.keys().filter(|id| !catalogue.contains_key(id)) {
+        d.lost += 1;
+        d.detail.push(format!(
+            "product {id} deleted from the catalogue, still in the shop"
+        ));
+    }
+    for (id, accepted) in &ledger.likes {
+        let have = |list: &HashMap<u64, Value>| {
+            list.get(id).and_then(|p| p["likes"].as_u64()).unwrap_or(0)
+        };
+        let (in_catalogue, in_shop) = (have(&catalogue), have(&shop));
+        if in_catalogue != *accepted || in_shop != *accepted {
+            d.detail.push(format!(
+                "product {id}: {accepted} likes accepted, catalogue {in_catalogue}, shop {in_shop}"
+            ));
+        }
+        d.lost += accepted.saturating_sub(in_catalogue) + accepted.saturating_sub(in_shop);
+        d.duplicated += in_catalogue.saturating_sub(*accepted) + in_shop.saturating_sub(*accepted);
+    }
+    d
+}
+
+/// Duplicates the consumers recognised, from their metrics (a restarted consumer starts at 0).
+async fn redelivered(stack: &ShopStack) -> u64 {
+    let mut n = 0;
+    for p in [Proc::AdminConsumer, Proc::MainConsumer] {
+        for line in stack.metrics(p).await.lines() {
+            if line.starts_with("events_consumed_total") && line.contains(r#"outcome="duplicate""#)
+            {
+                n += line
+                    .rsplit(' ')
+                    .next()
+                    .and_then(|v| v.parse::<u64>().ok())
+                    .unwrap_or(0);
+            }
+        }
+    }
+    n
+}
+
+fn poison_props(content_type: &str) -> BasicProperties {
+    BasicProperties::default()
+        .with_content_type(content_type.into())
+        .with_delivery_mode(2)
+}
+
+/// Puts one undecodable message in each queue.
+async fn poison(stack: &ShopStack) {
+    let broker = stack.broker().await;
+    broker
+        .publish(
+            &stack.main_queue,
+            poison_props("product_created"),
+            b"{\"id\": ",
+        )
+        .await;
+    broker
+        .publish(
+            &stack.admin_queue,
+            poison_props("product_liked"),
+            b"not a number",
+        )
+        .await;
+}
+
+async fn assert_poison_dead_lettered(stack: &ShopStack) {
+    let broker = stack.broker().await;
+    for (queue, body) in [
+        (&stack.main_queue, &b"{\"id\": "[..]),
+        (&stack.admin_queue, &b"not a number"[..]),
+    ] {
+        let dlq = shop_runtime::amqp::dead_letter_queue(queue);
+        let dead = broker.take(&dlq, 1, testkit::WAIT).await;
+        assert_eq!(dead.len(), 1, "the poison message is in {dlq}");
+        assert_eq!(dead[0].delivery.data, body);
+        let more = broker.take(&dlq, 1, Duration::from_millis(300)).await;
+        assert!(
+            more.is_empty(),
+            "only the poison message is dead-lettered from {queue}"
+        );
+    }
+}
+
+/// Runs the workload with `fault` injected once a fifth of the stream is done, waits for
+/// both databases to converge, prints the scenario's line and asserts nothing was lost or
+/// doubled.
+async fn scenario(name: &str, stack: &mut ShopStack, fault: impl AsyncFnOnce(&mut ShopStack)) {
+    let client = stack.client.clone();
+    let mut ledger = Ledger::default();
+    let (liked, deleted) = set_up(&client, &mut ledger).await;
+    poison(stack).await;
+
+    let ops = operations(&liked, &deleted);
+    let fault_at = ops.len() / 5;
+    let progress = Arc::new(AtomicUsize::new(0));
+    let stream_task = tokio::spawn(stream(client.clone(), ops, progress.clone()));
+    while progress.load(Ordering::SeqCst) < fault_at {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    fault(stack).await;
+    let streamed = stream_task.await.unwrap();
+    ledger.product_writes += streamed.product_writes;
+    ledger.likes = streamed.likes;
+
+    let recovered = Instant::now();
+    let mut diff = compare(&client, &ledger).await;
+    while (diff.lost > 0 || diff.duplicated > 0 || !diff.detail.is_empty())
+        && recovered.elapsed() < CONVERGE
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        diff = compare(&client, &ledger).await;
+    }
+    let converged = recovered.elapsed();
+    let sent = ledger.sent();
+    println!(
+        "fault suite | {name:<22} | sent {sent:>4} | applied {:>4} | lost {} | duplicated {} | redelivered {:>3} | converged in {:.2} s",
+        sent - diff.lost.min(sent),
+        diff.lost,
+        diff.duplicated,
+        redelivered(stack).await,
+        converged.as_secs_f64()
+    );
+    assert!(
+        diff.detail.is_empty(),
+        "{name}: not converged after {CONVERGE:?}:\n{}",
+        diff.detail.join("\n")
+    );
+    assert_eq!((diff.lost, diff.duplicated), (0, 0), "{name}");
+    assert_poison_dead_lettered(stack).await;
+}
+
+#[tokio::test]
+#[ignore = "fault suite: run by scripts/faults.sh"]
+async fn broker_stopped_and_restarted_mid_stream() {
+    let node = RabbitNode::start().await;
+    let mut stack = ShopStack::start(&node.amqp_url(), Overrides::default()).await;
+    scenario("broker restart", &mut stack, async |stack| {
+        node.stop();
+        // While it is down, writes still succeed (the outbox holds them) and health says so.
+        let admin = stack.svc(Proc::AdminApi);
+        testkit::eventually(
+            testkit::WAIT,
+            "admin health reports the broker down",
+            || async {
+                let res = admin.http.get(admin.url("/api/health")).send().await.ok()?;
+                (res.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+            },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        node.boot().await;
+        stack.wait_healthy().await;
+    })
+    .await;
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "fault suite: run by scripts/faults.sh"]
+async fn consumers_killed_mid_stream_and_restarted() {
+    let mut stack = ShopStack::start(&testkit::amqp_url(), Overrides::default()).await;
+    scenario("consumers SIGKILLed", &mut stack, async |stack| {
+        for round in 0..2 {
+            stack.kill(Proc::MainConsumer).await;
+            stack.kill(Proc::AdminConsumer).await;
+            tokio::time::sleep(Duration::from_millis(if round == 0 { 1500 } else { 300 })).await;
+            stack.respawn(Proc::MainConsumer).await;
+            stack.respawn(Proc::AdminConsumer).await;
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        stack.wait_healthy().await;
+    })
+    .await;
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "fault suite: run by scripts/faults.sh"]
+async fn database_unreachable_for_the_consumers() {
+    let db = testkit::mysql_addr();
+    let main_proxy = TcpProxy::start(db, true).await;
+    let admin_proxy = TcpProxy::start(db, true).await;
+    // The consumers reach MariaDB only through the proxies; the APIs directly.
+    let through = |proxy: &TcpProxy, name: &str| format!("mysql://root@{}/{name}", proxy.addr);
+    let names = (testkit::unique("flt_admin"), testkit::unique("flt_main"));
+    let overrides = Overrides::from([
+        (
+            Proc::AdminApi,
+            vec![(
+                "DATABASE_URL",
+                format!("{}/{}", testkit::mysql_server_url(), names.0),
+            )],
+        ),
+        (
+            Proc::MainApi,
+            vec![(
+                "DATABASE_URL",
+                format!("{}/{}", testkit::mysql_server_url(), names.1),
+            )],
+        ),
+        (
+            Proc::AdminConsumer,
+            vec![("DATABASE_URL", through(&admin_proxy, &names.0))],
+        ),
+        (
+            Proc::MainConsumer,
+            vec![("DATABASE_URL", through(&main_proxy, &names.1))],
+        ),
+    ]);
+    let mut stack = ShopStack::start(&testkit::amqp_url(), overrides).await;
+    scenario("database outage (6 s)", &mut stack, async |stack| {
+        main_proxy.cut();
+        admin_proxy.cut();
+        let consumer = stack.svc(Proc::MainConsumer);
+        testkit::eventually(
+            testkit::WAIT,
+            "consumer health reports the database down",
+            || async {
+                let res = consumer
+                    .http
+                    .get(consumer.url("/health"))
+                    .send()
+                    .await
+                    .ok()?;
+                let body: Value = res.json().await.ok()?;
+                (body["database"] == "down").then_some(())
+            },
+        )
+        .await;
+        tokio::time::sleep(Duration::from_secs(6)).await;
+        main_proxy.restore();
+        admin_proxy.restore();
+        stack.wait_healthy().await;
+    })
+    .await;
+    for name in [&names.0, &names.1] {
+        testkit::TestDatabase { name: name.clone() }
+            .drop_database()
+            .await;
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "fault suite: run by scripts/faults.sh"]
+async fn every_message_delivered_again() {
+    let mut stack = ShopStack::start(&testkit::amqp_url(), Overrides::default()).await;
+    scenario("all messages redelivered", &mut stack, async |stack| {
+        // As if every relay had crashed between the broker's ack and marking its rows: all
+        // that was published so far goes out again, with the same message ids.
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        for db in [&stack.admin_db, &stack.main_db] {
+            let mut conn = db.connect().await;
+            sqlx::query("UPDATE outbox SET published_at = NULL")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
+    })
+    .await;
+    assert!(
+        redelivered(&stack).await > 0,
+        "the consumers saw the duplicates"
+    );
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "fault suite: run by scripts/faults.sh"]
+async fn poison_messages_in_the_stream() {
+    let mut stack = ShopStack::start(&testkit::amqp_url(), Overrides::default()).await;
+    scenario("poison in the stream", &mut stack, async |stack| {
+        // More poison, of every kind, in the middle of the stream; `scenario` adds one per
+        // queue and checks that one; these are counted here.
+        let broker = stack.broker().await;
+        let bad: [(&str, &[u8]); 4] = [
+            ("product_updated", b"[]"),
+            ("product_teleported", b"{}"),
+            ("product_liked", b"7"),
+            ("product_deleted", b"-1"),
+        ];
+        for (ct, body) in bad {
+            broker
+                .publish(&stack.main_queue, poison_props(ct), body)
+                .await;
+        }
+        let dlq = shop_runtime::amqp::dead_letter_queue(&stack.main_queue);
+        let dead = broker.take(&dlq, 5, testkit::WAIT).await;
+        assert_eq!(
+            dead.len(),
+            5,
+            "four more poison messages and the scenario's one"
+        );
+        // Put the scenario's own back for its check.
+        poison(stack).await;
+        let adlq = shop_runtime::amqp::dead_letter_queue(&stack.admin_queue);
+        assert_eq!(broker.take(&adlq, 1, testkit::WAIT).await.len(), 1);
+    })
+    .await;
+    stack.stop().await;
+}

@@ -1,0 +1,291 @@
+//! The whole back end as real processes: admin-api, admin-consumer, main-api,
+//! main-consumer, each on a free port, with two fresh databases and two fresh queues.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{QueueReader, Service, TestDatabase, eventually, unique, workspace_binary};
+
+/// One of the four processes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proc {
+    AdminApi,
+    AdminConsumer,
+    MainApi,
+    MainConsumer,
+}
+
+impl Proc {
+    pub const ALL: [Proc; 4] = [
+        Proc::AdminApi,
+        Proc::MainApi,
+        Proc::AdminConsumer,
+        Proc::MainConsumer,
+    ];
+
+    pub fn binary(self) -> &'static str {
+        match self {
+            Proc::AdminApi => "admin-api",
+            Proc::AdminConsumer => "admin-consumer",
+            Proc::MainApi => "main-api",
+            Proc::MainConsumer => "main-consumer",
+        }
+    }
+
+    pub fn health_path(self) -> &'static str {
+        match self {
+            Proc::AdminApi => "/api/health",
+            Proc::MainApi => "/flask/api/health",
+            Proc::AdminConsumer | Proc::MainConsumer => "/health",
+        }
+    }
+}
+
+/// Extra or replaced environment variables for some processes.
+pub type Overrides = HashMap<Proc, Vec<(&'static str, String)>>;
+
+pub struct ShopStack {
+    pub admin_db: TestDatabase,
+    pub main_db: TestDatabase,
+    pub main_queue: String,
+    pub admin_queue: String,
+    pub amqp_url: String,
+    envs: HashMap<Proc, HashMap<String, String>>,
+    procs: HashMap<Proc, Service>,
+    /// What users do, over HTTP. The APIs are never respawned, so it stays valid.
+    pub client: ShopClient,
+}
+
+pub const WAIT: Duration = Duration::from_secs(30);
+
+impl ShopStack {
+    /// Starts all four processes against the broker at `amqp_url` and waits until each is
+    /// healthy.
+    pub async fn start(amqp_url: &str, overrides: Overrides) -> Self {
+        let admin_db = TestDatabase::named("sys_admin");
+        let main_db = TestDatabase::named("sys_main");
+        let main_queue = unique("sys-main");
+        let admin_queue = unique("sys-admin");
+        let mut envs = HashMap::new();
+        for p in Proc::ALL {
+            let db = match p {
+                Proc::AdminApi | Proc::AdminConsumer => &admin_db,
+                Proc::MainApi | Proc::MainConsumer => &main_db,
+            };
+            let mut env = HashMap::from([
+                ("DATABASE_URL".to_owned(), db.url()),
+                ("AMQP_URL".to_owned(), amqp_url.to_owned()),
+                ("MAIN_QUEUE".to_owned(), main_queue.clone()),
+                ("ADMIN_QUEUE".to_owned(), admin_queue.clone()),
+                ("AMQP_RECONNECT_MAX_MS".to_owned(), "1000".to_owned()),
+            ]);
+            for (k, v) in overrides.get(&p).into_iter().flatten() {
+                env.insert((*k).to_owned(), v.clone());
+            }
+            envs.insert(p, env);
+        }
+        let mut stack = ShopStack {
+            admin_db,
+            main_db,
+            main_queue,
+            admin_queue,
+            amqp_url: amqp_url.to_owned(),
+            envs,
+            procs: HashMap::new(),
+            client: ShopClient::default(),
+        };
+        // The APIs create and migrate the databases; the consumers wait for that.
+        for p in Proc::ALL {
+            stack.spawn(p).await;
+        }
+        stack.wait_healthy().await;
+        stack.client = ShopClient {
+            admin: stack.svc(Proc::AdminApi).base_url.clone(),
+            main: stack.svc(Proc::MainApi).base_url.clone(),
+            http: reqwest::Client::new(),
+        };
+        stack
+    }
+
+    async fn spawn(&mut self, p: Proc) {
+        let svc = Service::spawn(
+            &workspace_binary(p.binary()),
+            &self.envs[&p],
+            p.health_path(),
+        )
+        .await;
+        self.procs.insert(p, svc);
+    }
+
+    pub fn svc(&self, p: Proc) -> &Service {
+        &self.procs[&p]
+    }
+
+    /// Waits until every process reports healthy.
+    pub async fn wait_healthy(&self) {
+        for p in Proc::ALL {
+            let svc = self.svc(p);
+            eventually(WAIT, &format!("{} healthy", p.binary()), || async {
+                let res = svc.http.get(svc.url(p.health_path())).send().await.ok()?;
+                (res.status() == StatusCode::OK).then_some(())
+            })
+            .await;
+        }
+    }
+
+    /// SIGKILL: no shutdown, no ack of the message in hand.
+    pub async fn kill(&mut self, p: Proc) {
+        let mut svc = self.procs.remove(&p).unwrap();
+        svc.child.kill().await.unwrap();
+    }
+
+    /// Starts a killed process again, with the same configuration.
+    pub async fn respawn(&mut self, p: Proc) {
+        self.spawn(p).await;
+    }
+
+    pub async fn metrics(&self, p: Proc) -> String {
+        let svc = self.svc(p);
+        svc.http
+            .get(svc.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// A reader on this stack's broker.
+    pub async fn broker(&self) -> QueueReader {
+        QueueReader::connect_to(&self.amqp_url).await
+    }
+
+    /// Stops every process with SIGTERM (each must exit 0), deletes the queues and drops
+    /// the databases.
+    pub async fn stop(mut self) {
+        for p in Proc::ALL {
+            if let Some(svc) = self.procs.remove(&p) {
+                assert_eq!(
+                    svc.terminate().await,
+                    Some(0),
+                    "{} exits 0 on SIGTERM",
+                    p.binary()
+                );
+            }
+        }
+        let broker = self.broker().await;
+        for q in [&self.main_queue, &self.admin_queue] {
+            broker.delete_queues(q).await;
+        }
+        self.admin_db.drop_database().await;
+        self.main_db.drop_database().await;
+    }
+}
+
+/// The two APIs as a user reaches them. Cheap to clone.
+#[derive(Debug, Clone, Default)]
+pub struct ShopClient {
+    pub admin: String,
+    pub main: String,
+    pub http: reqwest::Client,
+}
+
+impl ShopClient {
+    fn admin_url(&self, path: &str) -> String {
+        format!("{}{path}", self.admin)
+    }
+
+    fn main_url(&self, path: &str) -> String {
+        format!("{}{path}", self.main)
+    }
+
+    pub async fn create(&self, title: &str, image: &str) -> u64 {
+        let res = self
+            .http
+            .post(format!("{}/api/products", self.admin))
+            .json(&json!({"title": title, "image": image}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::CREATED);
+        res.json::<Value>().await.unwrap()["id"].as_u64().unwrap()
+    }
+
+    pub async fn update(&self, id: u64, title: &str, image: &str) {
+        let res = self
+            .http
+            .put(format!("{}/api/products/{id}", self.admin))
+            .json(&json!({"title": title, "image": image}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::ACCEPTED);
+    }
+
+    pub async fn delete(&self, id: u64) {
+        let res = self
+            .http
+            .delete(self.admin_url(&format!("/api/products/{id}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+    }
+
+    /// Likes as the shopper whose cookie is in `jar` (filled on the first like).
+    pub async fn like(&self, id: u64, jar: &mut Option<String>) -> StatusCode {
+        let mut req = self
+            .http
+            .post(self.main_url(&format!("/flask/api/products/{id}/like")));
+        if let Some(cookie) = jar.as_deref() {
+            req = req.header("cookie", cookie);
+        }
+        let res = req.send().await.unwrap();
+        if let Some(set) = res.headers().get("set-cookie") {
+            *jar = Some(set.to_str().unwrap().split(';').next().unwrap().to_owned());
+        }
+        res.status()
+    }
+
+    /// The shop's product list.
+    pub async fn shop(&self) -> Vec<Value> {
+        let res = self
+            .http
+            .get(self.main_url("/flask/api/products"))
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    pub async fn shop_product(&self, id: u64) -> Option<Value> {
+        self.shop().await.into_iter().find(|p| p["id"] == id)
+    }
+
+    /// The catalogue's product list.
+    pub async fn catalogue(&self) -> Vec<Value> {
+        let res = self
+            .http
+            .get(self.admin_url("/api/products"))
+            .send()
+            .await
+            .unwrap();
+        res.json().await.unwrap()
+    }
+
+    pub async fn catalogue_product(&self, id: u64) -> Value {
+        let url = self.admin_url(&format!("/api/products/{id}"));
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}

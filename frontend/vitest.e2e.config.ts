@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+// Browser end-to-end tests against the real stack (no mocks): see e2e/README.md.
+export default defineConfig({
+  test: {
+    environment: 'node',
+    include: ['e2e/**/*.e2e.test.ts'],
+    fileParallelism: false,
+    testTimeout: 90_000,
+    hookTimeout: 60_000,
+    teardownTimeout: 20_000,
+    // One story in order: later steps need the product the earlier ones made.
+    sequence: { concurrent: false },
+    reporters: ['verbose'],
+  },
+});

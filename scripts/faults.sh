@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The fault suite: broker restart, consumers SIGKILLed, database outage, redelivery of every
+# message, poison messages, each under a bounded stream of real writes and likes. Prints a
+# line per scenario (sent, applied, lost, duplicated, redelivered, time to converge).
+# Runs against its own RabbitMQ node and TCP proxies; needs MariaDB and RabbitMQ installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+
+ensure_services
+export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
+export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
+
+cargo build --workspace --bins --locked
+# One scenario at a time: each runs four processes and its own load on two cores.
+cargo test --locked -p main-svc --test faults -- --ignored --nocapture --test-threads=1 "$@"
