@@ -438,3 +438,27 @@ pub async fn run_consumer<H: Handler>(
     pool.close().await;
     Ok(())
 }
+
+/// The whole `main` of a consumer binary: settings from the environment (defaults with
+/// `port`), logs, a listener for the probes, and [`run_consumer`] on the queue `queue` picks,
+/// until SIGTERM or Ctrl-C.
+pub async fn main<H: Handler>(
+    defaults: crate::settings::ServiceDefaults,
+    migrator: &'static Migrator,
+    queue: impl FnOnce(&crate::settings::AmqpSettings) -> String,
+    handler: H,
+) -> anyhow::Result<()> {
+    crate::telemetry::init(defaults.app_id);
+    let settings = Settings::from_env(&crate::Env::from_process(), defaults)?;
+    let listener = crate::http::bind(settings.http_addr).await?;
+    let queue = queue(&settings.amqp);
+    run_consumer(
+        settings,
+        listener,
+        crate::shutdown::on_signal(),
+        migrator,
+        queue,
+        handler,
+    )
+    .await
+}

@@ -108,6 +108,13 @@ pub fn with_middleware(router: Router) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
 }
 
+/// Binds the HTTP listener, naming the variables to change when the address is taken.
+pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDRESS, PORT): {e}"))
+}
+
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
 /// finish (at most `grace`).
 pub async fn serve(

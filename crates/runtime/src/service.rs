@@ -36,6 +36,19 @@ impl Core {
     }
 }
 
+/// Creates the database if needed and applies `migrator`; the `migrate` command of the API
+/// binaries.
+pub async fn migrate(settings: &Settings, migrator: &'static Migrator) -> anyhow::Result<()> {
+    let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
+    migrator.run(&pool).await?;
+    pool.close().await;
+    tracing::info!(
+        database = settings.database.database_name(),
+        "migrations applied"
+    );
+    Ok(())
+}
+
 /// Runs an HTTP service until `shutdown`: opens the pool (creating the database if needed),
 /// runs `migrator`, starts the outbox relay towards `queue`, and serves `router(core)` on
 /// `listener`. On shutdown, in-flight requests finish (10 s at most), the relay gets 3 s to

@@ -1,6 +1,5 @@
 //! admin-svc's HTTP API (and its operator commands).
 
-use anyhow::Context;
 use clap::{Parser, Subcommand};
 use shop_runtime::{Env, Settings};
 
@@ -36,27 +35,10 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env(&Env::from_process(), admin_svc::DEFAULTS)?;
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => {
-            let listener = tokio::net::TcpListener::bind(settings.http_addr)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot listen on {} (BIND_ADDRESS, PORT)",
-                        settings.http_addr
-                    )
-                })?;
+            let listener = shop_runtime::http::bind(settings.http_addr).await?;
             admin_svc::run(settings, listener, shop_runtime::shutdown::on_signal()).await
         }
-        Command::Migrate => {
-            let pool =
-                shop_runtime::db::connect(&settings.database, std::time::Duration::from_secs(60))
-                    .await?;
-            admin_svc::MIGRATOR.run(&pool).await?;
-            tracing::info!(
-                database = settings.database.database_name(),
-                "migrations applied"
-            );
-            Ok(())
-        }
+        Command::Migrate => shop_runtime::service::migrate(&settings, &admin_svc::MIGRATOR).await,
         Command::CreateUser { name, email } => {
             let (id, new) = admin_svc::create_user(&settings, &name, &email).await?;
             println!("{id}");

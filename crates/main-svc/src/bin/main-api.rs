@@ -1,6 +1,5 @@
 //! main-svc's HTTP API. `main-api migrate` applies the migrations and exits.
 
-use anyhow::Context;
 use shop_runtime::{Env, Settings};
 
 #[tokio::main]
@@ -10,14 +9,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = Settings::from_env(&env, main_svc::DEFAULTS)?;
     match std::env::args().nth(1).as_deref() {
         None | Some("serve") => {
-            let listener = tokio::net::TcpListener::bind(settings.http_addr)
-                .await
-                .with_context(|| {
-                    format!(
-                        "cannot listen on {} (BIND_ADDRESS, PORT)",
-                        settings.http_addr
-                    )
-                })?;
+            let listener = shop_runtime::http::bind(settings.http_addr).await?;
             main_svc::run(
                 settings,
                 &env,
@@ -26,17 +18,7 @@ async fn main() -> anyhow::Result<()> {
             )
             .await
         }
-        Some("migrate") => {
-            let pool =
-                shop_runtime::db::connect(&settings.database, std::time::Duration::from_secs(60))
-                    .await?;
-            main_svc::MIGRATOR.run(&pool).await?;
-            tracing::info!(
-                database = settings.database.database_name(),
-                "migrations applied"
-            );
-            Ok(())
-        }
+        Some("migrate") => shop_runtime::service::migrate(&settings, &main_svc::MIGRATOR).await,
         Some(other) => {
             anyhow::bail!("unknown command {other:?}: expected serve (the default) or migrate")
         }
