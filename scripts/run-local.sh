@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# Runs the whole back end locally against this machine's MariaDB and RabbitMQ (started if
-# needed): builds the services, creates and migrates both databases, creates an admin user,
-# and runs both HTTP services and both consumers in the foreground with prefixed logs.
+# Runs the whole shop locally against this machine's MariaDB and RabbitMQ (started if
+# needed): builds the services and the web UI, creates and migrates both databases, creates
+# an admin user, and runs both HTTP services, both consumers and nginx (serving the UI on
+# WEB_PORT, default 8080) in the foreground with prefixed logs.
 # Ctrl-C stops all of them; if one exits, the others are stopped too.
 #
 #   RELEASE=1 scripts/run-local.sh   # optimised build (slower to build, faster to run)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
+source scripts/web.sh
 
 ensure_services
+ensure_nginx
 
 profile=debug; cargo_flags=()
 if [ "${RELEASE:-0}" = 1 ]; then profile=release; cargo_flags=(--release); fi
 log "building ($profile)"
 cargo build --locked "${cargo_flags[@]}" --bins
 bin=target/$profile
+# BUILD_FRONTEND=0 reuses frontend/dist (the test command has just built it).
+if [ "${BUILD_FRONTEND:-1}" = 1 ] || [ ! -f frontend/dist/index.html ]; then build_frontend; fi
 
+# Two services, two databases: configured with SQL_* and SQL_DATABASE per process. A
+# DATABASE_URL in the environment would send both to one database, so it is not used here.
+unset DATABASE_URL
 export SQL_HOST=${SQL_HOST:-$MARIADB_HOST} SQL_PORT=${SQL_PORT:-$MARIADB_PORT}
 export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
 
@@ -53,7 +61,10 @@ SQL_DATABASE=$admin_db PORT=${ADMIN_PORT:-8000} start admin-api "$bin/admin-api"
 SQL_DATABASE=$admin_db PORT=${ADMIN_CONSUMER_PORT:-8001} start admin-consumer "$bin/admin-consumer"
 SQL_DATABASE=$main_db PORT=${MAIN_PORT:-5000} start main-api "$bin/main-api" serve
 SQL_DATABASE=$main_db PORT=${MAIN_CONSUMER_PORT:-5001} start main-consumer "$bin/main-consumer"
+render_nginx "$PWD/.run/nginx" "${WEB_PORT:-8080}" "127.0.0.1:${ADMIN_PORT:-8000}" "127.0.0.1:${MAIN_PORT:-5000}"
+start nginx nginx -p "$PWD/.run/nginx" -c nginx.conf -g 'daemon off;'
 
+log "the shop:      http://127.0.0.1:${WEB_PORT:-8080}/   (admin: /admin/products)"
 log "catalogue API: http://127.0.0.1:${ADMIN_PORT:-8000}/api/products   (docs /api/docs)"
 log "shop API:      http://127.0.0.1:${MAIN_PORT:-5000}/flask/api/products   (docs /flask/api/docs)"
 log "Ctrl-C stops everything"

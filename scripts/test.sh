@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting, lints, unit, router, end-to-end tests and the fault
-# suite, against real MariaDB and RabbitMQ (started here if they are not running).
+# Runs every check and test: formatting and lints (Rust, TypeScript), unit, router and
+# end-to-end tests, the frontend's component tests and production build, browser tests
+# through nginx in Chromium, and the fault suite, against real MariaDB and RabbitMQ
+# (started here if they are not running; nginx and Chromium installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
+source scripts/web.sh
 
 ensure_services
 
@@ -20,5 +23,12 @@ log "cargo build (every binary: the end-to-end tests spawn them)"
 cargo build --workspace --bins --locked
 log "cargo test"
 cargo test --workspace --locked
+
+ensure_node_modules
+log "frontend: typecheck, lint, component tests, production build"
+(cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
+log "browser end-to-end tests through nginx"
+BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
+
 log "fault suite"
 bash scripts/faults.sh

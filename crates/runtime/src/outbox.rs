@@ -223,6 +223,7 @@ impl Relay {
     ) -> Option<PublishError> {
         let mut db_backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
         let mut last_purge = Instant::now();
+        let mut last_backlog: Option<Instant> = None;
         loop {
             if cancel.is_cancelled() {
                 return None;
@@ -241,7 +242,12 @@ impl Relay {
                 }
                 Err(e) => return Some(e),
             }
-            self.record_backlog().await;
+            // The gauge is scraped every few seconds; under load the relay wakes on every
+            // commit, so it is refreshed at most once a second.
+            if last_backlog.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                last_backlog = Some(Instant::now());
+                self.record_backlog().await;
+            }
             if last_purge.elapsed() > Duration::from_secs(3600) {
                 last_purge = Instant::now();
                 match purge_published(&self.pool, self.settings.retention).await {

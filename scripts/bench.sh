@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmarks on this machine, release build, local MariaDB and RabbitMQ (bounded in time,
+# loopback only):
+#   1. propagation: how long an admin's change takes to reach the shop, and a like the
+#      catalogue, through the real processes and broker;
+#   2. throughput with wrk: the catalogue list, the shop list, and likes by distinct shoppers.
+# Prints the figures; the README keeps the latest ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+
+ensure_services
+command -v wrk >/dev/null 2>&1 || apt_install wrk
+export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
+export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
+export RUST_LOG=${RUST_LOG:-warn}
+
+cargo build --release --locked --bins --example propagation -p main-svc -p admin-svc
+log "propagation (50 rounds)"
+target/release/examples/propagation
+
+log "throughput (wrk, 10 s each, 2 threads, 64 connections)"
+mkdir -p .run
+run_id=$$
+export ADMIN_PORT=18200 ADMIN_CONSUMER_PORT=18201 MAIN_PORT=15200 MAIN_CONSUMER_PORT=15201
+export WEB_PORT=18280 ADMIN_DATABASE=bench_admin_$run_id MAIN_DATABASE=bench_main_$run_id
+export MAIN_QUEUE=bench-main-$run_id ADMIN_QUEUE=bench-admin-$run_id RELEASE=1
+unset DATABASE_URL
+bash scripts/run-local.sh > .run/bench-stack.log 2>&1 &
+stack=$!
+cleanup() {
+  kill -TERM "$stack" 2>/dev/null || true
+  wait "$stack" 2>/dev/null || true
+  mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" \
+    -e "DROP DATABASE IF EXISTS $ADMIN_DATABASE; DROP DATABASE IF EXISTS $MAIN_DATABASE" 2>/dev/null || true
+  for q in "$MAIN_QUEUE" "$ADMIN_QUEUE"; do
+    rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+    rabbitmqctl -q delete_queue "$q.dead-letter" >/dev/null 2>&1 || true
+  done
+}
+trap cleanup EXIT
+for ((i = 0; i < 600; i++)); do
+  curl -fsS "http://127.0.0.1:$MAIN_CONSUMER_PORT/health" >/dev/null 2>&1 && break
+  sleep 0.5
+done
+
+# A catalogue of 50 products, as the original's benchmark had.
+for i in $(seq 1 50); do
+  curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$ADMIN_PORT/api/products" \
+    -H 'Content-Type: application/json' -d "{\"title\": \"Product $i\", \"image\": \"/img/$i.png\"}"
+done
+sleep 1
+
+bench() { # name url [lua]
+  local out
+  out=$(wrk -t2 -c64 -d10s --latency ${3:+-s "$3"} "$2")
+  printf '%-36s %s req/s   p50 %s   p99 %s\n' "$1" \
+    "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+    "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
+    "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+}
+bench "GET /api/products (50 products)" "http://127.0.0.1:$ADMIN_PORT/api/products"
+bench "GET /flask/api/products" "http://127.0.0.1:$MAIN_PORT/flask/api/products"
+cat > .run/like.lua <<'LUA'
+-- Every request is a new shopper liking one of the 50 products: each is a 200.
+math.randomseed(os.time())
+local function uuid()
+  return (string.gsub("xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx", "x",
+    function() return string.format("%x", math.random(0, 15)) end))
+end
+request = function()
+  local path = "/flask/api/products/" .. math.random(1, 50) .. "/like"
+  return wrk.format("POST", path, { ["Cookie"] = "shopper_id=" .. uuid() })
+end
+LUA
+bench "POST like (a new shopper each)" "http://127.0.0.1:$MAIN_PORT" .run/like.lua

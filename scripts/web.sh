@@ -1,0 +1,60 @@
+# Sourced by the other scripts: the frontend's dependencies and build, nginx in front of the
+# services, and the browser the end-to-end tests drive. Installs Debian's nginx and chromium
+# when missing (never a browser download from npm).
+
+ensure_node_modules() {
+  local lock=frontend/package-lock.json stamp=frontend/node_modules/.package-lock.json
+  if [ ! -d frontend/node_modules ] || [ "$lock" -nt "$stamp" ]; then
+    log "npm ci (frontend)"
+    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+build_frontend() {
+  ensure_node_modules
+  log "building the frontend"
+  (cd frontend && npm run --silent build)
+}
+
+ensure_nginx() {
+  if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+    apt_install nginx-light || apt_install nginx
+  fi
+}
+
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] || apt_install chromium
+}
+
+# render_nginx DIR PORT ADMIN_API MAIN_API: writes DIR/nginx.conf serving frontend/dist on
+# PORT and proxying /api/ and /flask/ to the two APIs (host:port), with every path nginx
+# writes to under DIR. Run it with: nginx -p DIR -c nginx.conf -g 'daemon off;'
+render_nginx() {
+  local dir=$1
+  mkdir -p "$dir/logs" "$dir/tmp"
+  export NGINX_PORT=$2 ADMIN_API=$3 MAIN_API=$4
+  export STATIC_ROOT=$PWD/frontend/dist
+  # Only our variables: nginx's own ($uri, $host…) must stay as they are.
+  envsubst '${NGINX_PORT} ${STATIC_ROOT} ${ADMIN_API} ${MAIN_API}' \
+    < frontend/nginx/default.conf.template > "$dir/default.conf"
+  # The same frame the official nginx image puts around conf.d, with every path in DIR.
+  cat > "$dir/nginx.conf" <<CONF
+worker_processes 1;
+error_log $dir/logs/error.log warn;
+pid $dir/nginx.pid;
+events { worker_connections 1024; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log $dir/logs/access.log;
+    client_body_temp_path $dir/tmp/body;
+    proxy_temp_path $dir/tmp/proxy;
+    fastcgi_temp_path $dir/tmp/fastcgi;
+    uwsgi_temp_path $dir/tmp/uwsgi;
+    scgi_temp_path $dir/tmp/scgi;
+    sendfile on;
+    include $dir/default.conf;
+}
+CONF
+  nginx -t -q -p "$dir" -c nginx.conf
+}
