@@ -23,7 +23,8 @@ ensure_nginx() {
 }
 
 ensure_chromium() {
-  [ -x /usr/bin/chromium ] || apt_install chromium
+  # Debian's chromium pulls in no font: without one, pages render without text.
+  [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -q . || apt_install chromium fonts-dejavu-core
 }
 
 # render_nginx DIR PORT ADMIN_API MAIN_API: writes DIR/nginx.conf serving frontend/dist on
@@ -37,24 +38,8 @@ render_nginx() {
   # Only our variables: nginx's own ($uri, $host…) must stay as they are.
   envsubst '${NGINX_PORT} ${STATIC_ROOT} ${ADMIN_API} ${MAIN_API}' \
     < frontend/nginx/default.conf.template > "$dir/default.conf"
-  # The same frame the official nginx image puts around conf.d, with every path in DIR.
-  cat > "$dir/nginx.conf" <<CONF
-worker_processes 1;
-error_log $dir/logs/error.log warn;
-pid $dir/nginx.pid;
-events { worker_connections 1024; }
-http {
-    include /etc/nginx/mime.types;
-    default_type application/octet-stream;
-    access_log $dir/logs/access.log;
-    client_body_temp_path $dir/tmp/body;
-    proxy_temp_path $dir/tmp/proxy;
-    fastcgi_temp_path $dir/tmp/fastcgi;
-    uwsgi_temp_path $dir/tmp/uwsgi;
-    scgi_temp_path $dir/tmp/scgi;
-    sendfile on;
-    include $dir/default.conf;
-}
-CONF
+  # frontend/nginx/local.conf.template: the frame the official image puts around conf.d,
+  # with every path nginx writes to under DIR.
+  NGINX_PREFIX=$dir envsubst '${NGINX_PREFIX}' < frontend/nginx/local.conf.template > "$dir/nginx.conf"
   nginx -t -q -p "$dir" -c nginx.conf
 }

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 
-export const APP_NAME = 'Shop';
+export const APP_NAME = 'Little Shop';
 
 /** Sets the document title to "<title> · Shop" while the calling page is shown. */
 export function useDocumentTitle(title: string): void {

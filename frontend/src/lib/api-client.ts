@@ -80,7 +80,7 @@ export function isAbortError(error: unknown): boolean {
     typeof error === 'object' &&
     error !== null &&
     'name' in error &&
-    (error as { name: unknown }).name === 'AbortError'
+    error.name === 'AbortError'
   );
 }
 

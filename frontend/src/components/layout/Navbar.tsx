@@ -10,7 +10,7 @@ export function Navbar() {
         <div className="container">
           <Link className="navbar-brand d-flex align-items-center gap-2 fw-semibold" to="/">
             <BagIcon />
-            <span>Shop</span>
+            <span>Little Shop</span>
           </Link>
           <ul className="navbar-nav ms-auto">
             <li className="nav-item">

@@ -101,6 +101,12 @@ export function ConfirmDialog({
     };
   }, [open]);
 
+  // The buttons are disabled while busy, which would drop focus to the page behind: keep it
+  // on the dialog instead.
+  useEffect(() => {
+    if (open && busy) dialogRef.current?.focus();
+  }, [open, busy]);
+
   if (!open) return null;
 
   return createPortal(
@@ -135,7 +141,7 @@ export function ConfirmDialog({
               ) : null}
             </div>
             <div className="modal-footer">
-              <button ref={cancelRef} type="button" className="btn btn-outline-secondary" disabled={busy} onClick={onCancel}>
+              <button ref={cancelRef} type="button" className="btn btn-secondary" disabled={busy} onClick={onCancel}>
                 {cancelLabel}
               </button>
               <button type="button" className={`btn btn-${variant}`} disabled={busy} onClick={onConfirm}>

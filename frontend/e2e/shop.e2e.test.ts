@@ -1,0 +1,309 @@
+// End-to-end story in a real browser against the real stack (nginx + both APIs + broker):
+// no mocks. See e2e/README.md for what it expects of the environment.
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
+/** How long to wait for an event to travel through RabbitMQ to the other service. */
+const PROPAGATION_MS = 10_000;
+const IMAGE_RULE = 'Enter a valid URL (http:// or https://) or a path starting with /.';
+const ALREADY_LIKED = 'You already liked this product.';
+
+// Unique per run, so runs (and parallel runs on one stack) do not collide.
+const RUN = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+const TITLE = `E2E mug ${RUN}`;
+const NEW_TITLE = `E2E big mug ${RUN}`;
+// An http:// URL with a host that this very server serves, so the image really loads.
+const GOOD_IMAGE = `${BASE_URL}/images/demo-mug.svg`;
+
+let browser: Browser;
+let admin: BrowserContext;
+let adminPage: Page;
+let productId: number | undefined;
+/** Console errors and uncaught exceptions seen in any page (CSP violations show up here). */
+const problems: string[] = [];
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function newContext(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
+  const context = await browser.newContext({ viewport, baseURL: BASE_URL });
+  context.setDefaultTimeout(10_000);
+  context.setDefaultNavigationTimeout(15_000);
+  return context;
+}
+
+async function newPage(context: BrowserContext): Promise<Page> {
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    // Chrome logs every non-2xx answer ("Failed to load resource: … 400"), which this story
+    // provokes on purpose (already liked, deleted product), and product images from other
+    // hosts may not load offline. Anything else (CSP violations, exceptions) is a problem.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource:')) {
+      problems.push(`${page.url()}: ${message.text()}`);
+    }
+  });
+  page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
+  return page;
+}
+
+async function screenshot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, timeout: 15_000 });
+}
+
+/** Reloads `path` until `check` passes or `timeoutMs` runs out (for asynchronous updates). */
+async function pollWithReload(page: Page, path: string, check: () => Promise<void>, timeoutMs = PROPAGATION_MS) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await page.goto(path, { waitUntil: 'domcontentloaded' });
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await sleep(500);
+    }
+  }
+}
+
+/** The gallery card of a product, found by its title (cards are labelled by their heading). */
+const card = (page: Page, title: string): Locator => page.getByRole('article', { name: title, exact: true });
+/** The admin table row of a product. */
+const row = (page: Page, title: string): Locator =>
+  page.getByRole('row').filter({ has: page.getByRole('rowheader').filter({ hasText: title }) });
+
+async function api(path: string, init?: RequestInit): Promise<Response> {
+  return fetch(`${BASE_URL}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
+}
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  // Fail early with a clear message when the stack is not there.
+  for (const path of ['/', '/api/products', '/flask/api/products']) {
+    let status: number;
+    try {
+      status = (await api(path)).status;
+    } catch (error) {
+      throw new Error(`E2E: ${BASE_URL}${path} is not reachable (${String(error)}). Start the stack and nginx first.`);
+    }
+    if (status !== 200) throw new Error(`E2E: ${BASE_URL}${path} answered ${status}, expected 200.`);
+  }
+  browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+    timeout: 30_000,
+  });
+  admin = await newContext();
+  adminPage = await newPage(admin);
+});
+
+afterAll(async () => {
+  // If a step failed before the delete, do not leave the product behind.
+  if (productId !== undefined) {
+    await api(`/api/products/${productId}`, { method: 'DELETE' }).catch(() => undefined);
+  }
+  await browser?.close();
+});
+
+describe.sequential('the shop, end to end', () => {
+  it('an admin creates a product, fixing a bad image URL first', async () => {
+    const page = adminPage;
+    await page.goto('/admin/products/create');
+    await expect(page.title()).resolves.toBe('Add product · Little Shop');
+    await page.getByLabel('Title').fill(TITLE);
+    await page.getByLabel('Image URL').fill('javascript:alert(1)');
+    await page.getByRole('button', { name: 'Create product' }).click();
+
+    const image = page.getByLabel('Image URL');
+    await image.and(page.locator('[aria-invalid="true"]')).waitFor();
+    await page.getByText(IMAGE_RULE).waitFor();
+    expect(await page.getByText(IMAGE_RULE).isVisible()).toBe(true);
+    expect(await image.evaluate((el) => document.activeElement === el)).toBe(true);
+    await screenshot(page, 'create-form-errors');
+
+    await image.fill(GOOD_IMAGE);
+    await page.getByText(IMAGE_RULE).waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Create product' }).click();
+
+    await page.waitForURL('**/admin/products');
+    await page.getByText(`Added “${TITLE}”.`).waitFor();
+    await row(page, TITLE).waitFor();
+    const editHref = await row(page, TITLE).getByRole('link', { name: `Edit ${TITLE}` }).getAttribute('href');
+    productId = Number(/\/admin\/products\/(\d+)\/edit/.exec(editHref ?? '')?.[1]);
+    expect(productId).toBeGreaterThan(0);
+    expect(await row(page, TITLE).getByRole('img', { name: TITLE }).getAttribute('src')).toBe(GOOD_IMAGE);
+    await screenshot(page, 'admin-list');
+  });
+
+  it('the admin edits the title (and the edit page survives a full reload)', async () => {
+    const page = adminPage;
+    await row(page, TITLE).getByRole('link', { name: `Edit ${TITLE}` }).click();
+    await page.waitForURL(`**/admin/products/${productId}/edit`);
+    // A full-page load of a deep link: nginx must answer it with the app.
+    await page.reload();
+    const title = page.getByLabel('Title');
+    await expect.poll(() => title.inputValue(), { timeout: 10_000 }).toBe(TITLE);
+    expect(await page.getByLabel('Image URL').inputValue()).toBe(GOOD_IMAGE);
+    await expect.poll(() => page.title(), { timeout: 5_000 }).toBe(`Edit “${TITLE}” · Little Shop`);
+    await screenshot(page, 'edit-form');
+
+    await title.fill(NEW_TITLE);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.waitForURL('**/admin/products');
+    await page.getByText(`Saved “${NEW_TITLE}”.`).waitFor();
+    await row(page, NEW_TITLE).waitFor();
+    expect(await page.getByRole('rowheader').filter({ hasText: TITLE }).count()).toBe(0);
+  });
+
+  let shopper: BrowserContext;
+  let shop: Page;
+
+  it('a shopper sees it in the gallery once it has arrived', async () => {
+    shopper = await newContext();
+    shop = await newPage(shopper);
+    await pollWithReload(shop, '/', async () => {
+      await card(shop, NEW_TITLE).waitFor({ timeout: 2_000 });
+    });
+    const c = card(shop, NEW_TITLE);
+    await c.getByText('0 likes').waitFor();
+    // The image really loads (same-site http URL, allowed by the CSP).
+    const img = c.getByRole('img', { name: NEW_TITLE });
+    await expect.poll(() => img.evaluate((el) => (el as HTMLImageElement).naturalWidth), { timeout: 5_000 }).toBeGreaterThan(0);
+    await expect.poll(() => shop.title()).toBe('Shop · Little Shop');
+    await screenshot(shop, 'gallery');
+  });
+
+  it('the shopper likes it and sees the count go to 1', async () => {
+    const c = card(shop, NEW_TITLE);
+    await c.getByRole('button', { name: `Like ${NEW_TITLE}` }).click();
+    await c.getByText('1 like', { exact: true }).waitFor();
+    await c.getByText('Thanks! Your like was counted.').waitFor();
+    const cookies = await shopper.cookies(BASE_URL);
+    expect(cookies.find((cookie) => cookie.name === 'shopper_id')?.httpOnly).toBe(true);
+  });
+
+  it('the admin table shows 1 like', async () => {
+    await pollWithReload(adminPage, '/admin/products', async () => {
+      // Cells (the title is a row header): #, image, likes, actions.
+      const likes = row(adminPage, NEW_TITLE).getByRole('cell').nth(2);
+      await expect.poll(() => likes.textContent(), { timeout: 1_500 }).toBe('1');
+    });
+  });
+
+  it('a second like says "You already liked this product." (also after a reload)', async () => {
+    const c = card(shop, NEW_TITLE);
+    await c.getByRole('button', { name: `Like ${NEW_TITLE}` }).click();
+    await c.getByText(ALREADY_LIKED).waitFor();
+    expect(await c.getByText(ALREADY_LIKED).isVisible()).toBe(true);
+    await c.getByText('1 like', { exact: true }).waitFor();
+    await screenshot(shop, 'gallery-already-liked');
+
+    await shop.reload();
+    const again = card(shop, NEW_TITLE);
+    await again.getByText('1 like', { exact: true }).waitFor();
+    await again.getByRole('button', { name: `Like ${NEW_TITLE}` }).click();
+    await again.getByText(ALREADY_LIKED).waitFor();
+  });
+
+  it('another shopper (fresh browser context) can like it too', async () => {
+    const other = await newContext();
+    try {
+      const page = await newPage(other);
+      await page.goto('/');
+      const c = card(page, NEW_TITLE);
+      await c.getByRole('button', { name: `Like ${NEW_TITLE}` }).click();
+      await c.getByText('2 likes', { exact: true }).waitFor();
+    } finally {
+      await other.close();
+    }
+  });
+
+  it('looks right on a 375×812 phone', async () => {
+    const phone = await newContext({ width: 375, height: 812 });
+    try {
+      const page = await newPage(phone);
+      await page.goto('/');
+      await card(page, NEW_TITLE).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect(overflow).toBeLessThanOrEqual(0);
+      await screenshot(page, 'gallery-phone');
+      await page.goto('/admin/products');
+      await row(page, NEW_TITLE).waitFor();
+      await screenshot(page, 'admin-list-phone');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+    } finally {
+      await phone.close();
+    }
+  });
+
+  it('the admin deletes it through the confirmation dialog, and it leaves the gallery', async () => {
+    const page = adminPage;
+    await page.goto('/admin/products');
+    const deleteButton = row(page, NEW_TITLE).getByRole('button', { name: `Delete ${NEW_TITLE}` });
+
+    // Cancelling (Escape) changes nothing.
+    await deleteButton.click();
+    const dialog = page.getByRole('dialog', { name: 'Delete product?' });
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    await row(page, NEW_TITLE).waitFor();
+
+    await deleteButton.click();
+    await dialog.waitFor();
+    expect(await dialog.getAttribute('aria-modal')).toBe('true');
+    expect(await dialog.textContent()).toContain(`Delete “${NEW_TITLE}”?`);
+    await screenshot(page, 'delete-dialog');
+    await dialog.getByRole('button', { name: 'Delete', exact: true }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await row(page, NEW_TITLE).waitFor({ state: 'detached' });
+    await page.getByText(`Deleted “${NEW_TITLE}”.`).waitFor();
+    const deleted = productId;
+    productId = undefined;
+    expect((await api(`/api/products/${deleted}`)).status).toBe(404);
+
+    await pollWithReload(shop, '/', async () => {
+      await shop.getByRole('heading', { level: 1, name: 'Our products' }).waitFor({ timeout: 2_000 });
+      // Wait for the list (or the empty shop) to load, then check the product is gone.
+      await shop
+        .getByRole('list', { name: 'Products' })
+        .or(shop.getByRole('heading', { name: 'Nothing in the shop yet' }))
+        .waitFor({ timeout: 2_000 });
+      expect(await card(shop, NEW_TITLE).count()).toBe(0);
+    });
+
+    // Its edit page, loaded directly, now says it is not found.
+    await page.goto(`/admin/products/${deleted}/edit`);
+    await page.getByRole('heading', { name: 'Product not found' }).waitFor();
+    await shopper.close();
+  });
+
+  it('an unknown path shows the 404 page with a way home', async () => {
+    const page = adminPage;
+    const response = await page.goto(`/no-such-page-${RUN}`);
+    expect(response?.status()).toBe(200); // the SPA answers every route
+    await page.getByRole('heading', { level: 1, name: 'Page not found' }).waitFor();
+    await expect.poll(() => page.title()).toBe('Page not found · Little Shop');
+    await screenshot(page, 'not-found');
+    await page.getByRole('link', { name: 'Go to the shop' }).click();
+    await page.waitForURL(`${BASE_URL}/`);
+    // A missing hashed asset is a real 404, not the app.
+    expect((await api(`/assets/missing-${RUN}.js`)).status).toBe(404);
+  });
+
+  it('saw no console errors, CSP violations or uncaught exceptions', () => {
+    expect(problems.join('\n')).toBe('');
+  });
+});

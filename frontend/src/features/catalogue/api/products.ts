@@ -1,0 +1,35 @@
+import { api, expectShape } from '@/lib/api-client';
+import { isProduct, isProductList, type Product, type ProductInput } from './types';
+
+const BASE = '/api/products';
+
+function productPath(id: number | string): string {
+  return `${BASE}/${encodeURIComponent(String(id))}`;
+}
+
+/** GET /api/products: the catalogue, ordered by id. */
+export async function listProducts(signal?: AbortSignal): Promise<Product[]> {
+  return expectShape(await api.get<unknown>(BASE, signal), isProductList, 'product list');
+}
+
+/** GET /api/products/{id}: 404 when there is no such product. */
+export async function getProduct(id: number | string, signal?: AbortSignal): Promise<Product> {
+  return expectShape(await api.get<unknown>(productPath(id), signal), isProduct, 'product');
+}
+
+/** POST /api/products: 201 with the product; 400 with field errors. */
+export async function createProduct(input: ProductInput): Promise<Product> {
+  const body: ProductInput = { title: input.title, image: input.image };
+  return expectShape(await api.post<unknown>(BASE, body), isProduct, 'product');
+}
+
+/** PUT /api/products/{id}: 202 with the product; 400 field errors; 404. */
+export async function updateProduct(id: number | string, input: ProductInput): Promise<Product> {
+  const body: ProductInput = { title: input.title, image: input.image };
+  return expectShape(await api.put<unknown>(productPath(id), body), isProduct, 'product');
+}
+
+/** DELETE /api/products/{id}: 204; 404 when it was already gone. */
+export async function deleteProduct(id: number | string): Promise<void> {
+  await api.delete(productPath(id));
+}

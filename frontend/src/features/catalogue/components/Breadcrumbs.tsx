@@ -1,0 +1,17 @@
+import { Link } from 'react-router';
+import { PRODUCTS_PATH } from '../flash';
+
+export function Breadcrumbs({ current }: { current: string }) {
+  return (
+    <nav aria-label="Breadcrumb">
+      <ol className="breadcrumb mb-2">
+        <li className="breadcrumb-item">
+          <Link to={PRODUCTS_PATH}>Products</Link>
+        </li>
+        <li className="breadcrumb-item active text-truncate breadcrumb-current" aria-current="page">
+          {current}
+        </li>
+      </ol>
+    </nav>
+  );
+}

@@ -1,0 +1,257 @@
+import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { Link } from 'react-router';
+import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
+import { ButtonSpinner } from '@/components/ui/Spinner';
+import { describeError, toApiError } from '@/lib/api-client';
+import type { ProductInput } from '../api/types';
+import {
+  charCount,
+  isValidImage,
+  normalizeProduct,
+  type ProductErrors,
+  type ProductField,
+  TITLE_MAX,
+  trimLikeServer,
+  validateProduct,
+} from '../validation';
+
+interface ProductFormProps {
+  initialValues?: ProductInput;
+  submitLabel: string;
+  savingLabel?: string;
+  cancelTo: string;
+  /** Saves the values (already trimmed); rejects with an ApiError to show its errors. */
+  onSubmit: (values: ProductInput) => Promise<void>;
+}
+
+const FIELDS: ProductField[] = ['title', 'image'];
+
+function isField(key: string): key is ProductField {
+  return (FIELDS as string[]).includes(key);
+}
+
+/**
+ * The create/edit form: labelled fields, the server's rules checked as you go (after a
+ * field is left or the form is submitted), the server's own 400 field errors next to the
+ * same fields, other errors at the top, and the submit button disabled while saving.
+ */
+export function ProductForm({
+  initialValues = { title: '', image: '' },
+  submitLabel,
+  savingLabel = 'Saving…',
+  cancelTo,
+  onSubmit,
+}: ProductFormProps) {
+  const id = useId();
+  const ids = {
+    title: `${id}-title`,
+    image: `${id}-image`,
+    titleHelp: `${id}-title-help`,
+    imageHelp: `${id}-image-help`,
+    titleError: `${id}-title-error`,
+    imageError: `${id}-image-error`,
+  };
+  const [values, setValues] = useState<ProductInput>(initialValues);
+  const [touched, setTouched] = useState<Record<ProductField, boolean>>({ title: false, image: false });
+  const [submitted, setSubmitted] = useState(false);
+  const [serverErrors, setServerErrors] = useState<ProductErrors>({});
+  const [topErrors, setTopErrors] = useState<string[]>([]);
+  const [saving, setSaving] = useState(false);
+  const titleRef = useRef<HTMLInputElement>(null);
+  const imageRef = useRef<HTMLInputElement>(null);
+  const topErrorRef = useRef<HTMLDivElement>(null);
+  // After a failed save, where to move focus once the messages are rendered.
+  const [focusRequest, setFocusRequest] = useState<{ target: ProductField | 'top'; seq: number } | null>(null);
+
+  useEffect(() => {
+    if (!focusRequest) return;
+    const target = focusRequest.target;
+    const element = target === 'top' ? topErrorRef.current : target === 'title' ? titleRef.current : imageRef.current;
+    element?.focus();
+  }, [focusRequest]);
+
+  const clientErrors = validateProduct(values);
+  const errorFor = (field: ProductField): string | undefined =>
+    ((touched[field] || submitted) && clientErrors[field]) || serverErrors[field];
+
+  function handleChange(field: ProductField, value: string) {
+    setValues((v) => ({ ...v, [field]: value }));
+    if (serverErrors[field]) setServerErrors((e) => ({ ...e, [field]: undefined }));
+  }
+
+  // A field's own errors show once the person moves on to another field, or submits. Not
+  // when focus goes to a button or nowhere: a message appearing then would push the button
+  // away between mouse down and up, and the click would be lost.
+  function handleBlur(field: ProductField, next: EventTarget | null) {
+    if (next instanceof HTMLInputElement || next instanceof HTMLTextAreaElement) {
+      setTouched((t) => ({ ...t, [field]: true }));
+    }
+  }
+
+  async function handleSubmit(event: FormEvent<HTMLFormElement>) {
+    event.preventDefault();
+    if (saving) return;
+    setSubmitted(true);
+    setTopErrors([]);
+    const firstInvalid = FIELDS.find((f) => clientErrors[f]);
+    if (firstInvalid) {
+      (firstInvalid === 'title' ? titleRef : imageRef).current?.focus();
+      return;
+    }
+    setSaving(true);
+    setServerErrors({});
+    try {
+      await onSubmit(normalizeProduct(values));
+      // The page navigates away on success; nothing else to do here.
+    } catch (error) {
+      const e = toApiError(error);
+      const fields: ProductErrors = {};
+      const top: string[] = [];
+      for (const [key, messages] of Object.entries(e.fieldErrors)) {
+        if (isField(key)) fields[key] = messages.join(' ');
+        else top.push(`${key}: ${messages.join(' ')}`);
+      }
+      top.unshift(...e.nonFieldErrors);
+      if (e.serverMessage) top.unshift(e.serverMessage);
+      // Outages and server faults get a message the person can act on, not "Internal server error".
+      if (e.kind !== 'http' || e.status >= 500) top.splice(0, top.length, describeError(e));
+      if (top.length === 0 && Object.keys(fields).length === 0) top.push(describeError(e));
+      setServerErrors(fields);
+      setTopErrors(top);
+      setSaving(false);
+      const firstServerInvalid = FIELDS.find((f) => fields[f]);
+      const target = top.length > 0 ? 'top' : firstServerInvalid;
+      if (target) setFocusRequest((r) => ({ target, seq: (r?.seq ?? 0) + 1 }));
+    }
+  }
+
+  const titleError = errorFor('title');
+  const imageError = errorFor('image');
+  const titleLength = charCount(trimLikeServer(values.title));
+  const previewSrc = trimLikeServer(values.image);
+  const canPreview = previewSrc !== '' && isValidImage(previewSrc);
+
+  const describedBy = (help: string, error: string, hasError: boolean) => (hasError ? `${error} ${help}` : help);
+
+  return (
+    <form noValidate onSubmit={(e) => void handleSubmit(e)} aria-busy={saving}>
+      {topErrors.length > 0 ? (
+        <div ref={topErrorRef} tabIndex={-1} className="alert alert-danger" role="alert">
+          <p className="fw-semibold mb-1">The product was not saved.</p>
+          {topErrors.length === 1 ? (
+            <p className="mb-0">{topErrors[0]}</p>
+          ) : (
+            <ul className="mb-0">
+              {topErrors.map((message) => (
+                <li key={message}>{message}</li>
+              ))}
+            </ul>
+          )}
+        </div>
+      ) : null}
+
+      <div className="row g-4">
+        <div className="col-12 col-md-7">
+          <div className="mb-3">
+            <label htmlFor={ids.title} className="form-label fw-semibold">
+              Title
+            </label>
+            <input
+              ref={titleRef}
+              id={ids.title}
+              name="title"
+              type="text"
+              autoComplete="off"
+              className={`form-control${titleError ? ' is-invalid' : ''}`}
+              value={values.title}
+              onChange={(e) => handleChange('title', e.target.value)}
+              onBlur={(e) => handleBlur('title', e.relatedTarget)}
+              aria-invalid={titleError ? true : undefined}
+              aria-describedby={describedBy(ids.titleHelp, ids.titleError, Boolean(titleError))}
+              required
+            />
+            {titleError ? (
+              <div id={ids.titleError} className="invalid-feedback">
+                {titleError}
+              </div>
+            ) : null}
+            <div id={ids.titleHelp} className="form-text d-flex justify-content-between gap-2">
+              <span>What shoppers see on the card.</span>
+              <span className={titleLength > TITLE_MAX ? 'text-danger fw-semibold' : undefined}>
+                {titleLength}/{TITLE_MAX}
+              </span>
+            </div>
+          </div>
+
+          <div className="mb-4">
+            <label htmlFor={ids.image} className="form-label fw-semibold">
+              Image URL
+            </label>
+            <input
+              ref={imageRef}
+              id={ids.image}
+              name="image"
+              type="text"
+              inputMode="url"
+              autoComplete="off"
+              autoCapitalize="off"
+              spellCheck={false}
+              placeholder="https://example.com/mug.png"
+              className={`form-control${imageError ? ' is-invalid' : ''}`}
+              value={values.image}
+              onChange={(e) => handleChange('image', e.target.value)}
+              onBlur={(e) => handleBlur('image', e.relatedTarget)}
+              aria-invalid={imageError ? true : undefined}
+              aria-describedby={describedBy(ids.imageHelp, ids.imageError, Boolean(imageError))}
+              required
+            />
+            {imageError ? (
+              <div id={ids.imageError} className="invalid-feedback">
+                {imageError}
+              </div>
+            ) : null}
+            <div id={ids.imageHelp} className="form-text">
+              An <code>http://</code> or <code>https://</code> address, or a path on this site starting with <code>/</code>.
+            </div>
+          </div>
+
+          <div className="d-flex flex-wrap gap-2">
+            <button type="submit" className="btn btn-primary" disabled={saving}>
+              {saving ? (
+                <>
+                  <ButtonSpinner />
+                  {savingLabel}
+                </>
+              ) : (
+                submitLabel
+              )}
+            </button>
+            <Link to={cancelTo} className="btn btn-outline-secondary">
+              Cancel
+            </Link>
+          </div>
+        </div>
+
+        <div className="col-12 col-md-5">
+          <figure className="card mb-0 image-preview">
+            <div className="ratio ratio-4x3 card-img-top overflow-hidden bg-body-secondary">
+              {canPreview ? (
+                <ImageWithFallback
+                  src={previewSrc}
+                  alt={`Preview of the image for ${trimLikeServer(values.title) || 'this product'}`}
+                  className="object-fit-cover"
+                  fallbackText="This image could not be loaded"
+                />
+              ) : (
+                <div className="d-flex align-items-center justify-content-center text-body-secondary small p-3 text-center">
+                  Enter a valid image address to see a preview.
+                </div>
+              )}
+            </div>
+            <figcaption className="card-body small text-body-secondary">Image preview</figcaption>
+          </figure>
+        </div>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,3 @@
+export { CreateProductPage } from './components/CreateProductPage';
+export { EditProductRoute } from './components/EditProductPage';
+export { ProductListPage } from './components/ProductListPage';

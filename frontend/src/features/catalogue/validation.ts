@@ -1,0 +1,72 @@
+import type { ProductInput } from './api/types';
+
+// The same rules and messages as admin-svc (crates/admin-svc/src/validation.rs), so the
+// form never accepts what the server refuses or refuses what it accepts.
+
+export const TITLE_MAX = 200;
+export const IMAGE_MAX = 200;
+
+export const MESSAGES = {
+  blank: 'This field may not be blank.',
+  tooLong: (max: number) => `Ensure this field has no more than ${max} characters.`,
+  image: 'Enter a valid URL (http:// or https://) or a path starting with /.',
+} as const;
+
+// Rust's str::trim and char::is_whitespace use Unicode's White_Space property, which is not
+// quite what String.prototype.trim uses (it adds U+FEFF and lacks U+0085).
+const EDGE_WHITESPACE = /^\p{White_Space}+|\p{White_Space}+$/gu;
+const WHITESPACE_OR_CONTROL = /[\p{White_Space}\p{Cc}]/u;
+
+export function trimLikeServer(value: string): string {
+  return value.replace(EDGE_WHITESPACE, '');
+}
+
+/** Length in Unicode scalar values (Rust's `chars().count()`), not UTF-16 units. */
+export function charCount(value: string): number {
+  return Array.from(value).length;
+}
+
+/** An `http(s)://` URL with a host, or a same-site path `/…` (not `//…` or `/\…`). */
+export function isValidImage(image: string): boolean {
+  if (WHITESPACE_OR_CONTROL.test(image)) return false;
+  if (image.startsWith('/')) return !image.startsWith('//') && !image.startsWith('/\\');
+  let url: URL;
+  try {
+    url = new URL(image);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+}
+
+export type ProductField = keyof ProductInput;
+export type ProductErrors = Partial<Record<ProductField, string>>;
+
+export function validateTitle(raw: string): string | undefined {
+  const title = trimLikeServer(raw);
+  if (title === '') return MESSAGES.blank;
+  if (charCount(title) > TITLE_MAX) return MESSAGES.tooLong(TITLE_MAX);
+  return undefined;
+}
+
+export function validateImage(raw: string): string | undefined {
+  const image = trimLikeServer(raw);
+  if (image === '') return MESSAGES.blank;
+  if (charCount(image) > IMAGE_MAX) return MESSAGES.tooLong(IMAGE_MAX);
+  if (!isValidImage(image)) return MESSAGES.image;
+  return undefined;
+}
+
+export function validateProduct(values: ProductInput): ProductErrors {
+  const errors: ProductErrors = {};
+  const title = validateTitle(values.title);
+  const image = validateImage(values.image);
+  if (title) errors.title = title;
+  if (image) errors.image = image;
+  return errors;
+}
+
+/** The values as the server will store them. */
+export function normalizeProduct(values: ProductInput): ProductInput {
+  return { title: trimLikeServer(values.title), image: trimLikeServer(values.image) };
+}

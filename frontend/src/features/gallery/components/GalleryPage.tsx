@@ -1,0 +1,80 @@
+import { useCallback, useState } from 'react';
+import { EmptyState } from '@/components/ui/EmptyState';
+import { ErrorAlert } from '@/components/ui/ErrorAlert';
+import { BoxIcon } from '@/components/ui/icons';
+import { LoadingState } from '@/components/ui/LoadingState';
+import { useDocumentTitle } from '@/hooks/use-document-title';
+import { useResource } from '@/hooks/use-resource';
+import { describeError } from '@/lib/api-client';
+import { getShopProducts } from '../api/get-shop-products';
+import type { ShopProduct } from '../api/types';
+import { ProductCard } from './ProductCard';
+
+/** `/`: the shop's products as cards that shoppers can like. */
+export function GalleryPage() {
+  useDocumentTitle('Shop');
+  const { state, reload, refresh, setData } = useResource(useCallback((signal: AbortSignal) => getShopProducts(signal), []));
+  const [notice, setNotice] = useState<string | null>(null);
+
+  const handleLiked = useCallback(
+    (id: number) => setData((products) => products.map((p) => (p.id === id ? { ...p, likes: p.likes + 1 } : p))),
+    [setData],
+  );
+
+  const handleGone = useCallback(
+    (product: ShopProduct) => {
+      setNotice(`“${product.title}” is no longer available, so we removed it from the list.`);
+      setData((products) => products.filter((p) => p.id !== product.id));
+      refresh();
+    },
+    [refresh, setData],
+  );
+
+  return (
+    <>
+      <div className="mb-4">
+        <h1 className="h2 mb-1">Our products</h1>
+        <p className="text-body-secondary mb-0">Browse the shop and like the things you love.</p>
+      </div>
+
+      {notice ? (
+        <div className="alert alert-info alert-dismissible" role="alert">
+          {notice}
+          <button type="button" className="btn-close" aria-label="Dismiss" onClick={() => setNotice(null)} />
+        </div>
+      ) : null}
+
+      {state.status === 'loading' ? <LoadingState label="Loading products…" /> : null}
+
+      {state.status === 'error' ? (
+        <ErrorAlert title="We couldn’t load the products." onRetry={reload}>
+          {describeError(state.error)}
+        </ErrorAlert>
+      ) : null}
+
+      {state.status === 'success' && state.data.length === 0 ? (
+        <EmptyState
+          title="Nothing in the shop yet"
+          icon={<BoxIcon />}
+          action={
+            <button type="button" className="btn btn-outline-primary" onClick={reload}>
+              Check again
+            </button>
+          }
+        >
+          New products are on their way. Check back soon!
+        </EmptyState>
+      ) : null}
+
+      {state.status === 'success' && state.data.length > 0 ? (
+        <ul className="row row-cols-1 row-cols-sm-2 row-cols-lg-3 row-cols-xl-4 g-4 list-unstyled mb-0" aria-label="Products">
+          {state.data.map((product) => (
+            <li className="col" key={product.id}>
+              <ProductCard product={product} onLiked={handleLiked} onGone={handleGone} />
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </>
+  );
+}
