@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Browser end-to-end tests against the real stack (no mocks): see e2e/README.md.
+// Browser end-to-end tests against the real stack (no mocks): see README.md, "End-to-end tests".
 export default defineConfig({
   test: {
     environment: 'node',

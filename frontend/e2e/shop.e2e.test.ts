@@ -1,5 +1,5 @@
 // End-to-end story in a real browser against the real stack (nginx + both APIs + broker):
-// no mocks. See e2e/README.md for what it expects of the environment.
+// no mocks. See frontend/README.md ("End-to-end tests") for what it expects.
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
