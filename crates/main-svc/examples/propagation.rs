@@ -43,7 +43,10 @@ async fn main() {
         create.push(start.elapsed());
 
         let start = Instant::now();
-        c.update(id, &format!("Bench {i}b"), "/b.png").await;
+        assert_eq!(
+            c.update(id, &format!("Bench {i}b"), "/b.png").await,
+            reqwest::StatusCode::ACCEPTED
+        );
         loop {
             if c.shop_product(id)
                 .await

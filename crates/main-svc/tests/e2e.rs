@@ -32,7 +32,10 @@ async fn catalogue_changes_reach_the_shop_and_likes_reach_the_catalogue() {
         json!({"id": id, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0})
     );
 
-    stack.client.update(id, "Big mug", "/big.png").await;
+    assert_eq!(
+        stack.client.update(id, "Big mug", "/big.png").await,
+        StatusCode::ACCEPTED
+    );
     eventually(WAIT, "update in the shop", || async {
         let p = stack.client.shop_product(id).await?;
         (p["title"] == "Big mug" && p["image"] == "/big.png").then_some(())
