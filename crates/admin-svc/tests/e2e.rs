@@ -279,6 +279,62 @@ async fn writes_succeed_while_the_broker_is_away_and_drain_in_order_exactly_once
 }
 
 #[tokio::test]
+async fn an_unroutable_publish_is_detected_and_the_event_still_arrives() {
+    let setup = Setup::new().await;
+    let svc = Service::spawn(BIN, &setup.env(&testkit::amqp_url()), "/api/health").await;
+    post(&svc, json!({"title": "First", "image": "/a.png"})).await;
+    assert_eq!(
+        setup
+            .reader
+            .take(&setup.queue, 1, Duration::from_secs(10))
+            .await
+            .len(),
+        1
+    );
+
+    // Someone deletes the queue under the running relay: the next publish has no route.
+    setup.reader.delete_queues(&setup.queue).await;
+    let second = post(&svc, json!({"title": "Second", "image": "/b.png"})).await;
+
+    // The broker returned it; the relay counted that, kept the row pending, reconnected,
+    // declared the queue again and delivered the event.
+    testkit::eventually(
+        Duration::from_secs(10),
+        "the unroutable publish counted",
+        || async {
+            let text = svc
+                .http
+                .get(svc.url("/metrics"))
+                .send()
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            text.contains(r#"events_publish_failures_total{reason="unroutable"}"#)
+                .then_some(())
+        },
+    )
+    .await;
+    testkit::eventually(
+        Duration::from_secs(10),
+        "the queue declared again",
+        || async { setup.reader.exists(&setup.queue).await.then_some(()) },
+    )
+    .await;
+    let msgs = setup
+        .reader
+        .take(&setup.queue, 1, Duration::from_secs(10))
+        .await;
+    assert_eq!(msgs.len(), 1, "the event was not lost");
+    assert_eq!(body(&msgs[0])["id"], second["id"]);
+    assert!(pending(&setup.db).await.is_empty());
+
+    assert_eq!(svc.terminate().await, Some(0));
+    setup.cleanup().await;
+}
+
+#[tokio::test]
 async fn create_user_command_creates_once_and_feeds_api_user() {
     let setup = Setup::new().await;
     let env = setup.env(&testkit::amqp_url());

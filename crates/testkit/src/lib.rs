@@ -128,23 +128,32 @@ impl QueueReader {
 
     /// Waits until `n` messages were read from `queue`, or `timeout` passed.
     pub async fn take(&self, queue: &str, n: usize, timeout: Duration) -> Vec<BasicGetMessage> {
+        self.try_take(queue, n, timeout).await.unwrap()
+    }
+
+    /// [`QueueReader::take`], returning the broker's error instead of panicking.
+    pub async fn try_take(
+        &self,
+        queue: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<BasicGetMessage>, lapin::Error> {
         let deadline = Instant::now() + timeout;
         let mut out = Vec::new();
         while out.len() < n && Instant::now() < deadline {
             let got = self
                 .channel
                 .basic_get(queue.into(), BasicGetOptions::default())
-                .await
-                .unwrap();
+                .await?;
             match got {
                 Some(msg) => {
-                    msg.delivery.ack(BasicAckOptions::default()).await.unwrap();
+                    msg.delivery.ack(BasicAckOptions::default()).await?;
                     out.push(msg);
                 }
                 None => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         }
-        out
+        Ok(out)
     }
 
     /// Publishes raw bytes with the given properties on the default exchange, as any
