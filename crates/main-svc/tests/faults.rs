@@ -508,3 +508,38 @@ async fn poison_messages_in_the_stream() {
     .await;
     stack.stop().await;
 }
+
+#[tokio::test]
+#[ignore = "fault suite: run by scripts/faults.sh"]
+async fn consumer_connections_cut_mid_stream() {
+    // The consumers reach the broker through proxies, cut four times while the relays stay
+    // connected: unacked deliveries return to the queue (an ack in flight after a commit is
+    // lost too, when a cut lands in that window) and the consumers reconnect.
+    let broker = testkit::amqp_addr();
+    let main_proxy = TcpProxy::start(broker, true).await;
+    let admin_proxy = TcpProxy::start(broker, true).await;
+    let overrides = Overrides::from([
+        (
+            Proc::MainConsumer,
+            vec![("AMQP_URL", main_proxy.amqp_url())],
+        ),
+        (
+            Proc::AdminConsumer,
+            vec![("AMQP_URL", admin_proxy.amqp_url())],
+        ),
+    ]);
+    let mut stack = ShopStack::start(&testkit::amqp_url(), overrides).await;
+    scenario("consumer links cut x4", &mut stack, async |stack| {
+        for _ in 0..4 {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            main_proxy.cut();
+            admin_proxy.cut();
+            tokio::time::sleep(Duration::from_millis(150)).await;
+            main_proxy.restore();
+            admin_proxy.restore();
+        }
+        stack.wait_healthy().await;
+    })
+    .await;
+    stack.stop().await;
+}
