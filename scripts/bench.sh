@@ -8,8 +8,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
+source scripts/web.sh
+source scripts/stack.sh
 
 ensure_services
+ensure_nginx
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
 export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
@@ -20,29 +23,9 @@ log "propagation (50 rounds)"
 target/release/examples/propagation
 
 log "throughput (wrk, 10 s each, 2 threads, 64 connections)"
-mkdir -p .run
-run_id=$$
-export ADMIN_PORT=18200 ADMIN_CONSUMER_PORT=18201 MAIN_PORT=15200 MAIN_CONSUMER_PORT=15201
-export WEB_PORT=18280 ADMIN_DATABASE=bench_admin_$run_id MAIN_DATABASE=bench_main_$run_id
-export MAIN_QUEUE=bench-main-$run_id ADMIN_QUEUE=bench-admin-$run_id RELEASE=1
 unset DATABASE_URL
-bash scripts/run-local.sh > .run/bench-stack.log 2>&1 &
-stack=$!
-cleanup() {
-  kill -TERM "$stack" 2>/dev/null || true
-  wait "$stack" 2>/dev/null || true
-  mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" \
-    -e "DROP DATABASE IF EXISTS $ADMIN_DATABASE; DROP DATABASE IF EXISTS $MAIN_DATABASE" 2>/dev/null || true
-  for q in "$MAIN_QUEUE" "$ADMIN_QUEUE"; do
-    rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
-    rabbitmqctl -q delete_queue "$q.dead-letter" >/dev/null 2>&1 || true
-  done
-}
-trap cleanup EXIT
-for ((i = 0; i < 600; i++)); do
-  curl -fsS "http://127.0.0.1:$MAIN_CONSUMER_PORT/health" >/dev/null 2>&1 && break
-  sleep 0.5
-done
+export RELEASE=1
+start_isolated_stack bench 18200
 
 # A catalogue of 50 products, as the original's benchmark had.
 for i in $(seq 1 50); do

@@ -1,0 +1,48 @@
+# Sourced by the scripts that need the whole shop running on the side (browser tests,
+# benchmarks): scripts/run-local.sh in the background with its own ports, databases and
+# queues, stopped and cleaned up when the calling script exits.
+
+# start_isolated_stack NAME BASE_PORT: ports BASE_PORT+0 (admin), +1 (admin consumer),
+# +10 (main), +11 (main consumer), +80 (web); databases and queues named NAME_<pid>. Waits
+# until nginx, both APIs and both consumers answer healthy. Log: .run/NAME-stack.log.
+start_isolated_stack() {
+  local name=$1 base=$2 id=$$
+  export ADMIN_PORT=$base ADMIN_CONSUMER_PORT=$((base + 1))
+  export MAIN_PORT=$((base + 10)) MAIN_CONSUMER_PORT=$((base + 11)) WEB_PORT=$((base + 80))
+  export ADMIN_DATABASE=${name}_admin_$id MAIN_DATABASE=${name}_main_$id
+  export MAIN_QUEUE=$name-main-$id ADMIN_QUEUE=$name-admin-$id
+  export RUST_LOG=${RUST_LOG:-warn}
+  mkdir -p .run
+  stack_log=.run/$name-stack.log
+  log "starting the stack (log: $stack_log)"
+  bash scripts/run-local.sh > "$stack_log" 2>&1 &
+  stack_pid=$!
+  trap stop_isolated_stack EXIT
+
+  local web=http://127.0.0.1:$WEB_PORT i
+  for ((i = 0; i < 600; i++)); do
+    if curl -fsS "$web/" >/dev/null 2>&1 && curl -fsS "$web/api/health" >/dev/null 2>&1 \
+       && curl -fsS "$web/flask/api/health" >/dev/null 2>&1 \
+       && curl -fsS "http://127.0.0.1:$MAIN_CONSUMER_PORT/health" >/dev/null 2>&1 \
+       && curl -fsS "http://127.0.0.1:$ADMIN_CONSUMER_PORT/health" >/dev/null 2>&1; then
+      return 0
+    fi
+    if ! kill -0 "$stack_pid" 2>/dev/null; then
+      tail -40 "$stack_log"; log "the stack exited before it was ready"; return 1
+    fi
+    sleep 0.5
+  done
+  tail -40 "$stack_log"; log "the stack is not healthy after 5 minutes"; return 1
+}
+
+stop_isolated_stack() {
+  kill -TERM "$stack_pid" 2>/dev/null || true
+  wait "$stack_pid" 2>/dev/null || true
+  mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" \
+    -e "DROP DATABASE IF EXISTS $ADMIN_DATABASE; DROP DATABASE IF EXISTS $MAIN_DATABASE" 2>/dev/null || true
+  local q
+  for q in "$MAIN_QUEUE" "$ADMIN_QUEUE"; do
+    rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+    rabbitmqctl -q delete_queue "$q.dead-letter" >/dev/null 2>&1 || true
+  done
+}
