@@ -5,7 +5,7 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use events::{Event, OutgoingMessage, ProductState};
+use events::{Event, ProductState};
 use serde::Serialize;
 use serde_json::Value;
 use shop_runtime::http::RequestTrace;
@@ -84,10 +84,6 @@ fn parse_id(raw: &str) -> Result<u64, ApiError> {
     shop_runtime::http::positive_id(raw).ok_or(ApiError::ProductNotFound)
 }
 
-fn enqueue_message(trace: &RequestTrace, event: &Event) -> OutgoingMessage {
-    OutgoingMessage::new(event, Some(trace.0.child()))
-}
-
 /// Lists the catalogue, ordered by id.
 #[utoipa::path(get, path = "/api/products", tag = "products",
     responses((status = 200, description = "All products, ordered by id", body = [Product])))]
@@ -111,7 +107,7 @@ pub async fn create_product(
     let input = validation::product_input(&body)?;
     let mut tx = state.pool.begin().await?;
     let row = db::insert_product(&mut tx, &input).await?;
-    let message = enqueue_message(&trace, &Event::ProductCreated(product_state(&row)));
+    let message = trace.message(&Event::ProductCreated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
     tx.commit().await?;
     state.outbox.committed();
@@ -162,7 +158,7 @@ pub async fn update_product(
         .ok_or(ApiError::ProductNotFound)?;
     let input = validation::product_input(&body)?;
     let row = db::update_product(&mut tx, &current, &input).await?;
-    let message = enqueue_message(&trace, &Event::ProductUpdated(product_state(&row)));
+    let message = trace.message(&Event::ProductUpdated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
     tx.commit().await?;
     state.outbox.committed();
@@ -183,11 +179,7 @@ pub async fn delete_product(
     if !db::delete_product(&mut tx, id).await? {
         return Err(ApiError::ProductNotFound);
     }
-    outbox::enqueue(
-        &mut tx,
-        &enqueue_message(&trace, &Event::ProductDeleted(id)),
-    )
-    .await?;
+    outbox::enqueue(&mut tx, &trace.message(&Event::ProductDeleted(id))).await?;
     tx.commit().await?;
     state.outbox.committed();
     Ok(StatusCode::NO_CONTENT)

@@ -151,15 +151,7 @@ async fn create_update_delete_reach_the_broker_with_full_properties() {
     }
     assert_eq!(decode(&msgs[2]).event, Event::ProductDeleted(id));
 
-    let health: Value = svc
-        .http
-        .get(svc.url("/api/health"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let health = svc.get_json("/api/health").await.unwrap();
     assert_eq!(health["status"], "ok");
     assert_eq!(svc.terminate().await, Some(0), "SIGTERM stops it cleanly");
     setup.cleanup().await;
@@ -387,15 +379,7 @@ async fn create_user_command_creates_once_and_feeds_api_user() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--email"));
 
     let svc = Service::spawn(BIN, &env, "/api/health").await;
-    let user: Value = svc
-        .http
-        .get(svc.url("/api/user"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let user = svc.get_json("/api/user").await.unwrap();
     assert_eq!(user, json!({"id": id}));
     assert_eq!(svc.terminate().await, Some(0));
     setup.cleanup().await;

@@ -47,19 +47,17 @@ impl TraceContext {
     /// A new root context: a random trace id and span id, sampled.
     pub fn generate() -> Self {
         let trace_id = uuid::Uuid::new_v4().simple().to_string();
-        let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
         TraceContext {
-            traceparent: format!("00-{trace_id}-{span_id}-01"),
+            traceparent: format!("00-{trace_id}-{}-01", new_span_id()),
             tracestate: None,
         }
     }
 
     /// A context for a child span: the same trace, a new span id, the same flags and state.
     pub fn child(&self) -> Self {
-        let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
         let flags = &self.traceparent[53..55];
         TraceContext {
-            traceparent: format!("00-{}-{span_id}-{flags}", self.trace_id()),
+            traceparent: format!("00-{}-{}-{flags}", self.trace_id(), new_span_id()),
             tracestate: self.tracestate.clone(),
         }
     }
@@ -76,6 +74,11 @@ impl TraceContext {
     pub fn trace_id(&self) -> &str {
         &self.traceparent[3..35]
     }
+}
+
+/// 16 random hex digits (64 bits from a v4 UUID).
+fn new_span_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()[..16].to_owned()
 }
 
 impl fmt::Display for TraceContext {

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use events::{Event, OutgoingMessage};
+use events::Event;
 use serde::Serialize;
 use shop_runtime::http::RequestTrace;
 use shop_runtime::outbox;
@@ -103,7 +103,7 @@ async fn like(
         // Dropping the transaction rolls the count back.
         return Err(ApiError::AlreadyLiked);
     }
-    let message = OutgoingMessage::new(&Event::ProductLiked(id), Some(trace.0.child()));
+    let message = trace.message(&Event::ProductLiked(id));
     outbox::enqueue(&mut tx, &message).await?;
     tx.commit().await?;
     state.core.outbox.committed();

@@ -390,30 +390,15 @@ async fn database_unreachable_for_the_consumers() {
     let main_proxy = TcpProxy::start(db, true).await;
     let admin_proxy = TcpProxy::start(db, true).await;
     // The consumers reach MariaDB only through the proxies; the APIs directly.
-    let through = |proxy: &TcpProxy, name: &str| format!("mysql://root@{}/{name}", proxy.addr);
-    let names = (testkit::unique("flt_admin"), testkit::unique("flt_main"));
+    let through = |proxy: &TcpProxy| format!("mysql://root@{}/{{database}}", proxy.addr);
     let overrides = Overrides::from([
         (
-            Proc::AdminApi,
-            vec![(
-                "DATABASE_URL",
-                format!("{}/{}", testkit::mysql_server_url(), names.0),
-            )],
-        ),
-        (
-            Proc::MainApi,
-            vec![(
-                "DATABASE_URL",
-                format!("{}/{}", testkit::mysql_server_url(), names.1),
-            )],
-        ),
-        (
             Proc::AdminConsumer,
-            vec![("DATABASE_URL", through(&admin_proxy, &names.0))],
+            vec![("DATABASE_URL", through(&admin_proxy))],
         ),
         (
             Proc::MainConsumer,
-            vec![("DATABASE_URL", through(&main_proxy, &names.1))],
+            vec![("DATABASE_URL", through(&main_proxy))],
         ),
     ]);
     let mut stack = ShopStack::start(&testkit::amqp_url(), overrides).await;
@@ -425,13 +410,7 @@ async fn database_unreachable_for_the_consumers() {
             testkit::WAIT,
             "consumer health reports the database down",
             || async {
-                let res = consumer
-                    .http
-                    .get(consumer.url("/health"))
-                    .send()
-                    .await
-                    .ok()?;
-                let body: Value = res.json().await.ok()?;
+                let body = consumer.get_json("/health").await?;
                 (body["database"] == "down").then_some(())
             },
         )
@@ -442,11 +421,6 @@ async fn database_unreachable_for_the_consumers() {
         stack.wait_healthy().await;
     })
     .await;
-    for name in [&names.0, &names.1] {
-        testkit::TestDatabase { name: name.clone() }
-            .drop_database()
-            .await;
-    }
     stack.stop().await;
 }
 

@@ -132,7 +132,9 @@ impl<H: Handler> Consumer<H> {
                     tracing::info!(queue = %self.queue, "consumer connected");
                     self.broker.set(true);
                     backoff.reset();
-                    let result = self.consume(&channel, consumer, &cancel).await;
+                    // The channel lives as long as this arm: dropping it would stop deliveries.
+                    let _channel = channel;
+                    let result = self.consume(consumer, &cancel).await;
                     self.broker.set(false);
                     let _ = tokio::time::timeout(
                         Duration::from_secs(2),
@@ -186,7 +188,6 @@ impl<H: Handler> Consumer<H> {
     /// Takes deliveries one at a time until cancelled (`Ok`) or the channel fails.
     async fn consume(
         &self,
-        _channel: &Channel,
         mut deliveries: lapin::Consumer,
         cancel: &CancellationToken,
     ) -> Result<(), ConsumeError> {
@@ -215,12 +216,16 @@ impl<H: Handler> Consumer<H> {
         let envelope = match Envelope::from_amqp(&delivery.properties, &delivery.data) {
             Ok(e) => e,
             Err(e) => {
+                // A bounded metric label: a known event type, `other`, or `none`.
                 let event = delivery
                     .properties
                     .content_type()
                     .as_ref()
-                    .map(|c| known_or_other(c.as_str()))
-                    .unwrap_or("none");
+                    .map_or("none", |c| {
+                        c.as_str()
+                            .parse::<events::EventKind>()
+                            .map_or("other", |k| k.as_str())
+                    });
                 tracing::error!(error = %e, event, queue = %self.queue, redelivered = delivery.redelivered,
                     "undecodable message sent to the dead-letter queue");
                 self.dead_letter(&delivery, event, "undecodable").await?;
@@ -304,14 +309,6 @@ impl<H: Handler> Consumer<H> {
             .increment(1);
         Ok(())
     }
-}
-
-/// A bounded label for a content type: known event names as they are, anything else `other`.
-fn known_or_other(content_type: &str) -> &'static str {
-    events::EventKind::ALL
-        .into_iter()
-        .find(|k| k.as_str() == content_type)
-        .map_or("other", |k| k.as_str())
 }
 
 /// Waits until the HTTP binary has applied `migrator`'s migrations: consumers never run DDL.

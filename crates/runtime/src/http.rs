@@ -47,6 +47,13 @@ pub fn positive_id(raw: &str) -> Option<u64> {
 #[derive(Debug, Clone)]
 pub struct RequestTrace(pub TraceContext);
 
+impl RequestTrace {
+    /// `event`, encoded for the outbox, in a child span of this request's trace.
+    pub fn message(&self, event: &events::Event) -> events::OutgoingMessage {
+        events::OutgoingMessage::new(event, Some(self.0.child()))
+    }
+}
+
 fn trace_from_headers(headers: &HeaderMap) -> TraceContext {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     get("traceparent")

@@ -332,6 +332,18 @@ impl Service {
         format!("{}{path}", self.base_url)
     }
 
+    /// `GET path` as JSON, whatever the status; `None` if it could not be had.
+    pub async fn get_json(&self, path: &str) -> Option<serde_json::Value> {
+        self.http
+            .get(self.url(path))
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()
+    }
+
     /// Sends SIGTERM and returns the exit code.
     pub async fn terminate(mut self) -> Option<i32> {
         let pid = self.child.id().unwrap();

@@ -44,7 +44,9 @@ impl Proc {
     }
 }
 
-/// Extra or replaced environment variables for some processes.
+/// Extra or replaced environment variables for some processes. `{database}` in a value is
+/// replaced by the name of the process's own database, e.g. to reach it through a proxy:
+/// `format!("mysql://root@{}/{{database}}", proxy.addr)`.
 pub type Overrides = HashMap<Proc, Vec<(&'static str, String)>>;
 
 pub struct ShopStack {
@@ -83,7 +85,7 @@ impl ShopStack {
                 ("AMQP_RECONNECT_MAX_MS".to_owned(), "1000".to_owned()),
             ]);
             for (k, v) in overrides.get(&p).into_iter().flatten() {
-                env.insert((*k).to_owned(), v.clone());
+                env.insert((*k).to_owned(), v.replace("{database}", &db.name));
             }
             envs.insert(p, env);
         }
