@@ -286,7 +286,10 @@ impl<H: Handler> Consumer<H> {
                         return Ok(());
                     }
                     tracing::warn!(error = %e, event, attempts, "handler failed; retrying");
-                    tokio::time::sleep(backoff.next_delay()).await;
+                    tokio::select! {
+                        () = cancel.cancelled() => return Ok(()),
+                        () = tokio::time::sleep(backoff.next_delay()) => {}
+                    }
                 }
             }
         }
@@ -432,7 +435,7 @@ pub async fn run_consumer<H: Handler>(
     probe_stop.cancel();
     let _ = server.await;
     let _ = purge.await;
-    pool.close().await;
+    crate::db::close(&pool, Duration::from_secs(5)).await;
     Ok(())
 }
 

@@ -1,9 +1,16 @@
 //! The MySQL pool: one per process, never one per request.
+//!
+//! A connection goes back to the pool only in a known state: [`release_check`] runs on
+//! every release, rolls back a transaction left open on it and closes a connection that does
+//! not answer at once. Work on the request path runs to completion whatever the client does
+//! (`http::with_middleware`); the check is the second line, for any future dropped half way.
 
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
+use futures_util::future::BoxFuture;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
-use sqlx::{ConnectOptions, Connection, MySqlConnection};
+use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, Row};
 
 use crate::backoff::Backoff;
 use crate::settings::DatabaseSettings;
@@ -70,6 +77,81 @@ fn pool_options(settings: &DatabaseSettings) -> MySqlPoolOptions {
         .acquire_timeout(settings.acquire_timeout)
         // A connection that died while the database restarted is replaced, not handed out.
         .test_before_acquire(true)
+        .after_release(|conn, _| {
+            let check = release_check(conn);
+            Box::pin(async move { Ok(check.await) })
+        })
+}
+
+/// How long a released connection may take to answer [`release_check`] before it is closed.
+/// A healthy one answers in well under a millisecond.
+const RELEASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Whether a connection that comes back to the pool may be handed out again.
+///
+/// sqlx's own release test (a ping, with no time limit) cannot see a transaction the server
+/// still holds open, and waits forever on a connection that expects a reply that will never
+/// come. Here, within [`RELEASE_CHECK_TIMEOUT`]: a transaction still open is rolled back
+/// (and counted), a connection that errs or does not answer is closed (and counted).
+fn release_check(conn: &mut MySqlConnection) -> BoxFuture<'_, bool> {
+    Box::pin(async move {
+        let (reason, error) =
+            match tokio::time::timeout(RELEASE_CHECK_TIMEOUT, end_open_transaction(conn)).await {
+                Ok(Ok(())) => return true,
+                Ok(Err(e)) => ("error", e.to_string()),
+                Err(_) => (
+                    "unresponsive",
+                    format!("no answer within {RELEASE_CHECK_TIMEOUT:?}"),
+                ),
+            };
+        metrics::counter!("db_connections_discarded_total", "reason" => reason).increment(1);
+        tracing::warn!(%error, "closing a database connection that failed its release check");
+        false
+    })
+}
+
+/// Rolls back a transaction still open on `conn`, counting it. The check's answer must echo
+/// a number of its own: a connection left out of step by a query dropped half way would
+/// answer with a stale reply to an earlier query, and is reported as an error.
+async fn end_open_transaction(conn: &mut MySqlConnection) -> Result<(), sqlx::Error> {
+    static CHECKS: AtomicI64 = AtomicI64::new(0);
+    // Kept positive: the literal is read back as a signed BIGINT.
+    let nonce = CHECKS.fetch_add(1, Ordering::Relaxed) & i64::MAX;
+    let answer = conn
+        .fetch_one(&*format!(
+            "SELECT CAST({nonce} AS SIGNED), CAST(@@in_transaction AS SIGNED)"
+        ))
+        .await;
+    let open = match answer {
+        Ok(row) => {
+            if row.try_get::<i64, _>(0).ok() != Some(nonce) {
+                return Err(sqlx::Error::Protocol(
+                    "release check: the connection answered out of step".into(),
+                ));
+            }
+            row.try_get::<i64, _>(1)? != 0
+        }
+        // MySQL has no @@in_transaction (MariaDB does): roll back whatever there is.
+        Err(e) if is_unknown_variable(&e) => {
+            conn.execute("ROLLBACK").await?;
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    if open {
+        conn.execute("ROLLBACK").await?;
+        metrics::counter!("db_transactions_rolled_back_total", "reason" => "abandoned")
+            .increment(1);
+        tracing::warn!("a connection came back to the pool inside a transaction; rolled back");
+    }
+    Ok(())
+}
+
+/// MySQL error 1193: unknown system variable.
+fn is_unknown_variable(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .is_some_and(|d| d.number() == 1193)
 }
 
 /// `CREATE DATABASE IF NOT EXISTS` for the configured database, connected without one.
@@ -97,11 +179,28 @@ pub async fn create_database_if_missing(options: &MySqlConnectOptions) -> Result
     }
 }
 
-/// Pings the database with a bound on the wait.
+/// Pings the database with a bound on the wait. The query runs in its own task: the time
+/// limit gives up waiting for it, never cancels it half way.
 pub async fn ping(pool: &MySqlPool, timeout: Duration) -> Result<(), String> {
-    match tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(pool)).await {
-        Ok(Ok(_)) => Ok(()),
+    let pool = pool.clone();
+    let query = tokio::spawn(async move { sqlx::query("SELECT 1").execute(&pool).await });
+    match tokio::time::timeout(timeout, query).await {
+        Ok(Ok(Ok(_))) => Ok(()),
+        Ok(Ok(Err(e))) => Err(e.to_string()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
+    }
+}
+
+/// Closes the pool, waiting at most `patience` for checked-out connections to come back, so
+/// that a stop is never held up by one that does not.
+pub async fn close(pool: &MySqlPool, patience: Duration) {
+    if tokio::time::timeout(patience, pool.close()).await.is_err() {
+        let in_use = pool.size() as usize - pool.num_idle();
+        tracing::warn!(
+            in_use,
+            patience_ms = patience.as_millis() as u64,
+            "database connections still in use at shutdown; not waiting for them"
+        );
     }
 }

@@ -14,6 +14,7 @@ use serde_json::json;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
+use tracing::Instrument;
 
 /// The largest request body accepted (CONTRACT.md): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -92,14 +93,70 @@ fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     internal_error()
 }
 
+/// Runs the rest of the request (extractors, handler, its database work) in a task of its
+/// own, so that a client hanging up cannot cancel it.
+///
+/// hyper drops a request's future when the client disconnects. A sqlx future dropped half
+/// way leaves its connection in a state nobody tracks: a transaction open on the server
+/// (when `BEGIN` was sent but its answer not read), or a reply the connection waits for
+/// forever (when a query was registered but not sent), which leaks the pool slot for good.
+/// Detached, every request's work ends the way it would have with the client still there:
+/// committed, or rolled back by its own error path; only the answer is lost. Requests whose
+/// client left first are counted in `http_requests_abandoned_total`.
+async fn run_to_completion(req: Request, next: Next) -> Response {
+    let mut abandoned = AbandonedGuard::new(&req);
+    let work = tokio::spawn(next.run(req).instrument(tracing::Span::current()));
+    let result = work.await;
+    abandoned.disarm();
+    match result {
+        Ok(response) => response,
+        Err(e) => {
+            if e.is_panic() {
+                tracing::error!("handler panicked");
+            }
+            internal_error()
+        }
+    }
+}
+
+/// Counts a request whose caller dropped it before its task answered.
+struct AbandonedGuard {
+    labels: Option<[(&'static str, String); 2]>,
+}
+
+impl AbandonedGuard {
+    fn new(req: &Request) -> Self {
+        AbandonedGuard {
+            labels: Some([
+                ("method", req.method().as_str().to_owned()),
+                ("route", crate::metrics::route_label(req)),
+            ]),
+        }
+    }
+
+    fn disarm(&mut self) {
+        self.labels = None;
+    }
+}
+
+impl Drop for AbandonedGuard {
+    fn drop(&mut self) {
+        if let Some(labels) = self.labels.take() {
+            metrics::counter!("http_requests_abandoned_total", &labels).increment(1);
+        }
+    }
+}
+
 /// Wraps a service's routes with the shared middleware: metrics, request logs, trace
-/// context, the body limit, a JSON 404 fallback and a JSON 500 on panic.
+/// context, the body limit, a JSON 404 fallback, a JSON 500 on panic, and each request run
+/// to completion even when its client hangs up ([`run_to_completion`]).
 pub fn with_middleware(router: Router) -> Router {
     // Metrics recorded before the recorder exists are lost: install it before any request.
     crate::metrics::handle();
     router
         .fallback(not_found)
         .layer(middleware::from_fn(crate::metrics::track_http))
+        .layer(middleware::from_fn(run_to_completion))
         .layer(middleware::from_fn(trace_context))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_declared_length))

@@ -9,7 +9,10 @@
 //! | `outbox_pending_messages` | gauge | |
 //! | `outbox_delivery_lag_seconds` | histogram | |
 //! | `amqp_connect_failures_total` | counter | `component` |
+//! | `http_requests_abandoned_total` | counter | `method`, `route` |
 //! | `db_pool_connections` | gauge | `state` (`idle`, `in_use`, `max`) |
+//! | `db_transactions_rolled_back_total` | counter | `reason` (`abandoned`) |
+//! | `db_connections_discarded_total` | counter | `reason` (`error`, `unresponsive`) |
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -78,9 +81,21 @@ fn describe() {
         "amqp_connect_failures_total",
         "Failed attempts to connect to the broker."
     );
+    describe_counter!(
+        "http_requests_abandoned_total",
+        "Requests whose client hung up before the answer; their work still ran to its end."
+    );
     describe_gauge!(
         "db_pool_connections",
         "Database pool connections by state (idle, in_use, max)."
+    );
+    describe_counter!(
+        "db_transactions_rolled_back_total",
+        "Transactions found open on a connection returned to the pool (work cancelled half way) and rolled back there."
+    );
+    describe_counter!(
+        "db_connections_discarded_total",
+        "Connections closed instead of returned to the pool because they failed or did not answer the release check."
     );
 }
 
@@ -88,10 +103,7 @@ fn describe() {
 /// (`/api/products/{id}`), never by the raw path, so ids do not explode the label set.
 pub async fn track_http(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = route_label(&req);
     let method = req.method().as_str().to_owned();
     let response = next.run(req).await;
     let labels = [
@@ -103,6 +115,13 @@ pub async fn track_http(req: Request, next: Next) -> Response {
     metrics::histogram!("http_request_duration_seconds", &labels)
         .record(start.elapsed().as_secs_f64());
     response
+}
+
+/// The `route` label of a request: its route pattern, or `unmatched`.
+pub fn route_label(req: &Request) -> String {
+    req.extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned())
 }
 
 /// Records the pool's state; call before rendering.
