@@ -435,7 +435,7 @@ pub async fn run_consumer<H: Handler>(
     probe_stop.cancel();
     let _ = server.await;
     let _ = purge.await;
-    crate::db::close(&pool, Duration::from_secs(5)).await;
+    crate::db::close(&pool, Duration::from_secs(2)).await;
     Ok(())
 }
 

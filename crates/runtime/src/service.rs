@@ -41,7 +41,7 @@ impl Core {
 pub async fn migrate(settings: &Settings, migrator: &'static Migrator) -> anyhow::Result<()> {
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
     migrator.run(&pool).await?;
-    crate::db::close(&pool, Duration::from_secs(5)).await;
+    crate::db::close(&pool, Duration::from_secs(2)).await;
     tracing::info!(
         database = settings.database.database_name(),
         "migrations applied"
@@ -105,7 +105,7 @@ pub async fn run_http(
     }
     relay_stop.cancel();
     let _ = relay.await;
-    crate::db::close(&pool, Duration::from_secs(5)).await;
+    crate::db::close(&pool, Duration::from_secs(2)).await;
     tracing::info!(service = settings.app_id, "stopped");
     Ok(())
 }
