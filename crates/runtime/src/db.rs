@@ -77,10 +77,7 @@ fn pool_options(settings: &DatabaseSettings) -> MySqlPoolOptions {
         .acquire_timeout(settings.acquire_timeout)
         // A connection that died while the database restarted is replaced, not handed out.
         .test_before_acquire(true)
-        .after_release(|conn, _| {
-            let check = release_check(conn);
-            Box::pin(async move { Ok(check.await) })
-        })
+        .after_release(|conn, _| release_check(conn))
 }
 
 /// How long a released connection may take to answer [`release_check`] before it is closed.
@@ -92,21 +89,23 @@ const RELEASE_CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 /// sqlx's own release test (a ping, with no time limit) cannot see a transaction the server
 /// still holds open, and waits forever on a connection that expects a reply that will never
 /// come. Here, within [`RELEASE_CHECK_TIMEOUT`]: a transaction still open is rolled back
-/// (and counted), a connection that errs or does not answer is closed (and counted).
-fn release_check(conn: &mut MySqlConnection) -> BoxFuture<'_, bool> {
+/// (and counted); a connection that errs or does not answer is counted and closed without
+/// ceremony (an error here makes sqlx drop the socket and log the reason).
+fn release_check(conn: &mut MySqlConnection) -> BoxFuture<'_, Result<bool, sqlx::Error>> {
     Box::pin(async move {
-        let (reason, error) =
+        let failure =
             match tokio::time::timeout(RELEASE_CHECK_TIMEOUT, end_open_transaction(conn)).await {
-                Ok(Ok(())) => return true,
-                Ok(Err(e)) => ("error", e.to_string()),
+                Ok(Ok(())) => return Ok(true),
+                Ok(Err(e)) => ("error", e),
                 Err(_) => (
                     "unresponsive",
-                    format!("no answer within {RELEASE_CHECK_TIMEOUT:?}"),
+                    sqlx::Error::Protocol(format!(
+                        "release check: no answer within {RELEASE_CHECK_TIMEOUT:?}"
+                    )),
                 ),
             };
-        metrics::counter!("db_connections_discarded_total", "reason" => reason).increment(1);
-        tracing::warn!(%error, "closing a database connection that failed its release check");
-        false
+        metrics::counter!("db_connections_discarded_total", "reason" => failure.0).increment(1);
+        Err(failure.1)
     })
 }
 
@@ -115,8 +114,7 @@ fn release_check(conn: &mut MySqlConnection) -> BoxFuture<'_, bool> {
 /// answer with a stale reply to an earlier query, and is reported as an error.
 async fn end_open_transaction(conn: &mut MySqlConnection) -> Result<(), sqlx::Error> {
     static CHECKS: AtomicI64 = AtomicI64::new(0);
-    // Kept positive: the literal is read back as a signed BIGINT.
-    let nonce = CHECKS.fetch_add(1, Ordering::Relaxed) & i64::MAX;
+    let nonce = CHECKS.fetch_add(1, Ordering::Relaxed);
     let answer = conn
         .fetch_one(&*format!(
             "SELECT CAST({nonce} AS SIGNED), CAST(@@in_transaction AS SIGNED)"
