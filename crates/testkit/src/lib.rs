@@ -344,6 +344,23 @@ impl Service {
             .ok()
     }
 
+    /// Sends SIGTERM and waits up to `limit`: the exit code, `None` for a process that did
+    /// not exit in time (it is killed when dropped here) or died by a signal, and the wait.
+    pub async fn terminate_within(mut self, limit: Duration) -> (Option<i32>, Duration) {
+        let pid = self.child.id().unwrap();
+        let start = Instant::now();
+        let status = std::process::Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let code = match tokio::time::timeout(limit, self.child.wait()).await {
+            Ok(exit) => exit.unwrap().code(),
+            Err(_) => None,
+        };
+        (code, start.elapsed())
+    }
+
     /// Sends SIGTERM and returns the exit code.
     pub async fn terminate(mut self) -> Option<i32> {
         let pid = self.child.id().unwrap();

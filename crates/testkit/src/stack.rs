@@ -179,6 +179,30 @@ impl ShopStack {
                 );
             }
         }
+        self.clean_up().await;
+    }
+
+    /// Sends SIGTERM to every process at once and waits up to `limit` for each; returns each
+    /// one's exit code (`None`: still running after `limit`, then killed) and time to exit,
+    /// for the caller to judge. Deletes the queues and drops the databases, as
+    /// [`ShopStack::stop`].
+    pub async fn stop_within(mut self, limit: Duration) -> Vec<(Proc, Option<i32>, Duration)> {
+        let mut stopping = tokio::task::JoinSet::new();
+        for p in Proc::ALL {
+            if let Some(svc) = self.procs.remove(&p) {
+                stopping.spawn(async move {
+                    let (code, took) = svc.terminate_within(limit).await;
+                    (p, code, took)
+                });
+            }
+        }
+        let mut stopped = stopping.join_all().await;
+        stopped.sort_by_key(|(p, _, _)| Proc::ALL.iter().position(|q| q == p));
+        self.clean_up().await;
+        stopped
+    }
+
+    async fn clean_up(self) {
         let broker = self.broker().await;
         for q in [&self.main_queue, &self.admin_queue] {
             broker.delete_queues(q).await;
