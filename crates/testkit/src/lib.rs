@@ -18,6 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
+pub mod hangup;
+pub mod leftovers;
 mod stack;
 pub use stack::{Overrides, Proc, ShopClient, ShopStack, WAIT};
 
