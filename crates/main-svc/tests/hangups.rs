@@ -42,25 +42,7 @@ async fn clients_that_hang_up_leave_nothing_behind() {
     .await;
     let doomed = ids.split_off(LIKED);
 
-    // Narrow: 16 clients at a time that only hang up, so that the pools are not saturated
-    // and more hang-ups land in the middle of the database work rather than in the wait for
-    // a connection. Then wide: 64 clients at a time, most of them sending writes they await
-    // on a keep-alive connection before the one they hang up on, so that hang-ups land on
-    // requests at every stage, as when a load generator stops.
-    let wide = Burst {
-        time_limit: Duration::from_secs(12),
-        ..Burst::new(&client, ids.clone(), doomed)
-    };
-    let narrow = Burst {
-        clients: 16,
-        requests: 100,
-        rounds: 2,
-        awaited_first: 0,
-        time_limit: Duration::from_secs(6),
-        ..wide.clone()
-    };
-    let mut burst = narrow.run().await;
-    burst.merge(wide.run().await);
+    let burst = Burst::narrow_then_wide(&client, ids.clone(), doomed).await;
     println!("hangups | burst: {burst}");
     // Work a server finishes for clients that left may still be under way: give it a moment
     // (not a check: the checks below poll on their own).

@@ -217,6 +217,35 @@ impl Burst {
         }
     }
 
+    /// The burst of the hang-up reproduction test and fault scenario. Narrow: 16 clients
+    /// at a time that only hang up (2 × 1,600 requests, 6 s at most), so that the pools are
+    /// not saturated and more hang-ups land in the middle of the database work rather than
+    /// in the wait for a connection. Then wide: [`Burst::new`]'s 64 clients at a time, two
+    /// thirds of them sending writes they await on a keep-alive connection before the one
+    /// they hang up on, so that hang-ups land on requests at every stage, as when a load
+    /// generator stops (12 s at most).
+    pub async fn narrow_then_wide(
+        client: &ShopClient,
+        products: Vec<u64>,
+        doomed: Vec<u64>,
+    ) -> BurstReport {
+        let wide = Burst {
+            time_limit: Duration::from_secs(12),
+            ..Burst::new(client, products, doomed)
+        };
+        let narrow = Burst {
+            clients: 16,
+            requests: 100,
+            rounds: 2,
+            awaited_first: 0,
+            time_limit: Duration::from_secs(6),
+            ..wide.clone()
+        };
+        let mut report = narrow.run().await;
+        report.merge(wide.run().await);
+        report
+    }
+
     pub async fn run(&self) -> BurstReport {
         let start = Instant::now();
         let deadline = start + self.time_limit;
