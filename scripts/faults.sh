@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The fault suite: broker restart, consumers SIGKILLed, consumers' broker links cut, database
-# outage, redelivery of every message, poison messages, each under a bounded stream of real
-# writes and likes. Prints a
+# outage, redelivery of every message, poison messages, clients hanging up mid-request, each
+# under a bounded stream of real writes and likes. Prints a
 # line per scenario (sent, applied, lost, duplicated, redelivered, time to converge).
 # Runs against its own RabbitMQ node and TCP proxies; needs MariaDB and RabbitMQ installed.
 set -euo pipefail

@@ -8,6 +8,11 @@
 //! RabbitMQ node of their own; database outages go through a TCP proxy the test cuts; so
 //! nothing here disturbs the machine's services or other tests.
 //!
+//! `clients_hang_up_mid_request` has its own accounting on top: writes whose client hung up
+//! before the answer are not in the stream's ledger, so they go to products of their own, and
+//! are checked against the databases themselves (each applied whole with its event, or not
+//! at all), along with fresh reads and no transaction left open.
+//!
 //! `#[ignore]`d in a plain `cargo test` (they take a minute or two); `scripts/faults.sh` runs
 //! them, and `scripts/test.sh` runs that.
 #![allow(clippy::unwrap_used)]
@@ -20,6 +25,8 @@ use std::time::{Duration, Instant};
 use lapin::BasicProperties;
 use reqwest::StatusCode;
 use serde_json::Value;
+use testkit::hangup::{Burst, BurstReport};
+use testkit::leftovers::{self, Inspector};
 use testkit::{Overrides, Proc, RabbitNode, ShopClient, ShopStack, TcpProxy};
 use tokio::sync::Mutex;
 
@@ -515,5 +522,93 @@ async fn consumer_connections_cut_mid_stream() {
         stack.wait_healthy().await;
     })
     .await;
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "fault suite: run by scripts/faults.sh"]
+async fn clients_hang_up_mid_request() {
+    let mut stack = ShopStack::start(&testkit::amqp_url(), Overrides::default()).await;
+    let mut burst: Option<BurstReport> = None;
+    scenario("clients hang up", &mut stack, async |stack| {
+        // Products of the burst's own: the ledger counts only answered writes, and these
+        // are checked against the databases below.
+        let client = stack.client.clone();
+        let mut ids = Vec::new();
+        for i in 0..12 {
+            ids.push(
+                client
+                    .create(&format!("Hang-up {i}"), &format!("/img/h{i}.png"))
+                    .await,
+            );
+        }
+        testkit::eventually(testkit::WAIT, "hang-up products mirrored", || async {
+            let shop = client.shop().await;
+            ids.iter()
+                .all(|id| shop.iter().any(|p| p["id"] == *id))
+                .then_some(())
+        })
+        .await;
+        let doomed = ids.split_off(8);
+        burst = Some(Burst::narrow_then_wide(&client, ids, doomed).await);
+    })
+    .await;
+
+    let client = stack.client.clone();
+    let mut inspector = Inspector::connect().await;
+    leftovers::read_on_every_connection(&client, 25).await;
+    let checks = [
+        (
+            "no open transaction",
+            leftovers::no_idle_transactions(&stack, &mut inspector, Duration::from_secs(3)).await,
+        ),
+        (
+            "pool connections back",
+            leftovers::pools_returned(&stack, &mut inspector, Duration::from_secs(5)).await,
+        ),
+        (
+            "outbox drains",
+            leftovers::outbox_drained(&stack, &mut inspector, Duration::from_secs(2)).await,
+        ),
+        (
+            "fresh reads",
+            leftovers::fresh_reads(&client, 200, Duration::from_secs(5)).await,
+        ),
+        (
+            "likes whole",
+            leftovers::likes_whole(&stack, &mut inspector).await,
+        ),
+        (
+            "product writes whole",
+            leftovers::catalogue_whole(&stack, &mut inspector).await,
+        ),
+        (
+            "converged",
+            leftovers::converged(&client, Duration::from_secs(10)).await,
+        ),
+    ];
+    println!(
+        "fault suite | {:<22} | {} | {}",
+        "  and the hang-ups",
+        burst.map(|b| b.to_string()).unwrap_or_default(),
+        checks
+            .iter()
+            .map(|(name, c)| match c {
+                Ok(f) => format!("{name}: {f}"),
+                Err(_) => format!("{name}: FAILED"),
+            })
+            .collect::<Vec<_>>()
+            .join(" | ")
+    );
+    let failed: Vec<String> = checks
+        .iter()
+        .filter_map(|(name, c)| c.as_ref().err().map(|e| format!("{name}: {e}")))
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "clients hang up: {} checks failed:\n{}",
+        failed.len(),
+        failed.join("\n")
+    );
     stack.stop().await;
 }
