@@ -81,7 +81,7 @@ async fn clients_that_hang_up_leave_nothing_behind() {
     ));
     checks.push((
         "converged",
-        leftovers::converged(&client, Duration::from_secs(8)).await,
+        leftovers::converged(&client, Duration::from_secs(10)).await,
     ));
 
     let stopped = stack.stop_within(STOP_WITHIN).await;

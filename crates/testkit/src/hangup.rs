@@ -313,20 +313,16 @@ impl Burst {
                 _ => HangUp::MidBody,
             };
             let reset = rng.below(2) == 0;
-            let Ok(mut stream) =
+            let Ok(Ok(mut stream)) =
                 tokio::time::timeout(Duration::from_secs(2), TcpStream::connect(target)).await
             else {
-                report.not_connected += 1;
-                continue;
-            };
-            let Ok(stream) = stream.as_mut() else {
                 report.not_connected += 1;
                 continue;
             };
             let _ = stream.set_nodelay(true);
             let mut open = true;
             for w in awaited {
-                let status = awaited_write(stream, w, n).await;
+                let status = awaited_write(&mut stream, w, n).await;
                 report.count(w, status);
                 report.awaited += 1;
                 if status.is_none() {
@@ -335,7 +331,7 @@ impl Burst {
                 }
             }
             if open {
-                let answer = hang_up(stream, write, n, how).await;
+                let answer = hang_up(&mut stream, write, n, how).await;
                 report.count(write, answer);
             }
             if reset {
