@@ -554,40 +554,8 @@ async fn clients_hang_up_mid_request() {
     })
     .await;
 
-    let client = stack.client.clone();
     let mut inspector = Inspector::connect().await;
-    leftovers::read_on_every_connection(&client, 25).await;
-    // As in tests/hangups.rs: pools are checked once the burst's backlog is applied.
-    let checks = [
-        (
-            "outbox drains",
-            leftovers::outbox_drained(&stack, &mut inspector, Duration::from_secs(2)).await,
-        ),
-        (
-            "converged",
-            leftovers::converged(&client, Duration::from_secs(30)).await,
-        ),
-        (
-            "no open transaction",
-            leftovers::no_idle_transactions(&stack, &mut inspector, Duration::from_secs(3)).await,
-        ),
-        (
-            "pool connections back",
-            leftovers::pools_returned(&stack, &mut inspector, Duration::from_secs(5)).await,
-        ),
-        (
-            "fresh reads",
-            leftovers::fresh_reads(&client, 200, Duration::from_secs(5)).await,
-        ),
-        (
-            "likes whole",
-            leftovers::likes_whole(&stack, &mut inspector).await,
-        ),
-        (
-            "product writes whole",
-            leftovers::catalogue_whole(&stack, &mut inspector).await,
-        ),
-    ];
+    let checks = leftovers::after_traffic(&stack, &mut inspector, Duration::from_secs(30)).await;
     println!(
         "fault suite | {:<22} | {} | {}",
         "  and the hang-ups",

@@ -57,34 +57,7 @@ async fn clients_that_hang_up_leave_nothing_behind() {
         leftovers::no_idle_transactions(&stack, &mut inspector, Duration::from_secs(2)).await,
     )];
     checks.push(("normal traffic", normal_traffic(&client, &ids).await));
-    // Every hung-up write ran to its end, so the consumers may still be applying the
-    // burst's events: the pools are checked once the outboxes are empty and the mirror has
-    // caught up, when nothing has a reason to hold a connection.
-    checks.push((
-        "outbox drains",
-        leftovers::outbox_drained(&stack, &mut inspector, Duration::from_secs(2)).await,
-    ));
-    checks.push(("converged", leftovers::converged(&client, CATCH_UP).await));
-    checks.push((
-        "pool connections back",
-        leftovers::pools_returned(&stack, &mut inspector, Duration::from_secs(5)).await,
-    ));
-    checks.push((
-        "no open transaction",
-        leftovers::no_idle_transactions(&stack, &mut inspector, Duration::from_secs(3)).await,
-    ));
-    checks.push((
-        "fresh reads",
-        leftovers::fresh_reads(&client, 200, Duration::from_secs(5)).await,
-    ));
-    checks.push((
-        "likes whole",
-        leftovers::likes_whole(&stack, &mut inspector).await,
-    ));
-    checks.push((
-        "product writes whole",
-        leftovers::catalogue_whole(&stack, &mut inspector).await,
-    ));
+    checks.extend(leftovers::after_traffic(&stack, &mut inspector, CATCH_UP).await);
 
     let stopped = stack.stop_within(STOP_WITHIN).await;
     let exits: Vec<String> = stopped

@@ -595,3 +595,40 @@ pub async fn fresh_reads(client: &ShopClient, reads: usize, within: Duration) ->
         Err(format!("stale reads: {}", stale.join("; ")))
     }
 }
+
+/// Every check of what traffic left behind, in the order that makes each meaningful: the
+/// outboxes drain and the mirror catches up (within `catch_up`: hung-up writes ran to their
+/// end, so the consumers may have a backlog), then no pool connection is checked out and no
+/// transaction is open on an idle one, then new writes are seen by every read, then every
+/// like and product write is whole in the databases.
+pub async fn after_traffic(
+    stack: &ShopStack,
+    inspector: &mut Inspector,
+    catch_up: Duration,
+) -> Vec<(&'static str, Check)> {
+    let client = &stack.client;
+    let mut checks = vec![(
+        "outbox drains",
+        outbox_drained(stack, inspector, Duration::from_secs(2)).await,
+    )];
+    checks.push(("converged", converged(client, catch_up).await));
+    checks.push((
+        "pool connections back",
+        pools_returned(stack, inspector, Duration::from_secs(5)).await,
+    ));
+    read_on_every_connection(client, 25).await;
+    checks.push((
+        "no open transaction",
+        no_idle_transactions(stack, inspector, Duration::from_secs(3)).await,
+    ));
+    checks.push((
+        "fresh reads",
+        fresh_reads(client, 200, Duration::from_secs(5)).await,
+    ));
+    checks.push(("likes whole", likes_whole(stack, inspector).await));
+    checks.push((
+        "product writes whole",
+        catalogue_whole(stack, inspector).await,
+    ));
+    checks
+}
