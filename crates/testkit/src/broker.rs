@@ -1,0 +1,115 @@
+//! The broker: where it is, and a reader that takes messages off a queue.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use lapin::message::BasicGetMessage;
+use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeleteOptions};
+use lapin::{Connection, ConnectionProperties};
+
+pub fn amqp_url() -> String {
+    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+}
+
+/// The address of the local RabbitMQ, from `AMQP_URL`.
+pub fn amqp_addr() -> SocketAddr {
+    let url = amqp_url();
+    let host_port = url
+        .split('@')
+        .next_back()
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or("127.0.0.1:5672")
+        .replace("localhost", "127.0.0.1");
+    host_port
+        .parse()
+        .unwrap_or_else(|_| "127.0.0.1:5672".parse().unwrap())
+}
+
+/// Reads messages off a queue with `basic.get`, acking each.
+pub struct QueueReader {
+    // Held so the connection lives as long as the reader.
+    _conn: Connection,
+    channel: lapin::Channel,
+}
+
+impl QueueReader {
+    pub async fn connect() -> Self {
+        Self::connect_to(&amqp_url()).await
+    }
+
+    pub async fn connect_to(url: &str) -> Self {
+        let conn = Connection::connect(url, ConnectionProperties::default())
+            .await
+            .unwrap();
+        let channel = conn.create_channel().await.unwrap();
+        QueueReader {
+            _conn: conn,
+            channel,
+        }
+    }
+
+    /// Declares `queue` (and its dead-letter queue) exactly as the services do.
+    pub async fn declare(&self, queue: &str) {
+        shop_runtime::amqp::declare_queue(&self.channel, queue, Duration::from_secs(10))
+            .await
+            .unwrap();
+    }
+
+    /// Waits until `n` messages were read from `queue`, or `timeout` passed.
+    pub async fn take(&self, queue: &str, n: usize, timeout: Duration) -> Vec<BasicGetMessage> {
+        self.try_take(queue, n, timeout).await.unwrap()
+    }
+
+    /// [`QueueReader::take`], returning the broker's error instead of panicking.
+    pub async fn try_take(
+        &self,
+        queue: &str,
+        n: usize,
+        timeout: Duration,
+    ) -> Result<Vec<BasicGetMessage>, lapin::Error> {
+        let deadline = Instant::now() + timeout;
+        let mut out = Vec::new();
+        while out.len() < n && Instant::now() < deadline {
+            let got = self
+                .channel
+                .basic_get(queue.into(), BasicGetOptions::default())
+                .await?;
+            match got {
+                Some(msg) => {
+                    msg.delivery.ack(BasicAckOptions::default()).await?;
+                    out.push(msg);
+                }
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        }
+        Ok(out)
+    }
+
+    /// Publishes raw bytes with the given properties on the default exchange, as any
+    /// producer (the original Python ones included) would.
+    pub async fn publish(&self, queue: &str, properties: lapin::BasicProperties, body: &[u8]) {
+        self.channel
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                lapin::options::BasicPublishOptions::default(),
+                body,
+                properties,
+            )
+            .await
+            .unwrap();
+    }
+
+    /// Deletes `queue` and its dead-letter queue.
+    pub async fn delete_queues(&self, queue: &str) {
+        for q in [
+            queue.to_owned(),
+            shop_runtime::amqp::dead_letter_queue(queue),
+        ] {
+            let _ = self
+                .channel
+                .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+    }
+}

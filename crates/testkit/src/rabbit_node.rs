@@ -1,0 +1,115 @@
+//! A RabbitMQ node of a test's own, to stop and restart.
+
+use std::net::SocketAddr;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use lapin::{Connection, ConnectionProperties};
+use tokio::net::TcpStream;
+
+use crate::{free_port, unique};
+
+/// A RabbitMQ node of its own (other ports, its own data directory under /tmp), for tests
+/// that stop and restart the broker without touching the machine's. Stopped and removed
+/// when dropped.
+pub struct RabbitNode {
+    pub name: String,
+    pub port: u16,
+    dist_port: u16,
+    dir: std::path::PathBuf,
+}
+
+impl RabbitNode {
+    /// Boots a node and waits until it accepts AMQP connections.
+    pub async fn start() -> Self {
+        let port = free_port();
+        let dist_port = free_port();
+        let name = format!("{}@localhost", unique("shoptest"));
+        let dir = std::env::temp_dir().join(unique("rabbit-node"));
+        for sub in ["mnesia", "log"] {
+            std::fs::create_dir_all(dir.join(sub)).unwrap();
+        }
+        std::fs::write(
+            dir.join("rabbitmq.conf"),
+            format!("listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n"),
+        )
+        .unwrap();
+        std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
+        // The server drops to the rabbitmq user when started as root.
+        let _ = std::process::Command::new("chown")
+            .args(["-R", "rabbitmq:rabbitmq"])
+            .arg(&dir)
+            .status();
+        let node = RabbitNode {
+            name,
+            port,
+            dist_port,
+            dir,
+        };
+        node.boot().await;
+        node
+    }
+
+    fn env(&self) -> Vec<(&'static str, String)> {
+        let d = |s: &str| self.dir.join(s).to_string_lossy().into_owned();
+        vec![
+            ("RABBITMQ_NODENAME", self.name.clone()),
+            ("RABBITMQ_NODE_PORT", self.port.to_string()),
+            ("RABBITMQ_DIST_PORT", self.dist_port.to_string()),
+            ("RABBITMQ_CONFIG_FILE", d("rabbitmq")),
+            ("RABBITMQ_MNESIA_BASE", d("mnesia")),
+            ("RABBITMQ_LOG_BASE", d("log")),
+            ("RABBITMQ_ENABLED_PLUGINS_FILE", d("enabled_plugins")),
+            ("RABBITMQ_PID_FILE", d("pid")),
+        ]
+    }
+
+    /// Starts the node (again, after [`RabbitNode::stop`]: queues and persistent messages
+    /// come back from its data directory).
+    pub async fn boot(&self) {
+        let status = std::process::Command::new("rabbitmq-server")
+            .arg("-detached")
+            .envs(self.env())
+            .stdout(Stdio::null())
+            .status()
+            .expect("rabbitmq-server must be installed");
+        assert!(status.success(), "rabbitmq-server -detached failed");
+        let addr: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        while Instant::now() < deadline {
+            if let Ok(conn) =
+                Connection::connect(&self.amqp_url(), ConnectionProperties::default()).await
+            {
+                let _ = conn.close(200, "ready".into()).await;
+                return;
+            }
+            let _ = TcpStream::connect(addr).await;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!(
+            "RabbitMQ node {} did not start within 90 s (logs in {})",
+            self.name,
+            self.dir.display()
+        );
+    }
+
+    /// Stops the whole node (the Erlang VM too), closing every connection.
+    pub fn stop(&self) {
+        let _ = std::process::Command::new("rabbitmqctl")
+            .args(["-q", "-n", &self.name, "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+
+    pub fn amqp_url(&self) -> String {
+        format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+    }
+}
+
+impl Drop for RabbitNode {
+    fn drop(&mut self) {
+        self.stop();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
