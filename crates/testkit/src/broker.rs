@@ -7,22 +7,18 @@ use lapin::message::BasicGetMessage;
 use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeleteOptions};
 use lapin::{Connection, ConnectionProperties};
 
+use crate::urls;
+
+const DEFAULT_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+/// The broker tests use: `AMQP_URL`, or the local RabbitMQ.
 pub fn amqp_url() -> String {
-    std::env::var("AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+    std::env::var("AMQP_URL").unwrap_or_else(|_| DEFAULT_URL.to_owned())
 }
 
-/// The address of the local RabbitMQ, from `AMQP_URL`.
+/// The address of the broker tests use, from `AMQP_URL`, for proxies in front of it.
 pub fn amqp_addr() -> SocketAddr {
-    let url = amqp_url();
-    let host_port = url
-        .split('@')
-        .next_back()
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5672")
-        .replace("localhost", "127.0.0.1");
-    host_port
-        .parse()
-        .unwrap_or_else(|_| "127.0.0.1:5672".parse().unwrap())
+    urls::socket_addr(&amqp_url(), "AMQP_URL", 5672)
 }
 
 /// Reads messages off a queue with `basic.get`, acking each.

@@ -4,37 +4,25 @@ use std::net::SocketAddr;
 
 use sqlx::{Connection as _, MySqlConnection};
 
-use crate::unique;
+use crate::{unique, urls};
 
-/// The MySQL server tests use, without a database name.
-pub fn mysql_server_url() -> String {
-    let url = std::env::var("TEST_DATABASE_URL")
+const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
+const VARIABLES: &str = "TEST_DATABASE_URL or DATABASE_URL";
+
+fn database_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
-        .unwrap_or_else(|_| "mysql://root@127.0.0.1:3306/mysql".to_owned());
-    // Strip the database part: tests name their own.
-    match url.rfind('/') {
-        Some(i) if i > "mysql://".len() => url[..i].to_owned(),
-        _ => url,
-    }
+        .unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+/// The MySQL server tests use, without a database name: tests name their own.
+pub fn mysql_server_url() -> String {
+    urls::server_only(&database_url(), VARIABLES)
 }
 
 /// host:port of the MySQL server tests use, for proxies in front of it.
 pub fn mysql_addr() -> SocketAddr {
-    let url = mysql_server_url();
-    let host_port = url
-        .rsplit('@')
-        .next()
-        .unwrap_or("127.0.0.1:3306")
-        .trim_start_matches("mysql://");
-    let host_port = if host_port.contains(':') {
-        host_port.to_owned()
-    } else {
-        format!("{host_port}:3306")
-    };
-    host_port
-        .replace("localhost", "127.0.0.1")
-        .parse()
-        .unwrap_or_else(|_| "127.0.0.1:3306".parse().unwrap())
+    urls::socket_addr(&database_url(), VARIABLES, 3306)
 }
 
 /// A database created for one test and dropped by [`TestDatabase::drop_database`].

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::ShopClient;
+use crate::{ShopClient, urls};
 
 /// A small xorshift generator, seeded at random: enough to spread requests, no dependency.
 #[derive(Debug, Clone)]
@@ -191,11 +191,7 @@ impl fmt::Display for BurstReport {
 
 /// `127.0.0.1:port` of a base URL such as `http://127.0.0.1:8000`.
 pub fn addr_of(base_url: &str) -> SocketAddr {
-    base_url
-        .trim_start_matches("http://")
-        .trim_end_matches('/')
-        .parse()
-        .unwrap()
+    urls::socket_addr(base_url, "an API's base URL", 80)
 }
 
 impl Burst {

@@ -21,6 +21,7 @@ pub mod proxy;
 pub mod rabbit_node;
 pub mod service;
 pub mod stack;
+mod urls;
 
 pub use broker::{QueueReader, amqp_addr, amqp_url};
 pub use db::{TestDatabase, mysql_addr, mysql_server_url};
