@@ -4,14 +4,16 @@
 //! few milliseconds, or mid-body), half of them with a reset (SO_LINGER 0) instead of a FIN.
 //! [`crate::leftovers`] checks what they left behind.
 
-use std::collections::BTreeMap;
-use std::fmt;
+mod report;
+mod wire;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+pub use self::report::BurstReport;
+pub use self::wire::{HangUp, Write, hang_up};
 use crate::{ShopClient, urls};
 
 /// A small xorshift generator, seeded at random: enough to spread requests, no dependency.
@@ -36,74 +38,6 @@ impl Rng {
     }
 }
 
-/// A write whose client hangs up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Write {
-    /// `POST /flask/api/products/{id}/like`, without a cookie: a new shopper each time.
-    Like(u64),
-    /// `POST /api/products`.
-    Create,
-    /// `PUT /api/products/{id}`.
-    Update(u64),
-    /// `DELETE /api/products/{id}`.
-    Delete(u64),
-}
-
-impl Write {
-    fn name(self) -> &'static str {
-        match self {
-            Write::Like(_) => "like",
-            Write::Create => "create",
-            Write::Update(_) => "update",
-            Write::Delete(_) => "delete",
-        }
-    }
-
-    /// The request line and headers (with the full `Content-Length`), and the body.
-    fn request(self, n: u64) -> (String, String) {
-        let (method, path, body) = match self {
-            Write::Like(id) => (
-                "POST",
-                format!("/flask/api/products/{id}/like"),
-                String::new(),
-            ),
-            Write::Create => (
-                "POST",
-                "/api/products".to_owned(),
-                format!(r#"{{"title": "Hung up {n}", "image": "/img/hung-up-{n}.png"}}"#),
-            ),
-            Write::Update(id) => (
-                "PUT",
-                format!("/api/products/{id}"),
-                format!(r#"{{"title": "Product {id} hung up {n}", "image": "/img/{id}-{n}.png"}}"#),
-            ),
-            Write::Delete(id) => ("DELETE", format!("/api/products/{id}"), String::new()),
-        };
-        let content_type = if body.is_empty() {
-            ""
-        } else {
-            "Content-Type: application/json\r\n"
-        };
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: hangup\r\n{content_type}Content-Length: {}\r\n\r\n",
-            body.len()
-        );
-        (head, body)
-    }
-}
-
-/// When the client hangs up.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HangUp {
-    /// As soon as the request is written.
-    AfterRequest,
-    /// After this long, unless the answer came first.
-    After(Duration),
-    /// Half-way through the body: the headers announce it all. A body-less write sends a
-    /// `Content-Length: 2` and one byte.
-    MidBody,
-}
-
 /// A burst of hang-up clients: `clients` concurrent connections at a time, each client
 /// sending `requests` writes one after another, for `rounds` rounds, stopping early at
 /// `time_limit`.
@@ -126,67 +60,6 @@ pub struct Burst {
     /// requests in flight.
     pub awaited_first: u64,
     pub time_limit: Duration,
-}
-
-/// What a burst did, as its clients saw it.
-#[derive(Debug, Default, Clone)]
-pub struct BurstReport {
-    /// Requests written (in full, or up to mid-body).
-    pub sent: u64,
-    /// Of those, the ones whose client waited for the answer before its hang-up request.
-    pub awaited: u64,
-    /// Of those, the ones whose answer (its status line at least) arrived before the hang-up.
-    pub answered: u64,
-    /// Answers by status.
-    pub statuses: BTreeMap<u16, u64>,
-    /// Requests sent, by write.
-    pub writes: BTreeMap<&'static str, u64>,
-    /// Connections refused or timed out.
-    pub not_connected: u64,
-    pub elapsed: Duration,
-}
-
-impl BurstReport {
-    /// Adds `other`'s figures (and its time) to this one's.
-    pub fn merge(&mut self, other: BurstReport) {
-        self.elapsed += other.elapsed;
-        self.sent += other.sent;
-        self.awaited += other.awaited;
-        self.answered += other.answered;
-        self.not_connected += other.not_connected;
-        for (k, v) in other.statuses {
-            *self.statuses.entry(k).or_default() += v;
-        }
-        for (k, v) in other.writes {
-            *self.writes.entry(k).or_default() += v;
-        }
-    }
-}
-
-impl fmt::Display for BurstReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let writes: Vec<String> = self
-            .writes
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
-        let statuses: Vec<String> = self
-            .statuses
-            .iter()
-            .map(|(k, v)| format!("{k}x{v}"))
-            .collect();
-        write!(
-            f,
-            "{} requests ({} awaited, the rest hung up on) in {:.1} s ({}), {} answered [{}], {} not connected",
-            self.sent,
-            self.awaited,
-            self.elapsed.as_secs_f64(),
-            writes.join(", "),
-            self.answered,
-            statuses.join(" "),
-            self.not_connected
-        )
-    }
 }
 
 /// `127.0.0.1:port` of a base URL such as `http://127.0.0.1:8000`.
@@ -318,7 +191,7 @@ impl Burst {
             let _ = stream.set_nodelay(true);
             let mut open = true;
             for w in awaited {
-                let status = awaited_write(&mut stream, w, n).await;
+                let status = wire::awaited_write(&mut stream, w, n).await;
                 report.count(w, status);
                 report.awaited += 1;
                 if status.is_none() {
@@ -336,88 +209,4 @@ impl Burst {
         }
         report
     }
-}
-
-impl BurstReport {
-    fn count(&mut self, write: Write, answer: Option<u16>) {
-        self.sent += 1;
-        *self.writes.entry(write.name()).or_default() += 1;
-        if let Some(status) = answer {
-            self.answered += 1;
-            *self.statuses.entry(status).or_default() += 1;
-        }
-    }
-}
-
-/// Sends `write` and reads its whole answer (10 s at most), keeping the connection open;
-/// the answer's status.
-async fn awaited_write(stream: &mut TcpStream, write: Write, n: u64) -> Option<u16> {
-    let (head, body) = write.request(n);
-    let exchange = async {
-        stream
-            .write_all(format!("{head}{body}").as_bytes())
-            .await
-            .ok()?;
-        let mut got = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
-                let head = String::from_utf8_lossy(&got[..end]).to_ascii_lowercase();
-                let length: usize = head
-                    .lines()
-                    .find_map(|l| l.strip_prefix("content-length:"))
-                    .and_then(|v| v.trim().parse().ok())
-                    .unwrap_or(0);
-                if got.len() >= end + 4 + length {
-                    return status(&got);
-                }
-            }
-            let n = stream.read(&mut buf).await.ok()?;
-            if n == 0 {
-                return None;
-            }
-            got.extend_from_slice(&buf[..n]);
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), exchange)
-        .await
-        .ok()
-        .flatten()
-}
-
-/// Sends `write` and hangs up as `how` says (the caller closes the connection); the status
-/// of an answer that came before the hang-up.
-pub async fn hang_up(stream: &mut TcpStream, write: Write, n: u64, how: HangUp) -> Option<u16> {
-    let (head, body) = write.request(n);
-    let sent = match how {
-        HangUp::MidBody if body.is_empty() => {
-            let head = head.replace("Content-Length: 0", "Content-Length: 2");
-            stream.write_all(format!("{head}{{").as_bytes()).await
-        }
-        HangUp::MidBody => {
-            let half = &body.as_bytes()[..body.len() / 2];
-            stream.write_all(&[head.as_bytes(), half].concat()).await
-        }
-        _ => stream.write_all(format!("{head}{body}").as_bytes()).await,
-    };
-    let mut buf = [0u8; 32];
-    match (sent, how) {
-        // The server hung up first (it may refuse a request at once).
-        (Err(_), _) => None,
-        (Ok(()), HangUp::After(delay)) => {
-            match tokio::time::timeout(delay, stream.read(&mut buf)).await {
-                Ok(Ok(n)) if n > 0 => status(&buf[..n]),
-                _ => None,
-            }
-        }
-        (Ok(()), _) => match stream.try_read(&mut buf) {
-            Ok(n) if n > 0 => status(&buf[..n]),
-            _ => None,
-        },
-    }
-}
-
-/// The status code of `HTTP/1.1 200 OK…`.
-fn status(answer: &[u8]) -> Option<u16> {
-    std::str::from_utf8(answer.get(9..12)?).ok()?.parse().ok()
 }
