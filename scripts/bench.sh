@@ -18,7 +18,7 @@ export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}
 export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
 export RUST_LOG=${RUST_LOG:-warn}
 
-cargo build --release --locked --bins --example propagation -p main-svc -p admin-svc
+cargo build --release --locked --bins -p admin-svc -p main-svc --example propagation -p system-tests
 log "propagation (50 rounds)"
 target/release/examples/propagation
 

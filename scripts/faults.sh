@@ -14,4 +14,4 @@ export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}
 
 cargo build --workspace --bins --locked
 # One scenario at a time: each runs four processes and its own load on two cores.
-cargo test --locked -p main-svc --test faults -- --ignored --nocapture --test-threads=1 "$@"
+cargo test --locked -p system-tests --test faults -- --ignored --nocapture --test-threads=1 "$@"

@@ -13,5 +13,5 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
 export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
 
-cargo build --release --locked --bins --example hangups -p main-svc -p admin-svc
+cargo build --release --locked --bins -p admin-svc -p main-svc --example hangups -p system-tests
 target/release/examples/hangups

@@ -19,7 +19,7 @@ log "cargo fmt --check"
 cargo fmt --all -- --check
 log "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-log "cargo build (every binary: the end-to-end tests spawn them)"
+log "cargo build (every binary: the system tests spawn them)"
 cargo build --workspace --bins --locked
 log "cargo test"
 cargo test --workspace --locked

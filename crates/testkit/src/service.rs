@@ -6,16 +6,28 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
-/// A binary of this workspace, from the target directory this test runs in. Binaries of the
-/// test's own package are `env!("CARGO_BIN_EXE_…")`; the others are built by
-/// `cargo test --workspace` or `cargo build --bins` (scripts/test.sh does both).
+/// A binary of another package of this workspace, from the target directory this test or
+/// example runs in (`target/<profile>/deps/<test>` or `target/<profile>/examples/<example>`:
+/// the binary is `target/<profile>/<name>`). A test's own package's binaries are
+/// `env!("CARGO_BIN_EXE_…")`, which cargo builds for it; cargo never builds another
+/// package's, so they must be built first: `cargo build --workspace --bins`, as
+/// `scripts/test.sh` does.
 pub fn workspace_binary(name: &str) -> String {
     let exe = std::env::current_exe().unwrap();
-    // target/<profile>/deps/<test> -> target/<profile>/<name>
-    let path = exe.parent().and_then(|d| d.parent()).unwrap().join(name);
+    let profile_dir = exe
+        .parent()
+        .and_then(|d| d.parent())
+        .unwrap_or_else(|| panic!("{} is not in a target directory", exe.display()));
+    let path = profile_dir.join(name);
+    let release = if profile_dir.ends_with("release") {
+        " --release"
+    } else {
+        ""
+    };
     assert!(
         path.exists(),
-        "{} is missing: run `cargo build --bins` first",
+        "{} is missing: the system tests spawn the services' binaries, which cargo does not \
+         build for them; run `cargo build --workspace --bins{release}` first",
         path.display()
     );
     path.to_string_lossy().into_owned()

@@ -1,7 +1,7 @@
 //! How long an admin's change takes to reach the shop, and a shopper's like the catalogue,
 //! through the real processes, outbox relays and RabbitMQ. Prints percentiles; asserts
 //! nothing. Run with `scripts/bench.sh` (release build) or
-//! `cargo run -p main-svc --example propagation`.
+//! `cargo build --workspace --bins && cargo run -p system-tests --example propagation`.
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
