@@ -14,8 +14,7 @@ source scripts/stack.sh
 ensure_services
 ensure_nginx
 command -v wrk >/dev/null 2>&1 || apt_install wrk
-export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
-export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
+export_service_urls
 export RUST_LOG=${RUST_LOG:-warn}
 
 cargo build --release --locked --bins -p admin-svc -p main-svc --example propagation -p system-tests

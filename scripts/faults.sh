@@ -9,8 +9,7 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 
 ensure_services
-export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
-export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
+export_service_urls
 
 cargo build --workspace --bins --locked
 # One scenario at a time: each runs four processes and its own load on two cores.

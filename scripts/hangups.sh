@@ -10,8 +10,7 @@ source scripts/services.sh
 
 ensure_services
 command -v wrk >/dev/null 2>&1 || apt_install wrk
-export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
-export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
+export_service_urls
 
 cargo build --release --locked --bins -p admin-svc -p main-svc --example hangups -p system-tests
 target/release/examples/hangups

@@ -26,7 +26,7 @@ if [ "${BUILD_FRONTEND:-1}" = 1 ] || [ ! -f frontend/dist/index.html ]; then bui
 # DATABASE_URL in the environment would send both to one database, so it is not used here.
 unset DATABASE_URL
 export SQL_HOST=${SQL_HOST:-$MARIADB_HOST} SQL_PORT=${SQL_PORT:-$MARIADB_PORT}
-export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
+export AMQP_URL=${AMQP_URL:-$DEFAULT_AMQP_URL}
 
 admin_db=${ADMIN_DATABASE:-admin}
 main_db=${MAIN_DATABASE:-main}
@@ -57,16 +57,16 @@ start() {
   pids+=($!)
 }
 
-SQL_DATABASE=$admin_db PORT=${ADMIN_PORT:-8000} start admin-api "$bin/admin-api" serve
-SQL_DATABASE=$admin_db PORT=${ADMIN_CONSUMER_PORT:-8001} start admin-consumer "$bin/admin-consumer"
-SQL_DATABASE=$main_db PORT=${MAIN_PORT:-5000} start main-api "$bin/main-api" serve
-SQL_DATABASE=$main_db PORT=${MAIN_CONSUMER_PORT:-5001} start main-consumer "$bin/main-consumer"
-render_nginx "$PWD/.run/nginx" "${WEB_PORT:-8080}" "127.0.0.1:${ADMIN_PORT:-8000}" "127.0.0.1:${MAIN_PORT:-5000}"
+SQL_DATABASE=$admin_db PORT=$ADMIN_PORT start admin-api "$bin/admin-api" serve
+SQL_DATABASE=$admin_db PORT=$ADMIN_CONSUMER_PORT start admin-consumer "$bin/admin-consumer"
+SQL_DATABASE=$main_db PORT=$MAIN_PORT start main-api "$bin/main-api" serve
+SQL_DATABASE=$main_db PORT=$MAIN_CONSUMER_PORT start main-consumer "$bin/main-consumer"
+render_nginx "$PWD/.run/nginx" "$WEB_PORT" "127.0.0.1:$ADMIN_PORT" "127.0.0.1:$MAIN_PORT"
 start nginx nginx -p "$PWD/.run/nginx" -c nginx.conf -g 'daemon off;'
 
-log "the shop:      http://127.0.0.1:${WEB_PORT:-8080}/   (admin: /admin/products)"
-log "catalogue API: http://127.0.0.1:${ADMIN_PORT:-8000}/api/products   (docs /api/docs)"
-log "shop API:      http://127.0.0.1:${MAIN_PORT:-5000}/flask/api/products   (docs /flask/api/docs)"
+log "the shop:      http://127.0.0.1:$WEB_PORT/   (admin: /admin/products)"
+log "catalogue API: http://127.0.0.1:$ADMIN_PORT/api/products   (docs /api/docs)"
+log "shop API:      http://127.0.0.1:$MAIN_PORT/flask/api/products   (docs /flask/api/docs)"
 log "Ctrl-C stops everything"
 # If any process exits, stop the others too, and report its status.
 set +e

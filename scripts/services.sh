@@ -1,12 +1,9 @@
-# Sourced by the other scripts: makes sure MariaDB and RabbitMQ run on this machine,
-# installing them from Debian's packages and starting them when they are not.
-# Honours MARIADB_HOST/MARIADB_PORT and RABBITMQ_HOST/RABBITMQ_PORT for remote services
-# (then nothing is installed or started).
+# Sourced by the other scripts: the shared defaults (defaults.sh), logging, and
+# makes sure MariaDB and RabbitMQ run on this machine, installing them from Debian's packages
+# and starting them when they are not. Honours MARIADB_HOST/MARIADB_PORT and
+# RABBITMQ_HOST/RABBITMQ_PORT for remote services (then nothing is installed or started).
 
-MARIADB_HOST=${MARIADB_HOST:-127.0.0.1}
-MARIADB_PORT=${MARIADB_PORT:-3306}
-RABBITMQ_HOST=${RABBITMQ_HOST:-127.0.0.1}
-RABBITMQ_PORT=${RABBITMQ_PORT:-5672}
+source "$(dirname "${BASH_SOURCE[0]}")/defaults.sh"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 

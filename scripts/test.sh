@@ -11,8 +11,7 @@ source scripts/web.sh
 ensure_services
 
 # sqlx::test creates one fresh database per test on this server.
-export DATABASE_URL=${DATABASE_URL:-mysql://root@${MARIADB_HOST}:${MARIADB_PORT}/mysql}
-export AMQP_URL=${AMQP_URL:-amqp://guest:guest@${RABBITMQ_HOST}:${RABBITMQ_PORT}/%2f}
+export_service_urls
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
 log "cargo fmt --check"
