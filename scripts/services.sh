@@ -1,11 +1,34 @@
-# Sourced by the other scripts: the shared defaults (defaults.sh), logging, and
-# makes sure MariaDB and RabbitMQ run on this machine, installing them from Debian's packages
-# and starting them when they are not. Honours MARIADB_HOST/MARIADB_PORT and
-# RABBITMQ_HOST/RABBITMQ_PORT for remote services (then nothing is installed or started).
+# Sourced by every script: the shared defaults (defaults.sh), logging, exit hooks, and
+# ensure_services, which makes sure MariaDB and RabbitMQ run on this machine, installing them
+# from Debian's packages and starting them when they are not. Honours MARIADB_HOST/MARIADB_PORT
+# and RABBITMQ_HOST/RABBITMQ_PORT for remote services (then nothing is installed or started).
 
 source "$(dirname "${BASH_SOURCE[0]}")/defaults.sh"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+
+# on_exit COMMAND: runs COMMAND (a function or a command line) when the script exits, the
+# last registered first, each whatever the others did; the exit status stays the script's.
+# Helpers register their clean-ups here rather than setting an EXIT trap, which would replace
+# their caller's. An EXIT trap the script set before is kept and runs last; a script that
+# wants one afterwards registers it here too.
+exit_hooks=()
+on_exit() {
+  local current
+  current=$(trap -p EXIT)
+  if [ -n "$current" ] && [ "$current" != "trap -- 'run_exit_hooks' EXIT" ]; then
+    current=${current#trap -- }
+    eval "exit_hooks+=(${current% EXIT})"
+  fi
+  exit_hooks=("$1" ${exit_hooks[@]+"${exit_hooks[@]}"})
+  trap run_exit_hooks EXIT
+}
+
+run_exit_hooks() {
+  local hook
+  for hook in ${exit_hooks[@]+"${exit_hooks[@]}"}; do eval "$hook" || true; done
+  exit_hooks=()
+}
 
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 

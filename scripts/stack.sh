@@ -1,6 +1,7 @@
 # Sourced by the scripts that need the whole shop running on the side (browser tests,
 # benchmarks): scripts/run-local.sh in the background with its own ports, databases and
-# queues, stopped and cleaned up when the calling script exits.
+# queues, stopped and cleaned up when the calling script exits (an exit hook: see on_exit in
+# services.sh; the caller's own EXIT trap is kept).
 
 # start_isolated_stack NAME BASE_PORT: ports BASE_PORT+0 (admin), +1 (admin consumer),
 # +10 (main), +11 (main consumer), +80 (web); databases and queues named NAME_<pid>. Waits
@@ -17,7 +18,7 @@ start_isolated_stack() {
   log "starting the stack (log: $stack_log)"
   bash scripts/run-local.sh > "$stack_log" 2>&1 &
   stack_pid=$!
-  trap stop_isolated_stack EXIT
+  on_exit stop_isolated_stack
 
   local web=http://127.0.0.1:$WEB_PORT i
   for ((i = 0; i < 600; i++)); do
