@@ -67,6 +67,10 @@ impl ShopStack {
     /// Starts all four processes against the broker at `amqp_url` and waits until each is
     /// healthy.
     pub async fn start(amqp_url: &str, overrides: Overrides) -> Self {
+        // A missing binary fails here, before any database or queue exists to be left behind.
+        for p in Proc::ALL {
+            workspace_binary(p.binary());
+        }
         let admin_db = TestDatabase::named("sys_admin");
         let main_db = TestDatabase::named("sys_main");
         let main_queue = unique("sys-main");
