@@ -4,10 +4,6 @@ export interface Flash {
   text: string;
 }
 
-export const PRODUCTS_PATH = '/admin/products';
-export const CREATE_PRODUCT_PATH = '/admin/products/create';
-export const editProductPath = (id: number | string) => `/admin/products/${encodeURIComponent(String(id))}/edit`;
-
 export function readFlash(state: unknown): Flash | null {
   if (typeof state !== 'object' || state === null || !('flash' in state)) return null;
   const flash = state.flash;

@@ -6,13 +6,14 @@ import { LoadingState } from '@/components/ui/LoadingState';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import { ApiError, describeError, isApiError } from '@/lib/api-client';
+import { paths } from '@/lib/paths';
 import { getProduct, updateProduct } from '../api/products';
 import type { ProductInput } from '../api/types';
-import { type Flash, PRODUCTS_PATH } from '../flash';
+import type { Flash } from '../flash';
 import { Breadcrumbs } from './Breadcrumbs';
 import { ProductForm } from './ProductForm';
 
-/** `/admin/products/:id/edit`: a fresh page (and load) for each id. */
+/** `paths.editProduct`: a fresh page (and load) for each id. */
 export function EditProductRoute() {
   const { id = '' } = useParams();
   return <EditProductPage key={id} id={id} />;
@@ -38,7 +39,7 @@ export function EditProductPage({ id }: { id: string }) {
       throw error;
     }
     const flash: Flash = { kind: 'success', text: `Saved “${product.title}”.` };
-    await navigate(PRODUCTS_PATH, { state: { flash } });
+    await navigate(paths.products, { state: { flash } });
   }
 
   if (notFound) {
@@ -46,7 +47,7 @@ export function EditProductPage({ id }: { id: string }) {
       <NotFound
         title="Product not found"
         message="There is no product with this id. It may have been deleted."
-        linkTo={PRODUCTS_PATH}
+        linkTo={paths.products}
         linkLabel="Back to products"
         setTitle={false}
       />
@@ -67,7 +68,7 @@ export function EditProductPage({ id }: { id: string }) {
         <ProductForm
           initialValues={{ title: state.data.title, image: state.data.image }}
           submitLabel="Save changes"
-          cancelTo={PRODUCTS_PATH}
+          cancelTo={paths.products}
           onSubmit={handleSubmit}
         />
       ) : null}

@@ -9,11 +9,12 @@ import { LoadingState } from '@/components/ui/LoadingState';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import { describeError, toApiError } from '@/lib/api-client';
+import { editProductPath, paths } from '@/lib/paths';
 import { deleteProduct, listProducts } from '../api/products';
 import type { Product } from '../api/types';
-import { CREATE_PRODUCT_PATH, editProductPath, type Flash, readFlash } from '../flash';
+import { type Flash, readFlash } from '../flash';
 
-/** `/admin/products`: the catalogue as a table, with add, edit and delete. */
+/** `paths.products`: the catalogue as a table, with add, edit and delete. */
 export function ProductListPage() {
   useDocumentTitle('Products');
   const location = useLocation();
@@ -75,7 +76,7 @@ export function ProductListPage() {
           <button type="button" className="btn btn-outline-secondary" onClick={reload} disabled={state.status === 'loading'}>
             Refresh
           </button>
-          <Link to={CREATE_PRODUCT_PATH} className="btn btn-primary d-inline-flex align-items-center gap-2">
+          <Link to={paths.createProduct} className="btn btn-primary d-inline-flex align-items-center gap-2">
             <PlusIcon />
             Add product
           </Link>
@@ -102,7 +103,7 @@ export function ProductListPage() {
           title="No products yet"
           icon={<BoxIcon />}
           action={
-            <Link to={CREATE_PRODUCT_PATH} className="btn btn-primary">
+            <Link to={paths.createProduct} className="btn btn-primary">
               Add your first product
             </Link>
           }

@@ -10,7 +10,7 @@ import { getShopProducts } from '../api/get-shop-products';
 import type { ShopProduct } from '../api/types';
 import { ProductCard } from './ProductCard';
 
-/** `/`: the shop's products as cards that shoppers can like. */
+/** `paths.shop`: the shop's products as cards that shoppers can like. */
 export function GalleryPage() {
   useDocumentTitle('Shop');
   const { state, reload, refresh, setData } = useResource(useCallback((signal: AbortSignal) => getShopProducts(signal), []));
