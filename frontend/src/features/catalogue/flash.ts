@@ -1,3 +1,5 @@
+import { isRecord } from '@/lib/guards';
+
 /** A one-line message handed to the product list through navigation state. */
 export interface Flash {
   kind: 'success' | 'info';
@@ -5,10 +7,8 @@ export interface Flash {
 }
 
 export function readFlash(state: unknown): Flash | null {
-  if (typeof state !== 'object' || state === null || !('flash' in state)) return null;
-  const flash = state.flash;
-  if (typeof flash !== 'object' || flash === null) return null;
-  const { kind, text } = flash as Record<string, unknown>;
+  if (!isRecord(state) || !isRecord(state.flash)) return null;
+  const { kind, text } = state.flash;
   if ((kind === 'success' || kind === 'info') && typeof text === 'string') return { kind, text };
   return null;
 }

@@ -1,5 +1,6 @@
 import { api, expectShape } from '@/lib/api-client';
-import { isProduct, isProductList, type Product, type ProductInput } from './types';
+import { isProduct, isProductList, type Product } from '@/lib/product';
+import type { ProductInput } from './types';
 
 const BASE = '/api/products';
 

@@ -10,8 +10,8 @@ import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import { describeError, toApiError } from '@/lib/api-client';
 import { editProductPath, paths } from '@/lib/paths';
+import type { Product } from '@/lib/product';
 import { deleteProduct, listProducts } from '../api/products';
-import type { Product } from '../api/types';
 import { type Flash, readFlash } from '../flash';
 
 /** `paths.products`: the catalogue as a table, with add, edit and delete. */

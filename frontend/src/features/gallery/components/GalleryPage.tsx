@@ -6,8 +6,8 @@ import { LoadingState } from '@/components/ui/LoadingState';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import { describeError } from '@/lib/api-client';
+import type { Product } from '@/lib/product';
 import { getShopProducts } from '../api/get-shop-products';
-import type { ShopProduct } from '../api/types';
 import { ProductCard } from './ProductCard';
 
 /** `paths.shop`: the shop's products as cards that shoppers can like. */
@@ -22,7 +22,7 @@ export function GalleryPage() {
   );
 
   const handleGone = useCallback(
-    (product: ShopProduct) => {
+    (product: Product) => {
       setNotice(`“${product.title}” is no longer available, so we removed it from the list.`);
       setData((products) => products.filter((p) => p.id !== product.id));
       refresh();
