@@ -1,4 +1,4 @@
-import type { ProductInput } from './api/types';
+import type { ProductInput } from './api/products';
 
 // The same rules and messages as admin-svc (crates/admin-svc/src/validation.rs), so the
 // form never accepts what the server refuses or refuses what it accepts.

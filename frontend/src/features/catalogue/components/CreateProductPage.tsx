@@ -1,8 +1,7 @@
 import { useNavigate } from 'react-router';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { paths } from '@/lib/paths';
-import { createProduct } from '../api/products';
-import type { ProductInput } from '../api/types';
+import { createProduct, type ProductInput } from '../api/products';
 import type { Flash } from '../flash';
 import { Breadcrumbs } from './Breadcrumbs';
 import { ProductForm } from './ProductForm';

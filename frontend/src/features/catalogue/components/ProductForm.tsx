@@ -3,7 +3,7 @@ import { Link } from 'react-router';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { ButtonSpinner } from '@/components/ui/Spinner';
 import { describeError, toApiError } from '@/lib/api-client';
-import type { ProductInput } from '../api/types';
+import type { ProductInput } from '../api/products';
 import {
   charCount,
   isValidImage,

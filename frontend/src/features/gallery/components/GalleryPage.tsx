@@ -7,13 +7,13 @@ import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import { describeError } from '@/lib/api-client';
 import type { Product } from '@/lib/product';
-import { getShopProducts } from '../api/get-shop-products';
+import { listShopProducts } from '../api/shop-products';
 import { ProductCard } from './ProductCard';
 
 /** `paths.shop`: the shop's products as cards that shoppers can like. */
 export function GalleryPage() {
   useDocumentTitle('Shop');
-  const { state, reload, refresh, setData } = useResource(useCallback((signal: AbortSignal) => getShopProducts(signal), []));
+  const { state, reload, refresh, setData } = useResource(useCallback((signal: AbortSignal) => listShopProducts(signal), []));
   const [notice, setNotice] = useState<string | null>(null);
 
   const handleLiked = useCallback(

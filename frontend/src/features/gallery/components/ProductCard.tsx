@@ -4,7 +4,7 @@ import { HeartIcon } from '@/components/ui/icons';
 import { ButtonSpinner } from '@/components/ui/Spinner';
 import { describeError, toApiError } from '@/lib/api-client';
 import type { Product } from '@/lib/product';
-import { ALREADY_LIKED_STATUS, likeProduct } from '../api/like-product';
+import { ALREADY_LIKED_STATUS, likeProduct } from '../api/shop-products';
 import { likesLabel } from '../likes-label';
 
 type LikeState =
