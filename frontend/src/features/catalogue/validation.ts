@@ -42,6 +42,13 @@ export function isValidImage(image: string): boolean {
 export type ProductField = keyof ProductInput;
 export type ProductErrors = Partial<Record<ProductField, string>>;
 
+/** The form's fields, in the order they are shown (and focused when invalid). */
+export const PRODUCT_FIELDS: readonly ProductField[] = ['title', 'image'];
+
+export function isProductField(key: string): key is ProductField {
+  return (PRODUCT_FIELDS as readonly string[]).includes(key);
+}
+
 export function validateTitle(raw: string): string | undefined {
   const title = trimLikeServer(raw);
   if (title === '') return MESSAGES.blank;
