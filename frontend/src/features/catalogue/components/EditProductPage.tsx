@@ -1,11 +1,10 @@
 import { useCallback } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { NotFound } from '@/components/NotFound';
-import { ErrorAlert } from '@/components/ui/ErrorAlert';
-import { LoadingState } from '@/components/ui/LoadingState';
+import { ResourceStatus } from '@/components/ui/ResourceStatus';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
-import { ApiError, describeError, isApiError } from '@/lib/api-client';
+import { ApiError, isApiError } from '@/lib/api-client';
 import { paths } from '@/lib/paths';
 import { getProduct, type ProductInput, updateProduct } from '../api/products';
 import type { Flash } from '../flash';
@@ -57,12 +56,7 @@ export function EditProductPage({ id }: { id: string }) {
     <>
       <Breadcrumbs current={state.status === 'success' ? state.data.title : 'Edit product'} />
       <h1 className="h2 mb-4">Edit product</h1>
-      {state.status === 'loading' ? <LoadingState label="Loading product…" /> : null}
-      {state.status === 'error' ? (
-        <ErrorAlert title="We couldn’t load this product." onRetry={reload}>
-          {describeError(state.error)}
-        </ErrorAlert>
-      ) : null}
+      <ResourceStatus state={state} loadingLabel="Loading product…" errorTitle="We couldn’t load this product." onRetry={reload} />
       {state.status === 'success' ? (
         <ProductForm
           initialValues={{ title: state.data.title, image: state.data.image }}

@@ -1,11 +1,11 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
+import { DismissibleAlert } from '@/components/ui/DismissibleAlert';
 import { EmptyState } from '@/components/ui/EmptyState';
-import { ErrorAlert } from '@/components/ui/ErrorAlert';
 import { BoxIcon, PlusIcon } from '@/components/ui/icons';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
-import { LoadingState } from '@/components/ui/LoadingState';
+import { ResourceStatus } from '@/components/ui/ResourceStatus';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import { describeError, toApiError } from '@/lib/api-client';
@@ -84,19 +84,12 @@ export function ProductListPage() {
       </div>
 
       {flash ? (
-        <div className={`alert alert-${flash.kind} alert-dismissible`} role="status">
+        <DismissibleAlert variant={flash.kind} role="status" onDismiss={() => setFlash(null)}>
           {flash.text}
-          <button type="button" className="btn-close" aria-label="Dismiss" onClick={() => setFlash(null)} />
-        </div>
+        </DismissibleAlert>
       ) : null}
 
-      {state.status === 'loading' ? <LoadingState label="Loading products…" /> : null}
-
-      {state.status === 'error' ? (
-        <ErrorAlert title="We couldn’t load the catalogue." onRetry={reload}>
-          {describeError(state.error)}
-        </ErrorAlert>
-      ) : null}
+      <ResourceStatus state={state} loadingLabel="Loading products…" errorTitle="We couldn’t load the catalogue." onRetry={reload} />
 
       {state.status === 'success' && products.length === 0 ? (
         <EmptyState
