@@ -76,6 +76,19 @@ const card = (page: Page, title: string): Locator => page.getByRole('article', {
 const row = (page: Page, title: string): Locator =>
   page.getByRole('row').filter({ has: page.getByRole('rowheader').filter({ hasText: title }) });
 
+/**
+ * Where keyboard focus is: `dialog: <name>` inside an open dialog, `page: <name>` anywhere
+ * else in the page, `browser` when the page has none (the browser's own UI has it).
+ */
+async function focused(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body) return 'browser';
+    const name = el.getAttribute('aria-label') ?? (el.id || el.textContent?.trim() || el.tagName);
+    return `${el.closest('dialog[open]') ? 'dialog' : 'page'}: ${name}`;
+  });
+}
+
 async function api(path: string, init?: RequestInit): Promise<Response> {
   return fetch(`${BASE_URL}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
 }
@@ -253,13 +266,43 @@ describe.sequential('the shop, end to end', () => {
     await page.goto('/admin/products');
     const deleteButton = row(page, NEW_TITLE).getByRole('button', { name: `Delete ${NEW_TITLE}` });
 
-    // Cancelling (Escape) changes nothing.
+    // Cancelling (Escape) changes nothing, and focus goes back to the row's Delete button.
     await deleteButton.click();
     const dialog = page.getByRole('dialog', { name: 'Delete product?' });
     await dialog.waitFor();
     await page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     await row(page, NEW_TITLE).waitFor();
+    expect(await focused(page)).toBe(`page: Delete ${NEW_TITLE}`);
+
+    // So does a click on the backdrop.
+    await deleteButton.click();
+    await dialog.waitFor();
+    await page.mouse.click(5, 5);
+    await dialog.waitFor({ state: 'detached' });
+    expect(await focused(page)).toBe(`page: Delete ${NEW_TITLE}`);
+
+    // Keyboard only: Enter opens it, modal, with focus on Cancel. Tab and Shift+Tab go
+    // round its controls and never reach the page behind (past the last control the
+    // browser may take focus for its own UI: none in headless, so the body).
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    expect(await dialog.evaluate((el) => el.matches(':modal'))).toBe(true);
+    expect(await focused(page)).toBe('dialog: Cancel');
+    const seen = new Set<string>();
+    const press = async (key: string) => {
+      await page.keyboard.press(key);
+      seen.add(await focused(page));
+    };
+    for (const key of ['Tab', 'Tab', 'Tab', 'Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab', 'Shift+Tab']) await press(key);
+    for (let i = 0; i < 5 && (await focused(page)) !== 'dialog: Cancel'; i++) await press('Tab');
+    expect([...seen].filter((where) => !where.startsWith('dialog: ') && where !== 'browser')).toEqual([]);
+    expect(seen).toContain('dialog: Close');
+    expect(seen).toContain('dialog: Delete');
+    expect(await focused(page)).toBe('dialog: Cancel');
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await focused(page)).toBe(`page: Delete ${NEW_TITLE}`);
 
     await deleteButton.click();
     await dialog.waitFor();
@@ -270,6 +313,8 @@ describe.sequential('the shop, end to end', () => {
     await dialog.waitFor({ state: 'detached' });
     await row(page, NEW_TITLE).waitFor({ state: 'detached' });
     await page.getByText(`Deleted “${NEW_TITLE}”.`).waitFor();
+    // Its Delete button is gone with the row: focus is on the page's main region.
+    expect(await focused(page)).toBe('page: main');
     const deleted = productId;
     productId = undefined;
     expect((await api(`/api/products/${deleted}`)).status).toBe(404);

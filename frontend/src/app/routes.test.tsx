@@ -1,7 +1,8 @@
 import { render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { createMemoryRouter, RouterProvider } from 'react-router';
+import { createMemoryRouter, matchRoutes, RouterProvider } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import { editProductPath, paths } from '@/lib/paths';
 import { mockFetch } from '@/testing/mock-fetch';
 import { routes } from './routes';
 
@@ -48,5 +49,13 @@ describe('app routes', () => {
     const { user } = renderApp('/');
     await user.click(screen.getByRole('link', { name: 'Skip to main content' }));
     expect(screen.getByRole('main')).toHaveFocus();
+  });
+
+  it('has a route, not the 404 fallback, for every path in lib/paths', () => {
+    for (const path of [...Object.values(paths).filter((p) => !p.includes(':')), editProductPath(5)]) {
+      const leaf = matchRoutes(routes, path)?.at(-1)?.route;
+      expect(leaf?.path, path).not.toBe('*');
+      expect(leaf, path).toBeDefined();
+    }
   });
 });

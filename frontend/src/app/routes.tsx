@@ -4,17 +4,18 @@ import { NotFoundPage } from '@/components/NotFound';
 import { RouteErrorPage } from '@/components/RouteErrorPage';
 import { CreateProductPage, EditProductRoute, ProductListPage } from '@/features/catalogue';
 import { GalleryPage } from '@/features/gallery';
+import { paths } from '@/lib/paths';
 
 export const routes: RouteObject[] = [
   {
     element: <AppLayout />,
     errorElement: <RouteErrorPage />,
     children: [
-      { index: true, element: <GalleryPage /> },
-      { path: 'admin', element: <Navigate to="/admin/products" replace /> },
-      { path: 'admin/products', element: <ProductListPage /> },
-      { path: 'admin/products/create', element: <CreateProductPage /> },
-      { path: 'admin/products/:id/edit', element: <EditProductRoute /> },
+      { path: paths.shop, element: <GalleryPage /> },
+      { path: paths.admin, element: <Navigate to={paths.products} replace /> },
+      { path: paths.products, element: <ProductListPage /> },
+      { path: paths.createProduct, element: <CreateProductPage /> },
+      { path: paths.editProduct, element: <EditProductRoute /> },
       { path: '*', element: <NotFoundPage /> },
     ],
   },

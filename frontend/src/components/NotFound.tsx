@@ -1,5 +1,6 @@
 import { Link } from 'react-router';
 import { useDocumentTitle } from '@/hooks/use-document-title';
+import { paths } from '@/lib/paths';
 
 interface NotFoundProps {
   title?: string;
@@ -14,7 +15,7 @@ interface NotFoundProps {
 export function NotFound({
   title = 'Page not found',
   message = 'Sorry, there is nothing at this address. It may have moved, or the link may be mistyped.',
-  linkTo = '/',
+  linkTo = paths.shop,
   linkLabel = 'Go to the shop',
   setTitle = true,
 }: NotFoundProps) {

@@ -1,5 +1,6 @@
 import { isRouteErrorResponse, Link, useRouteError } from 'react-router';
 import { useDocumentTitle } from '@/hooks/use-document-title';
+import { paths } from '@/lib/paths';
 import { NotFound } from './NotFound';
 
 /** Shown when rendering a route throws: the app keeps its frame and offers a way out. */
@@ -16,7 +17,7 @@ export function RouteErrorPage() {
           <a className="btn btn-danger" href={window.location.pathname}>
             Reload
           </a>
-          <Link className="btn btn-outline-danger" to="/">
+          <Link className="btn btn-outline-danger" to={paths.shop}>
             Go to the shop
           </Link>
         </div>

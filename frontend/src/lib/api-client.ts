@@ -11,6 +11,8 @@
  *   `AbortError` so callers can ignore it.
  */
 
+import { isRecord } from './guards';
+
 export type FieldErrors = Record<string, string[]>;
 
 export type ApiErrorKind =
@@ -125,10 +127,6 @@ export function describeError(error: unknown): string {
     return 'Something went wrong on the server. Please try again.';
   }
   return e.message;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function asMessages(value: unknown): string[] | null {

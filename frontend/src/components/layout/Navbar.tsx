@@ -1,5 +1,6 @@
 import { Link, NavLink } from 'react-router';
 import { BagIcon } from '@/components/ui/icons';
+import { paths } from '@/lib/paths';
 
 const navLinkClass = ({ isActive }: { isActive: boolean }) => `nav-link px-3${isActive ? ' active fw-semibold' : ''}`;
 
@@ -8,18 +9,18 @@ export function Navbar() {
     <header>
       <nav className="navbar navbar-expand bg-dark border-bottom border-body" data-bs-theme="dark" aria-label="Main">
         <div className="container">
-          <Link className="navbar-brand d-flex align-items-center gap-2 fw-semibold" to="/">
+          <Link className="navbar-brand d-flex align-items-center gap-2 fw-semibold" to={paths.shop}>
             <BagIcon />
             <span>Little Shop</span>
           </Link>
           <ul className="navbar-nav ms-auto">
             <li className="nav-item">
-              <NavLink className={navLinkClass} to="/" end>
+              <NavLink className={navLinkClass} to={paths.shop} end>
                 Shop
               </NavLink>
             </li>
             <li className="nav-item">
-              <NavLink className={navLinkClass} to="/admin/products">
+              <NavLink className={navLinkClass} to={paths.products}>
                 Admin
               </NavLink>
             </li>

@@ -1,5 +1,4 @@
-import { type ReactNode, useEffect, useEffectEvent, useId, useRef } from 'react';
-import { createPortal } from 'react-dom';
+import { type ReactNode, useEffect, useId, useRef } from 'react';
 import { ButtonSpinner } from './Spinner';
 
 interface ConfirmDialogProps {
@@ -20,18 +19,21 @@ interface ConfirmDialogProps {
   onCancel: () => void;
 }
 
-const FOCUSABLE =
-  'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
-
 /**
- * A modal confirmation dialog with Bootstrap's classes, rendered in React (no Bootstrap JS):
- * role="dialog", aria-modal, labelled by its title and described by its body; focus moves
- * to Cancel when it opens, Tab stays inside it, Escape and a click on the backdrop cancel,
- * and focus returns to what opened it when it closes. The rest of the page is inert and
- * does not scroll while it is open.
+ * A modal confirmation dialog: the native `<dialog>` opened with `showModal()`, which makes
+ * the rest of the page inert and keeps Tab inside it (the browser's own controls aside),
+ * dressed in Bootstrap's modal classes (no Bootstrap JS). Labelled by its title and
+ * described by its body; focus moves to Cancel when it opens; Escape and a click on the
+ * backdrop cancel; the page behind does not scroll.
+ *
+ * It is shown while `open` and removed from the page when closed, so the parent's state
+ * alone decides whether it is open: Escape asks `onCancel` rather than closing it.
  */
-export function ConfirmDialog({
-  open,
+export function ConfirmDialog(props: ConfirmDialogProps) {
+  return props.open ? <OpenConfirmDialog {...props} /> : null;
+}
+
+function OpenConfirmDialog({
   title,
   children,
   confirmLabel,
@@ -45,120 +47,105 @@ export function ConfirmDialog({
 }: ConfirmDialogProps) {
   const titleId = useId();
   const bodyId = useId();
-  const dialogRef = useRef<HTMLDivElement>(null);
+  const dialogRef = useRef<HTMLDialogElement>(null);
   const cancelRef = useRef<HTMLButtonElement>(null);
 
-  const handleKeyDown = useEffectEvent((event: KeyboardEvent) => {
+  useEffect(() => {
     const dialog = dialogRef.current;
     if (!dialog) return;
-    if (event.key === 'Escape') {
-      event.preventDefault();
-      if (!busy) onCancel();
-      return;
-    }
-    if (event.key !== 'Tab') return;
-    const focusable = Array.from(dialog.querySelectorAll<HTMLElement>(FOCUSABLE));
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    const active = document.activeElement;
-    if (!first || !last) {
-      event.preventDefault();
-      dialog.focus();
-      return;
-    }
-    if (!dialog.contains(active) || active === dialog) {
-      event.preventDefault();
-      (event.shiftKey ? last : first).focus();
-    } else if (event.shiftKey && active === first) {
-      event.preventDefault();
-      last.focus();
-    } else if (!event.shiftKey && active === last) {
-      event.preventDefault();
-      first.focus();
-    }
-  });
-
-  useEffect(() => {
-    if (!open) return;
     const previouslyFocused = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const appRoot = document.getElementById('root');
-    appRoot?.setAttribute('inert', '');
-    document.body.classList.add('modal-open-lock');
+    if (!dialog.open) dialog.showModal();
     cancelRef.current?.focus();
-    const onKeyDown = (event: KeyboardEvent) => handleKeyDown(event);
-    document.addEventListener('keydown', onKeyDown);
+    // A modal <dialog> does not stop the page behind it from scrolling.
+    document.body.classList.add('modal-open-lock');
     return () => {
-      document.removeEventListener('keydown', onKeyDown);
+      // By now React has usually removed the dialog, which takes it out of the top layer;
+      // close() is for when it has not (StrictMode's rehearsal unmount in development).
+      dialog.close();
       document.body.classList.remove('modal-open-lock');
-      appRoot?.removeAttribute('inert');
-      // Give focus back to what opened the dialog; if that is gone (its row was deleted),
-      // to the page's main region so keyboard users are not dropped at the top.
+      // Give focus back to what opened the dialog (a removed dialog has no browser focus
+      // restore) or, if that is gone (its row was deleted), to the page's main region so
+      // keyboard users are not dropped at the top.
       if (previouslyFocused?.isConnected) {
         previouslyFocused.focus();
       } else {
         document.getElementById('main')?.focus();
       }
     };
-  }, [open]);
+  }, []);
 
-  // The buttons are disabled while busy, which would drop focus to the page behind: keep it
-  // on the dialog instead.
+  // The buttons are disabled while busy, which would drop focus out of the dialog: keep it
+  // on the dialog itself.
   useEffect(() => {
-    if (open && busy) dialogRef.current?.focus();
-  }, [open, busy]);
+    if (busy) dialogRef.current?.focus();
+  }, [busy]);
 
-  if (!open) return null;
-
-  return createPortal(
-    <>
-      <div className="modal-backdrop fade show" aria-hidden="true" />
-      <div
-        ref={dialogRef}
-        className="modal fade show d-block"
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={titleId}
-        aria-describedby={bodyId}
-        tabIndex={-1}
-        onMouseDown={(event) => {
-          if (event.target === event.currentTarget && !busy) onCancel();
-        }}
-      >
-        <div className="modal-dialog modal-dialog-centered">
-          <div className="modal-content shadow">
-            <div className="modal-header">
-              <h2 className="modal-title h5" id={titleId}>
-                {title}
-              </h2>
-              <button type="button" className="btn-close" aria-label="Close" disabled={busy} onClick={onCancel} />
-            </div>
-            <div className="modal-body">
-              <div id={bodyId}>{children}</div>
-              {error ? (
-                <div className="alert alert-danger mt-3 mb-0" role="alert">
-                  {error}
-                </div>
-              ) : null}
-            </div>
-            <div className="modal-footer">
-              <button ref={cancelRef} type="button" className="btn btn-secondary" disabled={busy} onClick={onCancel}>
-                {cancelLabel}
-              </button>
-              <button type="button" className={`btn btn-${variant}`} disabled={busy} onClick={onConfirm}>
-                {busy ? (
-                  <>
-                    <ButtonSpinner />
-                    {busyLabel ?? confirmLabel}
-                  </>
-                ) : (
-                  confirmLabel
-                )}
-              </button>
-            </div>
+  return (
+    <dialog
+      ref={dialogRef}
+      className="modal"
+      aria-modal="true"
+      aria-labelledby={titleId}
+      aria-describedby={bodyId}
+      tabIndex={-1}
+      onKeyDown={(event) => {
+        // Escape would close the dialog behind React's back: the parent decides instead.
+        if (event.key !== 'Escape') return;
+        event.preventDefault();
+        if (!busy) onCancel();
+      }}
+      onCancel={(event) => {
+        // Other close requests (e.g. Android's back gesture) ask the parent too.
+        event.preventDefault();
+        if (!busy) onCancel();
+      }}
+      onClose={() => {
+        // A close request the dialog could not refuse (browsers let a page refuse only
+        // some in a row) must not leave a busy dialog closed while the parent waits.
+        if (busy) dialogRef.current?.showModal();
+      }}
+      onMouseDown={(event) => {
+        // The dialog element covers the viewport; only the area around the box is itself.
+        // No default action: it would move focus to an ancestor (<main>) after onCancel
+        // has given it back to the trigger.
+        if (event.target !== event.currentTarget) return;
+        event.preventDefault();
+        if (!busy) onCancel();
+      }}
+    >
+      <div className="modal-dialog modal-dialog-centered">
+        <div className="modal-content shadow">
+          <div className="modal-header">
+            <h2 className="modal-title h5" id={titleId}>
+              {title}
+            </h2>
+            <button type="button" className="btn-close" aria-label="Close" disabled={busy} onClick={onCancel} />
+          </div>
+          <div className="modal-body">
+            <div id={bodyId}>{children}</div>
+            {error ? (
+              <div className="alert alert-danger mt-3 mb-0" role="alert">
+                {error}
+              </div>
+            ) : null}
+          </div>
+          <div className="modal-footer">
+            <button ref={cancelRef} type="button" className="btn btn-secondary" disabled={busy} onClick={onCancel}>
+              {cancelLabel}
+            </button>
+            <button type="button" className={`btn btn-${variant}`} disabled={busy} onClick={onConfirm}>
+              {busy ? (
+                <>
+                  <ButtonSpinner />
+                  {busyLabel ?? confirmLabel}
+                </>
+              ) : (
+                confirmLabel
+              )}
+            </button>
           </div>
         </div>
       </div>
-    </>,
-    document.body,
+    </dialog>
   );
 }

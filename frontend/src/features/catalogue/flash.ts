@@ -1,18 +1,14 @@
+import { isRecord } from '@/lib/guards';
+
 /** A one-line message handed to the product list through navigation state. */
 export interface Flash {
   kind: 'success' | 'info';
   text: string;
 }
 
-export const PRODUCTS_PATH = '/admin/products';
-export const CREATE_PRODUCT_PATH = '/admin/products/create';
-export const editProductPath = (id: number | string) => `/admin/products/${encodeURIComponent(String(id))}/edit`;
-
 export function readFlash(state: unknown): Flash | null {
-  if (typeof state !== 'object' || state === null || !('flash' in state)) return null;
-  const flash = state.flash;
-  if (typeof flash !== 'object' || flash === null) return null;
-  const { kind, text } = flash as Record<string, unknown>;
+  if (!isRecord(state) || !isRecord(state.flash)) return null;
+  const { kind, text } = state.flash;
   if ((kind === 'success' || kind === 'info') && typeof text === 'string') return { kind, text };
   return null;
 }

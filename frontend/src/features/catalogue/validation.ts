@@ -1,4 +1,4 @@
-import type { ProductInput } from './api/types';
+import type { ProductInput } from './api/products';
 
 // The same rules and messages as admin-svc (crates/admin-svc/src/validation.rs), so the
 // form never accepts what the server refuses or refuses what it accepts.
@@ -41,6 +41,13 @@ export function isValidImage(image: string): boolean {
 
 export type ProductField = keyof ProductInput;
 export type ProductErrors = Partial<Record<ProductField, string>>;
+
+/** The form's fields, in the order they are shown (and focused when invalid). */
+export const PRODUCT_FIELDS: readonly ProductField[] = ['title', 'image'];
+
+export function isProductField(key: string): key is ProductField {
+  return (PRODUCT_FIELDS as readonly string[]).includes(key);
+}
 
 export function validateTitle(raw: string): string | undefined {
   const title = trimLikeServer(raw);

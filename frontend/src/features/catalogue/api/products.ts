@@ -1,7 +1,15 @@
 import { api, expectShape } from '@/lib/api-client';
-import { isProduct, isProductList, type Product, type ProductInput } from './types';
+import { isProduct, isProductList, type Product } from '@/lib/product';
+
+// admin-svc's /api/products: the catalogue's CRUD.
 
 const BASE = '/api/products';
+
+/** What the admin sends on create and update (never `likes`, which is read-only). */
+export interface ProductInput {
+  title: string;
+  image: string;
+}
 
 function productPath(id: number | string): string {
   return `${BASE}/${encodeURIComponent(String(id))}`;

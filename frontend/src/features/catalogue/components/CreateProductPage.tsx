@@ -1,12 +1,12 @@
 import { useNavigate } from 'react-router';
 import { useDocumentTitle } from '@/hooks/use-document-title';
-import { createProduct } from '../api/products';
-import type { ProductInput } from '../api/types';
-import { type Flash, PRODUCTS_PATH } from '../flash';
+import { paths } from '@/lib/paths';
+import { createProduct, type ProductInput } from '../api/products';
+import type { Flash } from '../flash';
 import { Breadcrumbs } from './Breadcrumbs';
 import { ProductForm } from './ProductForm';
 
-/** `/admin/products/create` */
+/** `paths.createProduct` */
 export function CreateProductPage() {
   useDocumentTitle('Add product');
   const navigate = useNavigate();
@@ -14,14 +14,14 @@ export function CreateProductPage() {
   async function handleSubmit(values: ProductInput) {
     const product = await createProduct(values);
     const flash: Flash = { kind: 'success', text: `Added “${product.title}”.` };
-    await navigate(PRODUCTS_PATH, { state: { flash } });
+    await navigate(paths.products, { state: { flash } });
   }
 
   return (
     <>
       <Breadcrumbs current="Add product" />
       <h1 className="h2 mb-4">Add a product</h1>
-      <ProductForm submitLabel="Create product" savingLabel="Creating…" cancelTo={PRODUCTS_PATH} onSubmit={handleSubmit} />
+      <ProductForm submitLabel="Create product" savingLabel="Creating…" cancelTo={paths.products} onSubmit={handleSubmit} />
     </>
   );
 }

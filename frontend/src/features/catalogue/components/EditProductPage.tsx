@@ -1,18 +1,17 @@
 import { useCallback } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { NotFound } from '@/components/NotFound';
-import { ErrorAlert } from '@/components/ui/ErrorAlert';
-import { LoadingState } from '@/components/ui/LoadingState';
+import { ResourceStatus } from '@/components/ui/ResourceStatus';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
-import { ApiError, describeError, isApiError } from '@/lib/api-client';
-import { getProduct, updateProduct } from '../api/products';
-import type { ProductInput } from '../api/types';
-import { type Flash, PRODUCTS_PATH } from '../flash';
+import { ApiError, isApiError } from '@/lib/api-client';
+import { paths } from '@/lib/paths';
+import { getProduct, type ProductInput, updateProduct } from '../api/products';
+import type { Flash } from '../flash';
 import { Breadcrumbs } from './Breadcrumbs';
 import { ProductForm } from './ProductForm';
 
-/** `/admin/products/:id/edit`: a fresh page (and load) for each id. */
+/** `paths.editProduct`: a fresh page (and load) for each id. */
 export function EditProductRoute() {
   const { id = '' } = useParams();
   return <EditProductPage key={id} id={id} />;
@@ -38,7 +37,7 @@ export function EditProductPage({ id }: { id: string }) {
       throw error;
     }
     const flash: Flash = { kind: 'success', text: `Saved “${product.title}”.` };
-    await navigate(PRODUCTS_PATH, { state: { flash } });
+    await navigate(paths.products, { state: { flash } });
   }
 
   if (notFound) {
@@ -46,7 +45,7 @@ export function EditProductPage({ id }: { id: string }) {
       <NotFound
         title="Product not found"
         message="There is no product with this id. It may have been deleted."
-        linkTo={PRODUCTS_PATH}
+        linkTo={paths.products}
         linkLabel="Back to products"
         setTitle={false}
       />
@@ -57,17 +56,12 @@ export function EditProductPage({ id }: { id: string }) {
     <>
       <Breadcrumbs current={state.status === 'success' ? state.data.title : 'Edit product'} />
       <h1 className="h2 mb-4">Edit product</h1>
-      {state.status === 'loading' ? <LoadingState label="Loading product…" /> : null}
-      {state.status === 'error' ? (
-        <ErrorAlert title="We couldn’t load this product." onRetry={reload}>
-          {describeError(state.error)}
-        </ErrorAlert>
-      ) : null}
+      <ResourceStatus state={state} loadingLabel="Loading product…" errorTitle="We couldn’t load this product." onRetry={reload} />
       {state.status === 'success' ? (
         <ProductForm
           initialValues={{ title: state.data.title, image: state.data.image }}
           submitLabel="Save changes"
-          cancelTo={PRODUCTS_PATH}
+          cancelTo={paths.products}
           onSubmit={handleSubmit}
         />
       ) : null}

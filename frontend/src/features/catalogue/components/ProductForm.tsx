@@ -1,19 +1,21 @@
-import { type FormEvent, useEffect, useId, useRef, useState } from 'react';
+import { type ChangeEvent, type FocusEvent, type FormEvent, useEffect, useId, useRef, useState } from 'react';
 import { Link } from 'react-router';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { ButtonSpinner } from '@/components/ui/Spinner';
-import { describeError, toApiError } from '@/lib/api-client';
-import type { ProductInput } from '../api/types';
+import type { ProductInput } from '../api/products';
+import { mapSaveError } from '../save-errors';
 import {
   charCount,
   isValidImage,
   normalizeProduct,
+  PRODUCT_FIELDS,
   type ProductErrors,
   type ProductField,
   TITLE_MAX,
   trimLikeServer,
   validateProduct,
 } from '../validation';
+import { TextField } from './TextField';
 
 interface ProductFormProps {
   initialValues?: ProductInput;
@@ -24,16 +26,11 @@ interface ProductFormProps {
   onSubmit: (values: ProductInput) => Promise<void>;
 }
 
-const FIELDS: ProductField[] = ['title', 'image'];
-
-function isField(key: string): key is ProductField {
-  return (FIELDS as string[]).includes(key);
-}
-
 /**
  * The create/edit form: labelled fields, the server's rules checked as you go (after a
  * field is left or the form is submitted), the server's own 400 field errors next to the
- * same fields, other errors at the top, and the submit button disabled while saving.
+ * same fields, other errors at the top (see save-errors.ts), and the submit button
+ * disabled while saving.
  */
 export function ProductForm({
   initialValues = { title: '', image: '' },
@@ -43,14 +40,6 @@ export function ProductForm({
   onSubmit,
 }: ProductFormProps) {
   const id = useId();
-  const ids = {
-    title: `${id}-title`,
-    image: `${id}-image`,
-    titleHelp: `${id}-title-help`,
-    imageHelp: `${id}-image-help`,
-    titleError: `${id}-title-error`,
-    imageError: `${id}-image-error`,
-  };
   const [values, setValues] = useState<ProductInput>(initialValues);
   const [touched, setTouched] = useState<Record<ProductField, boolean>>({ title: false, image: false });
   const [submitted, setSubmitted] = useState(false);
@@ -93,7 +82,7 @@ export function ProductForm({
     if (saving) return;
     setSubmitted(true);
     setTopErrors([]);
-    const firstInvalid = FIELDS.find((f) => clientErrors[f]);
+    const firstInvalid = PRODUCT_FIELDS.find((f) => clientErrors[f]);
     if (firstInvalid) {
       (firstInvalid === 'title' ? titleRef : imageRef).current?.focus();
       return;
@@ -104,34 +93,28 @@ export function ProductForm({
       await onSubmit(normalizeProduct(values));
       // The page navigates away on success; nothing else to do here.
     } catch (error) {
-      const e = toApiError(error);
-      const fields: ProductErrors = {};
-      const top: string[] = [];
-      for (const [key, messages] of Object.entries(e.fieldErrors)) {
-        if (isField(key)) fields[key] = messages.join(' ');
-        else top.push(`${key}: ${messages.join(' ')}`);
-      }
-      top.unshift(...e.nonFieldErrors);
-      if (e.serverMessage) top.unshift(e.serverMessage);
-      // Outages and server faults get a message the person can act on, not "Internal server error".
-      if (e.kind !== 'http' || e.status >= 500) top.splice(0, top.length, describeError(e));
-      if (top.length === 0 && Object.keys(fields).length === 0) top.push(describeError(e));
+      const { fields, top, focus } = mapSaveError(error);
       setServerErrors(fields);
       setTopErrors(top);
       setSaving(false);
-      const firstServerInvalid = FIELDS.find((f) => fields[f]);
-      const target = top.length > 0 ? 'top' : firstServerInvalid;
-      if (target) setFocusRequest((r) => ({ target, seq: (r?.seq ?? 0) + 1 }));
+      if (focus) setFocusRequest((r) => ({ target: focus, seq: (r?.seq ?? 0) + 1 }));
     }
   }
 
-  const titleError = errorFor('title');
-  const imageError = errorFor('image');
+  // What both inputs take from the form's state.
+  const fieldProps = (field: ProductField) => ({
+    id: `${id}-${field}`,
+    name: field,
+    value: values[field],
+    onChange: (e: ChangeEvent<HTMLInputElement>) => handleChange(field, e.target.value),
+    onBlur: (e: FocusEvent<HTMLInputElement>) => handleBlur(field, e.relatedTarget),
+    required: true,
+    error: errorFor(field),
+  });
+
   const titleLength = charCount(trimLikeServer(values.title));
   const previewSrc = trimLikeServer(values.image);
   const canPreview = previewSrc !== '' && isValidImage(previewSrc);
-
-  const describedBy = (help: string, error: string, hasError: boolean) => (hasError ? `${error} ${help}` : help);
 
   return (
     <form noValidate onSubmit={(e) => void handleSubmit(e)} aria-busy={saving}>
@@ -152,68 +135,38 @@ export function ProductForm({
 
       <div className="row g-4">
         <div className="col-12 col-md-7">
-          <div className="mb-3">
-            <label htmlFor={ids.title} className="form-label fw-semibold">
-              Title
-            </label>
-            <input
-              ref={titleRef}
-              id={ids.title}
-              name="title"
-              type="text"
-              autoComplete="off"
-              className={`form-control${titleError ? ' is-invalid' : ''}`}
-              value={values.title}
-              onChange={(e) => handleChange('title', e.target.value)}
-              onBlur={(e) => handleBlur('title', e.relatedTarget)}
-              aria-invalid={titleError ? true : undefined}
-              aria-describedby={describedBy(ids.titleHelp, ids.titleError, Boolean(titleError))}
-              required
-            />
-            {titleError ? (
-              <div id={ids.titleError} className="invalid-feedback">
-                {titleError}
-              </div>
-            ) : null}
-            <div id={ids.titleHelp} className="form-text d-flex justify-content-between gap-2">
-              <span>What shoppers see on the card.</span>
-              <span className={titleLength > TITLE_MAX ? 'text-danger fw-semibold' : undefined}>
-                {titleLength}/{TITLE_MAX}
-              </span>
-            </div>
-          </div>
+          <TextField
+            ref={titleRef}
+            {...fieldProps('title')}
+            className="mb-3"
+            label="Title"
+            helpClassName="form-text d-flex justify-content-between gap-2"
+            help={
+              <>
+                <span>What shoppers see on the card.</span>
+                <span className={titleLength > TITLE_MAX ? 'text-danger fw-semibold' : undefined}>
+                  {titleLength}/{TITLE_MAX}
+                </span>
+              </>
+            }
+          />
 
-          <div className="mb-4">
-            <label htmlFor={ids.image} className="form-label fw-semibold">
-              Image URL
-            </label>
-            <input
-              ref={imageRef}
-              id={ids.image}
-              name="image"
-              type="text"
-              inputMode="url"
-              autoComplete="off"
-              autoCapitalize="off"
-              spellCheck={false}
-              placeholder="https://example.com/mug.png"
-              className={`form-control${imageError ? ' is-invalid' : ''}`}
-              value={values.image}
-              onChange={(e) => handleChange('image', e.target.value)}
-              onBlur={(e) => handleBlur('image', e.relatedTarget)}
-              aria-invalid={imageError ? true : undefined}
-              aria-describedby={describedBy(ids.imageHelp, ids.imageError, Boolean(imageError))}
-              required
-            />
-            {imageError ? (
-              <div id={ids.imageError} className="invalid-feedback">
-                {imageError}
-              </div>
-            ) : null}
-            <div id={ids.imageHelp} className="form-text">
-              An <code>http://</code> or <code>https://</code> address, or a path on this site starting with <code>/</code>.
-            </div>
-          </div>
+          <TextField
+            ref={imageRef}
+            {...fieldProps('image')}
+            className="mb-4"
+            label="Image URL"
+            inputMode="url"
+            autoCapitalize="off"
+            spellCheck={false}
+            placeholder="https://example.com/mug.png"
+            help={
+              <>
+                An <code>http://</code> or <code>https://</code> address, or a path on this site starting with{' '}
+                <code>/</code>.
+              </>
+            }
+          />
 
           <div className="d-flex flex-wrap gap-2">
             <button type="submit" className="btn btn-primary" disabled={saving}>

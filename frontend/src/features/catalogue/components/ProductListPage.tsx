@@ -1,19 +1,20 @@
 import { useCallback, useEffect, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
+import { DismissibleAlert } from '@/components/ui/DismissibleAlert';
 import { EmptyState } from '@/components/ui/EmptyState';
-import { ErrorAlert } from '@/components/ui/ErrorAlert';
 import { BoxIcon, PlusIcon } from '@/components/ui/icons';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
-import { LoadingState } from '@/components/ui/LoadingState';
+import { ResourceStatus } from '@/components/ui/ResourceStatus';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import { describeError, toApiError } from '@/lib/api-client';
+import { editProductPath, paths } from '@/lib/paths';
+import type { Product } from '@/lib/product';
 import { deleteProduct, listProducts } from '../api/products';
-import type { Product } from '../api/types';
-import { CREATE_PRODUCT_PATH, editProductPath, type Flash, readFlash } from '../flash';
+import { type Flash, readFlash } from '../flash';
 
-/** `/admin/products`: the catalogue as a table, with add, edit and delete. */
+/** `paths.products`: the catalogue as a table, with add, edit and delete. */
 export function ProductListPage() {
   useDocumentTitle('Products');
   const location = useLocation();
@@ -75,7 +76,7 @@ export function ProductListPage() {
           <button type="button" className="btn btn-outline-secondary" onClick={reload} disabled={state.status === 'loading'}>
             Refresh
           </button>
-          <Link to={CREATE_PRODUCT_PATH} className="btn btn-primary d-inline-flex align-items-center gap-2">
+          <Link to={paths.createProduct} className="btn btn-primary d-inline-flex align-items-center gap-2">
             <PlusIcon />
             Add product
           </Link>
@@ -83,26 +84,19 @@ export function ProductListPage() {
       </div>
 
       {flash ? (
-        <div className={`alert alert-${flash.kind} alert-dismissible`} role="status">
+        <DismissibleAlert variant={flash.kind} role="status" onDismiss={() => setFlash(null)}>
           {flash.text}
-          <button type="button" className="btn-close" aria-label="Dismiss" onClick={() => setFlash(null)} />
-        </div>
+        </DismissibleAlert>
       ) : null}
 
-      {state.status === 'loading' ? <LoadingState label="Loading products…" /> : null}
-
-      {state.status === 'error' ? (
-        <ErrorAlert title="We couldn’t load the catalogue." onRetry={reload}>
-          {describeError(state.error)}
-        </ErrorAlert>
-      ) : null}
+      <ResourceStatus state={state} loadingLabel="Loading products…" errorTitle="We couldn’t load the catalogue." onRetry={reload} />
 
       {state.status === 'success' && products.length === 0 ? (
         <EmptyState
           title="No products yet"
           icon={<BoxIcon />}
           action={
-            <Link to={CREATE_PRODUCT_PATH} className="btn btn-primary">
+            <Link to={paths.createProduct} className="btn btn-primary">
               Add your first product
             </Link>
           }

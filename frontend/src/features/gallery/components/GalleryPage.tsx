@@ -1,19 +1,18 @@
 import { useCallback, useState } from 'react';
+import { DismissibleAlert } from '@/components/ui/DismissibleAlert';
 import { EmptyState } from '@/components/ui/EmptyState';
-import { ErrorAlert } from '@/components/ui/ErrorAlert';
 import { BoxIcon } from '@/components/ui/icons';
-import { LoadingState } from '@/components/ui/LoadingState';
+import { ResourceStatus } from '@/components/ui/ResourceStatus';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
-import { describeError } from '@/lib/api-client';
-import { getShopProducts } from '../api/get-shop-products';
-import type { ShopProduct } from '../api/types';
+import type { Product } from '@/lib/product';
+import { listShopProducts } from '../api/shop-products';
 import { ProductCard } from './ProductCard';
 
-/** `/`: the shop's products as cards that shoppers can like. */
+/** `paths.shop`: the shop's products as cards that shoppers can like. */
 export function GalleryPage() {
   useDocumentTitle('Shop');
-  const { state, reload, refresh, setData } = useResource(useCallback((signal: AbortSignal) => getShopProducts(signal), []));
+  const { state, reload, refresh, setData } = useResource(useCallback((signal: AbortSignal) => listShopProducts(signal), []));
   const [notice, setNotice] = useState<string | null>(null);
 
   const handleLiked = useCallback(
@@ -22,7 +21,7 @@ export function GalleryPage() {
   );
 
   const handleGone = useCallback(
-    (product: ShopProduct) => {
+    (product: Product) => {
       setNotice(`“${product.title}” is no longer available, so we removed it from the list.`);
       setData((products) => products.filter((p) => p.id !== product.id));
       refresh();
@@ -38,19 +37,12 @@ export function GalleryPage() {
       </div>
 
       {notice ? (
-        <div className="alert alert-info alert-dismissible" role="alert">
+        <DismissibleAlert variant="info" role="alert" onDismiss={() => setNotice(null)}>
           {notice}
-          <button type="button" className="btn-close" aria-label="Dismiss" onClick={() => setNotice(null)} />
-        </div>
+        </DismissibleAlert>
       ) : null}
 
-      {state.status === 'loading' ? <LoadingState label="Loading products…" /> : null}
-
-      {state.status === 'error' ? (
-        <ErrorAlert title="We couldn’t load the products." onRetry={reload}>
-          {describeError(state.error)}
-        </ErrorAlert>
-      ) : null}
+      <ResourceStatus state={state} loadingLabel="Loading products…" errorTitle="We couldn’t load the products." onRetry={reload} />
 
       {state.status === 'success' && state.data.length === 0 ? (
         <EmptyState

@@ -3,8 +3,8 @@ import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { HeartIcon } from '@/components/ui/icons';
 import { ButtonSpinner } from '@/components/ui/Spinner';
 import { describeError, toApiError } from '@/lib/api-client';
-import { ALREADY_LIKED_STATUS, likeProduct } from '../api/like-product';
-import type { ShopProduct } from '../api/types';
+import type { Product } from '@/lib/product';
+import { ALREADY_LIKED_STATUS, likeProduct } from '../api/shop-products';
 import { likesLabel } from '../likes-label';
 
 type LikeState =
@@ -15,11 +15,11 @@ type LikeState =
   | { kind: 'error'; message: string };
 
 interface ProductCardProps {
-  product: ShopProduct;
+  product: Product;
   /** The like was counted: the page bumps the count. */
   onLiked: (id: number) => void;
   /** The product no longer exists (404): the page tells the person and refreshes. */
-  onGone: (product: ShopProduct) => void;
+  onGone: (product: Product) => void;
 }
 
 export function ProductCard({ product, onLiked, onGone }: ProductCardProps) {
