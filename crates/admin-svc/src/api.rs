@@ -5,10 +5,10 @@ use axum::extract::{FromRequest, Path, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use events::{Event, ProductState};
+use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::http::RequestTrace;
+use shop_runtime::http::{ErrorBody, RequestTrace};
 use shop_runtime::outbox;
 use utoipa::ToSchema;
 
@@ -17,34 +17,13 @@ use crate::db::{self, ProductRow};
 use crate::error::ApiError;
 use crate::validation::{self, ProductInput};
 
-/// A catalogue product.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[schema(example = json!({"id": 1, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0}))]
-pub struct Product {
-    pub id: u64,
-    pub title: String,
-    pub image: String,
-    /// Read-only: changes only through like events from the shop.
-    pub likes: u64,
-}
-
-impl From<ProductRow> for Product {
-    fn from(r: ProductRow) -> Self {
-        Product {
-            id: r.id,
-            title: r.title,
-            image: r.image,
-            likes: r.likes,
-        }
-    }
-}
-
 fn product_state(r: &ProductRow) -> ProductState {
+    let p = &r.product;
     ProductState {
-        id: r.id,
-        title: r.title.clone(),
-        image: r.image.clone(),
-        likes: r.likes,
+        id: p.id,
+        title: p.title.clone(),
+        image: p.image.clone(),
+        likes: p.likes,
         version: Some(r.version),
     }
 }
@@ -53,12 +32,6 @@ fn product_state(r: &ProductRow) -> ProductState {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UserId {
     pub id: u64,
-}
-
-/// `{"error": "…"}`
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
 }
 
 /// A JSON body; its rejections become the contract's 400, 413 and 415.
@@ -88,8 +61,8 @@ fn parse_id(raw: &str) -> Result<u64, ApiError> {
 #[utoipa::path(get, path = "/api/products", tag = "products",
     responses((status = 200, description = "All products, ordered by id", body = [Product])))]
 pub async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Product>>, ApiError> {
-    let rows = db::list_products(&state.pool).await?;
-    Ok(Json(rows.into_iter().map(Product::from).collect()))
+    let rows = db::list_products(&state.core.pool).await?;
+    Ok(Json(rows.into_iter().map(|r| r.product).collect()))
 }
 
 /// Creates a product and publishes `product_created`.
@@ -105,17 +78,17 @@ pub async fn create_product(
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input = validation::product_input(&body)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.core.pool.begin().await?;
     let row = db::insert_product(&mut tx, &input).await?;
     let message = trace.message(&Event::ProductCreated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
     tx.commit().await?;
-    state.outbox.committed();
-    let location = format!("/api/products/{}", row.id);
+    state.core.outbox.committed();
+    let location = format!("/api/products/{}", row.product.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        Json(Product::from(row)),
+        Json(row.product),
     )
         .into_response())
 }
@@ -129,10 +102,10 @@ pub async fn get_product(
     Path(id): Path<String>,
 ) -> Result<Json<Product>, ApiError> {
     let id = parse_id(&id)?;
-    let row = db::get_product(&state.pool, id)
+    let row = db::get_product(&state.core.pool, id)
         .await?
         .ok_or(ApiError::ProductNotFound)?;
-    Ok(Json(row.into()))
+    Ok(Json(row.product))
 }
 
 /// Replaces a product's title and image (both required) and publishes `product_updated`.
@@ -152,7 +125,7 @@ pub async fn update_product(
     JsonBody(body): JsonBody,
 ) -> Result<(StatusCode, Json<Product>), ApiError> {
     let id = parse_id(&id)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.core.pool.begin().await?;
     let current = db::lock_product(&mut tx, id)
         .await?
         .ok_or(ApiError::ProductNotFound)?;
@@ -161,8 +134,8 @@ pub async fn update_product(
     let message = trace.message(&Event::ProductUpdated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
     tx.commit().await?;
-    state.outbox.committed();
-    Ok((StatusCode::ACCEPTED, Json(row.into())))
+    state.core.outbox.committed();
+    Ok((StatusCode::ACCEPTED, Json(row.product)))
 }
 
 /// Deletes a product and publishes `product_deleted`.
@@ -175,13 +148,13 @@ pub async fn delete_product(
     Path(id): Path<String>,
 ) -> Result<StatusCode, ApiError> {
     let id = parse_id(&id)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = state.core.pool.begin().await?;
     if !db::delete_product(&mut tx, id).await? {
         return Err(ApiError::ProductNotFound);
     }
     outbox::enqueue(&mut tx, &trace.message(&Event::ProductDeleted(id))).await?;
     tx.commit().await?;
-    state.outbox.committed();
+    state.core.outbox.committed();
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -189,22 +162,8 @@ pub async fn delete_product(
 #[utoipa::path(get, path = "/api/user", tag = "users",
     responses((status = 200, body = UserId), (status = 404, description = "No users", body = ErrorBody)))]
 pub async fn random_user(State(state): State<AppState>) -> Result<Json<UserId>, ApiError> {
-    let id = db::random_user_id(&state.pool)
+    let id = db::random_user_id(&state.core.pool)
         .await?
         .ok_or(ApiError::NoUsers)?;
     Ok(Json(UserId { id }))
-}
-
-/// 200 when the database answers and the broker is connected; 503 naming what failed.
-#[utoipa::path(get, path = "/api/health", tag = "operations",
-    responses((status = 200, description = "Healthy"), (status = 503, description = "A dependency is down")))]
-pub async fn health(State(state): State<AppState>) -> Response {
-    shop_runtime::health::check(&state.pool, &state.broker).await
-}
-
-/// Prometheus metrics in text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    shop_runtime::metrics::render(&state.pool)
 }

@@ -1,16 +1,15 @@
 //! The admin database's queries, one function each.
 
+use events::Product;
 use sqlx::{FromRow, MySqlConnection, MySqlPool};
 
 use crate::validation::ProductInput;
 
-/// A catalogue product as stored.
+/// A catalogue product as stored: what clients see, and the version events carry.
 #[derive(Debug, Clone, PartialEq, Eq, FromRow)]
 pub struct ProductRow {
-    pub id: u64,
-    pub title: String,
-    pub image: String,
-    pub likes: u64,
+    #[sqlx(flatten)]
+    pub product: Product,
     pub version: u64,
 }
 
@@ -55,16 +54,18 @@ pub async fn insert_product(
         .execute(tx)
         .await?;
     Ok(ProductRow {
-        id: done.last_insert_id(),
-        title: input.title.clone(),
-        image: input.image.clone(),
-        likes: 0,
+        product: Product {
+            id: done.last_insert_id(),
+            title: input.title.clone(),
+            image: input.image.clone(),
+            likes: 0,
+        },
         version: 1,
     })
 }
 
 /// Writes the new title and image and bumps the version of a row locked by [`lock_product`].
-#[tracing::instrument(skip_all, fields(id = current.id))]
+#[tracing::instrument(skip_all, fields(id = current.product.id))]
 pub async fn update_product(
     tx: &mut MySqlConnection,
     current: &ProductRow,
@@ -73,14 +74,16 @@ pub async fn update_product(
     sqlx::query(r#"UPDATE products SET title = ?, image = ?, version = version + 1 WHERE id = ?"#)
         .bind(&input.title)
         .bind(&input.image)
-        .bind(current.id)
+        .bind(current.product.id)
         .execute(tx)
         .await?;
     Ok(ProductRow {
-        title: input.title.clone(),
-        image: input.image.clone(),
+        product: Product {
+            title: input.title.clone(),
+            image: input.image.clone(),
+            ..current.product.clone()
+        },
         version: current.version + 1,
-        ..current.clone()
     })
 }
 

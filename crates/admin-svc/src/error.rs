@@ -43,10 +43,7 @@ impl IntoResponse for ApiError {
                 "Expected a JSON body with Content-Type: application/json",
             ),
             ApiError::PayloadTooLarge => http::payload_too_large(),
-            ApiError::Database(e) => {
-                tracing::error!(error = %e, "database error");
-                http::internal_error()
-            }
+            ApiError::Database(e) => http::database_error(&e),
         }
     }
 }

@@ -13,26 +13,42 @@ pub mod validation;
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::routing::get;
 use shop_runtime::Settings;
-use shop_runtime::service::Core;
-use shop_runtime::settings::ServiceDefaults;
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use shop_runtime::service::{Core, Docs, HttpService, service_router};
+use shop_runtime::settings::{self, ServiceDefaults};
+use sqlx::migrate::Migrator;
 use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
 
-pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
-    app_id: "admin-svc",
-    port: 8000,
-    database: "admin",
-};
+/// The API process's defaults: port, database, queues.
+pub const DEFAULTS: ServiceDefaults = settings::ADMIN_API;
 
 /// The admin database's migrations, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
-/// What every handler sees: the pool, the outbox wake-up, the broker status.
-pub type AppState = Core;
+/// What every handler sees.
+#[derive(Debug, Clone, FromRef)]
+pub struct AppState {
+    /// The pool, the outbox wake-up, the broker status.
+    pub core: Core,
+}
+
+impl AppState {
+    pub fn new(core: Core, _settings: &Settings) -> Self {
+        AppState { core }
+    }
+
+    /// A state over `pool` with no relay running; for router tests.
+    pub fn detached(pool: sqlx::MySqlPool, broker_connected: bool) -> Self {
+        AppState {
+            core: Core::detached(pool, broker_connected),
+        }
+    }
+}
+
+/// The health check's path.
+pub const HEALTH_PATH: &str = "/api/health";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -44,16 +60,19 @@ pub type AppState = Core;
         api::update_product,
         api::delete_product,
         api::random_user,
-        api::health,
-        api::metrics,
     ),
-    components(schemas(api::Product, validation::ProductInput, api::UserId, api::ErrorBody))
+    components(schemas(
+        events::Product,
+        validation::ProductInput,
+        api::UserId,
+        shop_runtime::http::ErrorBody
+    ))
 )]
 pub struct ApiDoc;
 
 /// All routes, with the shared middleware.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let routes = Router::new()
         .route(
             "/api/products",
             get(api::list_products).post(api::create_product),
@@ -64,22 +83,9 @@ pub fn router(state: AppState) -> Router {
                 .put(api::update_product)
                 .delete(api::delete_product),
         )
-        .route("/api/user", get(api::random_user))
-        .route("/api/health", get(api::health))
-        .route("/metrics", get(api::metrics))
-        .with_state(state);
-    let docs = SwaggerUi::new("/api/docs").url("/api/openapi.json", ApiDoc::openapi());
-    shop_runtime::http::with_middleware(api.merge(docs))
-}
-
-/// Runs the HTTP API and its outbox relay (to the `MAIN_QUEUE`) until `shutdown`.
-pub async fn run(
-    settings: Settings,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let queue = settings.amqp.main_queue.clone();
-    shop_runtime::service::run_http(settings, listener, shutdown, &MIGRATOR, queue, router).await
+        .route("/api/user", get(api::random_user));
+    let docs = Docs::new("/api/docs", "/api/openapi.json", ApiDoc::openapi());
+    service_router(routes, state, HEALTH_PATH, docs)
 }
 
 /// Creates an admin user, or finds the one with this email. Returns its id and whether it
@@ -107,4 +113,16 @@ pub async fn create_user(
     let result = db::upsert_user(&pool, name, email).await?;
     pool.close().await;
     Ok(result)
+}
+
+/// The admin API as the runtime runs it (`shop_runtime::service::run_http`): its relay
+/// publishes to the `MAIN_QUEUE`.
+pub struct AdminApi;
+
+impl HttpService for AdminApi {
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+
+    fn router(core: Core, settings: &Settings) -> Router {
+        router(AppState::new(core, settings))
+    }
 }

@@ -92,6 +92,19 @@ pub struct ProductState {
     pub version: Option<u64>,
 }
 
+/// A product as both HTTP APIs show it (CONTRACT.md): the catalogue's, or the shop's mirror
+/// of it with the likes the shop recorded. `likes` is read-only for clients.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(example = json!({"id": 1, "title": "Mug", "image": "https://example.com/mug.png", "likes": 0})))]
+pub struct Product {
+    pub id: u64,
+    pub title: String,
+    pub image: String,
+    pub likes: u64,
+}
+
 /// One event, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {

@@ -5,37 +5,16 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use events::Event;
+use events::{Event, Product};
 use serde::Serialize;
-use shop_runtime::http::RequestTrace;
+use shop_runtime::http::{ErrorBody, RequestTrace};
 use shop_runtime::outbox;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::db::{self, ProductRow};
+use crate::db;
 use crate::error::ApiError;
 use crate::shopper;
-
-/// A product as the shop shows it, with the number of likes the shop recorded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[schema(example = json!({"id": 1, "title": "Mug", "image": "https://example.com/mug.png", "likes": 2}))]
-pub struct Product {
-    pub id: u64,
-    pub title: String,
-    pub image: String,
-    pub likes: u64,
-}
-
-impl From<ProductRow> for Product {
-    fn from(r: ProductRow) -> Self {
-        Product {
-            id: r.id,
-            title: r.title,
-            image: r.image,
-            likes: r.likes,
-        }
-    }
-}
 
 /// `{"message": "success"}`
 #[derive(Debug, Serialize, ToSchema)]
@@ -43,18 +22,11 @@ pub struct Liked {
     pub message: &'static str,
 }
 
-/// `{"error": "…"}`
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-}
-
 /// The mirrored catalogue with like counts, ordered by id.
 #[utoipa::path(get, path = "/flask/api/products", tag = "shop",
     responses((status = 200, description = "Products, ordered by id", body = [Product])))]
 pub async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Product>>, ApiError> {
-    let rows = db::list_products(&state.core.pool).await?;
-    Ok(Json(rows.into_iter().map(Product::from).collect()))
+    Ok(Json(db::list_products(&state.core.pool).await?))
 }
 
 /// Likes a product once per shopper. The shopper is the `shopper_id` cookie, issued (HttpOnly)
@@ -72,11 +44,11 @@ pub async fn like_product(
     headers: HeaderMap,
 ) -> Response {
     let shopper = shopper::identify(&headers);
-    let result = like(&state, &trace, &id, &shopper.id).await;
-    let mut response = match result {
-        Ok(()) => Json(Liked { message: "success" }).into_response(),
-        Err(e) => e.into_response(),
-    };
+    if let Err(e) = like(&state, &trace, &id, &shopper.id).await {
+        // A new shopper whose like did not count has nothing to come back to: no cookie.
+        return e.into_response();
+    }
+    let mut response = Json(Liked { message: "success" }).into_response();
     if shopper.is_new {
         response.headers_mut().insert(
             header::SET_COOKIE,
@@ -108,18 +80,4 @@ async fn like(
     tx.commit().await?;
     state.core.outbox.committed();
     Ok(())
-}
-
-/// 200 when the database answers and the broker is connected; 503 naming what failed.
-#[utoipa::path(get, path = "/flask/api/health", tag = "operations",
-    responses((status = 200, description = "Healthy"), (status = 503, description = "A dependency is down")))]
-pub async fn health(State(state): State<AppState>) -> Response {
-    shop_runtime::health::check(&state.core.pool, &state.core.broker).await
-}
-
-/// Prometheus metrics in text format.
-#[utoipa::path(get, path = "/metrics", tag = "operations",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(state): State<AppState>) -> Response {
-    shop_runtime::metrics::render(&state.core.pool)
 }

@@ -1,20 +1,12 @@
 //! The main database's queries, one function each.
 
-use events::ProductState;
+use events::{Product, ProductState};
 use sqlx::{FromRow, MySqlConnection, MySqlPool};
 
-/// A mirrored product with the shop's own like count.
-#[derive(Debug, Clone, PartialEq, Eq, FromRow)]
-pub struct ProductRow {
-    pub id: u64,
-    pub title: String,
-    pub image: String,
-    pub likes: u64,
-}
-
-/// Products not deleted, by id: one query, no N+1.
+/// Mirrored products not deleted, by id, each with the shop's own like count: one query, no
+/// N+1.
 #[tracing::instrument(skip_all)]
-pub async fn list_products(pool: &MySqlPool) -> Result<Vec<ProductRow>, sqlx::Error> {
+pub async fn list_products(pool: &MySqlPool) -> Result<Vec<Product>, sqlx::Error> {
     sqlx::query_as(
         r#"SELECT id, title, image, likes FROM products WHERE deleted_at IS NULL ORDER BY id"#,
     )

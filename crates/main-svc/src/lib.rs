@@ -12,66 +12,70 @@ pub mod error;
 pub mod shopper;
 
 use axum::Router;
+use axum::extract::FromRef;
 use axum::routing::{get, post};
-use shop_runtime::service::Core;
-use shop_runtime::settings::ServiceDefaults;
-use shop_runtime::{Env, Settings};
-use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
+use shop_runtime::Settings;
+use shop_runtime::service::{Core, Docs, HttpService, service_router};
+use shop_runtime::settings::{self, ServiceDefaults};
+use sqlx::migrate::Migrator;
 use utoipa::OpenApi;
-use utoipa_swagger_ui::SwaggerUi;
 
-pub const DEFAULTS: ServiceDefaults = ServiceDefaults {
-    app_id: "main-svc",
-    port: 5000,
-    database: "main",
-};
+/// The API process's defaults: port, database, queues.
+pub const DEFAULTS: ServiceDefaults = settings::MAIN_API;
 
 /// The main database's migrations, embedded in the binary.
-pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
 
 /// What every handler sees.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, FromRef)]
 pub struct AppState {
+    /// The pool, the outbox wake-up, the broker status.
     pub core: Core,
     /// Mark the shopper cookie `Secure` (`COOKIE_SECURE`, for a shop served over HTTPS).
     pub cookie_secure: bool,
 }
 
+impl AppState {
+    pub fn new(core: Core, settings: &Settings) -> Self {
+        AppState {
+            core,
+            cookie_secure: settings.http.cookie_secure,
+        }
+    }
+}
+
+/// The health check's path.
+pub const HEALTH_PATH: &str = "/flask/api/health";
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "main-svc", description = "The shop front's API."),
-    paths(api::list_products, api::like_product, api::health, api::metrics),
-    components(schemas(api::Product, api::Liked, api::ErrorBody))
+    paths(api::list_products, api::like_product),
+    components(schemas(events::Product, api::Liked, shop_runtime::http::ErrorBody))
 )]
 pub struct ApiDoc;
 
 /// All routes, with the shared middleware.
 pub fn router(state: AppState) -> Router {
-    let api = Router::new()
+    let routes = Router::new()
         .route("/flask/api/products", get(api::list_products))
-        .route("/flask/api/products/{id}/like", post(api::like_product))
-        .route("/flask/api/health", get(api::health))
-        .route("/metrics", get(api::metrics))
-        .with_state(state);
-    let docs = SwaggerUi::new("/flask/api/docs").url("/flask/api/openapi.json", ApiDoc::openapi());
-    shop_runtime::http::with_middleware(api.merge(docs))
+        .route("/flask/api/products/{id}/like", post(api::like_product));
+    let docs = Docs::new(
+        "/flask/api/docs",
+        "/flask/api/openapi.json",
+        ApiDoc::openapi(),
+    );
+    service_router(routes, state, HEALTH_PATH, docs)
 }
 
-/// Runs the HTTP API and its outbox relay (to the `ADMIN_QUEUE`) until `shutdown`.
-pub async fn run(
-    settings: Settings,
-    env: &Env,
-    listener: TcpListener,
-    shutdown: CancellationToken,
-) -> anyhow::Result<()> {
-    let cookie_secure = env.bool("COOKIE_SECURE", false)?;
-    let queue = settings.amqp.admin_queue.clone();
-    shop_runtime::service::run_http(settings, listener, shutdown, &MIGRATOR, queue, |core| {
-        router(AppState {
-            core,
-            cookie_secure,
-        })
-    })
-    .await
+/// The main API as the runtime runs it (`shop_runtime::service::run_http`): its relay
+/// publishes to the `ADMIN_QUEUE`.
+pub struct MainApi;
+
+impl HttpService for MainApi {
+    const MIGRATOR: &'static Migrator = &MIGRATOR;
+
+    fn router(core: Core, settings: &Settings) -> Router {
+        router(AppState::new(core, settings))
+    }
 }

@@ -448,8 +448,9 @@ pub async fn main<H: Handler>(
     queue: impl FnOnce(&crate::settings::AmqpSettings) -> String,
     handler: H,
 ) -> anyhow::Result<()> {
-    crate::telemetry::init(defaults.app_id);
-    let settings = Settings::from_env(&crate::Env::from_process(), defaults)?;
+    let env = crate::Env::from_process();
+    crate::telemetry::init(defaults.app_id, &env)?;
+    let settings = Settings::from_env(&env, defaults)?;
     let listener = crate::http::bind(settings.http_addr).await?;
     let queue = queue(&settings.amqp);
     run_consumer(

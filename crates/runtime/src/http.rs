@@ -10,23 +10,40 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use events::TraceContext;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Instrument;
+use utoipa::ToSchema;
 
 /// The largest request body accepted (CONTRACT.md): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
+/// `{"error": "…"}`: the body of every error answer but field validation errors. The type
+/// the OpenAPI documents describe is the one serialised.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: String,
+}
+
 /// `{"error": message}` with `status`.
 pub fn error(status: StatusCode, message: &str) -> Response {
-    (status, Json(json!({ "error": message }))).into_response()
+    let body = ErrorBody {
+        error: message.to_owned(),
+    };
+    (status, Json(body)).into_response()
 }
 
 /// The 500 answer: nothing internal in the body. The caller logs the cause.
 pub fn internal_error() -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+}
+
+/// The 500 for a database error: logged here with its cause, nothing of it in the body.
+pub fn database_error(e: &sqlx::Error) -> Response {
+    tracing::error!(error = %e, "database error");
+    internal_error()
 }
 
 /// Fallback for paths no route matches.

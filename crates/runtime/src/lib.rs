@@ -9,6 +9,7 @@ pub mod db;
 pub mod health;
 pub mod http;
 pub mod metrics;
+pub mod openapi;
 pub mod outbox;
 pub mod service;
 pub mod settings;

@@ -4,6 +4,9 @@
 use std::time::Duration;
 
 use axum::Router;
+use axum::extract::{FromRef, State};
+use axum::response::Response;
+use axum::routing::get;
 use sqlx::MySqlPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
@@ -12,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::Settings;
 use crate::health::BrokerStatus;
 use crate::outbox::{self, OutboxHandle, Relay};
+use crate::settings::ServiceDefaults;
 
 /// What a service's handlers share, built by [`run_http`].
 #[derive(Debug, Clone)]
@@ -36,6 +40,70 @@ impl Core {
     }
 }
 
+/// `GET` health check of any process: 200 when the database answers and the broker is
+/// connected, 503 naming what failed.
+pub async fn health(State(core): State<Core>) -> Response {
+    crate::health::check(&core.pool, &core.broker).await
+}
+
+/// `GET /metrics` of any process, in Prometheus text format.
+pub async fn metrics(State(core): State<Core>) -> Response {
+    crate::metrics::render(&core.pool)
+}
+
+/// What the runtime needs to know of an HTTP service to run it: its migrations, and its
+/// router over the shared [`Core`].
+pub trait HttpService {
+    /// The service's database migrations, embedded in the binary.
+    const MIGRATOR: &'static Migrator;
+
+    /// Every route of the API, with its state and middleware ([`service_router`]).
+    fn router(core: Core, settings: &Settings) -> Router;
+}
+
+/// Where a service documents itself: Swagger UI under `ui`, the OpenAPI document at `json`.
+pub struct Docs {
+    pub ui: &'static str,
+    pub json: &'static str,
+    pub openapi: utoipa::openapi::OpenApi,
+}
+
+impl Docs {
+    pub fn new(ui: &'static str, json: &'static str, openapi: utoipa::openapi::OpenApi) -> Self {
+        Docs { ui, json, openapi }
+    }
+}
+
+/// A service's whole router: its own `routes` over `state`, the operations routes (its
+/// health check at `health_path`, `/metrics`), its documentation (with the operations
+/// routes described), and the shared middleware.
+pub fn service_router<S>(routes: Router<S>, state: S, health_path: &str, docs: Docs) -> Router
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
+    let api = routes
+        .merge(operations_routes(health_path))
+        .with_state(state);
+    let openapi = docs
+        .openapi
+        .merge_from(crate::openapi::operations(health_path));
+    let ui = utoipa_swagger_ui::SwaggerUi::new(docs.ui).url(docs.json, openapi);
+    crate::http::with_middleware(api.merge(ui))
+}
+
+/// The operations routes every process serves: its health check at `health_path`, and
+/// `/metrics`. Their OpenAPI description is [`crate::openapi::operations`].
+pub fn operations_routes<S>(health_path: &str) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    Core: FromRef<S>,
+{
+    Router::new()
+        .route(health_path, get(health))
+        .route("/metrics", get(metrics))
+}
+
 /// Creates the database if needed and applies `migrator`; the `migrate` command of the API
 /// binaries.
 pub async fn migrate(settings: &Settings, migrator: &'static Migrator) -> anyhow::Result<()> {
@@ -50,17 +118,15 @@ pub async fn migrate(settings: &Settings, migrator: &'static Migrator) -> anyhow
 }
 
 /// Runs an HTTP service until `shutdown`: opens the pool (creating the database if needed),
-/// runs `migrator`, starts the outbox relay towards `queue`, and serves `router(core)` on
-/// `listener`. On shutdown, in-flight requests finish (10 s at most), the relay gets 3 s to
-/// publish what they committed, and the pool closes.
-pub async fn run_http(
+/// runs the service's migrations, starts the outbox relay towards its publish queue, and
+/// serves its router on `listener`. On shutdown, in-flight requests finish (10 s at
+/// most), the relay gets 3 s to publish what they committed, and the pool closes.
+pub async fn run_http<S: HttpService>(
     settings: Settings,
     listener: TcpListener,
     shutdown: CancellationToken,
-    migrator: &'static Migrator,
-    queue: String,
-    router: impl FnOnce(Core) -> Router,
 ) -> anyhow::Result<()> {
+    let migrator = S::MIGRATOR;
     crate::metrics::handle();
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
     migrator.run(&pool).await?;
@@ -75,7 +141,7 @@ pub async fn run_http(
             pool: pool.clone(),
             amqp: settings.amqp.clone(),
             settings: settings.outbox.clone(),
-            queue,
+            queue: settings.amqp.publish_queue.clone(),
             app_id: settings.app_id,
             handle: core.outbox.clone(),
             broker: core.broker.clone(),
@@ -83,7 +149,7 @@ pub async fn run_http(
         .run(relay_stop.clone()),
     );
     tracing::info!(addr = %listener.local_addr()?, service = settings.app_id, "listening");
-    let app = router(core.clone());
+    let app = S::router(core.clone(), &settings);
     let stop = shutdown.clone();
     crate::http::serve(
         listener,
@@ -108,4 +174,36 @@ pub async fn run_http(
     crate::db::close(&pool, Duration::from_secs(2)).await;
     tracing::info!(service = settings.app_id, "stopped");
     Ok(())
+}
+
+/// The commands every API binary has.
+#[derive(Debug, Clone, Copy, Default, clap::Subcommand)]
+pub enum ApiCommand {
+    /// Serve the HTTP API and publish events (the default).
+    #[default]
+    Serve,
+    /// Create the database if needed, run migrations, and exit.
+    Migrate,
+}
+
+/// The first steps of every binary: reads the environment, starts logging, and types the
+/// settings (a bad value stops the process with a message naming the variable).
+pub fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
+    let env = crate::Env::from_process();
+    crate::telemetry::init(defaults.app_id, &env)?;
+    Ok(Settings::from_env(&env, defaults)?)
+}
+
+/// Runs one of the API binary's common commands; `serve` until SIGTERM or Ctrl-C.
+pub async fn run_command<S: HttpService>(
+    command: ApiCommand,
+    settings: Settings,
+) -> anyhow::Result<()> {
+    match command {
+        ApiCommand::Serve => {
+            let listener = crate::http::bind(settings.http_addr).await?;
+            run_http::<S>(settings, listener, crate::shutdown::on_signal()).await
+        }
+        ApiCommand::Migrate => migrate(&settings, S::MIGRATOR).await,
+    }
 }

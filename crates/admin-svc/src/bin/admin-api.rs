@@ -1,7 +1,7 @@
 //! admin-svc's HTTP API (and its operator commands).
 
 use clap::{Parser, Subcommand};
-use shop_runtime::{Env, Settings};
+use shop_runtime::service::{self, ApiCommand};
 
 #[derive(Parser)]
 #[command(
@@ -15,10 +15,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the HTTP API and publish events (the default).
-    Serve,
-    /// Create the database if needed, run migrations, and exit.
-    Migrate,
+    #[command(flatten)]
+    Api(ApiCommand),
     /// Create an admin user (or find the one with this email) and print its id.
     CreateUser {
         #[arg(long)]
@@ -31,14 +29,11 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    shop_runtime::telemetry::init("admin-svc");
-    let settings = Settings::from_env(&Env::from_process(), admin_svc::DEFAULTS)?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let listener = shop_runtime::http::bind(settings.http_addr).await?;
-            admin_svc::run(settings, listener, shop_runtime::shutdown::on_signal()).await
+    let settings = service::start(admin_svc::DEFAULTS)?;
+    match cli.command.unwrap_or(Command::Api(ApiCommand::Serve)) {
+        Command::Api(command) => {
+            service::run_command::<admin_svc::AdminApi>(command, settings).await
         }
-        Command::Migrate => shop_runtime::service::migrate(&settings, &admin_svc::MIGRATOR).await,
         Command::CreateUser { name, email } => {
             let (id, new) = admin_svc::create_user(&settings, &name, &email).await?;
             println!("{id}");

@@ -1,19 +1,14 @@
 //! admin-svc's consumer of queue `admin` (likes from the shop). Serves `/health` and
 //! `/metrics` on `PORT` (default 8001).
 
-use shop_runtime::settings::ServiceDefaults;
+use shop_runtime::settings;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let defaults = ServiceDefaults {
-        app_id: "admin-consumer",
-        port: 8001,
-        ..admin_svc::DEFAULTS
-    };
     shop_runtime::consumer::main(
-        defaults,
+        settings::ADMIN_CONSUMER,
         &admin_svc::MIGRATOR,
-        |amqp| amqp.admin_queue.clone(),
+        |amqp| amqp.consume_queue.clone(),
         admin_svc::consumer::LikeHandler,
     )
     .await
