@@ -233,3 +233,60 @@ async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker(
 
     stack.stop().await;
 }
+
+/// Metric families in a Prometheus text exposition that have samples but no `# HELP` line.
+fn families_without_help(text: &str) -> Vec<String> {
+    let mut helped = std::collections::BTreeSet::new();
+    let mut sampled = std::collections::BTreeSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            helped.insert(rest.split(' ').next().unwrap_or_default().to_owned());
+        } else if !line.starts_with('#') && !line.trim().is_empty() {
+            let name = line.split(['{', ' ']).next().unwrap_or_default();
+            // A histogram's series carry suffixes; its HELP names the family.
+            let family = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s).filter(|f| helped.contains(*f)))
+                .unwrap_or(name);
+            sampled.insert(family.to_owned());
+        }
+    }
+    sampled.difference(&helped).cloned().collect()
+}
+
+#[tokio::test]
+async fn every_metric_family_of_every_process_has_help_text() {
+    let stack = start().await;
+    // Traffic through every path that records metrics: a write, its event, a like, its
+    // event, a 404.
+    let id = stack.client.create("Mug", "/mug.png").await;
+    eventually(WAIT, "product in the shop", || {
+        stack.client.shop_product(id)
+    })
+    .await;
+    let mut jar = None;
+    assert_eq!(stack.client.like(id, &mut jar).await, StatusCode::OK);
+    eventually(WAIT, "like in the catalogue", || async {
+        (stack.client.catalogue_product(id).await["likes"] == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        stack.client.like(id + 1000, &mut None).await,
+        StatusCode::NOT_FOUND
+    );
+    for p in Proc::ALL {
+        let text = stack.metrics(p).await;
+        assert!(
+            text.lines().any(|l| !l.starts_with('#')),
+            "{} exposes metrics",
+            p.binary()
+        );
+        let missing = families_without_help(&text);
+        assert!(
+            missing.is_empty(),
+            "{}: metric families without help text: {missing:?}",
+            p.binary()
+        );
+    }
+    stack.stop().await;
+}
