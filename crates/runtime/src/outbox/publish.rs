@@ -1,0 +1,109 @@
+//! Publishing one batch of outbox rows: pipelined, `mandatory`, persistent, with publisher
+//! confirms collected in order and every broker call bounded in time.
+
+use std::time::Duration;
+
+use lapin::options::BasicPublishOptions;
+use lapin::{Channel, Confirmation};
+
+use super::store::PendingRow;
+use crate::amqp::{self, AmqpError};
+
+/// Why a batch stopped part way.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum PublishError {
+    #[error("broker: {0}")]
+    Broker(#[from] AmqpError),
+    #[error("broker refused the message (nack)")]
+    Nacked,
+    #[error("message unroutable: no queue {0:?} (reply {1})")]
+    Unroutable(String, String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("connection to the broker closed")]
+    ConnectionLost,
+}
+
+/// What became of a batch: the rows the broker confirmed, in order, up to the first one it
+/// did not, and why it did not.
+#[derive(Debug)]
+pub(super) struct Sent {
+    pub acked: Vec<u64>,
+    pub failure: Option<PublishError>,
+}
+
+/// Where and how a batch is published.
+pub(super) struct Target<'a> {
+    pub channel: &'a Channel,
+    /// The default exchange routes by queue name.
+    pub queue: &'a str,
+    pub app_id: &'a str,
+    /// Bound on each publish and on each confirm.
+    pub limit: Duration,
+}
+
+/// Publishes `rows` in order and collects their confirms. `now` (since the epoch) stamps the
+/// messages and measures each row's delivery lag.
+pub(super) async fn publish(target: &Target<'_>, rows: &[PendingRow], now: Duration) -> Sent {
+    let options = BasicPublishOptions {
+        mandatory: true,
+        ..BasicPublishOptions::default()
+    };
+
+    // Pipelined: publish the whole batch, then collect confirms in order.
+    let mut confirms = Vec::with_capacity(rows.len());
+    let mut failure = None;
+    for row in rows {
+        let message = row.message();
+        let properties = message.properties(target.app_id, now.as_secs());
+        let publish = target.channel.basic_publish(
+            "".into(),
+            target.queue.into(),
+            options,
+            &message.body,
+            properties,
+        );
+        match amqp::within(target.limit, publish).await {
+            Ok(confirm) => confirms.push((row, confirm)),
+            Err(e) => {
+                failure = Some(PublishError::Broker(e));
+                break;
+            }
+        }
+    }
+
+    let mut acked = Vec::with_capacity(confirms.len());
+    for (row, confirm) in confirms {
+        if failure.is_some() {
+            break;
+        }
+        match amqp::within(target.limit, confirm).await {
+            Ok(Confirmation::Ack(None)) => {
+                acked.push(row.id);
+                let lag = now.as_micros().saturating_sub(u128::from(row.created_us));
+                metrics::histogram!("outbox_delivery_lag_seconds").record(lag as f64 / 1e6);
+                metrics::counter!("events_published_total", "event" => row.content_type.clone())
+                    .increment(1);
+            }
+            // Returned: acked by the broker, but no queue took it.
+            Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
+                metrics::counter!("events_publish_failures_total", "reason" => "unroutable")
+                    .increment(1);
+                failure = Some(PublishError::Unroutable(
+                    target.queue.to_owned(),
+                    returned.reply_text.to_string(),
+                ));
+            }
+            Ok(Confirmation::Nack(None)) | Ok(Confirmation::NotRequested) => {
+                metrics::counter!("events_publish_failures_total", "reason" => "nack").increment(1);
+                failure = Some(PublishError::Nacked);
+            }
+            Err(e) => {
+                metrics::counter!("events_publish_failures_total", "reason" => "broker")
+                    .increment(1);
+                failure = Some(PublishError::Broker(e));
+            }
+        }
+    }
+    Sent { acked, failure }
+}
