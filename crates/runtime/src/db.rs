@@ -13,6 +13,7 @@ use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions};
 use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection, Row};
 
 use crate::backoff::Backoff;
+use crate::metrics::catalog;
 use crate::settings::DatabaseSettings;
 
 /// Opens the pool, retrying with backoff until `patience` runs out, so that a service
@@ -104,7 +105,7 @@ fn release_check(conn: &mut MySqlConnection) -> BoxFuture<'_, Result<bool, sqlx:
                     )),
                 ),
             };
-        metrics::counter!("db_connections_discarded_total", "reason" => failure.0).increment(1);
+        catalog::DB_CONNECTIONS_DISCARDED.increment([failure.0]);
         Err(failure.1)
     })
 }
@@ -138,8 +139,7 @@ async fn end_open_transaction(conn: &mut MySqlConnection) -> Result<(), sqlx::Er
     };
     if open {
         conn.execute("ROLLBACK").await?;
-        metrics::counter!("db_transactions_rolled_back_total", "reason" => "abandoned")
-            .increment(1);
+        catalog::DB_TRANSACTIONS_ROLLED_BACK.increment(["abandoned"]);
         tracing::warn!("a connection came back to the pool inside a transaction; rolled back");
     }
     Ok(())

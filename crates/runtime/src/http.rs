@@ -138,15 +138,16 @@ async fn run_to_completion(req: Request, next: Next) -> Response {
 
 /// Counts a request whose caller dropped it before its task answered.
 struct AbandonedGuard {
-    labels: Option<[(&'static str, String); 2]>,
+    /// Values of `http_requests_abandoned_total`'s `method` and `route` labels.
+    labels: Option<[String; 2]>,
 }
 
 impl AbandonedGuard {
     fn new(req: &Request) -> Self {
         AbandonedGuard {
             labels: Some([
-                ("method", req.method().as_str().to_owned()),
-                ("route", crate::metrics::route_label(req)),
+                req.method().as_str().to_owned(),
+                crate::metrics::route_label(req),
             ]),
         }
     }
@@ -159,7 +160,7 @@ impl AbandonedGuard {
 impl Drop for AbandonedGuard {
     fn drop(&mut self) {
         if let Some(labels) = self.labels.take() {
-            metrics::counter!("http_requests_abandoned_total", &labels).increment(1);
+            crate::metrics::catalog::HTTP_REQUESTS_ABANDONED.increment(labels);
         }
     }
 }

@@ -13,6 +13,7 @@ use super::Handler;
 use crate::amqp::{self, AmqpError};
 use crate::backoff::Backoff;
 use crate::health::BrokerStatus;
+use crate::metrics::catalog;
 use crate::settings::{AmqpSettings, ConsumerSettings};
 
 /// Consumes one queue until cancelled.
@@ -68,8 +69,7 @@ impl<H: Handler> Consumer<H> {
                 }
                 Err(e) => {
                     self.broker.set(false);
-                    metrics::counter!("amqp_connect_failures_total", "component" => "consumer")
-                        .increment(1);
+                    catalog::AMQP_CONNECT_FAILURES.increment(["consumer"]);
                     tracing::warn!(error = %e, "consumer cannot reach the broker");
                 }
             }

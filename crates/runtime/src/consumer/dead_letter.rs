@@ -8,6 +8,7 @@ use lapin::message::Delivery;
 use lapin::options::BasicRejectOptions;
 
 use crate::amqp::{self, AmqpError};
+use crate::metrics::catalog;
 
 /// Rejects `delivery` without requeue and counts it, by event and reason.
 pub(super) async fn reject(
@@ -21,10 +22,8 @@ pub(super) async fn reject(
         delivery.reject(BasicRejectOptions { requeue: false }),
     )
     .await?;
-    metrics::counter!("events_consumed_total", "event" => event, "outcome" => "dead_lettered")
-        .increment(1);
-    metrics::counter!("events_dead_lettered_total", "event" => event, "reason" => reason)
-        .increment(1);
+    catalog::EVENTS_CONSUMED.increment([event, "dead_lettered"]);
+    catalog::EVENTS_DEAD_LETTERED.increment([event, reason]);
     Ok(())
 }
 

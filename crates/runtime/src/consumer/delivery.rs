@@ -14,6 +14,7 @@ use super::connection::{ConsumeError, Consumer};
 use super::retry::{Next, Retries, pause};
 use super::{Handler, dead_letter};
 use crate::amqp;
+use crate::metrics::catalog;
 
 impl<H: Handler> Consumer<H> {
     /// Takes deliveries one at a time until cancelled (`Ok`) or the channel fails.
@@ -75,10 +76,8 @@ impl<H: Handler> Consumer<H> {
                 Ok(outcome) => {
                     // Committed: only now may the broker forget the message.
                     amqp::within(limit, delivery.ack(BasicAckOptions::default())).await?;
-                    metrics::counter!("events_consumed_total", "event" => event, "outcome" => outcome.label())
-                        .increment(1);
-                    metrics::histogram!("event_processing_seconds", "event" => event)
-                        .record(start.elapsed().as_secs_f64());
+                    catalog::EVENTS_CONSUMED.increment([event, outcome.label()]);
+                    catalog::EVENT_PROCESSING.record([event], start.elapsed().as_secs_f64());
                     tracing::debug!(
                         event,
                         ?outcome,

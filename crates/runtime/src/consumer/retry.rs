@@ -6,6 +6,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use crate::backoff::Backoff;
+use crate::metrics::catalog;
 
 /// Attempts of a message whose handler fails with a non-transient error before it is
 /// dead-lettered.
@@ -42,15 +43,13 @@ impl Retries {
     /// to do with the message.
     pub(super) fn after(&mut self, error: &sqlx::Error, event: &'static str) -> Next {
         if crate::db::is_transient(error) {
-            metrics::counter!("events_retried_total", "event" => event, "reason" => "database_unavailable")
-                .increment(1);
+            catalog::EVENTS_RETRIED.increment([event, "database_unavailable"]);
             return Next::Hold {
                 delay: self.backoff.next_delay(),
             };
         }
         self.handler_errors += 1;
-        metrics::counter!("events_retried_total", "event" => event, "reason" => "handler_error")
-            .increment(1);
+        catalog::EVENTS_RETRIED.increment([event, "handler_error"]);
         if self.handler_errors >= MAX_ATTEMPTS {
             Next::GiveUp {
                 attempts: self.handler_errors,

@@ -8,6 +8,7 @@ use lapin::{Channel, Confirmation};
 
 use super::store::PendingRow;
 use crate::amqp::{self, AmqpError};
+use crate::metrics::catalog;
 
 /// Why a batch stopped part way.
 #[derive(Debug, thiserror::Error)]
@@ -81,26 +82,23 @@ pub(super) async fn publish(target: &Target<'_>, rows: &[PendingRow], now: Durat
             Ok(Confirmation::Ack(None)) => {
                 acked.push(row.id);
                 let lag = now.as_micros().saturating_sub(u128::from(row.created_us));
-                metrics::histogram!("outbox_delivery_lag_seconds").record(lag as f64 / 1e6);
-                metrics::counter!("events_published_total", "event" => row.content_type.clone())
-                    .increment(1);
+                catalog::OUTBOX_DELIVERY_LAG.record(catalog::NO_LABELS, lag as f64 / 1e6);
+                catalog::EVENTS_PUBLISHED.increment([row.content_type.clone()]);
             }
             // Returned: acked by the broker, but no queue took it.
             Ok(Confirmation::Ack(Some(returned))) | Ok(Confirmation::Nack(Some(returned))) => {
-                metrics::counter!("events_publish_failures_total", "reason" => "unroutable")
-                    .increment(1);
+                catalog::EVENTS_PUBLISH_FAILURES.increment(["unroutable"]);
                 failure = Some(PublishError::Unroutable(
                     target.queue.to_owned(),
                     returned.reply_text.to_string(),
                 ));
             }
             Ok(Confirmation::Nack(None)) | Ok(Confirmation::NotRequested) => {
-                metrics::counter!("events_publish_failures_total", "reason" => "nack").increment(1);
+                catalog::EVENTS_PUBLISH_FAILURES.increment(["nack"]);
                 failure = Some(PublishError::Nacked);
             }
             Err(e) => {
-                metrics::counter!("events_publish_failures_total", "reason" => "broker")
-                    .increment(1);
+                catalog::EVENTS_PUBLISH_FAILURES.increment(["broker"]);
                 failure = Some(PublishError::Broker(e));
             }
         }

@@ -13,6 +13,7 @@ use super::store;
 use crate::amqp::{self, AmqpError};
 use crate::backoff::Backoff;
 use crate::health::BrokerStatus;
+use crate::metrics::catalog;
 use crate::settings::{AmqpSettings, OutboxSettings};
 
 /// Publishes a service's outbox to one queue.
@@ -54,8 +55,7 @@ impl Relay {
                 }
                 Err(e) => {
                     self.broker.set(false);
-                    metrics::counter!("amqp_connect_failures_total", "component" => "outbox_relay")
-                        .increment(1);
+                    catalog::AMQP_CONNECT_FAILURES.increment(["outbox_relay"]);
                     tracing::warn!(error = %e, "outbox relay cannot reach the broker");
                 }
             }
@@ -130,7 +130,7 @@ impl Relay {
 
     async fn record_backlog(&self) {
         if let Ok(n) = store::pending_count(&self.pool).await {
-            metrics::gauge!("outbox_pending_messages").set(n as f64);
+            catalog::OUTBOX_PENDING.set(catalog::NO_LABELS, n as f64);
         }
     }
 

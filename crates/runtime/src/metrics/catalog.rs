@@ -1,0 +1,293 @@
+//! Every metric a process of this shop records, defined once: name, type, labels, unit and
+//! help text. Code records only through these definitions, so a metric cannot appear in
+//! `/metrics` without its `# HELP` line, and a label cannot be misspelt at one call site.
+//!
+//! Label values are passed in the order of the definition's labels; the type of each family
+//! fixes how many there are. Label values must come from a bounded set (a route pattern,
+//! never a raw path).
+
+use metrics::{Label, SharedString, Unit};
+
+/// A metric's type, as Prometheus shows it (`# TYPE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
+
+impl Kind {
+    /// The type's name in the Prometheus text format.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Histogram => "histogram",
+        }
+    }
+}
+
+/// What one metric family is: all that `/metrics` says about it besides its samples.
+#[derive(Debug, Clone, Copy)]
+pub struct Definition {
+    pub name: &'static str,
+    pub kind: Kind,
+    /// Label names, in the order values are passed when recording.
+    pub labels: &'static [&'static str],
+    pub unit: Option<Unit>,
+    /// The `# HELP` text.
+    pub help: &'static str,
+}
+
+impl Definition {
+    fn labels<V: Into<SharedString>>(&self, values: impl IntoIterator<Item = V>) -> Vec<Label> {
+        self.labels
+            .iter()
+            .zip(values)
+            .map(|(key, value)| Label::new(*key, value))
+            .collect()
+    }
+
+    /// Registers the help text (and unit) with the installed recorder.
+    pub fn describe(&self) {
+        let (name, unit, help) = (self.name, self.unit, self.help);
+        metrics::with_recorder(|recorder| match self.kind {
+            Kind::Counter => recorder.describe_counter(name.into(), unit, help.into()),
+            Kind::Gauge => recorder.describe_gauge(name.into(), unit, help.into()),
+            Kind::Histogram => recorder.describe_histogram(name.into(), unit, help.into()),
+        });
+    }
+}
+
+/// The label values of a family without labels.
+pub const NO_LABELS: [&str; 0] = [];
+
+/// A counter family with `N` labels.
+#[derive(Debug)]
+pub struct Counter<const N: usize>(pub Definition);
+
+impl<const N: usize> Counter<N> {
+    const fn new(
+        name: &'static str,
+        labels: &'static [&'static str; N],
+        unit: Option<Unit>,
+        help: &'static str,
+    ) -> Self {
+        Counter(Definition {
+            name,
+            kind: Kind::Counter,
+            labels,
+            unit,
+            help,
+        })
+    }
+
+    /// Adds one to the series with these label values.
+    pub fn increment<V: Into<SharedString>>(&self, values: [V; N]) {
+        metrics::counter!(self.0.name, self.0.labels(values)).increment(1);
+    }
+}
+
+/// A gauge family with `N` labels.
+#[derive(Debug)]
+pub struct Gauge<const N: usize>(pub Definition);
+
+impl<const N: usize> Gauge<N> {
+    const fn new(
+        name: &'static str,
+        labels: &'static [&'static str; N],
+        unit: Option<Unit>,
+        help: &'static str,
+    ) -> Self {
+        Gauge(Definition {
+            name,
+            kind: Kind::Gauge,
+            labels,
+            unit,
+            help,
+        })
+    }
+
+    /// Sets the series with these label values.
+    pub fn set<V: Into<SharedString>>(&self, values: [V; N], value: f64) {
+        metrics::gauge!(self.0.name, self.0.labels(values)).set(value);
+    }
+}
+
+/// A histogram family with `N` labels.
+#[derive(Debug)]
+pub struct Histogram<const N: usize>(pub Definition);
+
+impl<const N: usize> Histogram<N> {
+    const fn new(
+        name: &'static str,
+        labels: &'static [&'static str; N],
+        unit: Option<Unit>,
+        help: &'static str,
+    ) -> Self {
+        Histogram(Definition {
+            name,
+            kind: Kind::Histogram,
+            labels,
+            unit,
+            help,
+        })
+    }
+
+    /// Records one observation in the series with these label values.
+    pub fn record<V: Into<SharedString>>(&self, values: [V; N], value: f64) {
+        metrics::histogram!(self.0.name, self.0.labels(values)).record(value);
+    }
+}
+
+/// Defines each family as a `pub static`, documented by its help text, and lists them all in
+/// [`ALL`], so that no family can be defined and left out of the list.
+macro_rules! families {
+    ($( $ident:ident: $kind:ident<$n:literal> = $name:literal, [$($label:literal),*], $unit:expr, $help:literal; )*) => {
+        $(
+            #[doc = concat!("`", $name, "`: ", $help)]
+            pub static $ident: $kind<$n> = $kind::new($name, &[$($label),*], $unit, $help);
+        )*
+
+        /// Every family, in the order defined here.
+        pub static ALL: &[&Definition] = &[$(&$ident.0),*];
+    };
+}
+
+families! {
+    HTTP_REQUESTS: Counter<3> = "http_requests_total",
+        ["method", "route", "status"], None,
+        "HTTP requests answered, by route, method and status.";
+    HTTP_REQUEST_DURATION: Histogram<3> = "http_request_duration_seconds",
+        ["method", "route", "status"], Some(Unit::Seconds),
+        "Time to answer an HTTP request, by route, method and status.";
+    HTTP_REQUESTS_ABANDONED: Counter<2> = "http_requests_abandoned_total",
+        ["method", "route"], None,
+        "Requests whose client hung up before the answer; their work still ran to its end.";
+
+    EVENTS_PUBLISHED: Counter<1> = "events_published_total",
+        ["event"], None,
+        "Events the broker confirmed, by event type.";
+    EVENTS_PUBLISH_FAILURES: Counter<1> = "events_publish_failures_total",
+        ["reason"], None,
+        "Publishes the broker did not confirm (they are retried), by reason.";
+    OUTBOX_PENDING: Gauge<0> = "outbox_pending_messages",
+        [], None,
+        "Outbox rows waiting to be published.";
+    OUTBOX_DELIVERY_LAG: Histogram<0> = "outbox_delivery_lag_seconds",
+        [], Some(Unit::Seconds),
+        "Time from an event's commit to the broker's confirm.";
+    AMQP_CONNECT_FAILURES: Counter<1> = "amqp_connect_failures_total",
+        ["component"], None,
+        "Failed attempts to connect to the broker.";
+
+    EVENTS_CONSUMED: Counter<2> = "events_consumed_total",
+        ["event", "outcome"], None,
+        "Messages taken off the queue and settled, by event type and outcome (applied, ignored, duplicate, dead_lettered).";
+    EVENTS_RETRIED: Counter<2> = "events_retried_total",
+        ["event", "reason"], None,
+        "Failed attempts to apply a consumed event, by event type and reason (database_unavailable: held and tried again; handler_error: tried again up to the attempt limit).";
+    EVENTS_DEAD_LETTERED: Counter<2> = "events_dead_lettered_total",
+        ["event", "reason"], None,
+        "Messages rejected into the dead-letter queue, by event type (other or none when unknown) and reason.";
+    EVENT_PROCESSING: Histogram<1> = "event_processing_seconds",
+        ["event"], Some(Unit::Seconds),
+        "Time from taking a delivery to its ack, by event type.";
+
+    DB_POOL_CONNECTIONS: Gauge<1> = "db_pool_connections",
+        ["state"], None,
+        "Database pool connections by state (idle, in_use, max).";
+    DB_TRANSACTIONS_ROLLED_BACK: Counter<1> = "db_transactions_rolled_back_total",
+        ["reason"], None,
+        "Transactions found open on a connection returned to the pool (work cancelled half way) and rolled back there.";
+    DB_CONNECTIONS_DISCARDED: Counter<1> = "db_connections_discarded_total",
+        ["reason"], None,
+        "Connections closed instead of returned to the pool because they failed or did not answer the release check.";
+}
+
+/// Registers every family's help text with the installed recorder.
+pub fn describe_all() {
+    for family in ALL {
+        family.describe();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    fn valid_name(s: &str) -> bool {
+        let mut chars = s.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+            && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+    }
+
+    #[test]
+    fn every_family_has_help_text_a_valid_name_and_valid_labels() {
+        let mut names = HashSet::new();
+        for family in ALL {
+            assert!(names.insert(family.name), "{} defined twice", family.name);
+            assert!(valid_name(family.name), "{}", family.name);
+            assert!(
+                family.help.trim().len() >= 10 && family.help.ends_with('.'),
+                "{} needs a sentence of help text",
+                family.name
+            );
+            for label in family.labels {
+                assert!(valid_name(label), "{}: label {label}", family.name);
+            }
+            if family.kind == Kind::Counter {
+                assert!(family.name.ends_with("_total"), "{}", family.name);
+            }
+            if family.unit == Some(Unit::Seconds) {
+                assert!(family.name.ends_with("_seconds"), "{}", family.name);
+            }
+        }
+    }
+
+    /// What a scrape shows: every family recorded through its definition comes with its
+    /// `# HELP` and `# TYPE` lines.
+    #[test]
+    fn every_family_is_rendered_with_help_and_type() {
+        let recorder = crate::metrics::builder().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            describe_all();
+            for family in ALL {
+                let labels = family.labels(family.labels.iter().map(|_| "x"));
+                match family.kind {
+                    Kind::Counter => metrics::counter!(family.name, labels).increment(1),
+                    Kind::Gauge => metrics::gauge!(family.name, labels).set(1.0),
+                    Kind::Histogram => metrics::histogram!(family.name, labels).record(1.0),
+                }
+            }
+        });
+        let text = handle.render();
+        for family in ALL {
+            let help = format!("# HELP {} {}\n", family.name, family.help);
+            let kind = format!("# TYPE {} {}\n", family.name, family.kind.as_str());
+            assert!(text.contains(&help), "no help for {}:\n{text}", family.name);
+            assert!(text.contains(&kind), "no type for {}:\n{text}", family.name);
+        }
+    }
+
+    #[test]
+    fn recording_names_the_labels_in_definition_order() {
+        let recorder = crate::metrics::builder().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, || {
+            EVENTS_CONSUMED.increment(["product_liked", "applied"]);
+            OUTBOX_PENDING.set(NO_LABELS, 3.0);
+        });
+        let text = handle.render();
+        assert!(
+            text.contains(r#"events_consumed_total{event="product_liked",outcome="applied"} 1"#),
+            "{text}"
+        );
+        assert!(text.contains("outbox_pending_messages 3"), "{text}");
+    }
+}
