@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod validation;
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use axum::Router;
@@ -24,8 +25,10 @@ use utoipa::OpenApi;
 /// The API process's defaults: port, database, queues.
 pub const DEFAULTS: ServiceDefaults = settings::ADMIN_API;
 
-/// The admin database's migrations, embedded in the binary.
-pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The admin database's migrations, embedded in the binary: this service's own and the
+/// runtime's (outbox, processed messages), in version order.
+pub static MIGRATOR: LazyLock<Migrator> =
+    LazyLock::new(|| shop_runtime::migrations::with_runtime(sqlx::migrate!("./migrations")));
 
 /// What every handler sees.
 #[derive(Debug, Clone, FromRef)]
@@ -120,7 +123,9 @@ pub async fn create_user(
 pub struct AdminApi;
 
 impl HttpService for AdminApi {
-    const MIGRATOR: &'static Migrator = &MIGRATOR;
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
 
     fn router(core: Core, settings: &Settings) -> Router {
         router(AppState::new(core, settings))

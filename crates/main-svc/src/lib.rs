@@ -11,6 +11,8 @@ pub mod db;
 pub mod error;
 pub mod shopper;
 
+use std::sync::LazyLock;
+
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
@@ -23,8 +25,10 @@ use utoipa::OpenApi;
 /// The API process's defaults: port, database, queues.
 pub const DEFAULTS: ServiceDefaults = settings::MAIN_API;
 
-/// The main database's migrations, embedded in the binary.
-pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+/// The main database's migrations, embedded in the binary: this service's own and the
+/// runtime's (outbox, processed messages), in version order.
+pub static MIGRATOR: LazyLock<Migrator> =
+    LazyLock::new(|| shop_runtime::migrations::with_runtime(sqlx::migrate!("./migrations")));
 
 /// What every handler sees.
 #[derive(Debug, Clone, FromRef)]
@@ -73,7 +77,9 @@ pub fn router(state: AppState) -> Router {
 pub struct MainApi;
 
 impl HttpService for MainApi {
-    const MIGRATOR: &'static Migrator = &MIGRATOR;
+    fn migrator() -> &'static Migrator {
+        &MIGRATOR
+    }
 
     fn router(core: Core, settings: &Settings) -> Router {
         router(AppState::new(core, settings))

@@ -54,8 +54,9 @@ pub async fn metrics(State(core): State<Core>) -> Response {
 /// What the runtime needs to know of an HTTP service to run it: its migrations, and its
 /// router over the shared [`Core`].
 pub trait HttpService {
-    /// The service's database migrations, embedded in the binary.
-    const MIGRATOR: &'static Migrator;
+    /// The service's database migrations, embedded in the binary: its own and the
+    /// runtime's ([`crate::migrations::with_runtime`], built on first use, hence a function).
+    fn migrator() -> &'static Migrator;
 
     /// Every route of the API, with its state and middleware ([`service_router`]).
     fn router(core: Core, settings: &Settings) -> Router;
@@ -126,7 +127,7 @@ pub async fn run_http<S: HttpService>(
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
-    let migrator = S::MIGRATOR;
+    let migrator = S::migrator();
     crate::metrics::handle();
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
     migrator.run(&pool).await?;
@@ -204,6 +205,6 @@ pub async fn run_command<S: HttpService>(
             let listener = crate::http::bind(settings.http_addr).await?;
             run_http::<S>(settings, listener, crate::shutdown::on_signal()).await
         }
-        ApiCommand::Migrate => migrate(&settings, S::MIGRATOR).await,
+        ApiCommand::Migrate => migrate(&settings, S::migrator()).await,
     }
 }

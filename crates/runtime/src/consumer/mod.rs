@@ -28,5 +28,5 @@ mod retry;
 
 pub use apply::{Handler, Outcome, apply_once};
 pub use connection::Consumer;
-pub use process::{main, run_consumer, wait_for_schema};
+pub use process::{main, run_consumer};
 pub use retry::MAX_ATTEMPTS;

@@ -16,33 +16,6 @@ use super::{Consumer, Handler, processed};
 use crate::Settings;
 use crate::health::BrokerStatus;
 
-/// Waits until the HTTP binary has applied `migrator`'s migrations: consumers never run DDL.
-pub async fn wait_for_schema(
-    pool: &MySqlPool,
-    migrator: &Migrator,
-    cancel: &CancellationToken,
-) -> anyhow::Result<()> {
-    let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
-    let mut logged = false;
-    loop {
-        let applied: Result<Option<i64>, sqlx::Error> =
-            sqlx::query_scalar(r#"SELECT MAX(version) FROM _sqlx_migrations WHERE success = 1"#)
-                .fetch_one(pool)
-                .await;
-        if matches!(applied, Ok(Some(v)) if v >= latest) {
-            return Ok(());
-        }
-        if !logged {
-            tracing::info!(latest, "waiting for the API to apply database migrations");
-            logged = true;
-        }
-        tokio::select! {
-            () = cancel.cancelled() => anyhow::bail!("stopped while waiting for migrations"),
-            () = tokio::time::sleep(Duration::from_millis(500)) => {}
-        }
-    }
-}
-
 /// Purges old processed-message records once an hour until `cancel`.
 async fn purge_processed(pool: MySqlPool, retention: Duration, cancel: CancellationToken) {
     loop {
@@ -90,7 +63,7 @@ pub async fn run_consumer<H: Handler>(
     // Creating databases is the API's job; a consumer may lack the right.
     db.create_if_missing = false;
     let pool = crate::db::connect(&db, Duration::from_secs(120)).await?;
-    wait_for_schema(&pool, migrator, &shutdown).await?;
+    crate::migrations::wait_for_schema(&pool, migrator, &shutdown).await?;
 
     let broker = BrokerStatus::default();
     let probes = Router::new()

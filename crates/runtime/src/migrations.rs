@@ -1,0 +1,206 @@
+//! The runtime's own tables, defined once for both services: `outbox` (written by
+//! [`crate::outbox::enqueue`], read by the relay) and `processed_messages` (written and
+//! purged by the consumer). Their migrations live in `crates/runtime/migrations/`.
+//!
+//! # How a service applies them
+//!
+//! Each service builds one migrator from its own migrations and these ([`with_runtime`]),
+//! and runs it where it always ran its own: the API's `migrate` command and start-up
+//! ([`crate::service`]), and `#[sqlx::test(migrator = …)]`. Consumers, which never run DDL,
+//! wait for that same migrator's every version ([`wait_for_schema`]).
+//!
+//! # One migrations table, versions that cannot clash
+//!
+//! sqlx 0.8 keeps its history in a fixed table, `_sqlx_migrations`, so the runtime's
+//! migrations share it with the service's rather than having a table of their own. This is
+//! also what keeps databases migrated before the move working: these files were the
+//! services' `…000003_create_outbox.sql` and `…000004_create_processed_messages.sql`,
+//! byte-identical in both, and they keep their versions and their bytes, so the rows
+//! `_sqlx_migrations` already holds for them (version and SHA-384 checksum) match and
+//! nothing is applied twice. Never edit an applied migration: add a new one.
+//!
+//! Versions are timestamps (`YYYYMMDDhhmmss`), unique across the runtime and both services;
+//! [`with_runtime`] refuses a service migration that reuses a runtime version, and sqlx
+//! applies a runtime migration older than a service's newest in its turn (it applies every
+//! version it has not recorded, in version order).
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use sqlx::MySqlPool;
+use sqlx::error::BoxDynError;
+use sqlx::migrate::{Migration, MigrationSource, Migrator};
+use tokio_util::sync::CancellationToken;
+
+/// The runtime's migrations alone (the outbox and processed-message tables).
+pub static RUNTIME: Migrator = sqlx::migrate!("./migrations");
+
+/// A list of migrations already in memory.
+#[derive(Debug)]
+struct Listed(Vec<Migration>);
+
+impl<'s> MigrationSource<'s> for Listed {
+    fn resolve(self) -> BoxFuture<'s, Result<Vec<Migration>, BoxDynError>> {
+        Box::pin(async move { Ok(self.0) })
+    }
+}
+
+/// A service's migrator: its own migrations and the runtime's, in version order, with the
+/// defaults `sqlx::migrate!` gives (locking, no missing versions tolerated).
+///
+/// # Panics
+///
+/// When a service migration has the version of a runtime migration: two files would claim
+/// one row of `_sqlx_migrations`. This is a mistake in the source tree, found by the first
+/// test that migrates a database.
+pub fn with_runtime(service: Migrator) -> Migrator {
+    let runtime: HashSet<i64> = RUNTIME.iter().map(|m| m.version).collect();
+    if let Some(clash) = service.iter().find(|m| runtime.contains(&m.version)) {
+        panic!(
+            "migration {} ({}) reuses the version of a shop-runtime migration; give it a new timestamp",
+            clash.version, clash.description
+        );
+    }
+    let mut all: Vec<Migration> = service.iter().chain(RUNTIME.iter()).cloned().collect();
+    all.sort_by_key(|m| m.version);
+    // A listed source resolves on the first poll and cannot fail.
+    match Migrator::new(Listed(all)).now_or_never() {
+        Some(Ok(migrator)) => migrator,
+        Some(Err(e)) => unreachable!("in-memory migrations failed to resolve: {e}"),
+        None => unreachable!("in-memory migrations did not resolve at once"),
+    }
+}
+
+/// The versions of `migrator` not yet applied successfully, oldest first; an error when the
+/// history cannot be read (no `_sqlx_migrations` table yet, database away).
+async fn missing_versions(pool: &MySqlPool, migrator: &Migrator) -> Result<Vec<i64>, sqlx::Error> {
+    let applied: HashSet<i64> =
+        sqlx::query_scalar(r#"SELECT version FROM _sqlx_migrations WHERE success = 1"#)
+            .fetch_all(pool)
+            .await?
+            .into_iter()
+            .collect();
+    Ok(migrator
+        .iter()
+        .map(|m| m.version)
+        .filter(|v| !applied.contains(v))
+        .collect())
+}
+
+/// Waits until every migration of `migrator` is applied (by the API binary or its `migrate`
+/// command): consumers never run DDL. Every version, not the newest: a runtime migration
+/// may be older than the service's newest and still be missing.
+pub async fn wait_for_schema(
+    pool: &MySqlPool,
+    migrator: &Migrator,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let latest = migrator.iter().map(|m| m.version).max().unwrap_or(0);
+    let mut logged = false;
+    loop {
+        if matches!(missing_versions(pool, migrator).await, Ok(m) if m.is_empty()) {
+            return Ok(());
+        }
+        if !logged {
+            tracing::info!(latest, "waiting for the API to apply database migrations");
+            logged = true;
+        }
+        tokio::select! {
+            () = cancel.cancelled() => anyhow::bail!("stopped while waiting for migrations"),
+            () = tokio::time::sleep(Duration::from_millis(500)) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::*;
+
+    /// The version and SHA-384 of each runtime migration as databases migrated by the services
+    /// recorded them before the files moved here. Written out, not computed, on purpose.
+    const RECORDED: [(i64, &str); 2] = [
+        (
+            20261124000003,
+            "3eae102614c3ddb367805adb5e4dbe61c1bd5833eee0af996c45e26d23160a9c58ab417ca26922139c5f9a87ca636812",
+        ),
+        (
+            20261124000004,
+            "6300c9939e9f0765b4c2d28fbe020f2ff7cf4e090b066726cbd76e22070fdc4a8550a01e9cd000776edd5acec69232a3",
+        ),
+    ];
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    #[test]
+    fn runtime_migrations_keep_what_existing_databases_recorded() {
+        let ours: Vec<(i64, String)> = RUNTIME
+            .iter()
+            .take(RECORDED.len())
+            .map(|m| (m.version, hex(&m.checksum)))
+            .collect();
+        let recorded: Vec<(i64, String)> = RECORDED
+            .iter()
+            .map(|(v, c)| (*v, (*c).to_owned()))
+            .collect();
+        assert_eq!(
+            ours, recorded,
+            "an applied migration was edited or renumbered: databases migrated before refuse it"
+        );
+    }
+
+    #[test]
+    fn a_service_migrator_holds_both_sets_in_version_order() {
+        let service = Migrator::new(Listed(vec![
+            Migration::new(
+                20261124000001,
+                "create products".into(),
+                sqlx::migrate::MigrationType::Simple,
+                Cow::Borrowed("SELECT 1"),
+                false,
+            ),
+            Migration::new(
+                20991231000000,
+                "later".into(),
+                sqlx::migrate::MigrationType::Simple,
+                Cow::Borrowed("SELECT 2"),
+                false,
+            ),
+        ]))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+        let all = with_runtime(service);
+        let versions: Vec<i64> = all.iter().map(|m| m.version).collect();
+        assert_eq!(
+            versions,
+            [
+                20261124000001,
+                20261124000003,
+                20261124000004,
+                20991231000000
+            ]
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "reuses the version of a shop-runtime migration")]
+    fn a_service_migration_may_not_reuse_a_runtime_version() {
+        let clash = Migrator::new(Listed(vec![Migration::new(
+            20261124000003,
+            "create something".into(),
+            sqlx::migrate::MigrationType::Simple,
+            Cow::Borrowed("SELECT 1"),
+            false,
+        )]))
+        .now_or_never()
+        .unwrap()
+        .unwrap();
+        let _ = with_runtime(clash);
+    }
+}

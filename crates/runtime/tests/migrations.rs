@@ -1,0 +1,81 @@
+//! The runtime's migrations as the services apply them, on the real MariaDB: merged with a
+//! service's own, applied in any order, waited for by consumers version by version.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use shop_runtime::migrations::{self, wait_for_schema};
+use sqlx::migrate::Migrator;
+use testkit::TestDatabase;
+use tokio_util::sync::CancellationToken;
+
+/// A service whose newest migration is newer than every runtime migration.
+fn service() -> Migrator {
+    sqlx::migrate!("tests/fixtures/later_service_migrations")
+}
+
+async fn tables(pool: &sqlx::MySqlPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "SELECT CAST(table_name AS CHAR) FROM information_schema.tables WHERE table_schema = DATABASE() ORDER BY 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_consumer_waits_for_every_version_not_the_newest() {
+    let db = TestDatabase::named("rt_migrations");
+    let pool = support::pool(&db, None).await;
+    // The service's newest applied, the runtime's older ones not yet.
+    service().run(&pool).await.unwrap();
+    let all = migrations::with_runtime(service());
+
+    let cancel = CancellationToken::new();
+    let wait = tokio::spawn({
+        let (pool, cancel) = (pool.clone(), cancel.clone());
+        async move { wait_for_schema(&pool, &migrations::with_runtime(service()), &cancel).await }
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert!(
+        !wait.is_finished(),
+        "the outbox and processed-message tables are still missing"
+    );
+
+    // Older than what is applied, and applied all the same.
+    all.run(&pool).await.unwrap();
+    tokio::time::timeout(Duration::from_secs(5), wait)
+        .await
+        .expect("the wait ends once every version is applied")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        tables(&pool).await,
+        [
+            "_sqlx_migrations",
+            "outbox",
+            "processed_messages",
+            "widgets"
+        ]
+    );
+    // Applying again changes nothing: the history matches every file.
+    all.run(&pool).await.unwrap();
+    pool.close().await;
+    db.drop_database().await;
+}
+
+#[tokio::test]
+async fn a_consumer_asked_to_stop_while_waiting_for_the_schema_stops() {
+    let db = TestDatabase::named("rt_migrations_stop");
+    let pool = support::pool(&db, None).await;
+    let cancel = CancellationToken::new();
+    let all = migrations::with_runtime(service());
+    let wait = wait_for_schema(&pool, &all, &cancel);
+    cancel.cancel();
+    let result = tokio::time::timeout(Duration::from_secs(2), wait).await;
+    assert!(matches!(result, Ok(Err(_))), "stopped with an error");
+    pool.close().await;
+    db.drop_database().await;
+}
