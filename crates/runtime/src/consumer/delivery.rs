@@ -25,6 +25,9 @@ impl<H: Handler> Consumer<H> {
     ) -> Result<(), ConsumeError> {
         loop {
             let next = tokio::select! {
+                // A stop wins over a prefetched delivery that is ready at the same time:
+                // unbiased, select! would pick one at random and take it.
+                biased;
                 () = cancel.cancelled() => return Ok(()),
                 next = deliveries.next() => next,
             };
