@@ -1,0 +1,452 @@
+//! The consumer loop's rules, run in-process against the real broker and a fresh database:
+//! ack only after the commit, retry then dead-letter, duplicates skipped, undecodable
+//! messages dead-lettered, a stop that finishes the message in hand, and a stop during a
+//! database outage that does not wait out the backoff. Each test has its own database and
+//! queue; outages go through a proxy the test cuts, never the machine's broker or database.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use events::{Event, OutgoingMessage};
+use lapin::BasicProperties;
+use shop_runtime::Env;
+use shop_runtime::consumer::{Consumer, Handler, MAX_ATTEMPTS, Outcome};
+use shop_runtime::health::BrokerStatus;
+use shop_runtime::settings::ConsumerSettings;
+use sqlx::{MySqlConnection, MySqlPool};
+use support::Broker;
+use testkit::{TcpProxy, TestDatabase};
+use tokio::sync::Semaphore;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+/// A handler that records what it applied in `applied`, can fail on purpose, and can be
+/// held inside its transaction until the test lets it go.
+#[derive(Clone, Default)]
+struct Probe {
+    /// Calls, whatever their result.
+    calls: Arc<AtomicU32>,
+    /// How many calls still fail with a (non-transient) database error.
+    failures: Arc<AtomicU32>,
+    /// When set, each call waits inside its transaction, after its write, for a permit.
+    gate: Option<Gate>,
+}
+
+#[derive(Clone)]
+struct Gate {
+    entered: Arc<Semaphore>,
+    release: Arc<Semaphore>,
+}
+
+impl Gate {
+    fn new() -> Self {
+        Gate {
+            entered: Arc::new(Semaphore::new(0)),
+            release: Arc::new(Semaphore::new(0)),
+        }
+    }
+
+    /// Waits until a handler call is inside its transaction.
+    async fn entered(&self) {
+        tokio::time::timeout(WAIT, self.entered.acquire())
+            .await
+            .expect("the handler was called")
+            .unwrap()
+            .forget();
+    }
+
+    fn release(&self) {
+        self.release.add_permits(1);
+    }
+}
+
+impl Handler for Probe {
+    async fn apply(&self, tx: &mut MySqlConnection, event: &Event) -> Result<Outcome, sqlx::Error> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let fail = self
+            .failures
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok();
+        if fail {
+            sqlx::query("INSERT INTO no_such_table VALUES (1)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::query("INSERT INTO applied (product_id) VALUES (?)")
+            .bind(event.product_id())
+            .execute(&mut *tx)
+            .await?;
+        if let Some(gate) = &self.gate {
+            gate.entered.add_permits(1);
+            gate.release.acquire().await.unwrap().forget();
+        }
+        Ok(Outcome::Applied)
+    }
+}
+
+/// One test's database, queue and broker connection.
+struct Rig {
+    db: TestDatabase,
+    pool: MySqlPool,
+    queue: String,
+    broker: Broker,
+}
+
+/// A consumer running in a task of the test.
+struct Running {
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+    connected: BrokerStatus,
+}
+
+impl Running {
+    /// Asks it to stop and waits for it; panics after `limit`. Returns how long it took.
+    async fn stop_within(self, limit: Duration) -> Duration {
+        let start = Instant::now();
+        self.cancel.cancel();
+        tokio::time::timeout(limit, self.task)
+            .await
+            .unwrap_or_else(|_| panic!("the consumer did not stop within {limit:?}"))
+            .unwrap();
+        start.elapsed()
+    }
+}
+
+impl Rig {
+    async fn new(prefix: &str) -> Self {
+        let (db, pool) = support::database(prefix).await;
+        sqlx::raw_sql(
+            "CREATE TABLE applied (seq BIGINT AUTO_INCREMENT PRIMARY KEY, product_id BIGINT UNSIGNED NOT NULL)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        let queue = testkit::unique("rt_consumer");
+        let broker = Broker::connect().await;
+        broker.declare(&queue).await;
+        Rig {
+            db,
+            pool,
+            queue,
+            broker,
+        }
+    }
+
+    fn dead_letters(&self) -> String {
+        shop_runtime::amqp::dead_letter_queue(&self.queue)
+    }
+
+    /// Starts a consumer of the rig's queue with `handler`, on `pool`, through `amqp_url`.
+    async fn start(&self, handler: Probe, pool: MySqlPool, amqp_url: &str) -> Running {
+        let connected = BrokerStatus::default();
+        let consumer = Consumer {
+            pool,
+            amqp: support::amqp(amqp_url),
+            settings: ConsumerSettings::from_env(&Env::default()).unwrap(),
+            queue: self.queue.clone(),
+            app_id: "runtime-test",
+            handler,
+            broker: connected.clone(),
+        };
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(consumer.run(cancel.clone()));
+        let running = Running {
+            cancel,
+            task,
+            connected,
+        };
+        testkit::eventually(WAIT, "the consumer connected", || async {
+            running.connected.is_connected().then_some(())
+        })
+        .await;
+        running
+    }
+
+    /// Publishes a like of `product` as this system does; returns its message id.
+    async fn publish(&self, product: u64) -> String {
+        let message = OutgoingMessage::new(&Event::ProductLiked(product), None);
+        self.publish_message(&message).await;
+        message.message_id
+    }
+
+    async fn publish_message(&self, message: &OutgoingMessage) {
+        self.broker
+            .publish(
+                &self.queue,
+                message.properties("runtime-test", 0),
+                &message.body,
+            )
+            .await;
+    }
+
+    /// The products applied, in commit order.
+    async fn applied(&self) -> Vec<u64> {
+        sqlx::query_scalar("SELECT product_id FROM applied ORDER BY seq")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn wait_applied(&self, expected: &[u64]) {
+        testkit::eventually(WAIT, &format!("{expected:?} applied"), || async {
+            (self.applied().await == expected).then_some(())
+        })
+        .await;
+    }
+
+    /// Asserts that nothing comes back to `queue` once the consumer stopped: a message it
+    /// held unacked returns when its channel closes, which takes the broker a moment.
+    async fn assert_nothing_returns(&self, queue: &str, why: &str) {
+        let back = self
+            .broker
+            .take(queue, 1, Duration::from_millis(1500))
+            .await;
+        assert!(back.is_empty(), "{why}: {back:?}");
+    }
+
+    async fn cleanup(self) {
+        self.broker.delete(&self.queue).await;
+        self.pool.close().await;
+        self.db.drop_database().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_message_is_acked_only_after_its_commit() {
+    let rig = Rig::new("rt_consumer_ack").await;
+    let proxy = TcpProxy::start(testkit::amqp_addr(), true).await;
+    let gate = Gate::new();
+    let probe = Probe {
+        gate: Some(gate.clone()),
+        ..Probe::default()
+    };
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &proxy.amqp_url())
+        .await;
+    rig.publish(1).await;
+    gate.entered().await;
+
+    // The handler has written but not committed. Its connection dies now: a message acked
+    // already would be gone for good; an unacked one goes back to the queue.
+    proxy.cut();
+    rig.broker.wait_ready(&rig.queue, 1, WAIT).await;
+    gate.release();
+    rig.wait_applied(&[1]).await;
+
+    // Back on the broker, the redelivery is recognised, acked and not applied again.
+    proxy.restore();
+    rig.broker.wait_ready(&rig.queue, 0, WAIT).await;
+    consumer.stop_within(WAIT).await;
+    assert_eq!(rig.applied().await, [1], "applied once");
+    assert_eq!(
+        probe.calls.load(Ordering::SeqCst),
+        1,
+        "a duplicate never reaches the handler"
+    );
+    rig.assert_nothing_returns(&rig.queue, "acked, not merely held")
+        .await;
+    assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handler_error_is_retried_and_a_later_success_applied() {
+    let rig = Rig::new("rt_consumer_retry").await;
+    let probe = Probe::default();
+    probe.failures.store(MAX_ATTEMPTS - 1, Ordering::SeqCst);
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .await;
+    rig.publish(2).await;
+    rig.wait_applied(&[2]).await;
+    consumer.stop_within(WAIT).await;
+    assert_eq!(probe.calls.load(Ordering::SeqCst), MAX_ATTEMPTS);
+    rig.assert_nothing_returns(&rig.queue, "acked").await;
+    assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_handler_failing_every_attempt_is_dead_lettered_after_max_attempts() {
+    let rig = Rig::new("rt_consumer_poison").await;
+    let probe = Probe::default();
+    probe.failures.store(u32::MAX, Ordering::SeqCst);
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .await;
+    let poison = rig.publish(3).await;
+    // The consumer goes on with the next message.
+    let message = OutgoingMessage::new(&Event::ProductLiked(4), None);
+    rig.publish_message(&message).await;
+
+    let dead = rig.broker.take(&rig.dead_letters(), 2, WAIT).await;
+    let ids: Vec<String> = dead.iter().map(|m| m.message_id()).collect();
+    assert_eq!(
+        ids,
+        [poison, message.message_id],
+        "both dead-lettered, in order"
+    );
+    for m in &dead {
+        assert_eq!(
+            m.death_reason().as_deref(),
+            Some("rejected"),
+            "by the consumer"
+        );
+    }
+    consumer.stop_within(WAIT).await;
+    assert_eq!(
+        probe.calls.load(Ordering::SeqCst),
+        2 * MAX_ATTEMPTS,
+        "each tried exactly MAX_ATTEMPTS times"
+    );
+    assert!(rig.applied().await.is_empty(), "nothing half applied");
+    rig.assert_nothing_returns(&rig.queue, "rejected, not held")
+        .await;
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_duplicate_message_id_is_acked_and_not_applied_again() {
+    let rig = Rig::new("rt_consumer_dup").await;
+    let probe = Probe::default();
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .await;
+    let first = OutgoingMessage::new(&Event::ProductLiked(5), None);
+    // Same id, another body: were it applied, product 6 would show.
+    let again = OutgoingMessage {
+        body: Event::ProductLiked(6).body(),
+        ..first.clone()
+    };
+    rig.publish_message(&first).await;
+    rig.publish_message(&again).await;
+    rig.publish(7).await;
+
+    rig.wait_applied(&[5, 7]).await;
+    // Stopping returns whatever was not acked to the queue.
+    consumer.stop_within(WAIT).await;
+    assert_eq!(rig.applied().await, [5, 7]);
+    rig.assert_nothing_returns(&rig.queue, "the duplicate was acked")
+        .await;
+    assert_eq!(
+        rig.broker.ready(&rig.dead_letters()).await,
+        0,
+        "and not dead-lettered"
+    );
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn undecodable_messages_are_dead_lettered_and_the_next_applied() {
+    let rig = Rig::new("rt_consumer_undecodable").await;
+    let probe = Probe::default();
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .await;
+    let with_type = |ct: &str| BasicProperties::default().with_content_type(ct.into());
+    rig.broker
+        .publish(&rig.queue, with_type("product_liked"), b"not a number")
+        .await;
+    rig.broker
+        .publish(&rig.queue, with_type("product_exploded"), b"1")
+        .await;
+    rig.broker
+        .publish(&rig.queue, BasicProperties::default(), b"1")
+        .await;
+    rig.publish(8).await;
+
+    rig.wait_applied(&[8]).await;
+    let dead = rig.broker.take(&rig.dead_letters(), 3, WAIT).await;
+    let bodies: Vec<&[u8]> = dead.iter().map(|m| m.body.as_slice()).collect();
+    assert_eq!(bodies, [&b"not a number"[..], b"1", b"1"]);
+    for m in &dead {
+        // Rejected at the first delivery, not requeued until the broker's delivery limit.
+        assert_eq!(m.death_reason().as_deref(), Some("rejected"), "{m:?}");
+    }
+    consumer.stop_within(WAIT).await;
+    assert_eq!(
+        probe.calls.load(Ordering::SeqCst),
+        1,
+        "only the good one handled"
+    );
+    rig.assert_nothing_returns(&rig.queue, "every message settled")
+        .await;
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_with_a_message_in_hand_commits_and_acks_it_and_takes_no_other() {
+    let rig = Rig::new("rt_consumer_stop").await;
+    let gate = Gate::new();
+    let probe = Probe {
+        gate: Some(gate.clone()),
+        ..Probe::default()
+    };
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .await;
+    rig.publish(9).await;
+    let second = rig.publish(10).await;
+    gate.entered().await;
+
+    consumer.cancel.cancel();
+    // A stop does not cut the work in hand short, however long it takes.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!consumer.task.is_finished(), "still finishing the message");
+    gate.release();
+    consumer.stop_within(WAIT).await;
+
+    assert_eq!(rig.applied().await, [9], "the one in hand committed");
+    assert_eq!(probe.calls.load(Ordering::SeqCst), 1, "no other taken");
+    let left = rig.broker.take(&rig.queue, 2, Duration::from_secs(2)).await;
+    let ids: Vec<String> = left.iter().map(|m| m.message_id()).collect();
+    assert_eq!(
+        ids,
+        [second],
+        "the one in hand acked; the prefetched one returned"
+    );
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_during_a_database_outage_does_not_wait_out_the_backoff() {
+    // Counts recorded before the recorder exists are lost.
+    shop_runtime::metrics::handle();
+    let rig = Rig::new("rt_consumer_outage").await;
+    let db_proxy = TcpProxy::start(testkit::mysql_addr(), true).await;
+    let pool = support::pool(&rig.db, Some(db_proxy.addr)).await;
+    let probe = Probe::default();
+    let consumer = rig
+        .start(probe.clone(), pool.clone(), &testkit::amqp_url())
+        .await;
+
+    db_proxy.cut();
+    rig.publish(11).await;
+    // Held and retried with growing waits (0.1 s, 0.2 s, … 3.2 s): after six tries the
+    // consumer is in a wait of seconds.
+    let series = r#"events_retried_total{event="product_liked",reason="database_unavailable"}"#;
+    let before = support::metric_value(series);
+    testkit::eventually(WAIT, "six retries", || async {
+        (support::metric_value(series) - before >= 6.0).then_some(())
+    })
+    .await;
+
+    let took = consumer.stop_within(Duration::from_secs(5)).await;
+    assert!(took < Duration::from_secs(1), "stopped in {took:?}");
+    assert_eq!(
+        probe.calls.load(Ordering::SeqCst),
+        0,
+        "the database never answered"
+    );
+    // Held, neither acked nor rejected: back on the queue.
+    rig.broker.wait_ready(&rig.queue, 1, WAIT).await;
+    assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
+    pool.close().await;
+    rig.cleanup().await;
+}
