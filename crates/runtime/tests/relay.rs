@@ -1,0 +1,266 @@
+//! The outbox relay's rules, run in-process against the real broker and a fresh database:
+//! pending rows go out in order, confirmed, and are marked; an unroutable publish is retried,
+//! not marked; a confirm that never comes leaves rows pending until the broker answers
+//! again; writes go on while the broker is down and drain when it is back. Each test has its
+//! own database and queue; outages go through a proxy the test cuts or freezes, never the
+//! machine's broker.
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+use std::time::Duration;
+
+use events::{Event, OutgoingMessage, PERSISTENT};
+use shop_runtime::Env;
+use shop_runtime::health::BrokerStatus;
+use shop_runtime::outbox::{self, OutboxHandle, Relay};
+use shop_runtime::settings::OutboxSettings;
+use sqlx::MySqlPool;
+use support::{Broker, FreezingProxy};
+use testkit::{TcpProxy, TestDatabase};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+const WAIT: Duration = Duration::from_secs(15);
+
+/// One test's database, queue and broker connection.
+struct Rig {
+    db: TestDatabase,
+    pool: MySqlPool,
+    queue: String,
+    broker: Broker,
+    handle: OutboxHandle,
+}
+
+/// A relay running in a task of the test.
+struct Running {
+    cancel: CancellationToken,
+    task: JoinHandle<()>,
+    connected: BrokerStatus,
+}
+
+impl Running {
+    async fn wait_connected(&self, connected: bool) {
+        testkit::eventually(WAIT, &format!("broker connected: {connected}"), || async {
+            (self.connected.is_connected() == connected).then_some(())
+        })
+        .await;
+    }
+
+    async fn stop(self) {
+        self.cancel.cancel();
+        tokio::time::timeout(WAIT, self.task)
+            .await
+            .expect("the relay stops")
+            .unwrap();
+    }
+}
+
+impl Rig {
+    async fn new(prefix: &str) -> Self {
+        let (db, pool) = support::database(prefix).await;
+        Rig {
+            db,
+            pool,
+            queue: testkit::unique("rt_relay"),
+            broker: Broker::connect().await,
+            handle: OutboxHandle::new(),
+        }
+    }
+
+    /// Starts a relay of the rig's outbox to its queue, through `amqp_url`.
+    async fn start(&self, amqp_url: &str, batch_size: u32) -> Running {
+        let batch_size = batch_size.to_string();
+        let settings = OutboxSettings::from_env(&Env::from_pairs([
+            ("OUTBOX_BATCH_SIZE", batch_size.as_str()),
+            ("OUTBOX_POLL_INTERVAL_MS", "200"),
+        ]))
+        .unwrap();
+        let connected = BrokerStatus::default();
+        let relay = Relay {
+            pool: self.pool.clone(),
+            amqp: support::amqp(amqp_url),
+            settings,
+            queue: self.queue.clone(),
+            app_id: "runtime-test",
+            handle: self.handle.clone(),
+            broker: connected.clone(),
+        };
+        let cancel = CancellationToken::new();
+        let task = tokio::spawn(relay.run(cancel.clone()));
+        Running {
+            cancel,
+            task,
+            connected,
+        }
+    }
+
+    /// Commits one event per product, each in its own transaction as a handler would, and
+    /// wakes the relay; returns their message ids in commit order.
+    async fn write(&self, products: impl IntoIterator<Item = u64>) -> Vec<String> {
+        let mut ids = Vec::new();
+        for product in products {
+            let message = OutgoingMessage::new(&Event::ProductLiked(product), None);
+            let mut tx = self.pool.begin().await.unwrap();
+            outbox::enqueue(&mut tx, &message).await.unwrap();
+            tx.commit().await.unwrap();
+            self.handle.committed();
+            ids.push(message.message_id);
+        }
+        ids
+    }
+
+    async fn pending(&self) -> i64 {
+        outbox::pending_count(&self.pool).await.unwrap()
+    }
+
+    async fn wait_pending(&self, n: i64) {
+        testkit::eventually(WAIT, &format!("{n} rows pending"), || async {
+            (self.pending().await == n).then_some(())
+        })
+        .await;
+    }
+
+    /// Takes `n` messages off the queue, and checks that no more come.
+    async fn take_exactly(&self, n: usize) -> Vec<support::Taken> {
+        let got = self.broker.take(&self.queue, n, WAIT).await;
+        assert_eq!(got.len(), n, "{n} messages on the queue");
+        let more = self
+            .broker
+            .take(&self.queue, 1, Duration::from_millis(500))
+            .await;
+        assert!(more.is_empty(), "no message twice: {more:?}");
+        got
+    }
+
+    async fn cleanup(self) {
+        self.broker.delete(&self.queue).await;
+        self.pool.close().await;
+        self.db.drop_database().await;
+    }
+}
+
+fn message_ids(taken: &[support::Taken]) -> Vec<String> {
+    taken.iter().map(support::Taken::message_id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn pending_rows_go_out_in_order_confirmed_and_marked_published() {
+    let rig = Rig::new("rt_relay_order").await;
+    // Written before the relay starts, more than one batch's worth.
+    let mut expected = rig.write(1..=23).await;
+    let relay = rig.start(&testkit::amqp_url(), 5).await;
+    let got = rig.broker.take(&rig.queue, 23, WAIT).await;
+    assert_eq!(message_ids(&got), expected, "in commit order");
+    for m in &got {
+        assert_eq!(*m.properties.delivery_mode(), Some(PERSISTENT));
+        assert_eq!(
+            m.properties.content_type().as_ref().map(|c| c.as_str()),
+            Some("product_liked")
+        );
+        assert_eq!(
+            m.properties.app_id().as_ref().map(|a| a.as_str()),
+            Some("runtime-test")
+        );
+    }
+    rig.wait_pending(0).await;
+
+    // Written while it runs: woken by the commit, not the poll.
+    expected = rig.write(24..=30).await;
+    let got = rig.take_exactly(7).await;
+    assert_eq!(message_ids(&got), expected);
+    rig.wait_pending(0).await;
+    let unmarked: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(&rig.pool)
+            .await
+            .unwrap();
+    assert_eq!(unmarked, 0);
+    relay.stop().await;
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unroutable_publish_is_retried_and_not_marked() {
+    // Counts recorded before the recorder exists are lost.
+    shop_runtime::metrics::handle();
+    let unroutable = r#"events_publish_failures_total{reason="unroutable"}"#;
+    let rig = Rig::new("rt_relay_unroutable").await;
+    let relay = rig.start(&testkit::amqp_url(), 200).await;
+    relay.wait_connected(true).await;
+
+    // Someone deletes the queue under the running relay: the next publish has no route.
+    rig.broker.delete(&rig.queue).await;
+    let before = support::metric_value(unroutable);
+    let expected = rig.write([1]).await;
+
+    // The broker returned it; the relay kept the row pending, reconnected, declared the
+    // queue again and sent it again. A row marked on the returned publish would be lost.
+    let got = rig.take_exactly(1).await;
+    assert_eq!(message_ids(&got), expected, "the event was not lost");
+    assert!(
+        support::metric_value(unroutable) > before,
+        "the first publish was returned unroutable"
+    );
+    rig.wait_pending(0).await;
+    relay.stop().await;
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirm_that_never_comes_leaves_rows_pending_until_the_broker_answers() {
+    let rig = Rig::new("rt_relay_confirm").await;
+    let proxy = FreezingProxy::start(testkit::amqp_addr()).await;
+    let relay = rig.start(&proxy.amqp_url(), 200).await;
+    relay.wait_connected(true).await;
+
+    // The broker's host stops answering without closing anything: the publish goes into
+    // the socket, its confirm never comes.
+    proxy.freeze();
+    let expected = rig.write(1..=3).await;
+    // Past the confirm's time limit (1 s here).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(rig.pending().await, 3, "unconfirmed rows stay pending");
+    assert_eq!(
+        rig.broker.ready(&rig.queue).await,
+        0,
+        "nothing reached the broker"
+    );
+    // The relay gave the silent connection up instead of waiting on it.
+    relay.wait_connected(false).await;
+
+    proxy.thaw();
+    let got = rig.take_exactly(3).await;
+    assert_eq!(message_ids(&got), expected, "in order, once each");
+    rig.wait_pending(0).await;
+    relay.stop().await;
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn writes_go_on_while_the_broker_is_down_and_drain_in_order_when_it_is_back() {
+    let rig = Rig::new("rt_relay_outage").await;
+    let proxy = TcpProxy::start(testkit::amqp_addr(), true).await;
+    let relay = rig.start(&proxy.amqp_url(), 200).await;
+    let before = rig.write(1..=5).await;
+    assert_eq!(message_ids(&rig.take_exactly(5).await), before);
+    rig.wait_pending(0).await;
+
+    proxy.cut();
+    relay.wait_connected(false).await;
+    let during = rig.write(6..=45).await;
+    // Retrying to connect meanwhile (every 0.3 s at most here), and marking nothing.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(rig.pending().await, 40, "all kept while the broker is away");
+
+    proxy.restore();
+    let got = rig.take_exactly(40).await;
+    assert_eq!(
+        message_ids(&got),
+        during,
+        "drained in commit order, once each"
+    );
+    rig.wait_pending(0).await;
+    relay.stop().await;
+    rig.cleanup().await;
+}
