@@ -20,12 +20,15 @@ use crate::settings::{AmqpSettings, ConsumerSettings};
 pub struct Consumer<H> {
     /// The service's database, where events are applied.
     pub pool: MySqlPool,
+    /// Where the broker is, and the time limits on talking to it.
     pub amqp: AmqpSettings,
+    /// Prefetch (and the processed-message retention, used by the process).
     pub settings: ConsumerSettings,
     /// The queue consumed (declared with its dead-letter queue on every connect).
     pub queue: String,
     /// Names the connection and the consumer tag in the broker's UI.
     pub app_id: &'static str,
+    /// What the service does with each event.
     pub handler: H,
     /// Set while the broker connection is up (for health).
     pub broker: BrokerStatus,

@@ -12,11 +12,11 @@
 //! in place with backoff: not acked, not rejected, so it neither vanishes nor burns through
 //! the queue's delivery limit.
 //!
-//! One job per module: [`apply`](apply_once) (de-duplicate, handle, commit), `processed`
+//! One job per module: `apply` ([`apply_once`]: de-duplicate, handle, commit), `processed`
 //! (the `processed_messages` table), `connection` (connecting and reconnecting), `delivery`
 //! (one delivery from decoding to its ack), `retry` (what follows a failed attempt),
 //! `dead_letter` (rejecting into the dead-letter queue), `process` (the consumer process:
-//! schema wait, probes, housekeeping, `main`).
+//! schema wait, probes, housekeeping, [`main`]).
 
 mod apply;
 mod connection;

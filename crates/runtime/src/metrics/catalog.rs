@@ -11,8 +11,11 @@ use metrics::{Label, SharedString, Unit};
 /// A metric's type, as Prometheus shows it (`# TYPE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// Only goes up; `_total` by convention.
     Counter,
+    /// Goes up and down.
     Gauge,
+    /// Observations in buckets (`_seconds` families use the latency buckets).
     Histogram,
 }
 
@@ -30,10 +33,13 @@ impl Kind {
 /// What one metric family is: all that `/metrics` says about it besides its samples.
 #[derive(Debug, Clone, Copy)]
 pub struct Definition {
+    /// The family's name in `/metrics`.
     pub name: &'static str,
+    /// Its `# TYPE`.
     pub kind: Kind,
     /// Label names, in the order values are passed when recording.
     pub labels: &'static [&'static str],
+    /// Passed to the recorder; the exporter does not add it to the name.
     pub unit: Option<Unit>,
     /// The `# HELP` text.
     pub help: &'static str,

@@ -18,8 +18,11 @@ use crate::settings::{AmqpSettings, OutboxSettings};
 
 /// Publishes a service's outbox to one queue.
 pub struct Relay {
+    /// The service's database, whose `outbox` is published.
     pub pool: MySqlPool,
+    /// Where the broker is, and the time limits on talking to it.
     pub amqp: AmqpSettings,
+    /// Batch size, poll interval, retention of published rows.
     pub settings: OutboxSettings,
     /// Queue the events go to (the default exchange routes by queue name).
     pub queue: String,
