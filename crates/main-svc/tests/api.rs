@@ -201,7 +201,10 @@ async fn liking_what_is_not_in_the_shop_is_404(pool: MySqlPool) {
         let a = like(&app, id, None).await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{id}");
         assert_eq!(a.body, json!({"error": "Product not found"}), "{id}");
-        assert_eq!(a.set_cookie, None, "a like that did not count issues no cookie ({id})");
+        assert_eq!(
+            a.set_cookie, None,
+            "a like that did not count issues no cookie ({id})"
+        );
     }
     let events: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM outbox")
         .fetch_one(&pool)
