@@ -18,12 +18,8 @@ use axum::extract::FromRef;
 use axum::routing::get;
 use shop_runtime::Settings;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
-use shop_runtime::settings::{self, ServiceDefaults};
 use sqlx::migrate::Migrator;
 use utoipa::OpenApi;
-
-/// The API process's defaults: port, database, queues.
-pub const DEFAULTS: ServiceDefaults = settings::ADMIN_API;
 
 /// The admin database's migrations, embedded in the binary: this service's own and the
 /// runtime's (outbox, processed messages), in version order.
@@ -120,9 +116,7 @@ pub async fn create_user(
 
 /// The admin API as the runtime runs it (`shop_runtime::service::run_http`): its relay
 /// publishes to the `MAIN_QUEUE`.
-pub struct AdminApi;
-
-impl HttpService for AdminApi {
+impl HttpService for AppState {
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

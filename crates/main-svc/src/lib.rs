@@ -3,7 +3,7 @@
 //! `product_liked` event through a transactional outbox.
 //!
 //! The binaries are thin: `main-api` calls [`run`], `main-consumer` runs
-//! [`consumer::ProductHandler`] under `shop_runtime::consumer::run_consumer`.
+//! [`consumer::ProductHandler`] under `shop_runtime::consumer::main`.
 
 pub mod api;
 pub mod consumer;
@@ -18,12 +18,8 @@ use axum::extract::FromRef;
 use axum::routing::{get, post};
 use shop_runtime::Settings;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
-use shop_runtime::settings::{self, ServiceDefaults};
 use sqlx::migrate::Migrator;
 use utoipa::OpenApi;
-
-/// The API process's defaults: port, database, queues.
-pub const DEFAULTS: ServiceDefaults = settings::MAIN_API;
 
 /// The main database's migrations, embedded in the binary: this service's own and the
 /// runtime's (outbox, processed messages), in version order.
@@ -74,9 +70,7 @@ pub fn router(state: AppState) -> Router {
 
 /// The main API as the runtime runs it (`shop_runtime::service::run_http`): its relay
 /// publishes to the `ADMIN_QUEUE`.
-pub struct MainApi;
-
-impl HttpService for MainApi {
+impl HttpService for AppState {
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }

@@ -2,6 +2,7 @@
 
 use clap::{Parser, Subcommand};
 use shop_runtime::service::{self, ApiCommand};
+use shop_runtime::settings;
 
 #[derive(Parser)]
 #[command(
@@ -29,10 +30,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = service::start(admin_svc::DEFAULTS)?;
+    let settings = service::start(settings::ADMIN_API)?;
     match cli.command.unwrap_or(Command::Api(ApiCommand::Serve)) {
         Command::Api(command) => {
-            service::run_command::<admin_svc::AdminApi>(command, settings).await
+            service::run_command::<admin_svc::AppState>(command, settings).await
         }
         Command::CreateUser { name, email } => {
             let (id, new) = admin_svc::create_user(&settings, &name, &email).await?;

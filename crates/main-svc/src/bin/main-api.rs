@@ -2,6 +2,7 @@
 
 use clap::Parser;
 use shop_runtime::service::{self, ApiCommand};
+use shop_runtime::settings;
 
 #[derive(Parser)]
 #[command(
@@ -16,6 +17,6 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = service::start(main_svc::DEFAULTS)?;
-    service::run_command::<main_svc::MainApi>(cli.command.unwrap_or_default(), settings).await
+    let settings = service::start(settings::MAIN_API)?;
+    service::run_command::<main_svc::AppState>(cli.command.unwrap_or_default(), settings).await
 }

@@ -1,15 +1,11 @@
 //! main-svc's consumer of queue `main` (product events from the catalogue). Serves `/health`
 //! and `/metrics` on `PORT` (default 5001).
 
-use shop_runtime::settings;
+use main_svc::MIGRATOR;
+use main_svc::consumer::ProductHandler;
+use shop_runtime::{consumer, settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    shop_runtime::consumer::main(
-        settings::MAIN_CONSUMER,
-        &main_svc::MIGRATOR,
-        |amqp| amqp.consume_queue.clone(),
-        main_svc::consumer::ProductHandler,
-    )
-    .await
+    consumer::main(settings::MAIN_CONSUMER, &MIGRATOR, ProductHandler).await
 }

@@ -3,10 +3,6 @@
 
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::State;
-use axum::response::Response;
-use axum::routing::get;
 use sqlx::MySqlPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
@@ -15,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::{Consumer, Handler, processed};
 use crate::Settings;
 use crate::health::BrokerStatus;
+use crate::outbox::OutboxHandle;
+use crate::service::Core;
 
 /// Purges old processed-message records once an hour until `cancel`.
 async fn purge_processed(pool: MySqlPool, retention: Duration, cancel: CancellationToken) {
@@ -33,31 +31,17 @@ async fn purge_processed(pool: MySqlPool, retention: Duration, cancel: Cancellat
     }
 }
 
-#[derive(Clone)]
-struct ProbeState {
-    pool: MySqlPool,
-    broker: BrokerStatus,
-}
-
-async fn health(State(s): State<ProbeState>) -> Response {
-    crate::health::check(&s.pool, &s.broker).await
-}
-
-async fn metrics_endpoint(State(s): State<ProbeState>) -> Response {
-    crate::metrics::render(&s.pool)
-}
-
-/// Runs a consumer process until `shutdown`: waits for the schema, consumes `queue` with
-/// `handler`, and serves `/health` and `/metrics` on `listener`. On shutdown it stops taking
-/// deliveries, finishes the one in hand, and returns.
+/// Runs a consumer process until `shutdown`: waits for the schema, consumes the service's
+/// consume queue with `handler`, and serves `/health` and `/metrics` on `listener`. On
+/// shutdown it stops taking deliveries, finishes the one in hand, and returns.
 pub async fn run_consumer<H: Handler>(
     settings: Settings,
     listener: TcpListener,
     shutdown: CancellationToken,
     migrator: &'static Migrator,
-    queue: String,
     handler: H,
 ) -> anyhow::Result<()> {
+    let queue = settings.amqp.consume_queue.clone();
     crate::metrics::handle();
     let mut db = settings.database.clone();
     // Creating databases is the API's job; a consumer may lack the right.
@@ -66,13 +50,13 @@ pub async fn run_consumer<H: Handler>(
     crate::migrations::wait_for_schema(&pool, migrator, &shutdown).await?;
 
     let broker = BrokerStatus::default();
-    let probes = Router::new()
-        .route("/health", get(health))
-        .route("/metrics", get(metrics_endpoint))
-        .with_state(ProbeState {
-            pool: pool.clone(),
-            broker: broker.clone(),
-        });
+    // The same probes as the APIs', over a core without an outbox.
+    let core = Core {
+        pool: pool.clone(),
+        outbox: OutboxHandle::new(),
+        broker: broker.clone(),
+    };
+    let probes = crate::service::operations_routes("/health").with_state(core);
     let probes = crate::http::with_middleware(probes);
     tracing::info!(addr = %listener.local_addr()?, %queue, "consumer probes listening");
     let probe_stop = CancellationToken::new();
@@ -108,27 +92,15 @@ pub async fn run_consumer<H: Handler>(
     Ok(())
 }
 
-/// The whole `main` of a consumer binary: settings from the environment (defaults with
-/// `port`), logs, a listener for the probes, and [`run_consumer`] on the queue `queue` picks,
-/// until SIGTERM or Ctrl-C.
+/// The whole `main` of a consumer binary: settings from the environment (with `defaults`),
+/// logs, a listener for the probes, and [`run_consumer`], until SIGTERM or Ctrl-C.
 pub async fn main<H: Handler>(
     defaults: crate::settings::ServiceDefaults,
     migrator: &'static Migrator,
-    queue: impl FnOnce(&crate::settings::AmqpSettings) -> String,
     handler: H,
 ) -> anyhow::Result<()> {
-    let env = crate::Env::from_process();
-    crate::telemetry::init(defaults.app_id, &env)?;
-    let settings = Settings::from_env(&env, defaults)?;
+    let settings = crate::service::start(defaults)?;
     let listener = crate::http::bind(settings.http_addr).await?;
-    let queue = queue(&settings.amqp);
-    run_consumer(
-        settings,
-        listener,
-        crate::shutdown::on_signal(),
-        migrator,
-        queue,
-        handler,
-    )
-    .await
+    let shutdown = crate::shutdown::on_signal();
+    run_consumer(settings, listener, shutdown, migrator, handler).await
 }
