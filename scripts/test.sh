@@ -8,26 +8,44 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 source scripts/web.sh
 
+# Each part's time, printed when the script ends (whether it passed or not).
+step_name= step_start=$SECONDS
+step_times=()
+end_step() {
+  [ -n "$step_name" ] && step_times+=("$(printf '%5d s  %s' $((SECONDS - step_start)) "$step_name")")
+  step_name=
+}
+step() { end_step; step_name=$1 step_start=$SECONDS; log "$1"; }
+print_times() {
+  end_step
+  log "time per part"
+  printf '%s\n' "${step_times[@]}" >&2
+  log "total: $SECONDS s"
+}
+on_exit print_times
+
+step "services: MariaDB and RabbitMQ"
 ensure_services
 
 # sqlx::test creates one fresh database per test on this server.
 export_service_urls
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
-log "cargo fmt --check"
+step "cargo fmt --check"
 cargo fmt --all -- --check
-log "cargo clippy"
+step "cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
-log "cargo build (every binary: the system tests spawn them)"
+step "cargo build (every binary: the system tests spawn them)"
 cargo build --workspace --bins --locked
-log "cargo test"
+step "cargo test"
 cargo test --workspace --locked
 
+step "frontend: npm ci"
 ensure_node_modules
-log "frontend: typecheck, lint, component tests, production build"
+step "frontend: typecheck, lint, component tests, production build"
 (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
-log "browser end-to-end tests through nginx"
+step "browser end-to-end tests through nginx"
 BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
 
-log "fault suite"
+step "fault suite"
 bash scripts/faults.sh
