@@ -30,7 +30,7 @@ pub struct Core {
 impl Core {
     /// A core over `pool` with no relay running; for router tests.
     pub fn detached(pool: MySqlPool, broker_connected: bool) -> Self {
-        let broker = BrokerStatus::default();
+        let broker = BrokerStatus::new("relay");
         broker.set(broker_connected);
         Core {
             pool,
@@ -134,7 +134,7 @@ pub async fn run_http<S: HttpService>(
     let core = Core {
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
-        broker: BrokerStatus::default(),
+        broker: BrokerStatus::new("relay"),
     };
     let relay_stop = CancellationToken::new();
     let relay = tokio::spawn(

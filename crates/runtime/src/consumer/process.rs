@@ -49,7 +49,7 @@ pub async fn run_consumer<H: Handler>(
     let pool = crate::db::connect(&db, Duration::from_secs(120)).await?;
     crate::migrations::wait_for_schema(&pool, migrator, &shutdown).await?;
 
-    let broker = BrokerStatus::default();
+    let broker = BrokerStatus::new("consumer");
     // The same probes as the APIs', over a core without an outbox.
     let core = Core {
         pool: pool.clone(),
