@@ -203,7 +203,9 @@ pub async fn run_command<S: HttpService>(
     match command {
         ApiCommand::Serve => {
             let listener = crate::http::bind(settings.http_addr).await?;
-            run_http::<S>(settings, listener, crate::shutdown::on_signal()).await
+            let result = run_http::<S>(settings, listener, crate::shutdown::on_signal()).await;
+            crate::telemetry::shutdown(Duration::from_secs(2)).await;
+            result
         }
         ApiCommand::Migrate => migrate(&settings, S::migrator()).await,
     }

@@ -179,7 +179,7 @@ impl Rig {
         self.broker
             .publish(
                 &self.queue,
-                message.properties("runtime-test", 0),
+                message.properties("runtime-test", 0, None),
                 &message.body,
             )
             .await;

@@ -102,5 +102,7 @@ pub async fn main<H: Handler>(
     let settings = crate::service::start(defaults)?;
     let listener = crate::http::bind(settings.http_addr).await?;
     let shutdown = crate::shutdown::on_signal();
-    run_consumer(settings, listener, shutdown, migrator, handler).await
+    let result = run_consumer(settings, listener, shutdown, migrator, handler).await;
+    crate::telemetry::shutdown(Duration::from_secs(2)).await;
+    result
 }

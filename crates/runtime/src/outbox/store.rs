@@ -55,11 +55,15 @@ impl PendingRow {
             message_id: self.message_id.clone(),
             content_type: self.content_type.clone(),
             body: self.body.clone(),
-            trace: self
-                .traceparent
-                .as_deref()
-                .and_then(|tp| TraceContext::new(tp, self.tracestate.as_deref()).ok()),
+            trace: self.trace(),
         }
+    }
+
+    /// The trace context of the request that wrote the row.
+    pub fn trace(&self) -> Option<TraceContext> {
+        self.traceparent
+            .as_deref()
+            .and_then(|tp| TraceContext::new(tp, self.tracestate.as_deref()).ok())
     }
 }
 
