@@ -191,7 +191,7 @@ pub enum ApiCommand {
 /// settings (a bad value stops the process with a message naming the variable).
 pub fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
     let env = crate::Env::from_process();
-    crate::telemetry::init(defaults.app_id, &env)?;
+    crate::telemetry::init(defaults.process, &env)?;
     Ok(Settings::from_env(&env, defaults)?)
 }
 

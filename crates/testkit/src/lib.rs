@@ -9,13 +9,15 @@
 //! - [`rabbit_node`]: a RabbitMQ node of a test's own, to stop and restart;
 //! - [`poll`]: waiting for what another process does;
 //! - [`stack`]: the whole back end, four processes, and a client of its two APIs;
-//! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave.
+//! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
+//! - [`otlp`]: a real OTLP trace receiver.
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
 pub mod db;
 pub mod hangup;
 pub mod leftovers;
+pub mod otlp;
 pub mod poll;
 pub mod proxy;
 pub mod rabbit_node;
@@ -25,6 +27,7 @@ mod urls;
 
 pub use broker::{QueueReader, amqp_addr, amqp_url};
 pub use db::{TestDatabase, mysql_addr, mysql_server_url};
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use poll::eventually;
 pub use proxy::TcpProxy;
 pub use rabbit_node::RabbitNode;

@@ -41,9 +41,11 @@ where
         let mut line = String::new();
         self.inner
             .format_event(ctx, Writer::new(&mut line), event)?;
-        let ids = ctx.lookup_current().and_then(|span| {
+        // The subscriber's current span, not this layer's: spans that `RUST_LOG` hides from
+        // the log lines still name the trace a line belongs to.
+        let ids = tracing::Span::current().id().and_then(|id| {
             tracing::dispatcher::get_default(|dispatch| {
-                tracing_opentelemetry::get_otel_context(&span.id(), dispatch)
+                tracing_opentelemetry::get_otel_context(&id, dispatch)
             })
         });
         let ids = ids.and_then(|cx| {
