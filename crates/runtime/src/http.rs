@@ -61,8 +61,8 @@ pub fn positive_id(raw: &str) -> Option<u64> {
 
 /// The trace context of the current request: its server span's. Events the request
 /// enqueues carry it, so the relay's producer span, however much later it runs, is a child
-/// of the request. With tracing off (`OTEL_SDK_DISABLED`) it is the caller's valid
-/// `traceparent`, or a new root.
+/// of the request. With tracing off (`OTEL_SDK_DISABLED`) it is a child of the caller's
+/// valid `traceparent`, or a new root.
 #[derive(Debug, Clone)]
 pub struct RequestTrace(pub TraceContext);
 
@@ -103,7 +103,7 @@ async fn server_span(mut req: Request, next: Next) -> Response {
     let remote = trace_from_headers(req.headers());
     crate::telemetry::continue_from(&span, remote.as_ref());
     let trace = crate::telemetry::trace_of(&span)
-        .or(remote)
+        .or_else(|| remote.map(|caller| caller.child()))
         .unwrap_or_else(TraceContext::generate);
     req.extensions_mut().insert(RequestTrace(trace));
     let response = next.run(req).instrument(span.clone()).await;

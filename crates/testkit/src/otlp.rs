@@ -52,7 +52,12 @@ pub struct OtlpReceiver {
 
 impl OtlpReceiver {
     pub async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Self::start_on("127.0.0.1:0").await
+    }
+
+    /// Listens on `addr` (`host:port`).
+    pub async fn start_on(addr: &str) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let port = listener.local_addr().unwrap().port();
         let spans = Arc::new(Mutex::new(Vec::new()));
         let app = Router::new()
@@ -71,6 +76,11 @@ impl OtlpReceiver {
     /// What `OTEL_EXPORTER_OTLP_ENDPOINT` is set to.
     pub fn endpoint(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// How many spans were received so far.
+    pub fn count(&self) -> usize {
+        self.spans.lock().unwrap().len()
     }
 
     /// Every span received so far.
