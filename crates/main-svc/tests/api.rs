@@ -282,6 +282,7 @@ async fn other_bad_requests_are_clear_4xx(pool: MySqlPool) {
     )
     .await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(a.body, json!({"error": "Method Not Allowed"}), "every rejection is JSON");
     let a = send(&app, Method::GET, "/flask/api/nothing", None, Body::empty()).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.body, json!({"error": "Not found"}));

@@ -2,7 +2,6 @@
 //! shutdown.
 
 use std::any::Any;
-use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -135,6 +134,28 @@ pub fn payload_too_large() -> Response {
     )
 }
 
+/// Every error answer has the JSON error shape: one that is not JSON (axum's `405`, a
+/// library's plain-text rejection) gets `{"error": "<the status's reason>"}`, with its other
+/// headers (`Allow`, `Retry-After`) kept.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = ErrorBody {
+        error: status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    (parts, Json(body)).into_response()
+}
+
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
     internal_error()
@@ -206,6 +227,7 @@ pub fn with_middleware(router: Router) -> Router {
     crate::metrics::handle();
     router
         .fallback(not_found)
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -219,31 +241,6 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDRESS, PORT): {e}"))
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish (at most `grace`).
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopped_tx.send(());
-    });
-    tokio::select! {
-        result = server => result,
-        () = async {
-            let _ = stopped_rx.await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the grace period; stopping");
-            Ok(())
-        }
-    }
 }
 
 #[cfg(test)]

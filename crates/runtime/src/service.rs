@@ -152,11 +152,12 @@ pub async fn run_http<S: HttpService>(
     tracing::info!(addr = %listener.local_addr()?, service = settings.app_id, "listening");
     let app = S::router(core.clone(), &settings);
     let stop = shutdown.clone();
-    crate::http::serve(
+    crate::server::serve(
         listener,
         app,
         async move { stop.cancelled().await },
         Duration::from_secs(10),
+        settings.http.limits,
     )
     .await?;
 

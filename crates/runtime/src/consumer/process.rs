@@ -61,11 +61,12 @@ pub async fn run_consumer<H: Handler>(
     tracing::info!(addr = %listener.local_addr()?, %queue, "consumer probes listening");
     let probe_stop = CancellationToken::new();
     let stop = probe_stop.clone();
-    let server = tokio::spawn(crate::http::serve(
+    let server = tokio::spawn(crate::server::serve(
         listener,
         probes,
         async move { stop.cancelled().await },
         Duration::from_secs(2),
+        settings.http.limits,
     ));
     let purge = tokio::spawn(purge_processed(
         pool.clone(),

@@ -103,12 +103,30 @@ pub struct HttpSettings {
     /// Mark the cookies the services set `Secure` (`COOKIE_SECURE`, for a shop served over
     /// HTTPS).
     pub cookie_secure: bool,
+    /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_MAX_CONNECTIONS`.
+    pub limits: crate::server::ServerLimits,
 }
 
 impl HttpSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let defaults = crate::server::ServerLimits::default();
+        let max_connections: usize = env.parse("HTTP_MAX_CONNECTIONS", defaults.max_connections)?;
+        if max_connections == 0 {
+            return Err(ConfigError::new(
+                "HTTP_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
         Ok(HttpSettings {
             cookie_secure: env.bool("COOKIE_SECURE", false)?,
+            limits: crate::server::ServerLimits {
+                header_read_timeout: env.millis(
+                    "HTTP_HEADER_READ_TIMEOUT_MS",
+                    defaults.header_read_timeout.as_millis() as u64,
+                    100,
+                )?,
+                max_connections,
+            },
         })
     }
 }
