@@ -657,7 +657,11 @@ async fn unknown_paths_are_json_404_and_wrong_methods_405(pool: MySqlPool) {
     assert_eq!(a.body, json!({"error": "Not found"}));
     let a = call(&app, Method::PATCH, "/api/products", None).await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
-    assert_eq!(a.body, json!({"error": "Method Not Allowed"}), "every rejection is JSON");
+    assert_eq!(
+        a.body,
+        json!({"error": "Method Not Allowed"}),
+        "every rejection is JSON"
+    );
 }
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]

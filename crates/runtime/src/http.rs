@@ -15,6 +15,8 @@ use tower_http::catch_panic::CatchPanicLayer;
 use tracing::Instrument;
 use utoipa::ToSchema;
 
+use crate::origin::AllowedOrigins;
+
 /// The largest request body accepted (CONTRACT.md): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
@@ -219,14 +221,23 @@ impl Drop for AbandonedGuard {
     }
 }
 
-/// Wraps a service's routes with the shared middleware: metrics, the server span and trace
+/// Wraps a service's routes with the shared middleware: state changes from other sites
+/// refused and CORS for `allowed` ([`crate::origin`]), metrics, the server span and trace
 /// context, the body limit, a JSON 404 fallback, a JSON 500 on panic, and each request run
 /// to completion even when its client hangs up ([`run_to_completion`]).
-pub fn with_middleware(router: Router) -> Router {
+pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
     // Metrics recorded before the recorder exists are lost: install it before any request.
     crate::metrics::handle();
-    router
+    let mut router = router
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            allowed.clone(),
+            crate::origin::refuse_cross_site,
+        ));
+    if let Some(cors) = allowed.cors() {
+        router = router.layer(cors);
+    }
+    router
         .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(middleware::from_fn(run_to_completion))

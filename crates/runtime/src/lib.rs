@@ -17,6 +17,7 @@ pub mod http;
 pub mod metrics;
 pub mod migrations;
 pub mod openapi;
+pub mod origin;
 pub mod outbox;
 pub mod server;
 pub mod service;

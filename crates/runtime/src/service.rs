@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Settings;
 use crate::health::BrokerStatus;
+use crate::origin::AllowedOrigins;
 use crate::outbox::{self, OutboxHandle, Relay};
 use crate::settings::ServiceDefaults;
 
@@ -25,6 +26,8 @@ pub struct Core {
     pub outbox: OutboxHandle,
     /// Whether the relay's broker connection is up (for health).
     pub broker: BrokerStatus,
+    /// Other sites whose pages may change state here ([`crate::origin`]).
+    pub allowed_origins: AllowedOrigins,
 }
 
 impl Core {
@@ -36,6 +39,7 @@ impl Core {
             pool,
             outbox: OutboxHandle::new(),
             broker,
+            allowed_origins: AllowedOrigins::default(),
         }
     }
 }
@@ -83,6 +87,7 @@ where
     S: Clone + Send + Sync + 'static,
     Core: FromRef<S>,
 {
+    let allowed = Core::from_ref(&state).allowed_origins;
     let api = routes
         .merge(operations_routes(health_path))
         .with_state(state);
@@ -90,7 +95,7 @@ where
         .openapi
         .merge_from(crate::openapi::operations(health_path));
     let ui = utoipa_swagger_ui::SwaggerUi::new(docs.ui).url(docs.json, openapi);
-    crate::http::with_middleware(api.merge(ui))
+    crate::http::with_middleware(api.merge(ui), &allowed)
 }
 
 /// The operations routes every process serves: its health check at `health_path`, and
@@ -135,6 +140,7 @@ pub async fn run_http<S: HttpService>(
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
         broker: BrokerStatus::new("relay"),
+        allowed_origins: settings.http.allowed_origins.clone(),
     };
     let relay_stop = CancellationToken::new();
     let relay = tokio::spawn(

@@ -55,9 +55,10 @@ pub async fn run_consumer<H: Handler>(
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
         broker: broker.clone(),
+        allowed_origins: Default::default(),
     };
     let probes = crate::service::operations_routes("/health").with_state(core);
-    let probes = crate::http::with_middleware(probes);
+    let probes = crate::http::with_middleware(probes, &Default::default());
     tracing::info!(addr = %listener.local_addr()?, %queue, "consumer probes listening");
     let probe_stop = CancellationToken::new();
     let stop = probe_stop.clone();

@@ -105,6 +105,8 @@ pub struct HttpSettings {
     pub cookie_secure: bool,
     /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_MAX_CONNECTIONS`.
     pub limits: crate::server::ServerLimits,
+    /// Other sites allowed to call the APIs from a browser (`CORS_ALLOWED_ORIGINS`).
+    pub allowed_origins: crate::origin::AllowedOrigins,
 }
 
 impl HttpSettings {
@@ -127,6 +129,10 @@ impl HttpSettings {
                 )?,
                 max_connections,
             },
+            allowed_origins: crate::origin::AllowedOrigins::parse(
+                "CORS_ALLOWED_ORIGINS",
+                env.get("CORS_ALLOWED_ORIGINS").unwrap_or(""),
+            )?,
         })
     }
 }
