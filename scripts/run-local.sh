@@ -33,9 +33,27 @@ main_db=${MAIN_DATABASE:-main}
 log "creating and migrating databases $admin_db and $main_db"
 SQL_DATABASE=$admin_db "$bin/admin-api" migrate
 SQL_DATABASE=$main_db "$bin/main-api" migrate
-user_id=$(SQL_DATABASE=$admin_db RUST_LOG=warn "$bin/admin-api" create-user \
-  --name "${ADMIN_NAME:-Admin}" --email "${ADMIN_EMAIL:-admin@example.com}")
-log "admin user id $user_id (${ADMIN_EMAIL:-admin@example.com})"
+# The first admin: ADMIN_EMAIL (default admin@example.com) with ADMIN_PASSWORD, or, when
+# that is not set, a random password printed here once (for a user this run creates).
+admin_email=${ADMIN_EMAIL:-admin@example.com}
+generated=
+if [ -z "${ADMIN_PASSWORD:-}" ]; then
+  ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
+  generated=1
+fi
+user_out=$(SQL_DATABASE=$admin_db RUST_LOG=info LOG_FORMAT=json ADMIN_PASSWORD=$ADMIN_PASSWORD \
+  "$bin/admin-api" create-user --name "${ADMIN_NAME:-Admin}" --email "$admin_email" 2>&1)
+user_id=$(printf '%s\n' "$user_out" | grep -E '^[0-9]+$' | tail -1)
+if printf '%s' "$user_out" | grep -q '"new":true'; then
+  if [ -n "$generated" ]; then
+    log "admin $admin_email created with password: $ADMIN_PASSWORD   (shown once; change it with: admin-api set-password --email $admin_email)"
+  else
+    log "admin $admin_email created (id $user_id) with ADMIN_PASSWORD"
+  fi
+else
+  log "admin $admin_email exists (id $user_id); its password is unchanged (admin-api set-password to change it)"
+fi
+unset ADMIN_PASSWORD
 
 pids=()
 stopping=0

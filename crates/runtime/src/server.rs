@@ -11,9 +11,10 @@
 //! - **Graceful stop**: on shutdown the listener closes, kept-alive connections are told to
 //!   close after their current request, and in-flight requests get `grace` to finish.
 //!
-//! Each request carries the client's address (`ConnectInfo<SocketAddr>`).
+//! Each request carries the peer's address (`ConnectInfo<SocketAddr>`); [`TrustedProxies`]
+//! tells the client's behind nginx.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -124,7 +125,64 @@ pub async fn serve(
 
 /// The peer address of a connection, as [`serve`] records it on each request.
 pub fn peer(req: &Request) -> Option<SocketAddr> {
-    req.extensions()
+    peer_of(req.extensions())
+}
+
+fn peer_of(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
+    extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(addr)| *addr)
+}
+
+/// The proxies (nginx) whose `X-Forwarded-For` is believed: exact addresses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Arc<[IpAddr]>);
+
+impl TrustedProxies {
+    /// Addresses separated by commas (`TRUSTED_PROXIES`, default `127.0.0.1,::1`: nginx on
+    /// the same host); `none` trusts no proxy.
+    pub fn parse(name: &str, raw: &str) -> Result<Self, crate::ConfigError> {
+        if raw.trim().eq_ignore_ascii_case("none") {
+            return Ok(TrustedProxies::default());
+        }
+        raw.split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                s.parse::<IpAddr>().map_err(|_| {
+                    crate::ConfigError::new(name, format!("{s:?} is not an IP address"))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|ips| TrustedProxies(ips.into()))
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        self.0.contains(&ip)
+    }
+
+    /// The client's address: the peer's, or, when the peer is a trusted proxy, the nearest
+    /// address in `X-Forwarded-For` that is not a trusted proxy (the ones before it could be
+    /// made up by the client). `None` when the server did not record a peer (router tests).
+    pub fn client_ip(&self, parts: &axum::http::request::Parts) -> Option<IpAddr> {
+        let peer = peer_of(&parts.extensions)?.ip();
+        if !self.trusts(peer) {
+            return Some(peer);
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .filter_map(|s| s.trim().parse::<IpAddr>().ok())
+            .collect::<Vec<_>>();
+        Some(
+            forwarded
+                .into_iter()
+                .rev()
+                .find(|ip| !self.trusts(*ip))
+                .unwrap_or(peer),
+        )
+    }
 }

@@ -1,6 +1,7 @@
 //! The life of an HTTP service process: pool, migrations, outbox relay, serving, and a
 //! graceful stop that lets the last commits leave.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -28,6 +29,8 @@ pub struct Core {
     pub broker: BrokerStatus,
     /// Other sites whose pages may change state here ([`crate::origin`]).
     pub allowed_origins: AllowedOrigins,
+    /// What the health answer warns about ([`HttpService::warnings`]).
+    pub warnings: Arc<[&'static str]>,
 }
 
 impl Core {
@@ -40,6 +43,7 @@ impl Core {
             outbox: OutboxHandle::new(),
             broker,
             allowed_origins: AllowedOrigins::default(),
+            warnings: Arc::new([]),
         }
     }
 }
@@ -47,7 +51,7 @@ impl Core {
 /// `GET` health check of any process: 200 when the database answers and the broker is
 /// connected, 503 naming what failed.
 pub async fn health(State(core): State<Core>) -> Response {
-    crate::health::check(&core.pool, &core.broker).await
+    crate::health::check(&core.pool, &core.broker, &core.warnings).await
 }
 
 /// `GET /metrics` of any process, in Prometheus text format.
@@ -64,6 +68,11 @@ pub trait HttpService {
 
     /// Every route of the API, with its state and middleware ([`service_router`]).
     fn router(core: Core, settings: &Settings) -> Router;
+
+    /// Unsafe configuration to warn about, at start and in the health answer.
+    fn warnings(_settings: &Settings) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// Where a service documents itself: Swagger UI under `ui`, the OpenAPI document at `json`.
@@ -141,7 +150,11 @@ pub async fn run_http<S: HttpService>(
         outbox: OutboxHandle::new(),
         broker: BrokerStatus::new("relay"),
         allowed_origins: settings.http.allowed_origins.clone(),
+        warnings: S::warnings(&settings).into(),
     };
+    for warning in core.warnings.iter() {
+        tracing::warn!("{warning}");
+    }
     let relay_stop = CancellationToken::new();
     let relay = tokio::spawn(
         Relay {

@@ -108,12 +108,31 @@ impl ShopStack {
             stack.spawn(p).await;
         }
         stack.wait_healthy().await;
-        stack.client = ShopClient {
-            admin: stack.svc(Proc::AdminApi).base_url.clone(),
-            main: stack.svc(Proc::MainApi).base_url.clone(),
-            http: reqwest::Client::new(),
-        };
+        let token = stack.create_token().await;
+        stack.client = ShopClient::new(
+            stack.svc(Proc::AdminApi).base_url.clone(),
+            stack.svc(Proc::MainApi).base_url.clone(),
+            Some(token),
+        );
         stack
+    }
+
+    /// An API token for the admin's writes, made with `admin-api create-token` on the
+    /// stack's admin database.
+    async fn create_token(&self) -> String {
+        let out = tokio::process::Command::new(workspace_binary(Proc::AdminApi.binary()))
+            .args(["create-token", "--name", &unique("testkit")])
+            .envs(&self.envs[&Proc::AdminApi])
+            .env("RUST_LOG", "warn")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "admin-api create-token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
     async fn spawn(&mut self, p: Proc) {
@@ -216,15 +235,35 @@ impl ShopStack {
     }
 }
 
-/// The two APIs as a user reaches them. Cheap to clone.
+/// The two APIs as a user reaches them: shoppers anonymous, the admin with an API token
+/// (sent on every request of `http`). Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct ShopClient {
     pub admin: String,
     pub main: String,
+    pub token: Option<String>,
     pub http: reqwest::Client,
 }
 
 impl ShopClient {
+    pub fn new(admin: String, main: String, token: Option<String>) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = &token {
+            let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        ShopClient {
+            admin,
+            main,
+            token,
+            http,
+        }
+    }
+
     fn admin_url(&self, path: &str) -> String {
         format!("{}{path}", self.admin)
     }

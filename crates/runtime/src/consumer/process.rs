@@ -56,6 +56,7 @@ pub async fn run_consumer<H: Handler>(
         outbox: OutboxHandle::new(),
         broker: broker.clone(),
         allowed_origins: Default::default(),
+        warnings: std::sync::Arc::new([]),
     };
     let probes = crate::service::operations_routes("/health").with_state(core);
     let probes = crate::http::with_middleware(probes, &Default::default());

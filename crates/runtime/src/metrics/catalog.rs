@@ -239,6 +239,10 @@ families! {
         ["reason"], None,
         "Connections closed instead of returned to the pool because they failed or did not answer the release check.";
 
+    ADMIN_SIGN_INS: Counter<1> = "admin_sign_ins_total",
+        ["outcome"], None,
+        "Admin sign-in attempts, by outcome (success, bad_credentials, throttled, unavailable).";
+
     OTEL_SPANS_EXPORTED: Counter<0> = "otel_spans_exported_total",
         [], None,
         "Spans the trace collector accepted.";
