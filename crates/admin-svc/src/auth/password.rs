@@ -14,7 +14,7 @@ pub const MAX_CHARS: usize = 128;
 /// Checks a new password's length (characters, not bytes).
 pub fn check_new(password: &str) -> Result<(), String> {
     let n = password.chars().count();
-    if n < MIN_CHARS || n > MAX_CHARS {
+    if !(MIN_CHARS..=MAX_CHARS).contains(&n) {
         return Err(format!(
             "the password must be {MIN_CHARS} to {MAX_CHARS} characters long"
         ));
