@@ -24,8 +24,9 @@ print_times() {
 }
 on_exit print_times
 
-step "services: MariaDB and RabbitMQ"
+step "services: MariaDB and RabbitMQ; moto for the Secrets Manager tests"
 ensure_services
+ensure_moto
 
 # sqlx::test creates one fresh database per test on this server.
 export_service_urls

@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod migrations;
 pub mod openapi;
 pub mod outbox;
+pub mod secrets;
 pub mod service;
 pub mod settings;
 pub mod shutdown;

@@ -9,13 +9,15 @@
 //! - [`rabbit_node`]: a RabbitMQ node of a test's own, to stop and restart;
 //! - [`poll`]: waiting for what another process does;
 //! - [`stack`]: the whole back end, four processes, and a client of its two APIs;
-//! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave.
+//! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
+//! - [`moto`]: Secrets Manager on loopback (moto in server mode).
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
 pub mod db;
 pub mod hangup;
 pub mod leftovers;
+pub mod moto;
 pub mod poll;
 pub mod proxy;
 pub mod rabbit_node;
@@ -24,7 +26,8 @@ pub mod stack;
 mod urls;
 
 pub use broker::{QueueReader, amqp_addr, amqp_url};
-pub use db::{TestDatabase, mysql_addr, mysql_server_url};
+pub use db::{DbUser, ServiceUsers, TestDatabase, mysql_addr, mysql_server_url};
+pub use moto::Moto;
 pub use poll::eventually;
 pub use proxy::TcpProxy;
 pub use rabbit_node::RabbitNode;

@@ -1,6 +1,7 @@
 //! Service binaries spawned as real processes on free ports.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,25 @@ pub fn workspace_binary(name: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// The command that runs `binary` for a test: `env` over this process's environment, bound
+/// to 127.0.0.1, `RUST_LOG=warn` unless `env` says otherwise, and no `AWS_*` variable of
+/// this process's: a test names its own endpoint and credentials, so that no test can ever
+/// reach a real AWS account.
+pub fn command(binary: &str, env: &HashMap<String, String>) -> Command {
+    let mut cmd = Command::new(binary);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("BIND_ADDRESS", "127.0.0.1")
+        .env("RUST_LOG", "warn")
+        .envs(env)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -53,14 +73,24 @@ impl Service {
     /// Starts `binary` on a free port with `env` (and `RUST_LOG=warn` unless given), then
     /// waits until `health_path` answers at all.
     pub async fn spawn(binary: &str, env: &HashMap<String, String>, health_path: &str) -> Self {
+        Self::spawn_with(binary, env, health_path, None).await
+    }
+
+    /// As [`Service::spawn`], with everything the process prints (stdout and stderr) written
+    /// to `log` when given.
+    pub async fn spawn_with(
+        binary: &str,
+        env: &HashMap<String, String>,
+        health_path: &str,
+        log: Option<&Path>,
+    ) -> Self {
         let port = free_port();
-        let mut cmd = Command::new(binary);
-        cmd.env("PORT", port.to_string())
-            .env("BIND_ADDRESS", "127.0.0.1")
-            .env("RUST_LOG", "warn")
-            .envs(env)
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
+        let mut cmd = command(binary, env);
+        cmd.env("PORT", port.to_string());
+        if let Some(log) = log {
+            let file = std::fs::File::create(log).unwrap();
+            cmd.stdout(file.try_clone().unwrap()).stderr(file);
+        }
         let child = cmd.spawn().unwrap();
         let service = Service {
             child,

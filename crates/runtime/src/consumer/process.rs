@@ -99,7 +99,7 @@ pub async fn main<H: Handler>(
     migrator: &'static Migrator,
     handler: H,
 ) -> anyhow::Result<()> {
-    let settings = crate::service::start(defaults)?;
+    let settings = crate::service::start(defaults).await?;
     let listener = crate::http::bind(settings.http_addr).await?;
     let shutdown = crate::shutdown::on_signal();
     run_consumer(settings, listener, shutdown, migrator, handler).await

@@ -209,6 +209,9 @@ families! {
     DB_CONNECTIONS_DISCARDED: Counter<1> = "db_connections_discarded_total",
         ["reason"], None,
         "Connections closed instead of returned to the pool because they failed or did not answer the release check.";
+    DB_CREDENTIAL_RELOADS: Counter<1> = "db_credential_reloads_total",
+        ["outcome"], None,
+        "Reads of the database secret after the database refused the credentials, by outcome (changed: the pool reconnects with the new ones; unchanged; failed: the secret could not be read).";
 }
 
 /// Registers every family's help text with the installed recorder.
