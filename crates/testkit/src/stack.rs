@@ -1,5 +1,8 @@
 //! The whole back end as real processes: admin-api, admin-consumer, main-api,
-//! main-consumer, each on a free port, with two fresh databases and two fresh queues.
+//! main-consumer, each on a free port, with two fresh databases and two fresh queues. Each
+//! process logs in as a database user of its own with only its own rights
+//! (`scripts/grants.sql`): an API migrates and writes its database, a consumer reads and
+//! writes rows of its own (no DDL), and neither reaches the other service's database.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -7,7 +10,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{QueueReader, Service, TestDatabase, eventually, unique, workspace_binary};
+use crate::{
+    DbUser, QueueReader, Service, ServiceUsers, TestDatabase, eventually, unique, workspace_binary,
+};
 
 /// One of the four processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,13 +50,18 @@ impl Proc {
 }
 
 /// Extra or replaced environment variables for some processes. `{database}` in a value is
-/// replaced by the name of the process's own database, e.g. to reach it through a proxy:
-/// `format!("mysql://root@{}/{{database}}", proxy.addr)`.
+/// replaced by the name of the process's own database, `{user}` and `{password}` by its
+/// database user's, e.g. to reach it through a proxy:
+/// `format!("mysql://{{user}}:{{password}}@{}/{{database}}", proxy.addr)`.
 pub type Overrides = HashMap<Proc, Vec<(&'static str, String)>>;
 
 pub struct ShopStack {
     pub admin_db: TestDatabase,
     pub main_db: TestDatabase,
+    /// admin-api's and admin-consumer's database users.
+    pub admin_users: ServiceUsers,
+    /// main-api's and main-consumer's database users.
+    pub main_users: ServiceUsers,
     pub main_queue: String,
     pub admin_queue: String,
     pub amqp_url: String,
@@ -73,29 +83,39 @@ impl ShopStack {
         }
         let admin_db = TestDatabase::named("sys_admin");
         let main_db = TestDatabase::named("sys_main");
+        let admin_users = ServiceUsers::create(&admin_db.name).await;
+        let main_users = ServiceUsers::create(&main_db.name).await;
         let main_queue = unique("sys-main");
         let admin_queue = unique("sys-admin");
         let mut envs = HashMap::new();
         for p in Proc::ALL {
-            let db = match p {
-                Proc::AdminApi | Proc::AdminConsumer => &admin_db,
-                Proc::MainApi | Proc::MainConsumer => &main_db,
+            let (db, user): (&TestDatabase, &DbUser) = match p {
+                Proc::AdminApi => (&admin_db, &admin_users.api),
+                Proc::AdminConsumer => (&admin_db, &admin_users.consumer),
+                Proc::MainApi => (&main_db, &main_users.api),
+                Proc::MainConsumer => (&main_db, &main_users.consumer),
             };
             let mut env = HashMap::from([
-                ("DATABASE_URL".to_owned(), db.url()),
+                ("DATABASE_URL".to_owned(), user.url(&db.name)),
                 ("AMQP_URL".to_owned(), amqp_url.to_owned()),
                 ("MAIN_QUEUE".to_owned(), main_queue.clone()),
                 ("ADMIN_QUEUE".to_owned(), admin_queue.clone()),
                 ("AMQP_RECONNECT_MAX_MS".to_owned(), "1000".to_owned()),
             ]);
             for (k, v) in overrides.get(&p).into_iter().flatten() {
-                env.insert((*k).to_owned(), v.replace("{database}", &db.name));
+                let v = v
+                    .replace("{database}", &db.name)
+                    .replace("{user}", &user.name)
+                    .replace("{password}", &user.password);
+                env.insert((*k).to_owned(), v);
             }
             envs.insert(p, env);
         }
         let mut stack = ShopStack {
             admin_db,
             main_db,
+            admin_users,
+            main_users,
             main_queue,
             admin_queue,
             amqp_url: amqp_url.to_owned(),
@@ -213,6 +233,8 @@ impl ShopStack {
         }
         self.admin_db.drop_database().await;
         self.main_db.drop_database().await;
+        self.admin_users.drop_users().await;
+        self.main_users.drop_users().await;
     }
 }
 
