@@ -54,7 +54,12 @@ impl Setup {
 
     /// moto's endpoint and credentials, JSON logs at info, this test's queue; `extra` last.
     fn env(&self, extra: &[(&str, &str)]) -> HashMap<String, String> {
-        let mut env = self.moto.env();
+        let mut env: HashMap<String, String> = self
+            .moto
+            .env()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect();
         for (k, v) in [
             ("LOG_FORMAT", "json"),
             ("RUST_LOG", "info"),

@@ -2,7 +2,6 @@
 //! `scripts/test.sh` installs) on a free loopback port, stopped when dropped. Nothing here
 //! can reach AWS: the endpoint is loopback and the credentials are made up.
 
-use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -61,7 +60,7 @@ impl Moto {
 
     /// What a process needs to read secrets here: the endpoint, a region and made-up
     /// credentials (no instance metadata is ever asked).
-    pub fn env(&self) -> HashMap<String, String> {
+    pub fn env(&self) -> Vec<(&'static str, String)> {
         aws_env(&self.endpoint)
     }
 
@@ -92,7 +91,7 @@ impl Moto {
 }
 
 /// The AWS variables of a process that reads secrets at `endpoint` with made-up credentials.
-pub fn aws_env(endpoint: &str) -> HashMap<String, String> {
+pub fn aws_env(endpoint: &str) -> Vec<(&'static str, String)> {
     [
         ("AWS_ENDPOINT_URL", endpoint),
         ("AWS_REGION", REGION),
@@ -106,6 +105,6 @@ pub fn aws_env(endpoint: &str) -> HashMap<String, String> {
         ),
     ]
     .into_iter()
-    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .map(|(k, v)| (k, v.to_owned()))
     .collect()
 }

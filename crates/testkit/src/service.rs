@@ -76,8 +76,8 @@ impl Service {
         Self::spawn_with(binary, env, health_path, None).await
     }
 
-    /// As [`Service::spawn`], with everything the process prints (stdout and stderr) written
-    /// to `log` when given.
+    /// As [`Service::spawn`], with everything the process prints (stdout and stderr)
+    /// appended to `log` when given.
     pub async fn spawn_with(
         binary: &str,
         env: &HashMap<String, String>,
@@ -88,7 +88,11 @@ impl Service {
         let mut cmd = command(binary, env);
         cmd.env("PORT", port.to_string());
         if let Some(log) = log {
-            let file = std::fs::File::create(log).unwrap();
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap();
             cmd.stdout(file.try_clone().unwrap()).stderr(file);
         }
         let child = cmd.spawn().unwrap();

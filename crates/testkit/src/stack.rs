@@ -69,6 +69,7 @@ pub struct ShopStack {
     procs: HashMap<Proc, Service>,
     /// What users do, over HTTP. The APIs are never respawned, so it stays valid.
     pub client: ShopClient,
+    log_dir: Option<std::path::PathBuf>,
 }
 
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -77,6 +78,14 @@ impl ShopStack {
     /// Starts all four processes against the broker at `amqp_url` and waits until each is
     /// healthy.
     pub async fn start(amqp_url: &str, overrides: Overrides) -> Self {
+        Self::prepare(amqp_url, overrides).await.launch().await
+    }
+
+    /// Everything [`ShopStack::start`] does before it starts the processes: the databases'
+    /// names, their users, the queues' names, each process's environment. For a test that
+    /// needs the users first (to put their passwords in secrets); [`ShopStack::launch`]
+    /// starts the processes.
+    pub async fn prepare(amqp_url: &str, overrides: Overrides) -> Self {
         // A missing binary fails here, before any database or queue exists to be left behind.
         for p in Proc::ALL {
             workspace_binary(p.binary());
@@ -111,7 +120,7 @@ impl ShopStack {
             }
             envs.insert(p, env);
         }
-        let mut stack = ShopStack {
+        ShopStack {
             admin_db,
             main_db,
             admin_users,
@@ -122,25 +131,47 @@ impl ShopStack {
             envs,
             procs: HashMap::new(),
             client: ShopClient::default(),
-        };
+            log_dir: None,
+        }
+    }
+
+    /// Writes what each process prints to `<dir>/<binary>.log` (appended to by a respawn),
+    /// instead of the test's output.
+    pub fn log_to(mut self, dir: &std::path::Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        self.log_dir = Some(dir.to_owned());
+        self
+    }
+
+    /// Where process `p`'s output goes, with [`ShopStack::log_to`].
+    pub fn log_path(&self, p: Proc) -> Option<std::path::PathBuf> {
+        self.log_dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.log", p.binary())))
+    }
+
+    /// Starts the four processes of a prepared stack and waits until each is healthy.
+    pub async fn launch(mut self) -> Self {
         // The APIs create and migrate the databases; the consumers wait for that.
         for p in Proc::ALL {
-            stack.spawn(p).await;
+            self.spawn(p).await;
         }
-        stack.wait_healthy().await;
-        stack.client = ShopClient {
-            admin: stack.svc(Proc::AdminApi).base_url.clone(),
-            main: stack.svc(Proc::MainApi).base_url.clone(),
+        self.wait_healthy().await;
+        self.client = ShopClient {
+            admin: self.svc(Proc::AdminApi).base_url.clone(),
+            main: self.svc(Proc::MainApi).base_url.clone(),
             http: reqwest::Client::new(),
         };
-        stack
+        self
     }
 
     async fn spawn(&mut self, p: Proc) {
-        let svc = Service::spawn(
+        let log = self.log_path(p);
+        let svc = Service::spawn_with(
             &workspace_binary(p.binary()),
             &self.envs[&p],
             p.health_path(),
+            log.as_deref(),
         )
         .await;
         self.procs.insert(p, svc);
