@@ -120,6 +120,28 @@ impl RabbitNode {
         );
     }
 
+    /// Adds a user with `password` and every right on the default vhost.
+    pub fn add_user(&self, name: &str, password: &str) {
+        for args in [
+            vec!["add_user", name, password],
+            vec!["set_permissions", "-p", "/", name, ".*", ".*", ".*"],
+        ] {
+            let status = std::process::Command::new("rabbitmqctl")
+                .args(["-q", "-n", &self.name])
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "rabbitmqctl {}", args[0]);
+        }
+    }
+
+    /// `amqp://name:password@…` to this node.
+    pub fn amqp_url_as(&self, name: &str, password: &str) -> String {
+        format!("amqp://{name}:{password}@127.0.0.1:{}/%2f", self.port)
+    }
+
     /// Stops the whole node (the Erlang VM too), closing every connection.
     pub fn stop(&self) {
         let _ = std::process::Command::new("rabbitmqctl")

@@ -25,10 +25,21 @@ pub enum ReadError {
 }
 
 /// A Secrets Manager client whose every call is bounded by `timeout`.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SecretStore {
     client: Option<Client>,
     timeout: Duration,
+}
+
+// The client's own Debug output is the whole SDK configuration; nothing of it is needed in
+// a log line, and none of it should be there.
+impl std::fmt::Debug for SecretStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretStore")
+            .field("loaded", &self.client.is_some())
+            .field("timeout", &self.timeout)
+            .finish()
+    }
 }
 
 impl SecretStore {
