@@ -24,9 +24,9 @@ print_times() {
 }
 on_exit print_times
 
-step "services: MariaDB and RabbitMQ; moto for the Secrets Manager tests"
+step "services: MariaDB and RabbitMQ; moto and openssl for the credential and TLS tests"
 ensure_services
-ensure_moto
+ensure_test_tools
 
 # sqlx::test creates one fresh database per test on this server.
 export_service_urls
