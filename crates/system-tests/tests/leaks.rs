@@ -8,7 +8,6 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::HashMap;
-use std::process::Stdio;
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -27,22 +26,13 @@ fn leaks(place: &str, text: &str, secrets: &[String], found: &mut Vec<String>) {
     }
 }
 
-/// Runs `binary` until it exits (at most 30 s); everything it printed.
+/// Runs `binary` until it exits (at most 30 s), which it must do with an error; everything
+/// it printed.
 async fn run_to_exit(binary: &str, env: &HashMap<String, String>) -> String {
-    let mut cmd = testkit::service::command(&workspace_binary(binary), env);
-    cmd.env("PORT", testkit::free_port().to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
-        .await
-        .expect("the process did not stop within 30 s")
-        .unwrap();
-    assert!(!out.status.success(), "{binary} was meant to fail");
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
+    let bin = workspace_binary(binary);
+    let (code, printed) = testkit::service::run_to_exit(&bin, env, Duration::from_secs(30)).await;
+    assert_ne!(code, Some(0), "{binary} was meant to fail: {printed}");
+    printed
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -6,12 +6,11 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use testkit::{Moto, Service, ServiceUsers, TestDatabase, eventually, workspace_binary};
+use testkit::{Moto, Service, ServiceUsers, TestDatabase, workspace_binary};
 
 const HEALTH: &str = "/api/health";
 
@@ -110,11 +109,7 @@ fn find_line(path: &PathBuf, level: &str, text: &str) -> Option<Value> {
 }
 
 async fn healthy(svc: &Service) {
-    eventually(Duration::from_secs(30), "admin-api healthy", || async {
-        let res = svc.http.get(svc.url(HEALTH)).send().await.ok()?;
-        (res.status() == StatusCode::OK).then_some(())
-    })
-    .await;
+    svc.wait_healthy(HEALTH, Duration::from_secs(30)).await;
 }
 
 async fn create_product(svc: &Service) {
@@ -144,20 +139,8 @@ async fn connections_of(user: &str) -> i64 {
 
 /// Runs admin-api until it exits (at most 30 s): its exit code and everything it printed.
 async fn run_to_exit(env: &HashMap<String, String>) -> (Option<i32>, String) {
-    let mut cmd = testkit::service::command(&workspace_binary("admin-api"), env);
-    cmd.env("PORT", testkit::free_port().to_string())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let out = tokio::time::timeout(Duration::from_secs(30), cmd.output())
-        .await
-        .expect("admin-api did not stop within 30 s")
-        .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), printed)
+    let bin = workspace_binary("admin-api");
+    testkit::service::run_to_exit(&bin, env, Duration::from_secs(30)).await
 }
 
 #[tokio::test]

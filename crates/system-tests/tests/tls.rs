@@ -11,7 +11,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use shop_runtime::settings::{ADMIN_API, AmqpSettings, DatabaseSettings};
 use shop_runtime::{Env, amqp, db};
-use testkit::{MariaDbNode, QueueReader, RabbitNode, Service, TestCerts, eventually};
+use testkit::{MariaDbNode, QueueReader, RabbitNode, Service, TestCerts};
 
 /// The TLS version of a connection made with `env`'s database settings ("" when
 /// unencrypted), or why it could not be made.
@@ -145,15 +145,8 @@ async fn tls_to_the_database_and_the_broker_and_a_certificate_that_does_not_matc
     ]);
     let bin = testkit::workspace_binary("admin-api");
     let svc = Service::spawn(&bin, &env, "/api/health").await;
-    eventually(
-        Duration::from_secs(30),
-        "admin-api healthy over TLS",
-        || async {
-            let res = svc.http.get(svc.url("/api/health")).send().await.ok()?;
-            (res.status() == StatusCode::OK).then_some(())
-        },
-    )
-    .await;
+    svc.wait_healthy("/api/health", Duration::from_secs(30))
+        .await;
     let res = svc
         .http
         .post(svc.url("/api/products"))

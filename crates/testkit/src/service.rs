@@ -53,6 +53,29 @@ pub fn command(binary: &str, env: &HashMap<String, String>) -> Command {
     cmd
 }
 
+/// Runs `binary` (on a free port, as [`command`] sets it up) until it exits, at most `limit`:
+/// its exit code and everything it printed, stdout then stderr. For starts that must fail.
+pub async fn run_to_exit(
+    binary: &str,
+    env: &HashMap<String, String>,
+    limit: Duration,
+) -> (Option<i32>, String) {
+    let mut cmd = command(binary, env);
+    cmd.env("PORT", free_port().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = tokio::time::timeout(limit, cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("{binary} did not exit within {limit:?}"))
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), printed)
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -118,6 +141,15 @@ impl Service {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Waits up to `within` until `health_path` answers 200.
+    pub async fn wait_healthy(&self, health_path: &str, within: Duration) {
+        crate::eventually(within, &format!("{health_path} answers 200"), || async {
+            let res = self.http.get(self.url(health_path)).send().await.ok()?;
+            (res.status() == reqwest::StatusCode::OK).then_some(())
+        })
+        .await;
     }
 
     pub fn url(&self, path: &str) -> String {
