@@ -42,6 +42,7 @@ pub fn internal_error() -> Response {
 
 /// The 500 for a database error: logged here with its cause, nothing of it in the body.
 pub fn database_error(e: &sqlx::Error) -> Response {
+    crate::db::note_error(e);
     tracing::error!(error = %e, "database error");
     internal_error()
 }

@@ -19,6 +19,7 @@ pub mod migrations;
 pub mod openapi;
 pub mod origin;
 pub mod outbox;
+pub mod secrets;
 pub mod server;
 pub mod service;
 pub mod settings;

@@ -207,12 +207,15 @@ pub enum ApiCommand {
     Migrate,
 }
 
-/// The first steps of every binary: reads the environment, starts logging, and types the
-/// settings (a bad value stops the process with a message naming the variable).
-pub fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
+/// The first steps of every binary: reads the environment, starts logging, types the
+/// settings (a bad value stops the process with a message naming the variable) and applies
+/// the secrets they name ([`crate::secrets`]).
+pub async fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
     let env = crate::Env::from_process();
     crate::telemetry::init(defaults.process, &env)?;
-    Ok(Settings::from_env(&env, defaults)?)
+    let mut settings = Settings::from_env(&env, defaults)?;
+    crate::secrets::apply(&env, &mut settings).await?;
+    Ok(settings)
 }
 
 /// Runs one of the API binary's common commands; `serve` until SIGTERM or Ctrl-C.

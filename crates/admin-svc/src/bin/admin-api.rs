@@ -66,7 +66,7 @@ fn password() -> anyhow::Result<String> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = service::start(settings::ADMIN_API)?;
+    let settings = service::start(settings::ADMIN_API).await?;
     match cli.command.unwrap_or(Command::Api(ApiCommand::Serve)) {
         Command::Api(command) => {
             service::run_command::<admin_svc::AppState>(command, settings).await

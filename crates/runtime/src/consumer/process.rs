@@ -102,7 +102,7 @@ pub async fn main<H: Handler>(
     migrator: &'static Migrator,
     handler: H,
 ) -> anyhow::Result<()> {
-    let settings = crate::service::start(defaults)?;
+    let settings = crate::service::start(defaults).await?;
     let listener = crate::http::bind(settings.http_addr).await?;
     let shutdown = crate::shutdown::on_signal();
     let result = run_consumer(settings, listener, shutdown, migrator, handler).await;

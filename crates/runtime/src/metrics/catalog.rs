@@ -249,6 +249,9 @@ families! {
     OTEL_SPANS_DROPPED: Counter<1> = "otel_spans_dropped_total",
         ["reason"], None,
         "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused or did not answer).";
+    DB_CREDENTIAL_RELOADS: Counter<1> = "db_credential_reloads_total",
+        ["outcome"], None,
+        "Reads of the database secret after the database refused the credentials, by outcome (changed: the pool reconnects with the new ones; unchanged; failed: the secret could not be read).";
 }
 
 /// The process's own resources, read from `/proc` at each scrape (not recorded), under the
