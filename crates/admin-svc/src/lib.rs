@@ -107,7 +107,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::handlers::login))
         .route("/api/auth/logout", post(auth::handlers::logout))
         .route("/api/auth/me", get(auth::handlers::me))
-        .layer(state.auth.sessions(auth::store(&state.core.pool)));
+        .layer(state.auth.sessions(auth::store(&state.core.pool)))
+        .layer(axum::middleware::from_fn(auth::no_store_when_signed_in));
     let docs = Docs::new("/api/docs", "/api/openapi.json", ApiDoc::openapi());
     service_router(routes, state, HEALTH_PATH, docs)
 }

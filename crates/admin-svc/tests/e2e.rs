@@ -90,7 +90,9 @@ fn body(msg: &BasicGetMessage) -> Value {
 #[tokio::test]
 async fn create_update_delete_reach_the_broker_with_full_properties() {
     let setup = Setup::new().await;
-    let svc = Service::spawn(BIN, &setup.env(&testkit::amqp_url()), "/api/health").await;
+    let svc = Service::spawn(BIN, &setup.env(&testkit::amqp_url()), "/api/health")
+        .await
+        .with_token(&testkit::service::admin_token(&setup.env(&testkit::amqp_url())).await);
 
     let created = post(
         &svc,
@@ -199,7 +201,9 @@ async fn write_stream(svc: &Service, n: usize) -> usize {
 async fn writes_succeed_while_the_broker_is_away_and_drain_in_order_exactly_once() {
     let setup = Setup::new().await;
     let proxy = TcpProxy::start(testkit::amqp_addr(), false).await;
-    let svc = Service::spawn(BIN, &setup.env(&proxy.amqp_url()), "/api/health").await;
+    let svc = Service::spawn(BIN, &setup.env(&proxy.amqp_url()), "/api/health")
+        .await
+        .with_token(&testkit::service::admin_token(&setup.env(&proxy.amqp_url())).await);
 
     // The broker is unreachable: health says so, writes still succeed.
     let res = svc.http.get(svc.url("/api/health")).send().await.unwrap();
@@ -273,7 +277,9 @@ async fn writes_succeed_while_the_broker_is_away_and_drain_in_order_exactly_once
 #[tokio::test]
 async fn an_unroutable_publish_is_detected_and_the_event_still_arrives() {
     let setup = Setup::new().await;
-    let svc = Service::spawn(BIN, &setup.env(&testkit::amqp_url()), "/api/health").await;
+    let svc = Service::spawn(BIN, &setup.env(&testkit::amqp_url()), "/api/health")
+        .await
+        .with_token(&testkit::service::admin_token(&setup.env(&testkit::amqp_url())).await);
     post(&svc, json!({"title": "First", "image": "/a.png"})).await;
     assert_eq!(
         setup
@@ -344,6 +350,7 @@ async fn create_user_command_creates_once_and_feeds_api_user() {
                 .args(args)
                 .envs(&env)
                 .env("RUST_LOG", "warn")
+                .env("ADMIN_PASSWORD", "a long enough password")
                 .output()
                 .await
                 .unwrap()

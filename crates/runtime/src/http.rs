@@ -159,6 +159,17 @@ async fn json_errors(req: Request, next: Next) -> Response {
     (parts, Json(body)).into_response()
 }
 
+/// `X-Content-Type-Options: nosniff` on every answer: a browser never runs an API's JSON (or
+/// an error text) as a script or a page.
+async fn nosniff(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    response
+        .headers_mut()
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(axum::http::HeaderValue::from_static("nosniff"));
+    response
+}
+
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
     internal_error()
@@ -240,6 +251,7 @@ pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
     }
     router
         .layer(middleware::from_fn(json_errors))
+        .layer(middleware::from_fn(nosniff))
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

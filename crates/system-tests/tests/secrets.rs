@@ -77,8 +77,10 @@ impl Setup {
 
     async fn spawn(&self, name: &str, env: &HashMap<String, String>) -> (Service, PathBuf) {
         let log = self.dir.join(format!("{name}.log"));
-        let svc =
-            Service::spawn_with(&workspace_binary("admin-api"), env, HEALTH, Some(&log)).await;
+        let token = testkit::service::admin_token(env).await;
+        let svc = Service::spawn_with(&workspace_binary("admin-api"), env, HEALTH, Some(&log))
+            .await
+            .with_token(&token);
         (svc, log)
     }
 

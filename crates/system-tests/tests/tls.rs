@@ -144,7 +144,10 @@ async fn tls_to_the_database_and_the_broker_and_a_certificate_that_does_not_matc
         ("MAIN_QUEUE".to_owned(), queue.clone()),
     ]);
     let bin = testkit::workspace_binary("admin-api");
-    let svc = Service::spawn(&bin, &env, "/api/health").await;
+    let token = testkit::service::admin_token(&env).await;
+    let svc = Service::spawn(&bin, &env, "/api/health")
+        .await
+        .with_token(&token);
     svc.wait_healthy("/api/health", Duration::from_secs(30))
         .await;
     let res = svc

@@ -132,7 +132,7 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         .launch()
         .await;
     let log = stack.log_path(Proc::AdminApi).unwrap();
-    let http = reqwest::Client::new();
+    let http = stack.client.http.clone();
 
     // The admin's browser (or a gateway) started the trace.
     let caller_trace = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -92,7 +92,42 @@ pub struct Service {
     pub http: reqwest::Client,
 }
 
+/// An API token for catalogue writes, made by `admin-api create-token` with `env` (the
+/// admin database's settings). The token is the line of its output that starts `shop_`
+/// (log lines may come first).
+pub async fn admin_token(env: &HashMap<String, String>) -> String {
+    let out = command(&workspace_binary("admin-api"), env)
+        .args(["create-token", "--name", &crate::unique("testkit")])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("shop_"))
+        .unwrap_or_else(|| {
+            panic!(
+                "admin-api create-token printed no token: {stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .to_owned()
+}
+
 impl Service {
+    /// Sends `token` as the admin's bearer token on every request of [`Service::http`].
+    pub fn with_token(mut self, token: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+        headers.insert(reqwest::header::AUTHORIZATION, value);
+        self.http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        self
+    }
+
     /// Starts `binary` on a free port with `env` (and `RUST_LOG=warn` unless given), then
     /// waits until `health_path` answers at all.
     pub async fn spawn(binary: &str, env: &HashMap<String, String>, health_path: &str) -> Self {

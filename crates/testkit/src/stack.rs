@@ -166,22 +166,9 @@ impl ShopStack {
         self
     }
 
-    /// An API token for the admin's writes, made with `admin-api create-token` on the
-    /// stack's admin database.
+    /// An API token for the admin's writes, on the stack's admin database.
     async fn create_token(&self) -> String {
-        let out = tokio::process::Command::new(workspace_binary(Proc::AdminApi.binary()))
-            .args(["create-token", "--name", &unique("testkit")])
-            .envs(&self.envs[&Proc::AdminApi])
-            .env("RUST_LOG", "warn")
-            .output()
-            .await
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "admin-api create-token: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+        crate::service::admin_token(&self.envs[&Proc::AdminApi]).await
     }
 
     async fn spawn(&mut self, p: Proc) {

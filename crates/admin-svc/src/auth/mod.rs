@@ -227,6 +227,30 @@ pub async fn signed_in(session: &Session, state: &AppState) -> Result<Option<Acc
     }
 }
 
+/// `Cache-Control: no-store` on every answer to a request that carries the admin's session
+/// cookie or a token, unless the handler chose otherwise: nothing an admin sees is kept by a
+/// shared or browser cache.
+pub async fn no_store_when_signed_in(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let signed = req.headers().contains_key(header::AUTHORIZATION)
+        || req
+            .headers()
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|c| c.contains(&format!("{COOKIE}=")));
+    let mut response = next.run(req).await;
+    if signed {
+        response
+            .headers_mut()
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
 /// Starts a session for `account`, under a new session id (no fixation).
 pub async fn start_session(session: &Session, account: &Account) -> Result<(), AuthError> {
     session.cycle_id().await?;
