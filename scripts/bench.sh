@@ -15,6 +15,8 @@ ensure_services
 ensure_nginx
 command -v wrk >/dev/null 2>&1 || apt_install wrk
 export_service_urls
+# wrk sends every like from one address: no like limits here.
+export LIKES_PER_MINUTE_PER_ADDRESS=0 LIKES_PER_MINUTE_PER_SHOPPER=0
 export RUST_LOG=${RUST_LOG:-warn}
 
 cargo build --release --locked --bins -p admin-svc -p main-svc --example propagation -p system-tests

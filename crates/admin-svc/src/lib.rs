@@ -43,11 +43,7 @@ impl AppState {
         let http = &settings.http;
         AppState {
             core,
-            auth: Auth::new(
-                http.admin.clone(),
-                http.trusted_proxies.clone(),
-                http.cookie_secure,
-            ),
+            auth: Auth::new(http.admin.clone(), http.cookie_secure),
         }
     }
 

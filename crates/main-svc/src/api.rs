@@ -9,6 +9,7 @@ use events::{Event, Product};
 use serde::Serialize;
 use shop_runtime::http::{ErrorBody, RequestTrace};
 use shop_runtime::outbox;
+use shop_runtime::server::ClientIp;
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -36,14 +37,20 @@ pub async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Pro
     responses(
         (status = 200, description = "Liked", body = Liked, headers(("Set-Cookie" = String, description = "shopper_id, on a shopper's first like"))),
         (status = 400, description = "This shopper liked this product before", body = ErrorBody),
-        (status = 404, description = "No such product in the shop", body = ErrorBody)))]
+        (status = 404, description = "No such product in the shop", body = ErrorBody),
+        (status = 429, description = "Too many likes from this address or shopper; see Retry-After", body = ErrorBody)))]
 pub async fn like_product(
     State(state): State<AppState>,
+    ClientIp(address): ClientIp,
     Extension(trace): Extension<RequestTrace>,
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
     let shopper = shopper::identify(&headers);
+    let known = (!shopper.is_new).then_some(shopper.id.as_str());
+    if let Err(wait) = state.likes.check(address, known) {
+        return ApiError::TooManyLikes(wait).into_response();
+    }
     if let Err(e) = like(&state, &trace, &id, &shopper.id).await {
         // A new shopper whose like did not count has nothing to come back to: no cookie.
         return e.into_response();
@@ -80,4 +87,29 @@ async fn like(
     shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     Ok(())
+}
+
+/// The ids of the products the calling shopper (the `shopper_id` cookie) has liked, so the
+/// gallery shows them liked from its first paint; `[]` for a new shopper. The product list
+/// itself stays the same for every shopper (and cacheable); this small answer is private.
+#[utoipa::path(get, path = "/flask/api/likes", tag = "shop",
+    responses((status = 200, description = "Liked product ids, ascending", body = [u64])))]
+pub async fn my_likes(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let shopper = shopper::identify(&headers);
+    let ids = if shopper.is_new {
+        Ok(Vec::new())
+    } else {
+        db::liked_by(&state.core.pool, &shopper.id).await
+    };
+    match ids {
+        Ok(ids) => {
+            let mut response = Json(ids).into_response();
+            response.headers_mut().insert(
+                header::CACHE_CONTROL,
+                header::HeaderValue::from_static("private, no-cache"),
+            );
+            response
+        }
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }

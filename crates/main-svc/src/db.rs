@@ -111,3 +111,17 @@ pub async fn tombstone(tx: &mut MySqlConnection, id: u64) -> Result<(), sqlx::Er
     .await?;
     Ok(())
 }
+
+/// The products `shopper` liked, by id.
+pub async fn liked_by(pool: &MySqlPool, shopper: &str) -> Result<Vec<u64>, sqlx::Error> {
+    statement::run(
+        "liked_by",
+        "SELECT product_likes",
+        sqlx::query_scalar(
+            r#"SELECT product_id FROM product_likes WHERE shopper = ? ORDER BY product_id"#,
+        )
+        .bind(shopper)
+        .fetch_all(pool),
+    )
+    .await
+}

@@ -9,9 +9,10 @@ pub mod api;
 pub mod consumer;
 pub mod db;
 pub mod error;
+pub mod limits;
 pub mod shopper;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub core: Core,
     /// Mark the shopper cookie `Secure` (`COOKIE_SECURE`, for a shop served over HTTPS).
     pub cookie_secure: bool,
+    /// How fast one address or shopper may like.
+    pub likes: Arc<limits::LikeLimits>,
 }
 
 impl AppState {
@@ -40,7 +43,20 @@ impl AppState {
         AppState {
             core,
             cookie_secure: settings.http.cookie_secure,
+            likes: Arc::new(limits::LikeLimits::new(settings.http.likes)),
         }
+    }
+
+    /// A state over `pool` with no relay running, the default settings and no like limits
+    /// (they have tests of their own); for router tests.
+    pub fn detached(pool: sqlx::MySqlPool) -> Self {
+        let env = shop_runtime::Env::from_pairs([
+            ("LIKES_PER_MINUTE_PER_ADDRESS", "0"),
+            ("LIKES_PER_MINUTE_PER_SHOPPER", "0"),
+        ]);
+        let settings = Settings::from_env(&env, shop_runtime::settings::MAIN_API)
+            .expect("the defaults are valid");
+        AppState::new(Core::detached(pool, true), &settings)
     }
 }
 
@@ -50,7 +66,7 @@ pub const HEALTH_PATH: &str = "/flask/api/health";
 #[derive(OpenApi)]
 #[openapi(
     info(title = "main-svc", description = "The shop front's API."),
-    paths(api::list_products, api::like_product),
+    paths(api::list_products, api::like_product, api::my_likes),
     components(schemas(events::Product, api::Liked, shop_runtime::http::ErrorBody))
 )]
 pub struct ApiDoc;
@@ -59,7 +75,8 @@ pub struct ApiDoc;
 pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/flask/api/products", get(api::list_products))
-        .route("/flask/api/products/{id}/like", post(api::like_product));
+        .route("/flask/api/products/{id}/like", post(api::like_product))
+        .route("/flask/api/likes", get(api::my_likes));
     let docs = Docs::new(
         "/flask/api/docs",
         "/flask/api/openapi.json",
@@ -76,6 +93,17 @@ impl HttpService for AppState {
     }
 
     fn router(core: Core, settings: &Settings) -> Router {
-        router(AppState::new(core, settings))
+        let state = AppState::new(core, settings);
+        let likes = Arc::downgrade(&state.likes);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(std::time::Duration::from_secs(60));
+            while let Some(limits) = {
+                every.tick().await;
+                likes.upgrade()
+            } {
+                limits.forget_idle();
+            }
+        });
+        router(state)
     }
 }

@@ -12,10 +12,7 @@ use sqlx::MySqlPool;
 use tower::ServiceExt;
 
 fn app(pool: &MySqlPool) -> Router {
-    router(AppState {
-        core: Core::detached(pool.clone(), true),
-        cookie_secure: false,
-    })
+    router(AppState::detached(pool.clone()))
 }
 
 struct Answer {
@@ -324,7 +321,7 @@ async fn health_metrics_and_docs(pool: MySqlPool) {
     assert_eq!(a.body["status"], "ok");
     let down = router(AppState {
         core: Core::detached(pool.clone(), false),
-        cookie_secure: false,
+        ..AppState::detached(pool.clone())
     });
     let a = send(&down, Method::GET, "/flask/api/health", None, Body::empty()).await;
     assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -356,8 +353,8 @@ async fn health_metrics_and_docs(pool: MySqlPool) {
 #[sqlx::test(migrator = "main_svc::MIGRATOR")]
 async fn secure_cookie_when_configured(pool: MySqlPool) {
     let app = router(AppState {
-        core: Core::detached(pool.clone(), true),
         cookie_secure: true,
+        ..AppState::detached(pool.clone())
     });
     seed(&pool, 1, "Mug").await;
     let a = like(&app, "1", None).await;
@@ -430,5 +427,99 @@ async fn likes_from_other_sites_are_refused(pool: MySqlPool) {
         like(&app, "1", None).await.status,
         StatusCode::OK,
         "a script"
+    );
+}
+
+/// A shopper's likes, for the gallery's first paint: none for a new shopper, the liked ids
+/// after liking, private to the shopper.
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn a_shopper_sees_which_products_they_liked(pool: MySqlPool) {
+    let app = app(&pool);
+    for id in [1, 2, 3] {
+        seed(&pool, id, "Mug").await;
+    }
+    let a = send(&app, Method::GET, "/flask/api/likes", None, Body::empty()).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.body, json!([]));
+    assert!(a.set_cookie.is_none(), "reading sets no cookie");
+    let first = like(&app, "3", None).await;
+    let cookie = first.set_cookie.unwrap();
+    let cookie = cookie.split(';').next().unwrap().to_owned();
+    like(&app, "1", Some(&cookie)).await;
+    like(&app, "2", None).await;
+    let mine = send(
+        &app,
+        Method::GET,
+        "/flask/api/likes",
+        Some(&cookie),
+        Body::empty(),
+    )
+    .await;
+    assert_eq!(mine.body, json!([1, 3]));
+}
+
+/// Dropping the cookie before each like makes a new shopper each time, but not a new
+/// address: past the address's burst, likes get 429 with Retry-After and count nothing.
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn likes_are_limited_per_address(pool: MySqlPool) {
+    seed(&pool, 1, "Mug").await;
+    let env = shop_runtime::Env::from_pairs([("LIKES_PER_MINUTE_PER_ADDRESS", "30")]);
+    let settings =
+        shop_runtime::Settings::from_env(&env, shop_runtime::settings::MAIN_API).unwrap();
+    let app = router(AppState::new(Core::detached(pool.clone(), true), &settings));
+    let from = |ip: &str| {
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/flask/api/products/1/like")
+            .body(Body::empty())
+            .unwrap();
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::new(
+                ip.parse().unwrap(),
+                4000,
+            )));
+        req
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(
+            app.clone()
+                .oneshot(from("203.0.113.5"))
+                .await
+                .unwrap()
+                .status(),
+        );
+    }
+    assert_eq!(
+        &statuses[..5],
+        &[StatusCode::OK; 5],
+        "the burst is a sixth of the minute"
+    );
+    assert!(
+        statuses[5..]
+            .iter()
+            .all(|s| *s == StatusCode::TOO_MANY_REQUESTS),
+        "{statuses:?}"
+    );
+    let refused = app.clone().oneshot(from("203.0.113.5")).await.unwrap();
+    assert!(refused.headers().get(header::RETRY_AFTER).is_some());
+    let body = refused.into_body().collect().await.unwrap().to_bytes();
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Too many likes")
+    );
+    let likes: u64 = sqlx::query_scalar("SELECT likes FROM products WHERE id = 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(likes, 5, "refused likes counted nothing");
+    let other = app.clone().oneshot(from("203.0.113.6")).await.unwrap();
+    assert_eq!(
+        other.status(),
+        StatusCode::OK,
+        "another address is not affected"
     );
 }

@@ -134,6 +134,27 @@ fn peer_of(extensions: &axum::http::Extensions) -> Option<SocketAddr> {
         .map(|ConnectInfo(addr)| *addr)
 }
 
+/// The client's address, as [`TrustedProxies::client_ip`] tells it (`None` in router tests,
+/// where no connection was accepted).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S> axum::extract::FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    crate::service::Core: axum::extract::FromRef<S>,
+{
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        let core = <crate::service::Core as axum::extract::FromRef<S>>::from_ref(state);
+        Ok(ClientIp(core.trusted_proxies.client_ip(parts)))
+    }
+}
+
 /// The proxies (nginx) whose `X-Forwarded-For` is believed: exact addresses.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TrustedProxies(Arc<[IpAddr]>);

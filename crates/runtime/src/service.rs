@@ -31,6 +31,8 @@ pub struct Core {
     pub allowed_origins: AllowedOrigins,
     /// What the health answer warns about ([`HttpService::warnings`]).
     pub warnings: Arc<[&'static str]>,
+    /// Whose `X-Forwarded-For` names the client ([`crate::server::ClientIp`]).
+    pub trusted_proxies: crate::server::TrustedProxies,
 }
 
 impl Core {
@@ -44,6 +46,7 @@ impl Core {
             broker,
             allowed_origins: AllowedOrigins::default(),
             warnings: Arc::new([]),
+            trusted_proxies: Default::default(),
         }
     }
 }
@@ -151,6 +154,7 @@ pub async fn run_http<S: HttpService>(
         broker: BrokerStatus::new("relay"),
         allowed_origins: settings.http.allowed_origins.clone(),
         warnings: S::warnings(&settings).into(),
+        trusted_proxies: settings.http.trusted_proxies.clone(),
     };
     for warning in core.warnings.iter() {
         tracing::warn!("{warning}");

@@ -162,7 +162,12 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
     assert_eq!(server.attr("http.response.status_code"), Some("201"));
     assert_eq!(
         statements(&create, "admin-api", server),
-        ["COMMIT", "INSERT outbox", "INSERT products"]
+        [
+            "COMMIT",
+            "INSERT outbox",
+            "INSERT products",
+            "SELECT api_tokens"
+        ]
     );
     let producer = create.one(
         "admin-api",

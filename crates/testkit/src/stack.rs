@@ -110,6 +110,10 @@ impl ShopStack {
                 ("MAIN_QUEUE".to_owned(), main_queue.clone()),
                 ("ADMIN_QUEUE".to_owned(), admin_queue.clone()),
                 ("AMQP_RECONNECT_MAX_MS".to_owned(), "1000".to_owned()),
+                // All of a test's traffic comes from one address: no like limits (they
+                // have tests of their own).
+                ("LIKES_PER_MINUTE_PER_ADDRESS".to_owned(), "0".to_owned()),
+                ("LIKES_PER_MINUTE_PER_SHOPPER".to_owned(), "0".to_owned()),
             ]);
             for (k, v) in overrides.get(&p).into_iter().flatten() {
                 let v = v

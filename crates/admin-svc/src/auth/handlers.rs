@@ -4,13 +4,13 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use shop_runtime::metrics::catalog::ADMIN_SIGN_INS;
+use shop_runtime::server::ClientIp;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
@@ -36,20 +36,6 @@ impl From<&Account> for Me {
             name: a.name.clone(),
             email: a.email.clone(),
         }
-    }
-}
-
-/// The client's address (behind nginx, from `X-Forwarded-For` as `TRUSTED_PROXIES` allows).
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl FromRequestParts<AppState> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(state.auth.trusted_proxies.client_ip(parts)))
     }
 }
 

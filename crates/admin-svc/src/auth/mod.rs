@@ -23,7 +23,6 @@ use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use shop_runtime::http;
-use shop_runtime::server::TrustedProxies;
 use shop_runtime::settings::AdminAuthSettings;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
@@ -42,20 +41,14 @@ const SIGNED_IN_AT: &str = "signed_in_at";
 #[derive(Debug)]
 pub struct Auth {
     pub settings: AdminAuthSettings,
-    pub trusted_proxies: TrustedProxies,
     pub cookie_secure: bool,
     pub throttle: throttle::Throttle,
 }
 
 impl Auth {
-    pub fn new(
-        settings: AdminAuthSettings,
-        trusted_proxies: TrustedProxies,
-        cookie_secure: bool,
-    ) -> Arc<Self> {
+    pub fn new(settings: AdminAuthSettings, cookie_secure: bool) -> Arc<Self> {
         Arc::new(Auth {
             settings,
-            trusted_proxies,
             cookie_secure,
             throttle: throttle::Throttle::default(),
         })

@@ -57,6 +57,7 @@ pub async fn run_consumer<H: Handler>(
         broker: broker.clone(),
         allowed_origins: Default::default(),
         warnings: std::sync::Arc::new([]),
+        trusted_proxies: Default::default(),
     };
     let probes = crate::service::operations_routes("/health").with_state(core);
     let probes = crate::http::with_middleware(probes, &Default::default());

@@ -111,6 +111,27 @@ pub struct HttpSettings {
     pub trusted_proxies: crate::server::TrustedProxies,
     /// Admin sign-in (admin-api only).
     pub admin: AdminAuthSettings,
+    /// Likes a client may send (main-api only).
+    pub likes: LikeLimitSettings,
+}
+
+/// How fast one client may like (main-api): per client address
+/// (`LIKES_PER_MINUTE_PER_ADDRESS`, default 600, shoppers behind one NAT share it) and per
+/// shopper (`LIKES_PER_MINUTE_PER_SHOPPER`, default 60); each allows a burst of a sixth of
+/// its minute at once. `0` turns a limit off (load tests from one address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LikeLimitSettings {
+    pub per_address_per_minute: u32,
+    pub per_shopper_per_minute: u32,
+}
+
+impl LikeLimitSettings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(LikeLimitSettings {
+            per_address_per_minute: env.parse("LIKES_PER_MINUTE_PER_ADDRESS", 600)?,
+            per_shopper_per_minute: env.parse("LIKES_PER_MINUTE_PER_SHOPPER", 60)?,
+        })
+    }
 }
 
 /// How admins sign in to admin-api.
@@ -189,6 +210,7 @@ impl HttpSettings {
                 &env.string("TRUSTED_PROXIES", "127.0.0.1,::1"),
             )?,
             admin: AdminAuthSettings::from_env(env)?,
+            likes: LikeLimitSettings::from_env(env)?,
         })
     }
 }
