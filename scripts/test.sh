@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test: formatting and lints (Rust, TypeScript), unit, router and
 # end-to-end tests, the frontend's component tests and production build, browser tests
-# through nginx in Chromium, and the fault suite, against real MariaDB and RabbitMQ
-# (started here if they are not running; nginx and Chromium installed if missing).
+# through nginx in Chromium, the monitoring checks (promtool, dashboards, a live Prometheus),
+# and the fault suite, against real MariaDB and RabbitMQ (started here if they are not
+# running; nginx, Chromium, prometheus and mysqld_exporter installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -46,6 +47,9 @@ step "frontend: typecheck, lint, component tests, production build"
 (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
 step "browser end-to-end tests through nginx"
 BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
+
+step "monitoring: promtool, dashboards, live Prometheus against the stack"
+SKIP_BUILD=1 bash scripts/monitoring.sh
 
 step "fault suite"
 bash scripts/faults.sh

@@ -258,22 +258,22 @@ function resources(): dashboard.DashboardBuilder {
   return shopDashboard(
     "shop-resources",
     "Service Resource Usage",
-    "CPU, memory and file descriptors of every process that exports the standard process metrics.",
+    "CPU, memory and file descriptors of each of the shop's four processes (the standard process metrics). RabbitMQ's memory is on RabbitMQ Queue Metrics.",
   )
     .withPanel(graph("CPU", "CPU seconds per second (1 = one core), by process.", "percentunit", [
-      [`rate(process_cpu_seconds_total[${R}])`, "{{job}}"],
+      [`rate(process_cpu_seconds_total{${SHOP}}[${R}])`, "{{job}}"],
     ], HALF))
     .withPanel(graph("Resident memory", "Resident set size, by process.", "bytes", [
-      ["process_resident_memory_bytes", "{{job}}"],
+      [`process_resident_memory_bytes{${SHOP}}`, "{{job}}"],
     ], HALF))
     .withPanel(graph("Open file descriptors", "File descriptors (sockets included) open, by process.", "short", [
-      ["process_open_fds", "{{job}}"],
+      [`process_open_fds{${SHOP}}`, "{{job}}"],
     ], THIRD))
     .withPanel(graph("File descriptors used", "Open over the limit (ulimit -n), by process.", "percentunit", [
-      ["process_open_fds / process_max_fds", "{{job}}"],
+      [`process_open_fds{${SHOP}} / process_max_fds{${SHOP}}`, "{{job}}"],
     ], THIRD))
     .withPanel(graph("Virtual memory", "Virtual memory size, by process.", "bytes", [
-      ["process_virtual_memory_bytes", "{{job}}"],
+      [`process_virtual_memory_bytes{${SHOP}}`, "{{job}}"],
     ], THIRD));
 }
 

@@ -9,6 +9,7 @@
 //! - [`rabbit_node`]: a RabbitMQ node of a test's own, to stop and restart;
 //! - [`poll`]: waiting for what another process does;
 //! - [`stack`]: the whole back end, four processes, and a client of its two APIs;
+//! - [`monitoring`]: Prometheus and mysqld_exporter, for the checks of `grafana-prometheus/`;
 //! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave.
 #![allow(clippy::unwrap_used)]
 
@@ -16,6 +17,7 @@ pub mod broker;
 pub mod db;
 pub mod hangup;
 pub mod leftovers;
+pub mod monitoring;
 pub mod poll;
 pub mod proxy;
 pub mod rabbit_node;

@@ -15,6 +15,9 @@ use crate::{free_port, unique};
 pub struct RabbitNode {
     pub name: String,
     pub port: u16,
+    /// The `rabbitmq_prometheus` plugin's port, when started with it
+    /// ([`RabbitNode::start_with_prometheus`]).
+    pub prometheus_port: Option<u16>,
     dist_port: u16,
     dir: std::path::PathBuf,
 }
@@ -22,6 +25,17 @@ pub struct RabbitNode {
 impl RabbitNode {
     /// Boots a node and waits until it accepts AMQP connections.
     pub async fn start() -> Self {
+        Self::start_node(false).await
+    }
+
+    /// [`RabbitNode::start`], with the `rabbitmq_prometheus` plugin serving RabbitMQ's own
+    /// metrics on [`RabbitNode::prometheus_port`] (what `grafana-prometheus/` scrapes), so
+    /// that a test never enables plugins on the machine's broker.
+    pub async fn start_with_prometheus() -> Self {
+        Self::start_node(true).await
+    }
+
+    async fn start_node(prometheus: bool) -> Self {
         let port = free_port();
         let dist_port = free_port();
         let name = format!("{}@localhost", unique("shoptest"));
@@ -29,12 +43,17 @@ impl RabbitNode {
         for sub in ["mnesia", "log"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
-        std::fs::write(
-            dir.join("rabbitmq.conf"),
-            format!("listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n"),
-        )
-        .unwrap();
-        std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
+        let prometheus_port = prometheus.then(free_port);
+        let mut conf = format!("listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n");
+        let mut plugins = "[].\n";
+        if let Some(p) = prometheus_port {
+            conf.push_str(&format!(
+                "prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = {p}\n"
+            ));
+            plugins = "[rabbitmq_prometheus].\n";
+        }
+        std::fs::write(dir.join("rabbitmq.conf"), conf).unwrap();
+        std::fs::write(dir.join("enabled_plugins"), plugins).unwrap();
         // The server drops to the rabbitmq user when started as root.
         let _ = std::process::Command::new("chown")
             .args(["-R", "rabbitmq:rabbitmq"])
@@ -43,6 +62,7 @@ impl RabbitNode {
         let node = RabbitNode {
             name,
             port,
+            prometheus_port,
             dist_port,
             dir,
         };
