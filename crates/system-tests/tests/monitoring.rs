@@ -17,6 +17,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
+use futures_util::future::join_all;
 use lapin::BasicProperties;
 use lapin::types::ShortString;
 use reqwest::StatusCode;
@@ -307,21 +308,7 @@ async fn traffic(stack: &ShopStack) {
     })
     .await;
 
-    let broker = stack.broker().await;
-    let long_title = "x".repeat(300);
-    broker
-        .publish(
-            &stack.main_queue,
-            BasicProperties::default()
-                .with_content_type("product_created".into())
-                .with_message_id(ShortString::from("monitoring-too-long"))
-                .with_delivery_mode(2),
-            &serde_json::to_vec(
-                &json!({"id": 990_001, "title": long_title, "image": "/i.png", "likes": 0, "version": 1}),
-            )
-            .unwrap(),
-        )
-        .await;
+    publish_unappliable(stack, "monitoring-too-long").await;
     eventually(WAIT, "the failing event dead-lettered", || async {
         let m = stack.metrics(Proc::MainConsumer).await;
         m.contains(
@@ -346,6 +333,68 @@ async fn traffic(stack: &ShopStack) {
             .then_some(())
     })
     .await;
+}
+
+/// A product event the mirror cannot store (a title longer than its column): its handler
+/// fails three times (`events_retried_total`), then it is dead-lettered.
+async fn publish_unappliable(stack: &ShopStack, message_id: &str) {
+    let body = json!({"id": 990_001, "title": "x".repeat(300), "image": "/i.png", "likes": 0, "version": 1});
+    stack
+        .broker()
+        .await
+        .publish(
+            &stack.main_queue,
+            BasicProperties::default()
+                .with_content_type("product_created".into())
+                .with_message_id(ShortString::from(message_id))
+                .with_delivery_mode(2),
+            &serde_json::to_vec(&body).unwrap(),
+        )
+        .await;
+}
+
+/// Steady traffic for the screenshots, for `seconds`: 8 shoppers liking and browsing, an
+/// admin creating and updating a product a second, a 404 now and then, an unappliable event
+/// every 30 s and a client that hangs up every 5 s.
+async fn load(stack: &ShopStack, seconds: u64) {
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let c = &stack.client;
+    let mut ids = Vec::new();
+    for n in 0..10 {
+        ids.push(c.create(&format!("Screenshot {n}"), "/s.png").await);
+    }
+    let ids = &ids;
+    let shoppers = (0..8u64).map(|s| async move {
+        let mut n = s;
+        while Instant::now() < deadline {
+            n += 7;
+            let _ = c.like(ids[(n % 10) as usize], &mut None).await;
+            let _ = c.shop().await;
+            if n.is_multiple_of(50) {
+                let _ = c.like(999_999, &mut None).await;
+            }
+            tokio::time::sleep(Duration::from_millis(40)).await;
+        }
+    });
+    let admin = async {
+        let mut n = 0u64;
+        while Instant::now() < deadline {
+            n += 1;
+            let id = c.create(&format!("Load {n}"), "/l.png").await;
+            c.update(id, &format!("Load {n}, updated"), "/l2.png").await;
+            let _ = c.catalogue().await;
+            if n.is_multiple_of(30) {
+                publish_unappliable(stack, &format!("screenshot-unappliable-{n}")).await;
+            }
+            if n.is_multiple_of(5)
+                && let Ok(mut stream) = tokio::net::TcpStream::connect(addr_of(&c.admin)).await
+            {
+                hang_up(&mut stream, Write::Create, n, HangUp::AfterRequest).await;
+            }
+            tokio::time::sleep(Duration::from_secs(1)).await;
+        }
+    };
+    tokio::join!(join_all(shoppers), admin);
 }
 
 /// Names Prometheus has stored, once every family the checks need has been scraped (or
@@ -429,6 +478,11 @@ async fn dashboards_and_alerts_name_only_metrics_the_live_stack_exports() {
                 t["labels"]["job"], t["scrapeUrl"], t["health"], t["lastError"]
             ));
         }
+    }
+
+    // mysqld_exporter's collectors all worked (its user has every right they need).
+    if prom.value("max(mysql_exporter_last_scrape_error)").await != Some(0.0) {
+        problems.push("mysqld_exporter reports a scrape error: see its log above".to_owned());
     }
 
     // The rules as Prometheus loaded them, each evaluated at least once.
@@ -557,6 +611,23 @@ async fn dashboards_and_alerts_name_only_metrics_the_live_stack_exports() {
         },
     )
     .await;
+
+    // MONITORING_SCREENSHOTS=1: a few minutes of traffic, then a picture of each dashboard
+    // drawn from this Prometheus (grafana-prometheus/src/screenshots.ts).
+    if std::env::var("MONITORING_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        let seconds = 180;
+        load(&stack, seconds).await;
+        let status = std::process::Command::new("node")
+            .arg(monitoring_dir().join("build/screenshots.js"))
+            .arg(&prom.url)
+            .arg(seconds.to_string())
+            .status()
+            .unwrap();
+        assert!(
+            status.success(),
+            "screenshots failed (npm run build in grafana-prometheus first)"
+        );
+    }
 
     prom.stop().await;
     drop(exporter);

@@ -13,7 +13,9 @@ use tokio::process::{Child, Command};
 
 use crate::{free_port, mysql_addr, mysql_server_url, unique};
 
-/// The MariaDB user mysqld_exporter logs in as, with the rights its default collectors need.
+/// The MariaDB user mysqld_exporter logs in as, with the rights its default collectors need
+/// (`SLAVE MONITOR`: MariaDB 10.5 split it from `REPLICATION CLIENT`; the replica status
+/// collector needs it).
 pub const EXPORTER_USER: &str = "exporter";
 const EXPORTER_PASSWORD: &str = "exporter-test-password";
 
@@ -125,6 +127,7 @@ async fn create_exporter_user() {
             ),
             format!("ALTER USER {user} IDENTIFIED BY '{EXPORTER_PASSWORD}'"),
             format!("GRANT PROCESS, REPLICATION CLIENT, SELECT ON *.* TO {user}"),
+            format!("GRANT SLAVE MONITOR ON *.* TO {user}"),
         ] {
             sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
         }
