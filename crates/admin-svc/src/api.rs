@@ -82,7 +82,7 @@ pub async fn create_product(
     let row = db::insert_product(&mut tx, &input).await?;
     let message = trace.message(&Event::ProductCreated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
-    tx.commit().await?;
+    shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     let location = format!("/api/products/{}", row.product.id);
     Ok((
@@ -133,7 +133,7 @@ pub async fn update_product(
     let row = db::update_product(&mut tx, &current, &input).await?;
     let message = trace.message(&Event::ProductUpdated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
-    tx.commit().await?;
+    shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     Ok((StatusCode::ACCEPTED, Json(row.product)))
 }
@@ -153,7 +153,7 @@ pub async fn delete_product(
         return Err(ApiError::ProductNotFound);
     }
     outbox::enqueue(&mut tx, &trace.message(&Event::ProductDeleted(id))).await?;
-    tx.commit().await?;
+    shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     Ok(StatusCode::NO_CONTENT)
 }

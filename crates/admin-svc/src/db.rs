@@ -1,6 +1,7 @@
 //! The admin database's queries, one function each.
 
 use events::Product;
+use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool};
 
 use crate::validation::ProductInput;
@@ -13,46 +14,58 @@ pub struct ProductRow {
     pub version: u64,
 }
 
-#[tracing::instrument(skip_all)]
 pub async fn list_products(pool: &MySqlPool) -> Result<Vec<ProductRow>, sqlx::Error> {
-    sqlx::query_as(r#"SELECT id, title, image, likes, version FROM products ORDER BY id"#)
-        .fetch_all(pool)
-        .await
+    statement::run(
+        "list_products",
+        "SELECT products",
+        sqlx::query_as(r#"SELECT id, title, image, likes, version FROM products ORDER BY id"#)
+            .fetch_all(pool),
+    )
+    .await
 }
 
-#[tracing::instrument(skip_all, fields(id))]
 pub async fn get_product(pool: &MySqlPool, id: u64) -> Result<Option<ProductRow>, sqlx::Error> {
-    sqlx::query_as(r#"SELECT id, title, image, likes, version FROM products WHERE id = ?"#)
-        .bind(id)
-        .fetch_optional(pool)
-        .await
+    statement::run(
+        "get_product",
+        "SELECT products",
+        sqlx::query_as(r#"SELECT id, title, image, likes, version FROM products WHERE id = ?"#)
+            .bind(id)
+            .fetch_optional(pool),
+    )
+    .await
 }
 
 /// Reads and locks the row until the transaction ends, so concurrent updates of one product
 /// commit, and enqueue their events, one after the other.
-#[tracing::instrument(skip_all, fields(id))]
 pub async fn lock_product(
     tx: &mut MySqlConnection,
     id: u64,
 ) -> Result<Option<ProductRow>, sqlx::Error> {
-    sqlx::query_as(
-        r#"SELECT id, title, image, likes, version FROM products WHERE id = ? FOR UPDATE"#,
+    statement::run(
+        "lock_product",
+        "SELECT products",
+        sqlx::query_as(
+            r#"SELECT id, title, image, likes, version FROM products WHERE id = ? FOR UPDATE"#,
+        )
+        .bind(id)
+        .fetch_optional(tx),
     )
-    .bind(id)
-    .fetch_optional(tx)
     .await
 }
 
-#[tracing::instrument(skip_all)]
 pub async fn insert_product(
     tx: &mut MySqlConnection,
     input: &ProductInput,
 ) -> Result<ProductRow, sqlx::Error> {
-    let done = sqlx::query(r#"INSERT INTO products (title, image) VALUES (?, ?)"#)
-        .bind(&input.title)
-        .bind(&input.image)
-        .execute(tx)
-        .await?;
+    let done = statement::run(
+        "insert_product",
+        "INSERT products",
+        sqlx::query(r#"INSERT INTO products (title, image) VALUES (?, ?)"#)
+            .bind(&input.title)
+            .bind(&input.image)
+            .execute(tx),
+    )
+    .await?;
     Ok(ProductRow {
         product: Product {
             id: done.last_insert_id(),
@@ -65,18 +78,23 @@ pub async fn insert_product(
 }
 
 /// Writes the new title and image and bumps the version of a row locked by [`lock_product`].
-#[tracing::instrument(skip_all, fields(id = current.product.id))]
 pub async fn update_product(
     tx: &mut MySqlConnection,
     current: &ProductRow,
     input: &ProductInput,
 ) -> Result<ProductRow, sqlx::Error> {
-    sqlx::query(r#"UPDATE products SET title = ?, image = ?, version = version + 1 WHERE id = ?"#)
+    statement::run(
+        "update_product",
+        "UPDATE products",
+        sqlx::query(
+            r#"UPDATE products SET title = ?, image = ?, version = version + 1 WHERE id = ?"#,
+        )
         .bind(&input.title)
         .bind(&input.image)
         .bind(current.product.id)
-        .execute(tx)
-        .await?;
+        .execute(tx),
+    )
+    .await?;
     Ok(ProductRow {
         product: Product {
             title: input.title.clone(),
@@ -88,50 +106,65 @@ pub async fn update_product(
 }
 
 /// Deletes a product; `false` when there was none.
-#[tracing::instrument(skip_all, fields(id))]
 pub async fn delete_product(tx: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(r#"DELETE FROM products WHERE id = ?"#)
-        .bind(id)
-        .execute(tx)
-        .await?;
+    let done = statement::run(
+        "delete_product",
+        "DELETE products",
+        sqlx::query(r#"DELETE FROM products WHERE id = ?"#)
+            .bind(id)
+            .execute(tx),
+    )
+    .await?;
     Ok(done.rows_affected() > 0)
 }
 
-#[tracing::instrument(skip_all)]
 pub async fn random_user_id(pool: &MySqlPool) -> Result<Option<u64>, sqlx::Error> {
-    sqlx::query_scalar(r#"SELECT id FROM users ORDER BY RAND() LIMIT 1"#)
-        .fetch_optional(pool)
-        .await
+    statement::run(
+        "random_user_id",
+        "SELECT users",
+        sqlx::query_scalar(r#"SELECT id FROM users ORDER BY RAND() LIMIT 1"#).fetch_optional(pool),
+    )
+    .await
 }
 
 /// Creates a user, or finds the one with this email; returns its id and whether it is new.
-#[tracing::instrument(skip_all)]
 pub async fn upsert_user(
     pool: &MySqlPool,
     name: &str,
     email: &str,
 ) -> Result<(u64, bool), sqlx::Error> {
-    let done = sqlx::query(r#"INSERT IGNORE INTO users (name, email) VALUES (?, ?)"#)
-        .bind(name)
-        .bind(email)
-        .execute(pool)
-        .await?;
+    let done = statement::run(
+        "upsert_user",
+        "INSERT users",
+        sqlx::query(r#"INSERT IGNORE INTO users (name, email) VALUES (?, ?)"#)
+            .bind(name)
+            .bind(email)
+            .execute(pool),
+    )
+    .await?;
     if done.rows_affected() == 1 {
         return Ok((done.last_insert_id(), true));
     }
-    let id = sqlx::query_scalar(r#"SELECT id FROM users WHERE email = ?"#)
-        .bind(email)
-        .fetch_one(pool)
-        .await?;
+    let id = statement::run(
+        "upsert_user",
+        "SELECT users",
+        sqlx::query_scalar(r#"SELECT id FROM users WHERE email = ?"#)
+            .bind(email)
+            .fetch_one(pool),
+    )
+    .await?;
     Ok((id, false))
 }
 
 /// Adds one like; `false` when the product does not exist.
-#[tracing::instrument(skip_all, fields(id))]
 pub async fn add_like(tx: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(r#"UPDATE products SET likes = likes + 1 WHERE id = ?"#)
-        .bind(id)
-        .execute(tx)
-        .await?;
+    let done = statement::run(
+        "add_like",
+        "UPDATE products",
+        sqlx::query(r#"UPDATE products SET likes = likes + 1 WHERE id = ?"#)
+            .bind(id)
+            .execute(tx),
+    )
+    .await?;
     Ok(done.rows_affected() == 1)
 }

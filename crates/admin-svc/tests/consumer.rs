@@ -12,6 +12,7 @@ fn envelope(event: Event, message_id: Option<&str>) -> Envelope {
         timestamp: None,
         app_id: None,
         trace: None,
+        created_us: None,
         event,
     }
 }

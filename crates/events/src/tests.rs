@@ -76,7 +76,7 @@ fn encode_then_decode_round_trips_with_all_properties() {
         Event::ProductLiked(7),
     ] {
         let out = OutgoingMessage::new(&event, Some(trace.clone()));
-        let props = out.properties("admin-svc", 1_700_000_000);
+        let props = out.properties("admin-svc", 1_700_000_000, Some(1_700_000_000_123_456));
         assert_eq!(*props.delivery_mode(), Some(PERSISTENT));
         assert_eq!(props.app_id().as_ref().unwrap().as_str(), "admin-svc");
         let env = Envelope::from_amqp(&props, &out.body).unwrap();
@@ -86,6 +86,7 @@ fn encode_then_decode_round_trips_with_all_properties() {
         assert_eq!(env.timestamp, Some(1_700_000_000));
         assert_eq!(env.app_id.as_deref(), Some("admin-svc"));
         assert_eq!(env.trace.as_ref(), Some(&trace));
+        assert_eq!(env.created_us, Some(1_700_000_000_123_456));
     }
 }
 
@@ -108,7 +109,7 @@ fn each_message_gets_its_own_id() {
     let b = OutgoingMessage::new(&Event::ProductLiked(1), None);
     assert_ne!(a.message_id, b.message_id);
     assert!(
-        a.properties("x", 0)
+        a.properties("x", 0, None)
             .headers()
             .as_ref()
             .unwrap()

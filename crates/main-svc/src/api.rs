@@ -77,7 +77,7 @@ async fn like(
     }
     let message = trace.message(&Event::ProductLiked(id));
     outbox::enqueue(&mut tx, &message).await?;
-    tx.commit().await?;
+    shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     Ok(())
 }

@@ -24,6 +24,7 @@ fn envelope(event: Event) -> Envelope {
         timestamp: None,
         app_id: None,
         trace: None,
+        created_us: None,
         event,
     }
 }

@@ -11,17 +11,33 @@ use serde::Serialize;
 use sqlx::MySqlPool;
 
 /// Whether this process's long-lived broker connection is up; set by its owner (the outbox
-/// relay or the consumer), read by the health endpoint.
-#[derive(Debug, Clone, Default)]
-pub struct BrokerStatus(Arc<AtomicBool>);
+/// relay or the consumer), read by the health endpoint and shown as
+/// `amqp_connected{component}`.
+#[derive(Debug, Clone)]
+pub struct BrokerStatus {
+    connected: Arc<AtomicBool>,
+    component: &'static str,
+}
 
 impl BrokerStatus {
+    /// Not connected yet; `component` (`relay`, `consumer`) labels the gauge.
+    pub fn new(component: &'static str) -> Self {
+        let status = BrokerStatus {
+            connected: Arc::default(),
+            component,
+        };
+        status.set(false);
+        status
+    }
+
     pub fn set(&self, connected: bool) {
-        self.0.store(connected, Ordering::Relaxed);
+        self.connected.store(connected, Ordering::Relaxed);
+        crate::metrics::catalog::AMQP_CONNECTED
+            .set([self.component], f64::from(u8::from(connected)));
     }
 
     pub fn is_connected(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.connected.load(Ordering::Relaxed)
     }
 }
 

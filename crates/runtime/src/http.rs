@@ -13,7 +13,6 @@ use events::TraceContext;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::{DefaultOnFailure, TraceLayer};
 use tracing::Instrument;
 use utoipa::ToSchema;
 
@@ -60,29 +59,60 @@ pub fn positive_id(raw: &str) -> Option<u64> {
     raw.parse::<u64>().ok().filter(|id| *id > 0)
 }
 
-/// The trace context of the current request: the caller's `traceparent` when it sent a
-/// valid one, a new root otherwise. Events enqueued by the request carry a child of it.
+/// The trace context of the current request: its server span's. Events the request
+/// enqueues carry it, so the relay's producer span, however much later it runs, is a child
+/// of the request. With tracing off (`OTEL_SDK_DISABLED`) it is a child of the caller's
+/// valid `traceparent`, or a new root.
 #[derive(Debug, Clone)]
 pub struct RequestTrace(pub TraceContext);
 
 impl RequestTrace {
-    /// `event`, encoded for the outbox, in a child span of this request's trace.
+    /// `event`, encoded for the outbox, with this request's trace context.
     pub fn message(&self, event: &events::Event) -> events::OutgoingMessage {
-        events::OutgoingMessage::new(event, Some(self.0.child()))
+        events::OutgoingMessage::new(event, Some(self.0.clone()))
     }
 }
 
-fn trace_from_headers(headers: &HeaderMap) -> TraceContext {
+/// The caller's trace context; an absent or invalid `traceparent` is no error, only no
+/// parent.
+fn trace_from_headers(headers: &HeaderMap) -> Option<TraceContext> {
     let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    get("traceparent")
-        .and_then(|tp| TraceContext::new(tp, get("tracestate")).ok())
-        .unwrap_or_else(TraceContext::generate)
+    TraceContext::new(get("traceparent")?, get("tracestate")).ok()
 }
 
-async fn trace_context(mut req: Request, next: Next) -> Response {
-    let trace = trace_from_headers(req.headers());
+/// The request's server span (OpenTelemetry's HTTP conventions: named `METHOD route`, with
+/// the method, route, path and status; an error status for a 5xx), continuing the caller's
+/// trace when it sent a valid `traceparent`. No header, query string or body goes into it.
+async fn server_span(mut req: Request, next: Next) -> Response {
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let name = match &route {
+        Some(route) => format!("{method} {}", route.as_str()),
+        None => method.to_string(),
+    };
+    let span = tracing::info_span!(
+        "http",
+        otel.name = name,
+        otel.kind = "server",
+        otel.status_code = tracing::field::Empty,
+        http.request.method = %method,
+        http.route = route.as_ref().map(MatchedPath::as_str),
+        url.path = req.uri().path(),
+        http.response.status_code = tracing::field::Empty,
+    );
+    let remote = trace_from_headers(req.headers());
+    crate::telemetry::continue_from(&span, remote.as_ref());
+    let trace = crate::telemetry::trace_of(&span)
+        .or_else(|| remote.map(|caller| caller.child()))
+        .unwrap_or_else(TraceContext::generate);
     req.extensions_mut().insert(RequestTrace(trace));
-    next.run(req).await
+    let response = next.run(req).instrument(span.clone()).await;
+    let status = response.status();
+    span.record("http.response.status_code", status.as_u16());
+    if status.is_server_error() {
+        span.record("otel.status_code", "ERROR");
+    }
+    response
 }
 
 /// Rejects a declared body over the limit before reading it, on every route.
@@ -168,7 +198,7 @@ impl Drop for AbandonedGuard {
     }
 }
 
-/// Wraps a service's routes with the shared middleware: metrics, request logs, trace
+/// Wraps a service's routes with the shared middleware: metrics, the server span and trace
 /// context, the body limit, a JSON 404 fallback, a JSON 500 on panic, and each request run
 /// to completion even when its client hangs up ([`run_to_completion`]).
 pub fn with_middleware(router: Router) -> Router {
@@ -178,18 +208,9 @@ pub fn with_middleware(router: Router) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(middleware::from_fn(run_to_completion))
-        .layer(middleware::from_fn(trace_context))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn(limit_declared_length))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(|req: &Request| {
-                    tracing::info_span!("http", method = %req.method(), path = %req.uri().path())
-                })
-                // A 503 from a health probe is not an error of this process; real 500s are
-                // logged with their cause where they happen.
-                .on_failure(DefaultOnFailure::new().level(tracing::Level::DEBUG)),
-        )
+        .layer(middleware::from_fn(server_span))
         .layer(CatchPanicLayer::custom(panic_response))
 }
 

@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod service;
 pub mod settings;
 pub mod shutdown;
+pub mod statement;
 pub mod telemetry;
 
 pub use settings::{ConfigError, Env, Settings};

@@ -30,7 +30,7 @@ pub struct Core {
 impl Core {
     /// A core over `pool` with no relay running; for router tests.
     pub fn detached(pool: MySqlPool, broker_connected: bool) -> Self {
-        let broker = BrokerStatus::default();
+        let broker = BrokerStatus::new("relay");
         broker.set(broker_connected);
         Core {
             pool,
@@ -134,7 +134,7 @@ pub async fn run_http<S: HttpService>(
     let core = Core {
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
-        broker: BrokerStatus::default(),
+        broker: BrokerStatus::new("relay"),
     };
     let relay_stop = CancellationToken::new();
     let relay = tokio::spawn(
@@ -191,7 +191,7 @@ pub enum ApiCommand {
 /// settings (a bad value stops the process with a message naming the variable).
 pub fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
     let env = crate::Env::from_process();
-    crate::telemetry::init(defaults.app_id, &env)?;
+    crate::telemetry::init(defaults.process, &env)?;
     Ok(Settings::from_env(&env, defaults)?)
 }
 
@@ -203,7 +203,9 @@ pub async fn run_command<S: HttpService>(
     match command {
         ApiCommand::Serve => {
             let listener = crate::http::bind(settings.http_addr).await?;
-            run_http::<S>(settings, listener, crate::shutdown::on_signal()).await
+            let result = run_http::<S>(settings, listener, crate::shutdown::on_signal()).await;
+            crate::telemetry::shutdown(Duration::from_secs(2)).await;
+            result
         }
         ApiCommand::Migrate => migrate(&settings, S::migrator()).await,
     }

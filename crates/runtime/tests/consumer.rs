@@ -144,7 +144,7 @@ impl Rig {
 
     /// Starts a consumer of the rig's queue with `handler`, on `pool`, through `amqp_url`.
     async fn start(&self, handler: Probe, pool: MySqlPool, amqp_url: &str) -> Running {
-        let connected = BrokerStatus::default();
+        let connected = BrokerStatus::new("consumer");
         let consumer = Consumer {
             pool,
             amqp: support::amqp(amqp_url),
@@ -179,7 +179,7 @@ impl Rig {
         self.broker
             .publish(
                 &self.queue,
-                message.properties("runtime-test", 0),
+                message.properties("runtime-test", 0, None),
                 &message.body,
             )
             .await;

@@ -76,7 +76,7 @@ impl Rig {
             ("OUTBOX_POLL_INTERVAL_MS", "200"),
         ]))
         .unwrap();
-        let connected = BrokerStatus::default();
+        let connected = BrokerStatus::new("relay");
         let relay = Relay {
             pool: self.pool.clone(),
             amqp: support::amqp(amqp_url),

@@ -10,7 +10,8 @@
 //! - [`poll`]: waiting for what another process does;
 //! - [`stack`]: the whole back end, four processes, and a client of its two APIs;
 //! - [`monitoring`]: Prometheus and mysqld_exporter, for the checks of `grafana-prometheus/`;
-//! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave.
+//! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
+//! - [`otlp`]: a real OTLP trace receiver.
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
@@ -18,6 +19,7 @@ pub mod db;
 pub mod hangup;
 pub mod leftovers;
 pub mod monitoring;
+pub mod otlp;
 pub mod poll;
 pub mod proxy;
 pub mod rabbit_node;
@@ -27,6 +29,7 @@ mod urls;
 
 pub use broker::{QueueReader, amqp_addr, amqp_url};
 pub use db::{TestDatabase, mysql_addr, mysql_server_url};
+pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use poll::eventually;
 pub use proxy::TcpProxy;
 pub use rabbit_node::RabbitNode;

@@ -42,6 +42,10 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// An environment variable of [`Service::spawn`]'s, not the service's: the process's
+/// standard output and error go to this file instead of the test's.
+pub const LOG_FILE: &str = "TESTKIT_LOG_FILE";
+
 /// A service binary running for one test; killed when dropped.
 pub struct Service {
     pub child: Child,
@@ -61,6 +65,11 @@ impl Service {
             .envs(env)
             .stdin(Stdio::null())
             .kill_on_drop(true);
+        // A test that reads a process's log lines names a file for them.
+        if let Some(path) = env.get(LOG_FILE) {
+            let file = std::fs::File::create(path).unwrap();
+            cmd.stdout(file.try_clone().unwrap()).stderr(file);
+        }
         let child = cmd.spawn().unwrap();
         let service = Service {
             child,

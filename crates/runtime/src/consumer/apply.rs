@@ -45,7 +45,6 @@ pub trait Handler: Send + Sync + 'static {
 
 /// Applies `envelope` once in effect: de-duplicates on its message id, runs the handler and
 /// commits. A duplicate or dead-lettered event changes nothing.
-#[tracing::instrument(skip_all, fields(message_id = envelope.message_id.as_deref(), event = %envelope.event.kind()))]
 pub async fn apply_once<H: Handler>(
     pool: &MySqlPool,
     handler: &H,
@@ -62,7 +61,7 @@ pub async fn apply_once<H: Handler>(
     if let Outcome::DeadLetter(_) = outcome {
         tx.rollback().await?;
     } else {
-        tx.commit().await?;
+        crate::statement::commit(tx).await?;
     }
     Ok(outcome)
 }

@@ -49,7 +49,7 @@ pub async fn run_consumer<H: Handler>(
     let pool = crate::db::connect(&db, Duration::from_secs(120)).await?;
     crate::migrations::wait_for_schema(&pool, migrator, &shutdown).await?;
 
-    let broker = BrokerStatus::default();
+    let broker = BrokerStatus::new("consumer");
     // The same probes as the APIs', over a core without an outbox.
     let core = Core {
         pool: pool.clone(),
@@ -102,5 +102,7 @@ pub async fn main<H: Handler>(
     let settings = crate::service::start(defaults)?;
     let listener = crate::http::bind(settings.http_addr).await?;
     let shutdown = crate::shutdown::on_signal();
-    run_consumer(settings, listener, shutdown, migrator, handler).await
+    let result = run_consumer(settings, listener, shutdown, migrator, handler).await;
+    crate::telemetry::shutdown(Duration::from_secs(2)).await;
+    result
 }

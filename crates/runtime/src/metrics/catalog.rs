@@ -90,7 +90,12 @@ impl<const N: usize> Counter<N> {
 
     /// Adds one to the series with these label values.
     pub fn increment<V: Into<SharedString>>(&self, values: [V; N]) {
-        metrics::counter!(self.0.name, self.0.labels(values)).increment(1);
+        self.add(values, 1);
+    }
+
+    /// Adds `n` to the series with these label values.
+    pub fn add<V: Into<SharedString>>(&self, values: [V; N], n: u64) {
+        metrics::counter!(self.0.name, self.0.labels(values)).increment(n);
     }
 }
 
@@ -183,9 +188,15 @@ families! {
     OUTBOX_DELIVERY_LAG: Histogram<0> = "outbox_delivery_lag_seconds",
         [], Some(Unit::Seconds),
         "Time from an event's commit to the broker's confirm.";
+    OUTBOX_OLDEST_PENDING_AGE: Gauge<0> = "outbox_oldest_pending_age_seconds",
+        [], Some(Unit::Seconds),
+        "Age of the oldest outbox row not yet published; 0 when none waits.";
     AMQP_CONNECT_FAILURES: Counter<1> = "amqp_connect_failures_total",
         ["component"], None,
         "Failed attempts to connect to the broker.";
+    AMQP_CONNECTED: Gauge<1> = "amqp_connected",
+        ["component"], None,
+        "1 while the component (relay, consumer) holds an open connection to the broker, else 0.";
 
     EVENTS_CONSUMED: Counter<2> = "events_consumed_total",
         ["event", "outcome"], None,
@@ -199,6 +210,13 @@ families! {
     EVENT_PROCESSING: Histogram<1> = "event_processing_seconds",
         ["event"], Some(Unit::Seconds),
         "Time from taking a delivery to its ack, by event type.";
+    EVENTS_END_TO_END_LAG: Histogram<1> = "events_end_to_end_lag_seconds",
+        ["event"], Some(Unit::Seconds),
+        "Time from an event's commit in the producing service's outbox to its commit here, by event type (clocks of both hosts).";
+
+    DB_QUERY_DURATION: Histogram<1> = "db_query_duration_seconds",
+        ["query"], Some(Unit::Seconds),
+        "Time to run a database statement, by query name (commit included as commit).";
 
     DB_POOL_CONNECTIONS: Gauge<1> = "db_pool_connections",
         ["state"], None,
@@ -209,7 +227,68 @@ families! {
     DB_CONNECTIONS_DISCARDED: Counter<1> = "db_connections_discarded_total",
         ["reason"], None,
         "Connections closed instead of returned to the pool because they failed or did not answer the release check.";
+
+    OTEL_SPANS_EXPORTED: Counter<0> = "otel_spans_exported_total",
+        [], None,
+        "Spans the trace collector accepted.";
+    OTEL_SPANS_DROPPED: Counter<1> = "otel_spans_dropped_total",
+        ["reason"], None,
+        "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused or did not answer).";
 }
+
+/// The process's own resources, read from `/proc` at each scrape (not recorded), under the
+/// names Prometheus' client libraries use, so that the usual dashboards work.
+pub static PROCESS: &[Definition] = &[
+    Definition {
+        name: "process_cpu_seconds_total",
+        kind: Kind::Counter,
+        labels: &[],
+        unit: None,
+        help: "Total user and system CPU time spent in seconds.",
+    },
+    Definition {
+        name: "process_resident_memory_bytes",
+        kind: Kind::Gauge,
+        labels: &[],
+        unit: None,
+        help: "Resident memory size in bytes.",
+    },
+    Definition {
+        name: "process_virtual_memory_bytes",
+        kind: Kind::Gauge,
+        labels: &[],
+        unit: None,
+        help: "Virtual memory size in bytes.",
+    },
+    Definition {
+        name: "process_open_fds",
+        kind: Kind::Gauge,
+        labels: &[],
+        unit: None,
+        help: "Number of open file descriptors.",
+    },
+    Definition {
+        name: "process_max_fds",
+        kind: Kind::Gauge,
+        labels: &[],
+        unit: None,
+        help: "Maximum number of open file descriptors.",
+    },
+    Definition {
+        name: "process_threads",
+        kind: Kind::Gauge,
+        labels: &[],
+        unit: None,
+        help: "Number of OS threads in the process.",
+    },
+    Definition {
+        name: "process_start_time_seconds",
+        kind: Kind::Gauge,
+        labels: &[],
+        unit: None,
+        help: "Start time of the process since unix epoch in seconds.",
+    },
+];
 
 /// Registers every family's help text with the installed recorder.
 pub fn describe_all() {
@@ -235,7 +314,7 @@ mod tests {
     #[test]
     fn every_family_has_help_text_a_valid_name_and_valid_labels() {
         let mut names = HashSet::new();
-        for family in ALL {
+        for family in ALL.iter().copied().chain(PROCESS) {
             assert!(names.insert(family.name), "{} defined twice", family.name);
             assert!(valid_name(family.name), "{}", family.name);
             assert!(

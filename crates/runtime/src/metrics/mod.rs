@@ -2,6 +2,7 @@
 //! metric is (name, type, labels, help) is defined once, in [`catalog`].
 
 pub mod catalog;
+pub mod process;
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -38,6 +39,7 @@ pub fn handle() -> PrometheusHandle {
                 Err(_) => PrometheusBuilder::new().build_recorder().handle(),
             };
             catalog::describe_all();
+            process::mark_start();
             handle
         })
         .clone()
@@ -77,12 +79,14 @@ pub fn render(pool: &MySqlPool) -> Response {
     record_pool(pool);
     let handle = handle();
     handle.run_upkeep();
+    let mut text = handle.render();
+    process::render(&mut text);
     (
         [(
             header::CONTENT_TYPE,
             "text/plain; version=0.0.4; charset=utf-8",
         )],
-        handle.render(),
+        text,
     )
         .into_response()
 }

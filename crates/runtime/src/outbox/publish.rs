@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lapin::options::BasicPublishOptions;
 use lapin::{Channel, Confirmation};
+use tracing::Instrument;
 
 use super::store::PendingRow;
 use crate::amqp::{self, AmqpError};
@@ -55,8 +56,13 @@ pub(super) async fn publish(target: &Target<'_>, rows: &[PendingRow], now: Durat
     let mut confirms = Vec::with_capacity(rows.len());
     let mut failure = None;
     for row in rows {
-        let message = row.message();
-        let properties = message.properties(target.app_id, now.as_secs());
+        let span = producer_span(target.queue, row);
+        let mut message = row.message();
+        // The consumer continues from this span, not from the request that wrote the row.
+        if let Some(trace) = crate::telemetry::trace_of(&span) {
+            message.trace = Some(trace);
+        }
+        let properties = message.properties(target.app_id, now.as_secs(), Some(row.created_us));
         let publish = target.channel.basic_publish(
             "".into(),
             target.queue.into(),
@@ -64,9 +70,13 @@ pub(super) async fn publish(target: &Target<'_>, rows: &[PendingRow], now: Durat
             &message.body,
             properties,
         );
-        match amqp::within(target.limit, publish).await {
-            Ok(confirm) => confirms.push((row, confirm)),
+        match amqp::within(target.limit, publish)
+            .instrument(span.clone())
+            .await
+        {
+            Ok(confirm) => confirms.push((row, confirm, span)),
             Err(e) => {
+                failed(&span, "broker");
                 failure = Some(PublishError::Broker(e));
                 break;
             }
@@ -74,11 +84,16 @@ pub(super) async fn publish(target: &Target<'_>, rows: &[PendingRow], now: Durat
     }
 
     let mut acked = Vec::with_capacity(confirms.len());
-    for (row, confirm) in confirms {
+    for (row, confirm, span) in confirms {
         if failure.is_some() {
-            break;
+            failed(&span, "not_sent");
+            continue;
         }
-        match amqp::within(target.limit, confirm).await {
+        let confirmed = amqp::within(target.limit, confirm).await;
+        if !matches!(confirmed, Ok(Confirmation::Ack(None))) {
+            failed(&span, "not_confirmed");
+        }
+        match confirmed {
             Ok(Confirmation::Ack(None)) => {
                 acked.push(row.id);
                 let lag = now.as_micros().saturating_sub(u128::from(row.created_us));
@@ -104,4 +119,31 @@ pub(super) async fn publish(target: &Target<'_>, rows: &[PendingRow], now: Durat
         }
     }
     Sent { acked, failure }
+}
+
+/// The producer span of one outbox row (OpenTelemetry's messaging conventions), a child of
+/// the request that wrote the row, however long ago that was. It ends with the broker's
+/// confirm.
+fn producer_span(queue: &str, row: &PendingRow) -> tracing::Span {
+    let span = tracing::info_span!(
+        "publish",
+        otel.name = format!("publish {queue}"),
+        otel.kind = "producer",
+        otel.status_code = tracing::field::Empty,
+        messaging.system = "rabbitmq",
+        messaging.operation.type = "send",
+        messaging.operation.name = "publish",
+        messaging.destination.name = queue,
+        messaging.rabbitmq.destination.routing_key = queue,
+        messaging.message.id = row.message_id.as_str(),
+        messaging.message.body.size = row.body.len(),
+        error.type = tracing::field::Empty,
+    );
+    crate::telemetry::continue_from(&span, row.trace().as_ref());
+    span
+}
+
+fn failed(span: &tracing::Span, error: &'static str) {
+    span.record("otel.status_code", "ERROR");
+    span.record("error.type", error);
 }

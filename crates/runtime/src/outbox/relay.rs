@@ -57,6 +57,8 @@ impl Relay {
                     }
                 }
                 Err(e) => {
+                    // The backlog grows while the broker is away: keep its gauges current.
+                    self.record_backlog().await;
                     self.broker.set(false);
                     catalog::AMQP_CONNECT_FAILURES.increment(["outbox_relay"]);
                     tracing::warn!(error = %e, "outbox relay cannot reach the broker");
@@ -132,8 +134,9 @@ impl Relay {
     }
 
     async fn record_backlog(&self) {
-        if let Ok(n) = store::pending_count(&self.pool).await {
-            catalog::OUTBOX_PENDING.set(catalog::NO_LABELS, n as f64);
+        if let Ok((count, oldest)) = store::backlog(&self.pool).await {
+            catalog::OUTBOX_PENDING.set(catalog::NO_LABELS, count as f64);
+            catalog::OUTBOX_OLDEST_PENDING_AGE.set(catalog::NO_LABELS, oldest.as_secs_f64());
         }
     }
 

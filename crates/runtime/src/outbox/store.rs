@@ -6,8 +6,9 @@ use std::time::Duration;
 use events::{OutgoingMessage, TraceContext};
 use sqlx::{MySqlConnection, MySqlPool, QueryBuilder};
 
+use crate::statement;
+
 /// Writes `message` to the outbox on the caller's transaction.
-#[tracing::instrument(skip_all, fields(message_id = %message.message_id, content_type = %message.content_type))]
 pub async fn enqueue(
     tx: &mut MySqlConnection,
     message: &OutgoingMessage,
@@ -16,16 +17,20 @@ pub async fn enqueue(
         Some(t) => (Some(t.traceparent()), t.tracestate()),
         None => (None, None),
     };
-    sqlx::query(
-        r#"INSERT INTO outbox (message_id, content_type, body, traceparent, tracestate)
+    statement::run(
+        "enqueue_outbox",
+        "INSERT outbox",
+        sqlx::query(
+            r#"INSERT INTO outbox (message_id, content_type, body, traceparent, tracestate)
            VALUES (?, ?, ?, ?, ?)"#,
+        )
+        .bind(&message.message_id)
+        .bind(&message.content_type)
+        .bind(&message.body)
+        .bind(traceparent)
+        .bind(tracestate)
+        .execute(tx),
     )
-    .bind(&message.message_id)
-    .bind(&message.content_type)
-    .bind(&message.body)
-    .bind(traceparent)
-    .bind(tracestate)
-    .execute(tx)
     .await?;
     Ok(())
 }
@@ -50,35 +55,41 @@ impl PendingRow {
             message_id: self.message_id.clone(),
             content_type: self.content_type.clone(),
             body: self.body.clone(),
-            trace: self
-                .traceparent
-                .as_deref()
-                .and_then(|tp| TraceContext::new(tp, self.tracestate.as_deref()).ok()),
+            trace: self.trace(),
         }
+    }
+
+    /// The trace context of the request that wrote the row.
+    pub fn trace(&self) -> Option<TraceContext> {
+        self.traceparent
+            .as_deref()
+            .and_then(|tp| TraceContext::new(tp, self.tracestate.as_deref()).ok())
     }
 }
 
 /// The first `limit` pending rows, oldest first.
-#[tracing::instrument(skip_all)]
 pub(super) async fn fetch_pending(
     pool: &MySqlPool,
     limit: u32,
 ) -> Result<Vec<PendingRow>, sqlx::Error> {
-    sqlx::query_as(
-        r#"SELECT id, message_id, content_type, body, traceparent, tracestate,
+    statement::run(
+        "fetch_outbox_pending",
+        "SELECT outbox",
+        sqlx::query_as(
+            r#"SELECT id, message_id, content_type, body, traceparent, tracestate,
                   CAST(UNIX_TIMESTAMP(created_at) * 1000000 AS UNSIGNED) AS created_us
            FROM outbox
            WHERE published_at IS NULL
            ORDER BY id
            LIMIT ?"#,
+        )
+        .bind(limit)
+        .fetch_all(pool),
     )
-    .bind(limit)
-    .fetch_all(pool)
     .await
 }
 
 /// Marks the rows `ids` published, now.
-#[tracing::instrument(skip_all, fields(rows = ids.len()))]
 pub(super) async fn mark_published(pool: &MySqlPool, ids: &[u64]) -> Result<(), sqlx::Error> {
     if ids.is_empty() {
         return Ok(());
@@ -89,30 +100,58 @@ pub(super) async fn mark_published(pool: &MySqlPool, ids: &[u64]) -> Result<(), 
         list.push_bind(*id);
     }
     q.push(")");
-    q.build().execute(pool).await?;
+    statement::run(
+        "mark_outbox_published",
+        "UPDATE outbox",
+        q.build().execute(pool),
+    )
+    .await?;
     Ok(())
 }
 
 /// Rows not yet published.
 pub async fn pending_count(pool: &MySqlPool) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
-        .fetch_one(pool)
-        .await
+    statement::run(
+        "count_outbox_pending",
+        "SELECT outbox",
+        sqlx::query_scalar("SELECT COUNT(*) FROM outbox WHERE published_at IS NULL")
+            .fetch_one(pool),
+    )
+    .await
+}
+
+/// Rows not yet published, and how long the oldest of them has waited.
+pub(super) async fn backlog(pool: &MySqlPool) -> Result<(i64, Duration), sqlx::Error> {
+    let (count, age_us): (i64, i64) = statement::run(
+        "outbox_backlog",
+        "SELECT outbox",
+        sqlx::query_as(
+            r#"SELECT COUNT(*),
+                      COALESCE(TIMESTAMPDIFF(MICROSECOND, MIN(created_at), NOW(6)), 0)
+               FROM outbox WHERE published_at IS NULL"#,
+        )
+        .fetch_one(pool),
+    )
+    .await?;
+    Ok((count, Duration::from_micros(age_us.max(0) as u64)))
 }
 
 /// Deletes up to 10,000 rows published more than `older_than` ago; returns how many went.
-#[tracing::instrument(skip_all)]
 pub(super) async fn purge_published(
     pool: &MySqlPool,
     older_than: Duration,
 ) -> Result<u64, sqlx::Error> {
-    let done = sqlx::query(
-        r#"DELETE FROM outbox
+    let done = statement::run(
+        "purge_outbox",
+        "DELETE outbox",
+        sqlx::query(
+            r#"DELETE FROM outbox
            WHERE published_at IS NOT NULL AND published_at < NOW(6) - INTERVAL ? SECOND
            LIMIT 10000"#,
+        )
+        .bind(older_than.as_secs())
+        .execute(pool),
     )
-    .bind(older_than.as_secs())
-    .execute(pool)
     .await?;
     Ok(done.rows_affected())
 }

@@ -16,6 +16,9 @@ pub use env::{ConfigError, Env, Secret};
 /// What differs between the two services' defaults.
 #[derive(Debug, Clone, Copy)]
 pub struct ServiceDefaults {
+    /// The process's name: the trace service name (unless `OTEL_SERVICE_NAME` says
+    /// otherwise), as the process is named in Prometheus' jobs and docker-compose.yml.
+    pub process: &'static str,
     /// The `app_id` on published messages, and the service name in logs.
     pub app_id: &'static str,
     pub port: u16,
@@ -28,6 +31,7 @@ pub struct ServiceDefaults {
 
 /// admin-api: the catalogue's HTTP API; its relay publishes product events to `main`.
 pub const ADMIN_API: ServiceDefaults = ServiceDefaults {
+    process: "admin-api",
     app_id: "admin-svc",
     port: 8000,
     database: "admin",
@@ -37,6 +41,7 @@ pub const ADMIN_API: ServiceDefaults = ServiceDefaults {
 
 /// admin-consumer: applies the shop's likes (queue `admin`) to the catalogue.
 pub const ADMIN_CONSUMER: ServiceDefaults = ServiceDefaults {
+    process: "admin-consumer",
     app_id: "admin-consumer",
     port: 8001,
     ..ADMIN_API
@@ -44,6 +49,7 @@ pub const ADMIN_CONSUMER: ServiceDefaults = ServiceDefaults {
 
 /// main-api: the shop's HTTP API; its relay publishes like events to `admin`.
 pub const MAIN_API: ServiceDefaults = ServiceDefaults {
+    process: "main-api",
     app_id: "main-svc",
     port: 5000,
     database: "main",
@@ -53,6 +59,7 @@ pub const MAIN_API: ServiceDefaults = ServiceDefaults {
 
 /// main-consumer: applies the catalogue's product events (queue `main`) to the mirror.
 pub const MAIN_CONSUMER: ServiceDefaults = ServiceDefaults {
+    process: "main-consumer",
     app_id: "main-consumer",
     port: 5001,
     ..MAIN_API

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# What tracing costs (release build, this machine, loopback only, bounded in time): the shop
+# list and likes by new shoppers with wrk, three times over: spans exported to an OTLP
+# receiver at 100 % sampling, spans made but not exported (no endpoint, the default), and
+# tracing off (OTEL_SDK_DISABLED=true). Prints one line per run; the README keeps them.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+source scripts/web.sh
+source scripts/stack.sh
+
+ensure_services
+ensure_nginx
+command -v wrk >/dev/null 2>&1 || apt_install wrk
+export_service_urls
+cargo build --release --locked --bins -p admin-svc -p main-svc --example otlp_sink -p system-tests
+unset DATABASE_URL
+export RELEASE=1 BUILD_FRONTEND=0 RUST_LOG=warn
+[ -f frontend/dist/index.html ] || build_frontend
+
+sink_port=18399
+target/release/examples/otlp_sink > .run/otlp-sink.log 2>&1 &
+sink_pid=$!
+on_exit "kill $sink_pid 2>/dev/null || true"
+export OTLP_SINK_PORT=$sink_port
+
+run() { # label, then VAR=value... for the four processes
+  local label=$1; shift
+  (
+    export "$@"
+    start_isolated_stack tracebench 18400
+    for i in $(seq 1 50); do
+      curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$ADMIN_PORT/api/products" \
+        -H 'Content-Type: application/json' -d "{\"title\": \"Product $i\", \"image\": \"/img/$i.png\"}"
+    done
+    sleep 1
+    for what in list like; do
+      local out
+      if [ "$what" = list ]; then
+        out=$(wrk -t2 -c64 -d10s --latency "http://127.0.0.1:$MAIN_PORT/flask/api/products")
+      else
+        out=$(PRODUCTS=50 wrk -t2 -c64 -d10s --latency -s scripts/like.lua "http://127.0.0.1:$MAIN_PORT")
+      fi
+      printf '%-34s %-5s %9s req/s   p50 %8s   p99 %8s\n' "$label" "$what" \
+        "$(awk '/Requests\/sec/ {print $2}' <<<"$out")" \
+        "$(awk '$1 == "50%" {print $2}' <<<"$out")" \
+        "$(awk '$1 == "99%" {print $2}' <<<"$out")"
+    done
+  )
+}
+
+log "wrk, 10 s each, 2 threads, 64 connections, 50 products"
+run "exported (OTLP, 100 % sampled)" OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$sink_port OTEL_TRACES_SAMPLER=always_on
+run "made, not exported (default)" OTEL_SDK_DISABLED=false
+run "off (OTEL_SDK_DISABLED=true)" OTEL_SDK_DISABLED=true
+tail -1 .run/otlp-sink.log
