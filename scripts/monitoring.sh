@@ -12,20 +12,8 @@ cd "$(dirname "$0")/.."
 source scripts/services.sh
 source scripts/web.sh
 
-# Each part's time, printed at the end (whether the checks passed or not).
-part_name= part_start=$SECONDS
-part_times=()
-end_part() {
-  [ -n "$part_name" ] && part_times+=("$(printf '%5d s  %s' $((SECONDS - part_start)) "$part_name")")
-  part_name=
-}
-part() { end_part; part_name=$1 part_start=$SECONDS; log "monitoring: $1"; }
-print_part_times() {
-  end_part
-  log "monitoring: time per part"
-  printf '%s\n' "${part_times[@]}" >&2
-}
-on_exit print_part_times
+# Each part's time, printed when the script ends (whether the checks passed or not).
+time_steps "monitoring: "
 
 ensure_monitoring_tools() {
   local missing=()
@@ -34,20 +22,22 @@ ensure_monitoring_tools() {
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
-part "services and tools"
+step "services and tools"
 ensure_services
 export_service_urls
 ensure_monitoring_tools
+# MONITORING_SCREENSHOTS=1: the live test also draws each dashboard in Chromium.
+if [ "${MONITORING_SCREENSHOTS:-0}" = 1 ]; then ensure_chromium; fi
 
-part "promtool check config, check rules, test rules"
+step "promtool check config, check rules, test rules"
 promtool check config grafana-prometheus/prometheus.yml
 promtool check rules grafana-prometheus/alerts.yml
 promtool test rules grafana-prometheus/alerts.test.yml
 
-part "dashboards, alerts, runbook and tests (npm run check)"
+step "dashboards, alerts, runbook and tests (npm run check)"
 ensure_node_modules grafana-prometheus
 (cd grafana-prometheus && npm run --silent check)
 
-part "live Prometheus against the stack"
+step "live Prometheus against the stack"
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --workspace --bins --locked
 cargo test --locked -p system-tests --test monitoring -- --ignored --nocapture "$@"

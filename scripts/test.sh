@@ -10,20 +10,7 @@ source scripts/services.sh
 source scripts/web.sh
 
 # Each part's time, printed when the script ends (whether it passed or not).
-step_name= step_start=$SECONDS
-step_times=()
-end_step() {
-  [ -n "$step_name" ] && step_times+=("$(printf '%5d s  %s' $((SECONDS - step_start)) "$step_name")")
-  step_name=
-}
-step() { end_step; step_name=$1 step_start=$SECONDS; log "$1"; }
-print_times() {
-  end_step
-  log "time per part"
-  printf '%s\n' "${step_times[@]}" >&2
-  log "total: $SECONDS s"
-}
-on_exit print_times
+time_steps
 
 step "services: MariaDB and RabbitMQ"
 ensure_services

@@ -48,18 +48,30 @@ impl Drop for ScratchDir {
     }
 }
 
-/// Waits until `url` answers 200, or panics after `timeout` naming `what`.
-async fn wait_ready(http: &reqwest::Client, url: &str, what: &str, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
+/// Starts `bin` with `args`, listening on 127.0.0.1:`port` and logging only warnings (the
+/// flags Prometheus and its exporters share), and waits until `ready_path` answers 200, or
+/// panics after 30 s. Killed when dropped.
+async fn spawn_listening(bin: &str, args: &[String], port: u16, ready_path: &str) -> Child {
+    let child = Command::new(bin)
+        .args(args)
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--log.level=warn")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}{ready_path}");
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        if let Ok(res) = http.get(url).send().await
+        if let Ok(res) = http.get(&url).send().await
             && res.status().is_success()
         {
-            return;
+            return child;
         }
         assert!(
             Instant::now() < deadline,
-            "{what} did not answer {url} within {timeout:?}"
+            "{bin} did not answer {url} within 30 s"
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
@@ -91,20 +103,11 @@ impl MysqldExporter {
         )
         .unwrap();
         let port = free_port();
-        let child = Command::new(bin)
-            .arg(format!("--config.my-cnf={}", cnf.display()))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}/metrics");
-        wait_ready(
-            &reqwest::Client::new(),
-            &url,
-            "mysqld_exporter",
-            Duration::from_secs(30),
+        let child = spawn_listening(
+            &bin,
+            &[format!("--config.my-cnf={}", cnf.display())],
+            port,
+            "/metrics",
         )
         .await;
         MysqldExporter {
@@ -153,30 +156,14 @@ impl Prometheus {
         let dir = ScratchDir::new("prometheus");
         let config_file = dir.0.join("prometheus.yml");
         std::fs::write(&config_file, config).unwrap();
-        let child = Command::new(bin)
-            .arg(format!("--config.file={}", config_file.display()))
-            .arg(format!(
-                "--storage.tsdb.path={}",
-                dir.0.join("data").display()
-            ))
-            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-            .arg("--log.level=warn")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let url = format!("http://127.0.0.1:{port}");
-        let http = reqwest::Client::new();
-        wait_ready(
-            &http,
-            &format!("{url}/-/ready"),
-            "Prometheus",
-            Duration::from_secs(30),
-        )
-        .await;
+        let args = [
+            format!("--config.file={}", config_file.display()),
+            format!("--storage.tsdb.path={}", dir.0.join("data").display()),
+        ];
+        let child = spawn_listening(&bin, &args, port, "/-/ready").await;
         Prometheus {
-            url,
-            http,
+            url: format!("http://127.0.0.1:{port}"),
+            http: reqwest::Client::new(),
             child,
             _dir: dir,
         }
