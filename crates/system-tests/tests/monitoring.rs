@@ -443,23 +443,14 @@ async fn dashboards_and_alerts_name_only_metrics_the_live_stack_exports() {
     let exporter = MysqldExporter::start().await;
     let stack = ShopStack::start(&node.amqp_url(), Default::default()).await;
 
+    // Each target of prometheus.yml, and where the same process listens here.
+    let prom_port = testkit::free_port();
+    let local = |p: Proc| host_port(&stack.svc(p).base_url);
     let targets = [
-        (
-            "admin-api:8000",
-            host_port(&stack.svc(Proc::AdminApi).base_url),
-        ),
-        (
-            "admin-consumer:8001",
-            host_port(&stack.svc(Proc::AdminConsumer).base_url),
-        ),
-        (
-            "main-api:5000",
-            host_port(&stack.svc(Proc::MainApi).base_url),
-        ),
-        (
-            "main-consumer:5001",
-            host_port(&stack.svc(Proc::MainConsumer).base_url),
-        ),
+        ("admin-api:8000", local(Proc::AdminApi)),
+        ("admin-consumer:8001", local(Proc::AdminConsumer)),
+        ("main-api:5000", local(Proc::MainApi)),
+        ("main-consumer:5001", local(Proc::MainConsumer)),
         (
             "rabbitmq:15692",
             format!("127.0.0.1:{}", node.prometheus_port.unwrap()),
@@ -468,10 +459,8 @@ async fn dashboards_and_alerts_name_only_metrics_the_live_stack_exports() {
             "mysqld-exporter:9104",
             format!("127.0.0.1:{}", exporter.port),
         ),
+        ("localhost:9090", format!("127.0.0.1:{prom_port}")),
     ];
-    let prom_port = testkit::free_port();
-    let mut targets = targets.to_vec();
-    targets.push(("localhost:9090", format!("127.0.0.1:{prom_port}")));
     let prom = Prometheus::start(&local_config(&targets), prom_port).await;
     let mut problems = Vec::new();
 
