@@ -31,6 +31,7 @@ run() { # label, then VAR=value... for the four processes
     start_isolated_stack tracebench 18400
     for i in $(seq 1 50); do
       curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$ADMIN_PORT/api/products" \
+    -H "Authorization: Bearer $ADMIN_TOKEN" \
         -H 'Content-Type: application/json' -d "{\"title\": \"Product $i\", \"image\": \"/img/$i.png\"}"
     done
     sleep 1

@@ -29,6 +29,7 @@ start_isolated_stack bench 18200
 # A catalogue of 50 products, as the original's benchmark had.
 for i in $(seq 1 50); do
   curl -fsS -o /dev/null -XPOST "http://127.0.0.1:$ADMIN_PORT/api/products" \
+    -H "Authorization: Bearer $ADMIN_TOKEN" \
     -H 'Content-Type: application/json' -d "{\"title\": \"Product $i\", \"image\": \"/img/$i.png\"}"
 done
 sleep 1

@@ -30,12 +30,62 @@ export AMQP_URL=${AMQP_URL:-$DEFAULT_AMQP_URL}
 
 admin_db=${ADMIN_DATABASE:-admin}
 main_db=${MAIN_DATABASE:-main}
+
+# Each process logs in as its own database user with only its own rights
+# (scripts/grants.sql): admin_api, admin_consumer, main_api, main_consumer, with new random
+# passwords at every start. DB_USERS=0 runs everything as SQL_USER (root) instead.
+declare -A db_user db_password
+if [ "${DB_USERS:-1}" = 1 ]; then
+  log "creating the services' database users (scripts/grants.sql)"
+  for svc in admin main; do
+    database=${svc}_db
+    for role in api consumer; do
+      db_user[$svc-$role]=${svc}_$role
+      db_password[$svc-$role]=$(openssl rand -hex 16)
+    done
+    sed -e "s/{database}/$(printf '%s' "${!database}" | sed 's/[_%]/\\\\&/g')/g" \
+        -e "s/{api_user}/${db_user[$svc-api]}/g" -e "s/{api_password}/${db_password[$svc-api]}/g" \
+        -e "s/{consumer_user}/${db_user[$svc-consumer]}/g" \
+        -e "s/{consumer_password}/${db_password[$svc-consumer]}/g" scripts/grants.sql |
+      mariadb -h "$SQL_HOST" -P "$SQL_PORT" -u "${SQL_USER:-root}" ${SQL_PASSWORD:+"-p$SQL_PASSWORD"}
+  done
+fi
+# as SVC ROLE COMMAND...: runs COMMAND with that process's database and user.
+as() {
+  local svc=$1 role=$2 database=${1}_db; shift 2
+  if [ "${DB_USERS:-1}" = 1 ]; then
+    SQL_DATABASE=${!database} SQL_USER=${db_user[$svc-$role]} \
+      SQL_PASSWORD=${db_password[$svc-$role]} "$@"
+  else
+    SQL_DATABASE=${!database} "$@"
+  fi
+}
+
 log "creating and migrating databases $admin_db and $main_db"
-SQL_DATABASE=$admin_db "$bin/admin-api" migrate
-SQL_DATABASE=$main_db "$bin/main-api" migrate
-user_id=$(SQL_DATABASE=$admin_db RUST_LOG=warn "$bin/admin-api" create-user \
-  --name "${ADMIN_NAME:-Admin}" --email "${ADMIN_EMAIL:-admin@example.com}")
-log "admin user id $user_id (${ADMIN_EMAIL:-admin@example.com})"
+as admin api "$bin/admin-api" migrate
+as main api "$bin/main-api" migrate
+# The first admin: ADMIN_EMAIL (default admin@example.com) with ADMIN_PASSWORD, or, when
+# that is not set, a random password printed here once (for a user this run creates).
+admin_email=${ADMIN_EMAIL:-admin@example.com}
+generated=
+if [ -z "${ADMIN_PASSWORD:-}" ]; then
+  ADMIN_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)
+  generated=1
+fi
+user_out=$(RUST_LOG=info LOG_FORMAT=json ADMIN_PASSWORD=$ADMIN_PASSWORD \
+  as admin api "$bin/admin-api" create-user --name "${ADMIN_NAME:-Admin}" --email "$admin_email" 2>&1)
+user_id=$(printf '%s
+' "$user_out" | grep -E '^[0-9]+$' | tail -1)
+if printf '%s' "$user_out" | grep -q '"new":true'; then
+  if [ -n "$generated" ]; then
+    log "admin $admin_email created with password: $ADMIN_PASSWORD   (shown once; change it with: admin-api set-password --email $admin_email)"
+  else
+    log "admin $admin_email created (id $user_id) with ADMIN_PASSWORD"
+  fi
+else
+  log "admin $admin_email exists (id $user_id); its password is unchanged (admin-api set-password to change it)"
+fi
+unset ADMIN_PASSWORD
 
 pids=()
 stopping=0
@@ -57,10 +107,10 @@ start() {
   pids+=($!)
 }
 
-SQL_DATABASE=$admin_db PORT=$ADMIN_PORT start admin-api "$bin/admin-api" serve
-SQL_DATABASE=$admin_db PORT=$ADMIN_CONSUMER_PORT start admin-consumer "$bin/admin-consumer"
-SQL_DATABASE=$main_db PORT=$MAIN_PORT start main-api "$bin/main-api" serve
-SQL_DATABASE=$main_db PORT=$MAIN_CONSUMER_PORT start main-consumer "$bin/main-consumer"
+PORT=$ADMIN_PORT as admin api start admin-api "$bin/admin-api" serve
+PORT=$ADMIN_CONSUMER_PORT as admin consumer start admin-consumer "$bin/admin-consumer"
+PORT=$MAIN_PORT as main api start main-api "$bin/main-api" serve
+PORT=$MAIN_CONSUMER_PORT as main consumer start main-consumer "$bin/main-consumer"
 render_nginx "$PWD/.run/nginx" "$WEB_PORT" "127.0.0.1:$ADMIN_PORT" "127.0.0.1:$MAIN_PORT"
 start nginx nginx -p "$PWD/.run/nginx" -c nginx.conf -g 'daemon off;'
 

@@ -93,6 +93,24 @@ ensure_rabbitmq() {
   rabbitmqctl -q await_startup >/dev/null 2>&1 || sleep 3
 }
 
+# What the credential and TLS tests need besides the servers: moto in server mode, the
+# Secrets Manager API they read secrets from (on loopback; no test ever reaches AWS), from
+# PyPI; and openssl, which makes their certificates.
+ensure_test_tools() {
+  command -v openssl >/dev/null 2>&1 || apt_install openssl
+  ensure_moto
+}
+
+ensure_moto() {
+  if command -v moto_server >/dev/null 2>&1 && python3 -c 'import moto.server' 2>/dev/null; then
+    return 0
+  fi
+  log "installing moto[server] (pip)"
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]'
+  if command -v pyenv >/dev/null 2>&1; then pyenv rehash; fi
+  command -v moto_server >/dev/null
+}
+
 ensure_services() {
   ensure_mariadb
   ensure_rabbitmq

@@ -6,6 +6,8 @@
 # start_isolated_stack NAME BASE_PORT: ports BASE_PORT+0 (admin), +1 (admin consumer),
 # +10 (main), +11 (main consumer), +80 (web); databases and queues named NAME_<pid>. Waits
 # until nginx, both APIs and both consumers answer healthy. Log: .run/NAME-stack.log.
+# Exports the first admin's ADMIN_EMAIL and ADMIN_PASSWORD (random), and ADMIN_TOKEN, an API
+# token for scripted catalogue writes (curl -H "Authorization: Bearer $ADMIN_TOKEN").
 start_isolated_stack() {
   local name=$1 base=$2 id=$$
   export ADMIN_PORT=$base ADMIN_CONSUMER_PORT=$((base + 1))
@@ -13,6 +15,8 @@ start_isolated_stack() {
   export ADMIN_DATABASE=${name}_admin_$id MAIN_DATABASE=${name}_main_$id
   export MAIN_QUEUE=$name-main-$id ADMIN_QUEUE=$name-admin-$id
   export RUST_LOG=${RUST_LOG:-warn}
+  export ADMIN_EMAIL=${ADMIN_EMAIL:-admin@example.com}
+  export ADMIN_PASSWORD=${ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)}
   mkdir -p .run
   stack_log=.run/$name-stack.log
   log "starting the stack (log: $stack_log)"
@@ -26,6 +30,12 @@ start_isolated_stack() {
        && curl -fsS "$web/flask/api/health" >/dev/null 2>&1 \
        && curl -fsS "http://127.0.0.1:$MAIN_CONSUMER_PORT/health" >/dev/null 2>&1 \
        && curl -fsS "http://127.0.0.1:$ADMIN_CONSUMER_PORT/health" >/dev/null 2>&1; then
+      local profile=debug
+      [ "${RELEASE:-0}" = 1 ] && profile=release
+      ADMIN_TOKEN=$(DATABASE_URL= SQL_HOST=$MARIADB_HOST SQL_PORT=$MARIADB_PORT \
+        SQL_DATABASE=$ADMIN_DATABASE RUST_LOG=warn \
+        "target/$profile/admin-api" create-token --name "$name-$id")
+      export ADMIN_TOKEN
       return 0
     fi
     if ! kill -0 "$stack_pid" 2>/dev/null; then

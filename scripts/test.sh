@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs every check and test: formatting and lints (Rust, TypeScript), unit, router and
+# Runs every check and test: a secret scan, formatting and lints (Rust, TypeScript), unit, router and
 # end-to-end tests, the frontend's component tests and production build, browser tests
 # through nginx in Chromium, the monitoring checks (promtool, dashboards, a live Prometheus),
 # and the fault suite, against real MariaDB and RabbitMQ (started here if they are not
@@ -12,13 +12,16 @@ source scripts/web.sh
 # Each part's time, printed when the script ends (whether it passed or not).
 time_steps
 
-step "services: MariaDB and RabbitMQ"
+step "services: MariaDB and RabbitMQ; moto and openssl for the credential and TLS tests"
 ensure_services
+ensure_test_tools
 
 # sqlx::test creates one fresh database per test on this server.
 export_service_urls
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
+step "secret scan (detect-secrets over every tracked file)"
+bash scripts/secret-scan.sh
 step "cargo fmt --check"
 cargo fmt --all -- --check
 step "cargo clippy"

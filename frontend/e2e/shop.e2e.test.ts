@@ -1,6 +1,8 @@
 // End-to-end story in a real browser against the real stack (nginx + both APIs + broker):
 // no mocks. See frontend/README.md ("End-to-end tests") for what it expects.
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
@@ -240,6 +242,60 @@ describe.sequential('the shop, end to end', () => {
       await c.getByText('2 likes', { exact: true }).waitFor();
     } finally {
       await other.close();
+    }
+  });
+
+  it('a foreign site cannot add likes: its forms and no-cors fetches are refused', async () => {
+    // A page of another site, served from this machine by the test (localhost and 127.0.0.1
+    // are different sites; a loopback server, so that Chrome's Private Network Access lets it
+    // reach the shop), submitting the classic cross-site request forgeries at the like
+    // endpoint: auto-submitted text/plain forms and no-cors fetches.
+    const evilServer = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>Evil</title><body></body>');
+    });
+    await new Promise<void>((resolve) => evilServer.listen(0, '127.0.0.1', resolve));
+    const { port } = evilServer.address() as AddressInfo;
+    const shopHost = new URL(BASE_URL).hostname;
+    const foreignPage = `http://${shopHost === 'localhost' ? '127.0.0.1' : 'localhost'}:${port}/`;
+    const target = `${BASE_URL}/flask/api/products/${productId}/like`;
+    const evil = await newContext();
+    try {
+      const page = await evil.newPage();
+      const statuses: number[] = [];
+      page.on('response', (response) => {
+        if (response.url() === target) statuses.push(response.status());
+      });
+      await page.goto(foreignPage);
+      await page.evaluate(async (url) => {
+        for (let i = 0; i < 5; i++) {
+          const frame = document.createElement('iframe');
+          frame.name = `sink${i}`;
+          document.body.append(frame);
+          const form = document.createElement('form');
+          form.method = 'POST';
+          form.action = url;
+          form.enctype = 'text/plain';
+          form.target = frame.name;
+          const input = document.createElement('input');
+          input.name = 'x';
+          input.value = String(i);
+          form.append(input);
+          document.body.append(form);
+          form.submit();
+        }
+        for (let i = 0; i < 5; i++) {
+          await fetch(url, { method: 'POST', mode: 'no-cors', credentials: 'include', body: 'x' });
+        }
+      }, target);
+      // Every forgery reached the shop and was refused there (not only by the browser).
+      await expect.poll(() => statuses.length, { timeout: 5_000 }).toBe(10);
+      expect(statuses).toEqual(Array(10).fill(403));
+      const res = await fetch(`${BASE_URL}/flask/api/products`);
+      const products = (await res.json()) as { id: number; likes: number }[];
+      expect(products.find((p) => p.id === productId)?.likes).toBe(2);
+    } finally {
+      await evil.close();
+      evilServer.close();
     }
   });
 

@@ -9,6 +9,8 @@ use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
 use shop_runtime::http::{ErrorBody, RequestTrace};
+
+use crate::auth::Admin;
 use shop_runtime::outbox;
 use utoipa::ToSchema;
 
@@ -73,6 +75,7 @@ pub async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Pro
         (status = 413, description = "Body over 64 KiB", body = ErrorBody),
         (status = 415, description = "Body is not JSON", body = ErrorBody)))]
 pub async fn create_product(
+    _admin: Admin,
     State(state): State<AppState>,
     Extension(trace): Extension<RequestTrace>,
     JsonBody(body): JsonBody,
@@ -119,6 +122,7 @@ pub async fn get_product(
         (status = 413, body = ErrorBody),
         (status = 415, body = ErrorBody)))]
 pub async fn update_product(
+    _admin: Admin,
     State(state): State<AppState>,
     Extension(trace): Extension<RequestTrace>,
     Path(id): Path<String>,
@@ -143,6 +147,7 @@ pub async fn update_product(
     params(("id" = u64, Path, description = "Product id")),
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete_product(
+    _admin: Admin,
     State(state): State<AppState>,
     Extension(trace): Extension<RequestTrace>,
     Path(id): Path<String>,

@@ -168,3 +168,105 @@ pub async fn add_like(tx: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::E
     .await?;
     Ok(done.rows_affected() == 1)
 }
+
+/// What signing in needs of a user.
+#[derive(Debug, Clone, FromRow)]
+pub struct Account {
+    pub id: u64,
+    pub name: String,
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub disabled: bool,
+}
+
+pub async fn account_by_email(
+    pool: &MySqlPool,
+    email: &str,
+) -> Result<Option<Account>, sqlx::Error> {
+    statement::run(
+        "account_by_email",
+        "SELECT users",
+        sqlx::query_as(
+            r#"SELECT id, name, email, password_hash, disabled_at IS NOT NULL AS disabled
+               FROM users WHERE email = ?"#,
+        )
+        .bind(email)
+        .fetch_optional(pool),
+    )
+    .await
+}
+
+pub async fn account_by_id(pool: &MySqlPool, id: u64) -> Result<Option<Account>, sqlx::Error> {
+    statement::run(
+        "account_by_id",
+        "SELECT users",
+        sqlx::query_as(
+            r#"SELECT id, name, email, password_hash, disabled_at IS NOT NULL AS disabled
+               FROM users WHERE id = ?"#,
+        )
+        .bind(id)
+        .fetch_optional(pool),
+    )
+    .await
+}
+
+/// Sets a user's password hash; `false` when there is no user with this email.
+pub async fn set_password_hash(
+    pool: &MySqlPool,
+    email: &str,
+    hash: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = statement::run(
+        "set_password_hash",
+        "UPDATE users",
+        sqlx::query(r#"UPDATE users SET password_hash = ? WHERE email = ?"#)
+            .bind(hash)
+            .bind(email)
+            .execute(pool),
+    )
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Stores a new API token's digest under `name`; `false` when the name is taken.
+pub async fn insert_token(pool: &MySqlPool, name: &str, digest: &str) -> Result<bool, sqlx::Error> {
+    let done = statement::run(
+        "insert_token",
+        "INSERT api_tokens",
+        sqlx::query(r#"INSERT IGNORE INTO api_tokens (name, token_sha256) VALUES (?, ?)"#)
+            .bind(name)
+            .bind(digest)
+            .execute(pool),
+    )
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The name of the live token with this digest.
+pub async fn token_name(pool: &MySqlPool, digest: &str) -> Result<Option<String>, sqlx::Error> {
+    statement::run(
+        "token_name",
+        "SELECT api_tokens",
+        sqlx::query_scalar(
+            r#"SELECT name FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL"#,
+        )
+        .bind(digest)
+        .fetch_optional(pool),
+    )
+    .await
+}
+
+/// Revokes the token named `name`; `false` when there is no live one.
+pub async fn revoke_token(pool: &MySqlPool, name: &str) -> Result<bool, sqlx::Error> {
+    let done = statement::run(
+        "revoke_token",
+        "UPDATE api_tokens",
+        sqlx::query(
+            r#"UPDATE api_tokens SET revoked_at = NOW(6) WHERE name = ? AND revoked_at IS NULL"#,
+        )
+        .bind(name)
+        .execute(pool),
+    )
+    .await?;
+    Ok(done.rows_affected() == 1)
+}

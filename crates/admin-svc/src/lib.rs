@@ -5,20 +5,23 @@
 //! their own listener and shutdown.
 
 pub mod api;
+pub mod auth;
 pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod validation;
 
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use shop_runtime::Settings;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
 use sqlx::migrate::Migrator;
+
+use crate::auth::Auth;
 use utoipa::OpenApi;
 
 /// The admin database's migrations, embedded in the binary: this service's own and the
@@ -31,18 +34,32 @@ pub static MIGRATOR: LazyLock<Migrator> =
 pub struct AppState {
     /// The pool, the outbox wake-up, the broker status.
     pub core: Core,
+    /// Sign-in settings and the failed-sign-in counters.
+    pub auth: Arc<Auth>,
 }
 
 impl AppState {
-    pub fn new(core: Core, _settings: &Settings) -> Self {
-        AppState { core }
+    pub fn new(core: Core, settings: &Settings) -> Self {
+        let http = &settings.http;
+        AppState {
+            core,
+            auth: Auth::new(
+                http.admin.clone(),
+                http.trusted_proxies.clone(),
+                http.cookie_secure,
+            ),
+        }
     }
 
-    /// A state over `pool` with no relay running; for router tests.
+    /// A state over `pool` with no relay running, sign-in required, default settings; for
+    /// router tests.
     pub fn detached(pool: sqlx::MySqlPool, broker_connected: bool) -> Self {
-        AppState {
-            core: Core::detached(pool, broker_connected),
-        }
+        let settings = Settings::from_env(
+            &shop_runtime::Env::default(),
+            shop_runtime::settings::ADMIN_API,
+        )
+        .expect("the defaults are valid");
+        AppState::new(Core::detached(pool, broker_connected), &settings)
     }
 }
 
@@ -59,8 +76,12 @@ pub const HEALTH_PATH: &str = "/api/health";
         api::update_product,
         api::delete_product,
         api::random_user,
+        auth::handlers::login,
+        auth::handlers::logout,
+        auth::handlers::me,
     ),
     components(schemas(
+        auth::handlers::Me,
         events::Product,
         validation::ProductInput,
         api::UserId,
@@ -82,20 +103,26 @@ pub fn router(state: AppState) -> Router {
                 .put(api::update_product)
                 .delete(api::delete_product),
         )
-        .route("/api/user", get(api::random_user));
+        .route("/api/user", get(api::random_user))
+        .route("/api/auth/login", post(auth::handlers::login))
+        .route("/api/auth/logout", post(auth::handlers::logout))
+        .route("/api/auth/me", get(auth::handlers::me))
+        .layer(state.auth.sessions(auth::store(&state.core.pool)));
     let docs = Docs::new("/api/docs", "/api/openapi.json", ApiDoc::openapi());
     service_router(routes, state, HEALTH_PATH, docs)
 }
 
-/// Creates an admin user, or finds the one with this email. Returns its id and whether it
-/// is new.
+/// Creates an admin user with `password`, or finds the one with this email (whose password
+/// is left as it is: see [`set_password`]). Returns its id and whether it is new. A new user
+/// needs a password.
 pub async fn create_user(
     settings: &Settings,
     name: &str,
     email: &str,
+    password: impl FnOnce() -> anyhow::Result<String>,
 ) -> anyhow::Result<(u64, bool)> {
     let name = name.trim();
-    let email = email.trim();
+    let email = email.trim().to_lowercase();
     anyhow::ensure!(
         !name.is_empty() && name.chars().count() <= 200,
         "--name must be 1 to 200 characters"
@@ -107,11 +134,72 @@ pub async fn create_user(
                 .is_some_and(|(a, b)| !a.is_empty() && b.contains('.')),
         "--email must be an address like ada@example.com"
     );
+    let pool = admin_pool(settings).await?;
+    if let Some(account) = db::account_by_email(&pool, &email).await? {
+        pool.close().await;
+        return Ok((account.id, false));
+    }
+    let password = password()?;
+    auth::password::check_new(&password).map_err(anyhow::Error::msg)?;
+    let hash = auth::password::hash(password).await?;
+    let (id, new) = db::upsert_user(&pool, name, &email).await?;
+    if new {
+        db::set_password_hash(&pool, &email, &hash).await?;
+    }
+    pool.close().await;
+    Ok((id, new))
+}
+
+/// Sets the password of the user with this email.
+pub async fn set_password(
+    settings: &Settings,
+    email: &str,
+    password: String,
+) -> anyhow::Result<()> {
+    auth::password::check_new(&password).map_err(anyhow::Error::msg)?;
+    let hash = auth::password::hash(password).await?;
+    let pool = admin_pool(settings).await?;
+    let found = db::set_password_hash(&pool, &email.trim().to_lowercase(), &hash).await?;
+    pool.close().await;
+    anyhow::ensure!(
+        found,
+        "no user with email {email:?} (create it with create-user)"
+    );
+    Ok(())
+}
+
+/// Creates an API token named `name` and returns it: the only time it is shown.
+pub async fn create_token(settings: &Settings, name: &str) -> anyhow::Result<String> {
+    let name = name.trim();
+    anyhow::ensure!(
+        !name.is_empty() && name.chars().count() <= 100,
+        "--name must be 1 to 100 characters"
+    );
+    let token = auth::token::generate();
+    let pool = admin_pool(settings).await?;
+    let created = db::insert_token(&pool, name, &auth::token::digest(&token)).await?;
+    pool.close().await;
+    anyhow::ensure!(
+        created,
+        "a token named {name:?} exists already (revoke it first, or pick another name)"
+    );
+    Ok(token)
+}
+
+/// Revokes the token named `name`; its holders get `401` from then on.
+pub async fn revoke_token(settings: &Settings, name: &str) -> anyhow::Result<()> {
+    let pool = admin_pool(settings).await?;
+    let revoked = db::revoke_token(&pool, name.trim()).await?;
+    pool.close().await;
+    anyhow::ensure!(revoked, "no live token named {name:?}");
+    Ok(())
+}
+
+/// The admin database, migrated, for the operator commands.
+async fn admin_pool(settings: &Settings) -> anyhow::Result<sqlx::MySqlPool> {
     let pool = shop_runtime::db::connect(&settings.database, Duration::from_secs(10)).await?;
     MIGRATOR.run(&pool).await?;
-    let result = db::upsert_user(&pool, name, email).await?;
-    pool.close().await;
-    Ok(result)
+    Ok(pool)
 }
 
 /// The admin API as the runtime runs it (`shop_runtime::service::run_http`): its relay
@@ -122,6 +210,22 @@ impl HttpService for AppState {
     }
 
     fn router(core: Core, settings: &Settings) -> Router {
+        // Expired sessions are deleted hourly (a valid one is never served past its end).
+        let store = auth::store(&core.pool);
+        tokio::spawn(async move {
+            use tower_sessions::ExpiredDeletion;
+            let _ = store
+                .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
+                .await;
+        });
         router(AppState::new(core, settings))
+    }
+
+    fn warnings(settings: &Settings) -> Vec<&'static str> {
+        if settings.http.admin.disabled {
+            vec!["ADMIN_AUTH=disabled: anyone who can reach admin-api can change the catalogue"]
+        } else {
+            Vec::new()
+        }
     }
 }

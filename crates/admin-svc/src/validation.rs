@@ -25,6 +25,22 @@ const REQUIRED: &str = "This field is required.";
 const NULL: &str = "This field may not be null.";
 const NOT_STRING: &str = "Not a valid string.";
 const BLANK: &str = "This field may not be blank.";
+/// Django's own message for a NUL in a string field.
+const NUL: &str = "Null characters are not allowed.";
+const CONTROL: &str = "Control characters and bidirectional overrides are not allowed.";
+const USERINFO: &str = "URLs with a user name or password are not allowed.";
+
+/// Characters refused in text fields: control characters (tabs and newlines too: titles and
+/// images are single lines) and the bidirectional embeddings, overrides and isolates that
+/// make text display in another order than it is stored.
+fn forbidden(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Characters that show nothing: a title of only these (and spaces) is blank.
+fn invisible(c: char) -> bool {
+    c.is_whitespace() || matches!(c, '\u{200B}'..='\u{200D}' | '\u{2060}' | '\u{FEFF}')
+}
 
 fn too_long(max: usize) -> String {
     format!("Ensure this field has no more than {max} characters.")
@@ -54,7 +70,11 @@ fn text(
         Some(Value::Null) => NULL.to_owned(),
         Some(Value::String(s)) => {
             let s = s.trim();
-            if s.is_empty() {
+            if s.contains('\0') {
+                NUL.to_owned()
+            } else if s.chars().any(forbidden) {
+                CONTROL.to_owned()
+            } else if s.chars().all(invisible) {
                 BLANK.to_owned()
             } else if s.chars().count() > max {
                 too_long(max)
@@ -85,6 +105,12 @@ pub fn is_valid_image(image: &str) -> bool {
     }
 }
 
+/// A URL that carries a user name or password (`https://user:pass@host/…`): a credential
+/// that would be shown to every shopper.
+fn has_userinfo(image: &str) -> bool {
+    url::Url::parse(image).is_ok_and(|u| !u.username().is_empty() || u.password().is_some())
+}
+
 /// Validates a create or update body: a JSON object with `title` and `image`.
 pub fn product_input(body: &Value) -> Result<ProductInput, ApiError> {
     let mut errors = FieldErrors::new();
@@ -100,13 +126,15 @@ pub fn product_input(body: &Value) -> Result<ProductInput, ApiError> {
     };
     let title = text(map, "title", TITLE_MAX, &mut errors);
     let image = text(map, "image", IMAGE_MAX, &mut errors).filter(|image| {
-        let ok = is_valid_image(image);
-        if !ok {
-            errors.entry("image").or_default().push(
-                "Enter a valid URL (http:// or https://) or a path starting with /.".to_owned(),
-            );
-        }
-        ok
+        let message = if !is_valid_image(image) {
+            "Enter a valid URL (http:// or https://) or a path starting with /."
+        } else if has_userinfo(image) {
+            USERINFO
+        } else {
+            return true;
+        };
+        errors.entry("image").or_default().push(message.to_owned());
+        false
     });
     match (title, image) {
         (Some(title), Some(image)) if errors.is_empty() => Ok(ProductInput { title, image }),
@@ -190,6 +218,48 @@ mod tests {
             errors(json!([1]))["non_field_errors"],
             vec!["Invalid data. Expected a dictionary, but got list."]
         );
+    }
+
+    #[test]
+    fn hostile_text_is_refused_with_a_field_error() {
+        let title = |t: &str| errors(json!({"title": t, "image": "/a"}))["title"].clone();
+        assert_eq!(title("a\u{0000}b"), vec![NUL]);
+        for bad in [
+            "a\u{0007}b",
+            "a\tb",
+            "a\nb",
+            "a\u{007F}b",
+            "a\u{009B}b",
+            "\u{202E}gpj.exe",
+            "a\u{2066}b",
+        ] {
+            assert_eq!(title(bad), vec![CONTROL], "{bad:?}");
+        }
+        for blank in [
+            "\u{200B}",
+            "\u{200B}\u{200C}\u{200D}",
+            "\u{FEFF}",
+            " \u{2060} ",
+        ] {
+            assert_eq!(title(blank), vec![BLANK], "{blank:?}");
+        }
+        // Visible text with a joiner inside (emoji sequences) is fine.
+        assert!(product_input(&json!({"title": "👩\u{200D}💻 Mug", "image": "/a"})).is_ok());
+        assert_eq!(
+            errors(json!({"title": "t", "image": "/a\u{0000}"}))["image"],
+            vec![NUL]
+        );
+        for image in [
+            "https://user:pass@example.com/x.png",
+            "https://user@example.com/x.png",
+            "http://:pw@example.com/x.png",
+        ] {
+            assert_eq!(
+                errors(json!({"title": "t", "image": image}))["image"],
+                vec![USERINFO],
+                "{image}"
+            );
+        }
     }
 
     #[test]

@@ -19,12 +19,33 @@ struct Answer {
     raw: Vec<u8>,
 }
 
-fn app(pool: &MySqlPool) -> Router {
-    app_with_broker(pool, true)
+async fn app(pool: &MySqlPool) -> Router {
+    app_with_broker(pool, true).await
 }
 
-fn app_with_broker(pool: &MySqlPool, connected: bool) -> Router {
-    router(AppState::detached(pool.clone(), connected))
+/// The router, with every request signed by an API token (sign-in itself is tested in
+/// auth.rs; here an anonymous request would only get 401).
+async fn app_with_broker(pool: &MySqlPool, connected: bool) -> Router {
+    let token = admin_svc::auth::token::generate();
+    admin_svc::db::insert_token(
+        pool,
+        "router-tests",
+        &admin_svc::auth::token::digest(&token),
+    )
+    .await
+    .unwrap();
+    let bearer = header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+    router(AppState::detached(pool.clone(), connected)).layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| {
+            let bearer = bearer.clone();
+            async move {
+                req.headers_mut()
+                    .entry(header::AUTHORIZATION)
+                    .or_insert(bearer);
+                req
+            }
+        },
+    ))
 }
 
 async fn send(app: &Router, req: Request<Body>) -> Answer {
@@ -100,7 +121,7 @@ async fn product_count(pool: &MySqlPool) -> i64 {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn list_is_empty_then_ordered_by_id(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/products", None).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.body, json!([]));
@@ -128,7 +149,7 @@ async fn list_is_empty_then_ordered_by_id(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn create_answers_201_and_enqueues_product_created(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let a = call(
         &app,
         Method::POST,
@@ -161,7 +182,7 @@ async fn create_answers_201_and_enqueues_product_created(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn update_answers_202_bumps_the_version_and_keeps_likes(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
         .as_u64()
         .unwrap();
@@ -194,7 +215,7 @@ async fn update_answers_202_bumps_the_version_and_keeps_likes(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn concurrent_updates_get_distinct_versions_in_outbox_order(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
         .as_u64()
         .unwrap();
@@ -225,7 +246,7 @@ async fn concurrent_updates_get_distinct_versions_in_outbox_order(pool: MySqlPoo
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn delete_answers_204_then_404(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
         .as_u64()
         .unwrap();
@@ -258,7 +279,7 @@ async fn delete_answers_204_then_404(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn ids_that_are_not_positive_integers_are_404(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     create(&app, "Mug", "/mug.png").await;
     for id in [
         "abc",
@@ -291,7 +312,7 @@ async fn ids_that_are_not_positive_integers_are_404(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn invalid_fields_are_400_in_drf_shape_and_change_nothing(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let id = create(&app, "Keep", "/keep.png").await["id"]
         .as_u64()
         .unwrap();
@@ -393,7 +414,7 @@ async fn invalid_fields_are_400_in_drf_shape_and_change_nothing(pool: MySqlPool)
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn malformed_json_is_400_with_an_error_message(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     for body in [
         "{\"title\": ",
         "",
@@ -418,7 +439,7 @@ async fn malformed_json_is_400_with_an_error_message(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn a_body_that_is_not_json_is_415(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
         .as_u64()
         .unwrap();
@@ -466,7 +487,7 @@ async fn a_body_that_is_not_json_is_415(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn a_body_over_64_kib_is_413(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
         .as_u64()
         .unwrap();
@@ -523,7 +544,7 @@ fn futures_stream(s: String) -> Body {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn random_user_is_404_without_users_then_one_of_them(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/user", None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.body, json!({"error": "No users available"}));
@@ -551,7 +572,7 @@ async fn random_user_is_404_without_users_then_one_of_them(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn health_names_the_failed_dependency(pool: MySqlPool) {
-    let a = call(&app(&pool), Method::GET, "/api/health", None).await;
+    let a = call(&app(&pool).await, Method::GET, "/api/health", None).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(
         a.body,
@@ -559,7 +580,7 @@ async fn health_names_the_failed_dependency(pool: MySqlPool) {
     );
 
     let a = call(
-        &app_with_broker(&pool, false),
+        &app_with_broker(&pool, false).await,
         Method::GET,
         "/api/health",
         None,
@@ -569,7 +590,7 @@ async fn health_names_the_failed_dependency(pool: MySqlPool) {
     assert_eq!(a.body["broker"], "down");
     assert_eq!(a.body["errors"], json!(["broker: not connected"]));
 
-    let down = app(&pool);
+    let down = app(&pool).await;
     pool.close().await;
     let a = call(&down, Method::GET, "/api/health", None).await;
     assert_eq!(a.status, StatusCode::SERVICE_UNAVAILABLE);
@@ -579,7 +600,7 @@ async fn health_names_the_failed_dependency(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn a_dead_database_is_a_bare_500(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     pool.close().await;
     let a = call(&app, Method::GET, "/api/products", None).await;
     assert_eq!(a.status, StatusCode::INTERNAL_SERVER_ERROR);
@@ -592,7 +613,7 @@ async fn a_dead_database_is_a_bare_500(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn metrics_count_requests_by_route_pattern(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
         .as_u64()
         .unwrap();
@@ -626,7 +647,7 @@ async fn metrics_count_requests_by_route_pattern(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn openapi_document_and_docs_are_served(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/openapi.json", None).await;
     assert_eq!(a.status, StatusCode::OK);
     let paths = a.body["paths"].as_object().unwrap();
@@ -651,17 +672,22 @@ async fn openapi_document_and_docs_are_served(pool: MySqlPool) {
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn unknown_paths_are_json_404_and_wrong_methods_405(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/nothing", None).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.body, json!({"error": "Not found"}));
     let a = call(&app, Method::PATCH, "/api/products", None).await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        a.body,
+        json!({"error": "Method Not Allowed"}),
+        "every rejection is JSON"
+    );
 }
 
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn events_continue_the_callers_trace(pool: MySqlPool) {
-    let app = app(&pool);
+    let app = app(&pool).await;
     let req = Request::builder()
         .method(Method::POST)
         .uri("/api/products")

@@ -282,6 +282,11 @@ async fn other_bad_requests_are_clear_4xx(pool: MySqlPool) {
     )
     .await;
     assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        a.body,
+        json!({"error": "Method Not Allowed"}),
+        "every rejection is JSON"
+    );
     let a = send(&app, Method::GET, "/flask/api/nothing", None, Body::empty()).await;
     assert_eq!(a.status, StatusCode::NOT_FOUND);
     assert_eq!(a.body, json!({"error": "Not found"}));
@@ -357,4 +362,73 @@ async fn secure_cookie_when_configured(pool: MySqlPool) {
     seed(&pool, 1, "Mug").await;
     let a = like(&app, "1", None).await;
     assert!(a.set_cookie.unwrap().ends_with("; Secure"));
+}
+
+/// A foreign page's auto-submitted `text/plain` form and its `no-cors` fetch both carry the
+/// browser's `Sec-Fetch-Site: cross-site` (and `Origin`): refused, nothing counted. The
+/// shop's own page (`same-origin`) and non-browser clients (no such headers) still like.
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn likes_from_other_sites_are_refused(pool: MySqlPool) {
+    let app = app(&pool);
+    seed(&pool, 1, "Mug").await;
+    let from = |site: &str, origin: &str, content_type: &str| {
+        Request::builder()
+            .method(Method::POST)
+            .uri("/flask/api/products/1/like")
+            .header("sec-fetch-site", site)
+            .header(header::ORIGIN, origin)
+            .header(header::CONTENT_TYPE, content_type)
+            .body(Body::from("x=1"))
+            .unwrap()
+    };
+    for req in [
+        from("cross-site", "https://evil.example", "text/plain"),
+        from(
+            "cross-site",
+            "https://evil.example",
+            "application/x-www-form-urlencoded",
+        ),
+        from("same-site", "https://blog.shop.example", "text/plain"),
+    ] {
+        let res = app.clone().oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        assert!(res.headers().get(header::SET_COOKIE).is_none());
+        let body = res.into_body().collect().await.unwrap().to_bytes();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        assert!(
+            body["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Cross-site request refused")
+        );
+    }
+    // An Origin of another site, from a browser too old for Sec-Fetch-Site.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri("/flask/api/products/1/like")
+        .header(header::HOST, "shop.example")
+        .header(header::ORIGIN, "https://evil.example")
+        .body(Body::empty())
+        .unwrap();
+    assert_eq!(
+        app.clone().oneshot(req).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    let likes: u64 = sqlx::query_scalar("SELECT likes FROM products WHERE id = 1")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(likes, 0, "nothing counted");
+
+    let res = app
+        .clone()
+        .oneshot(from("same-origin", "http://shop.example", "text/plain"))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK, "the shop's own page");
+    assert_eq!(
+        like(&app, "1", None).await.status,
+        StatusCode::OK,
+        "a script"
+    );
 }

@@ -8,6 +8,7 @@
 use std::time::Duration;
 
 use lapin::options::{ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::tcp::OwnedTLSConfig;
 use lapin::types::{AMQPValue, FieldTable, LongString};
 use lapin::{Channel, Connection, ConnectionProperties};
 
@@ -40,12 +41,19 @@ pub async fn within<T>(
     }
 }
 
-/// Opens one long-lived connection, named after the service in the broker's UI.
+/// Opens one long-lived connection, named after the service in the broker's UI. An
+/// `amqps://` URL is TLS: the broker's certificate must chain to a CA of the system's or
+/// of `AMQP_CA_FILE`, and name the URL's host.
 pub async fn connect(settings: &AmqpSettings, name: &str) -> Result<Connection, AmqpError> {
     let properties = ConnectionProperties::default().with_connection_name(LongString::from(name));
+    let tls = OwnedTLSConfig {
+        identity: None,
+        cert_chain: settings.ca.as_ref().map(|ca| ca.pem.clone()),
+    };
+    let runtime = lapin::runtime::default_runtime()?;
     within(
         settings.connect_timeout,
-        Connection::connect(settings.url.expose(), properties),
+        Connection::connect_with_config(settings.url.expose(), properties, tls, runtime),
     )
     .await
 }

@@ -5,6 +5,7 @@
 //! not answer at once. Work on the request path runs to completion whatever the client does
 //! (`http::with_middleware`); the check is the second line, for any future dropped half way.
 
+use std::sync::LazyLock;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -14,24 +15,45 @@ use sqlx::{ConnectOptions, Connection, Executor, MySqlConnection};
 
 use crate::backoff::Backoff;
 use crate::metrics::catalog;
+use crate::secrets::{DbSecret, DbSecretSource};
 use crate::settings::DatabaseSettings;
 
 /// Opens the pool, retrying with backoff until `patience` runs out, so that a service
 /// started before its database (as `docker compose up` may do) waits instead of dying.
+/// With credentials from a secret, a refused login reads the secret again (it may have
+/// been rotated since the process read it) and the pool follows every later rotation
+/// ([`watch_credentials`]).
 pub async fn connect(settings: &DatabaseSettings, patience: Duration) -> anyhow::Result<MySqlPool> {
     let deadline = Instant::now() + patience;
     let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
+    let mut options = settings.options.clone();
+    let mut source = settings.secret.clone();
+    let mut reread = false;
     loop {
         let attempt = async {
             if settings.create_if_missing {
-                create_database_if_missing(&settings.options).await?;
+                create_database_if_missing(&options).await?;
             }
-            pool_options(settings)
-                .connect_with(settings.options.clone())
-                .await
+            pool_options(settings).connect_with(options.clone()).await
         };
         match attempt.await {
-            Ok(pool) => return Ok(pool),
+            Ok(pool) => {
+                if let Some(source) = source {
+                    tokio::spawn(watch_credentials(pool.clone(), source));
+                }
+                return Ok(pool);
+            }
+            Err(e) if is_access_denied(&e) && !reread && source.is_some() => {
+                reread = true;
+                if let Some(source) = &mut source
+                    && let Ok(secret) = source.read().await
+                {
+                    options = secret.apply(options, &source.overrides);
+                    tracing::warn!(secret = %source.id,
+                        "the database refused the credentials; read the secret again");
+                    source.applied = Some(secret);
+                }
+            }
             // Only what can pass by itself is retried: a refused login or a missing
             // database fails at once, with the database's own message.
             Err(e)
@@ -46,10 +68,72 @@ pub async fn connect(settings: &DatabaseSettings, patience: Duration) -> anyhow:
                 return Err(anyhow::Error::new(e).context(format!(
                     "cannot connect to database {:?} at {}:{}",
                     settings.database_name(),
-                    settings.options.get_host(),
-                    settings.options.get_port()
+                    options.get_host(),
+                    options.get_port()
                 )));
             }
+        }
+    }
+}
+
+/// Wakes [`watch_credentials`]: some query was refused for its credentials.
+static REFUSED: LazyLock<tokio::sync::Notify> = LazyLock::new(tokio::sync::Notify::new);
+
+/// Reports a database error; a refused login (a rotated password) makes the process read
+/// its secret again. Called wherever database errors surface: HTTP handlers' errors, the
+/// consumer's retries, the relay, health checks.
+pub fn note_error(e: &sqlx::Error) {
+    if is_access_denied(e) {
+        REFUSED.notify_one();
+    }
+}
+
+/// MySQL error 1045 (access denied: wrong user or password) or 1044 (no access to the
+/// database).
+pub fn is_access_denied(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .is_some_and(|d| matches!(d.number(), 1044 | 1045))
+}
+
+/// The least time between two reads of the secret, however many queries are refused.
+const REREAD_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Until the pool closes: each time the database refuses the credentials, reads the secret
+/// again and, when it holds new ones, gives them to the pool for its next connections
+/// (open ones stay as they are: a password change does not end them). Logged, and counted
+/// in `db_credential_reloads_total`.
+pub async fn watch_credentials(pool: MySqlPool, source: DbSecretSource) {
+    let mut applied: Option<DbSecret> = source.applied.clone();
+    loop {
+        tokio::select! {
+            () = pool.close_event() => return,
+            () = REFUSED.notified() => {}
+        }
+        let outcome = match source.read().await {
+            Err(reason) => {
+                tracing::warn!(secret = %source.id, %reason,
+                    "the database refused the credentials and the secret cannot be read");
+                "failed"
+            }
+            Ok(secret) if applied.as_ref() == Some(&secret) => {
+                tracing::warn!(secret = %source.id,
+                    "the database refused the credentials; the secret holds no new ones");
+                "unchanged"
+            }
+            Ok(secret) => {
+                let options = secret.apply((*pool.connect_options()).clone(), &source.overrides);
+                pool.set_connect_options(options);
+                tracing::info!(secret = %source.id, user = %secret.username,
+                    "the database refused the credentials; reconnecting with the secret's new ones");
+                applied = Some(secret);
+                "changed"
+            }
+        };
+        catalog::DB_CREDENTIAL_RELOADS.increment([outcome]);
+        tokio::select! {
+            () = pool.close_event() => return,
+            () = tokio::time::sleep(REREAD_INTERVAL) => {}
         }
     }
 }
@@ -76,6 +160,7 @@ fn pool_options(settings: &DatabaseSettings) -> MySqlPoolOptions {
     MySqlPoolOptions::new()
         .max_connections(settings.max_connections)
         .acquire_timeout(settings.acquire_timeout)
+        .max_lifetime(settings.max_lifetime)
         // Every connection is checked when it comes back (release_check), so one in steady
         // use needs no second look on the way out; one that sat idle for a while may have
         // died with a database restart, and is pinged first (a dead one is replaced, not
@@ -199,7 +284,10 @@ pub async fn ping(pool: &MySqlPool, timeout: Duration) -> Result<(), String> {
     let query = tokio::spawn(async move { sqlx::query("SELECT 1").execute(&pool).await });
     match tokio::time::timeout(timeout, query).await {
         Ok(Ok(Ok(_))) => Ok(()),
-        Ok(Ok(Err(e))) => Err(e.to_string()),
+        Ok(Ok(Err(e))) => {
+            note_error(&e);
+            Err(e.to_string())
+        }
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no answer within {} ms", timeout.as_millis())),
     }

@@ -49,10 +49,13 @@ pub struct HealthReport {
     /// Names of the failed dependencies, with a short reason each.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<String>,
+    /// Configuration an operator should know is unsafe (`ADMIN_AUTH=disabled`).
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub warnings: Vec<&'static str>,
 }
 
 /// Checks both dependencies: 200 when both answer, 503 naming what failed.
-pub async fn check(pool: &MySqlPool, broker: &BrokerStatus) -> Response {
+pub async fn check(pool: &MySqlPool, broker: &BrokerStatus, warnings: &[&'static str]) -> Response {
     let mut errors = Vec::new();
     let database = match crate::db::ping(pool, Duration::from_secs(2)).await {
         Ok(()) => "up",
@@ -74,6 +77,7 @@ pub async fn check(pool: &MySqlPool, broker: &BrokerStatus) -> Response {
         database,
         broker,
         errors,
+        warnings: warnings.to_vec(),
     };
     let code = if ok {
         StatusCode::OK

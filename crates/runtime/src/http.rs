@@ -2,7 +2,6 @@
 //! shutdown.
 
 use std::any::Any;
-use std::time::Duration;
 
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -15,6 +14,8 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tracing::Instrument;
 use utoipa::ToSchema;
+
+use crate::origin::AllowedOrigins;
 
 /// The largest request body accepted (CONTRACT.md): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -41,6 +42,7 @@ pub fn internal_error() -> Response {
 
 /// The 500 for a database error: logged here with its cause, nothing of it in the body.
 pub fn database_error(e: &sqlx::Error) -> Response {
+    crate::db::note_error(e);
     tracing::error!(error = %e, "database error");
     internal_error()
 }
@@ -135,6 +137,28 @@ pub fn payload_too_large() -> Response {
     )
 }
 
+/// Every error answer has the JSON error shape: one that is not JSON (axum's `405`, a
+/// library's plain-text rejection) gets `{"error": "<the status's reason>"}`, with its other
+/// headers (`Allow`, `Retry-After`) kept.
+async fn json_errors(req: Request, next: Next) -> Response {
+    let response = next.run(req).await;
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let body = ErrorBody {
+        error: status.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    (parts, Json(body)).into_response()
+}
+
 fn panic_response(_: Box<dyn Any + Send + 'static>) -> Response {
     tracing::error!("handler panicked");
     internal_error()
@@ -198,14 +222,24 @@ impl Drop for AbandonedGuard {
     }
 }
 
-/// Wraps a service's routes with the shared middleware: metrics, the server span and trace
+/// Wraps a service's routes with the shared middleware: state changes from other sites
+/// refused and CORS for `allowed` ([`crate::origin`]), metrics, the server span and trace
 /// context, the body limit, a JSON 404 fallback, a JSON 500 on panic, and each request run
 /// to completion even when its client hangs up ([`run_to_completion`]).
-pub fn with_middleware(router: Router) -> Router {
+pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
     // Metrics recorded before the recorder exists are lost: install it before any request.
     crate::metrics::handle();
-    router
+    let mut router = router
         .fallback(not_found)
+        .layer(middleware::from_fn_with_state(
+            allowed.clone(),
+            crate::origin::refuse_cross_site,
+        ));
+    if let Some(cors) = allowed.cors() {
+        router = router.layer(cors);
+    }
+    router
+        .layer(middleware::from_fn(json_errors))
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -219,31 +253,6 @@ pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDRESS, PORT): {e}"))
-}
-
-/// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
-/// finish (at most `grace`).
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> std::io::Result<()> {
-    let (stopped_tx, stopped_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, router).with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = stopped_tx.send(());
-    });
-    tokio::select! {
-        result = server => result,
-        () = async {
-            let _ = stopped_rx.await;
-            tokio::time::sleep(grace).await;
-        } => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64, "requests still running after the grace period; stopping");
-            Ok(())
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The life of an HTTP service process: pool, migrations, outbox relay, serving, and a
 //! graceful stop that lets the last commits leave.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -14,6 +15,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::Settings;
 use crate::health::BrokerStatus;
+use crate::origin::AllowedOrigins;
 use crate::outbox::{self, OutboxHandle, Relay};
 use crate::settings::ServiceDefaults;
 
@@ -25,6 +27,10 @@ pub struct Core {
     pub outbox: OutboxHandle,
     /// Whether the relay's broker connection is up (for health).
     pub broker: BrokerStatus,
+    /// Other sites whose pages may change state here ([`crate::origin`]).
+    pub allowed_origins: AllowedOrigins,
+    /// What the health answer warns about ([`HttpService::warnings`]).
+    pub warnings: Arc<[&'static str]>,
 }
 
 impl Core {
@@ -36,6 +42,8 @@ impl Core {
             pool,
             outbox: OutboxHandle::new(),
             broker,
+            allowed_origins: AllowedOrigins::default(),
+            warnings: Arc::new([]),
         }
     }
 }
@@ -43,7 +51,7 @@ impl Core {
 /// `GET` health check of any process: 200 when the database answers and the broker is
 /// connected, 503 naming what failed.
 pub async fn health(State(core): State<Core>) -> Response {
-    crate::health::check(&core.pool, &core.broker).await
+    crate::health::check(&core.pool, &core.broker, &core.warnings).await
 }
 
 /// `GET /metrics` of any process, in Prometheus text format.
@@ -60,6 +68,11 @@ pub trait HttpService {
 
     /// Every route of the API, with its state and middleware ([`service_router`]).
     fn router(core: Core, settings: &Settings) -> Router;
+
+    /// Unsafe configuration to warn about, at start and in the health answer.
+    fn warnings(_settings: &Settings) -> Vec<&'static str> {
+        Vec::new()
+    }
 }
 
 /// Where a service documents itself: Swagger UI under `ui`, the OpenAPI document at `json`.
@@ -83,6 +96,7 @@ where
     S: Clone + Send + Sync + 'static,
     Core: FromRef<S>,
 {
+    let allowed = Core::from_ref(&state).allowed_origins;
     let api = routes
         .merge(operations_routes(health_path))
         .with_state(state);
@@ -90,7 +104,7 @@ where
         .openapi
         .merge_from(crate::openapi::operations(health_path));
     let ui = utoipa_swagger_ui::SwaggerUi::new(docs.ui).url(docs.json, openapi);
-    crate::http::with_middleware(api.merge(ui))
+    crate::http::with_middleware(api.merge(ui), &allowed)
 }
 
 /// The operations routes every process serves: its health check at `health_path`, and
@@ -135,7 +149,12 @@ pub async fn run_http<S: HttpService>(
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
         broker: BrokerStatus::new("relay"),
+        allowed_origins: settings.http.allowed_origins.clone(),
+        warnings: S::warnings(&settings).into(),
     };
+    for warning in core.warnings.iter() {
+        tracing::warn!("{warning}");
+    }
     let relay_stop = CancellationToken::new();
     let relay = tokio::spawn(
         Relay {
@@ -152,11 +171,12 @@ pub async fn run_http<S: HttpService>(
     tracing::info!(addr = %listener.local_addr()?, service = settings.app_id, "listening");
     let app = S::router(core.clone(), &settings);
     let stop = shutdown.clone();
-    crate::http::serve(
+    crate::server::serve(
         listener,
         app,
         async move { stop.cancelled().await },
         Duration::from_secs(10),
+        settings.http.limits,
     )
     .await?;
 
@@ -187,12 +207,15 @@ pub enum ApiCommand {
     Migrate,
 }
 
-/// The first steps of every binary: reads the environment, starts logging, and types the
-/// settings (a bad value stops the process with a message naming the variable).
-pub fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
+/// The first steps of every binary: reads the environment, starts logging, types the
+/// settings (a bad value stops the process with a message naming the variable) and applies
+/// the secrets they name ([`crate::secrets`]).
+pub async fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
     let env = crate::Env::from_process();
     crate::telemetry::init(defaults.process, &env)?;
-    Ok(Settings::from_env(&env, defaults)?)
+    let mut settings = Settings::from_env(&env, defaults)?;
+    crate::secrets::apply(&env, &mut settings).await?;
+    Ok(settings)
 }
 
 /// Runs one of the API binary's common commands; `serve` until SIGTERM or Ctrl-C.

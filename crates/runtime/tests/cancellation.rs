@@ -168,17 +168,20 @@ async fn a_request_whose_client_hangs_up_still_runs_to_its_end() {
     let app = {
         let pool = pool.clone();
         let finished = finished.clone();
-        shop_runtime::http::with_middleware(Router::new().route(
-            "/write",
-            post(move || async move {
-                let mut tx = pool.begin().await.unwrap();
-                tx.execute("INSERT INTO t () VALUES ()").await.unwrap();
-                tokio::time::sleep(Duration::from_millis(200)).await;
-                tx.execute("INSERT INTO t () VALUES ()").await.unwrap();
-                tx.commit().await.unwrap();
-                finished.store(true, Ordering::SeqCst);
-            }),
-        ))
+        shop_runtime::http::with_middleware(
+            Router::new().route(
+                "/write",
+                post(move || async move {
+                    let mut tx = pool.begin().await.unwrap();
+                    tx.execute("INSERT INTO t () VALUES ()").await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                    tx.execute("INSERT INTO t () VALUES ()").await.unwrap();
+                    tx.commit().await.unwrap();
+                    finished.store(true, Ordering::SeqCst);
+                }),
+            ),
+            &Default::default(),
+        )
     };
     let request = Request::post("/write").body(Body::empty()).unwrap();
     // The client leaves while the handler sleeps inside its transaction.

@@ -290,3 +290,79 @@ async fn every_metric_family_of_every_process_has_help_text() {
     }
     stack.stop().await;
 }
+
+/// MySQL's answer to `sql` run as `user` on `database`: `Ok` or the error number.
+async fn run_as(user: &testkit::DbUser, database: &str, sql: &str) -> Result<(), u16> {
+    use sqlx::Connection;
+    let number = |e: sqlx::Error| {
+        e.as_database_error()
+            .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+            .map_or(0, |d| d.number())
+    };
+    let mut conn = sqlx::MySqlConnection::connect(&user.url(database))
+        .await
+        .map_err(number)?;
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .map(|_| ())
+        .map_err(number)
+}
+
+/// The stack ran every test above as four database users with only their own rights
+/// (`scripts/grants.sql`); this checks that those rights are as narrow as the README says,
+/// so that a consumer that ran DDL, or a service that read the other's database, would
+/// have failed those tests.
+#[tokio::test]
+async fn each_process_has_only_the_rights_it_needs() {
+    let stack = start().await;
+    let (admin, main) = (&stack.admin_db.name, &stack.main_db.name);
+    // MySQL errors: 1142 command denied on a table, 1044 access denied to a database.
+    const DENIED: [u16; 2] = [1142, 1044];
+    for (users, own, other) in [
+        (&stack.admin_users, admin, main),
+        (&stack.main_users, main, admin),
+    ] {
+        let consumer = &users.consumer;
+        // A consumer reads and writes rows of its own database…
+        run_as(consumer, own, "SELECT COUNT(*) FROM products")
+            .await
+            .unwrap();
+        run_as(consumer, own, "DELETE FROM processed_messages WHERE 1 = 0")
+            .await
+            .unwrap();
+        // …and runs no DDL there.
+        for ddl in [
+            "CREATE TABLE consumer_ddl (id INT)",
+            "ALTER TABLE products ADD COLUMN consumer_ddl INT",
+            "DROP TABLE processed_messages",
+            "CREATE INDEX consumer_ddl ON products (title)",
+        ] {
+            let denied = run_as(consumer, own, ddl).await.unwrap_err();
+            assert!(
+                DENIED.contains(&denied),
+                "{}: {ddl}: {denied}",
+                consumer.name
+            );
+        }
+        // Neither of a service's users reaches the other service's database.
+        for user in [&users.api, consumer] {
+            let denied = run_as(
+                user,
+                own,
+                &format!("SELECT COUNT(*) FROM `{other}`.products"),
+            )
+            .await
+            .unwrap_err();
+            assert!(DENIED.contains(&denied), "{}: {denied}", user.name);
+            let denied = run_as(user, other, "SELECT 1").await.unwrap_err();
+            assert_eq!(denied, 1044, "{} connects to {other}", user.name);
+        }
+        // The API may not drop its own tables either: migrations only create and alter.
+        let denied = run_as(&users.api, own, "DROP TABLE outbox")
+            .await
+            .unwrap_err();
+        assert!(DENIED.contains(&denied), "{}", users.api.name);
+    }
+    stack.stop().await;
+}

@@ -397,7 +397,8 @@ async fn database_unreachable_for_the_consumers() {
     let main_proxy = TcpProxy::start(db, true).await;
     let admin_proxy = TcpProxy::start(db, true).await;
     // The consumers reach MariaDB only through the proxies; the APIs directly.
-    let through = |proxy: &TcpProxy| format!("mysql://root@{}/{{database}}", proxy.addr);
+    let through =
+        |proxy: &TcpProxy| format!("mysql://{{user}}:{{password}}@{}/{{database}}", proxy.addr);
     let overrides = Overrides::from([
         (
             Proc::AdminConsumer,

@@ -121,16 +121,17 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
     let receiver = OtlpReceiver::start().await;
     let mut overrides = exporting_to(&receiver.endpoint(), &[]);
     // admin-api's log lines, in JSON, with the database driver's statement lines.
-    let log = std::env::temp_dir().join(testkit::unique("admin-api-log"));
+    let logs = std::env::temp_dir().join(testkit::unique("trace-logs"));
     overrides.get_mut(&Proc::AdminApi).unwrap().extend([
-        (
-            testkit::service::LOG_FILE,
-            log.to_string_lossy().into_owned(),
-        ),
         ("LOG_FORMAT", "json".to_owned()),
         ("RUST_LOG", "warn,sqlx::query=debug".to_owned()),
     ]);
-    let stack = ShopStack::start(&testkit::amqp_url(), overrides).await;
+    let stack = ShopStack::prepare(&testkit::amqp_url(), overrides)
+        .await
+        .log_to(&logs)
+        .launch()
+        .await;
+    let log = stack.log_path(Proc::AdminApi).unwrap();
     let http = reqwest::Client::new();
 
     // The admin's browser (or a gateway) started the trace.
@@ -204,14 +205,17 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
     }
 
     // Log lines written inside the request name its trace and their span.
-    let logs = std::fs::read_to_string(&log).unwrap();
-    let _ = std::fs::remove_file(&log);
-    let inside: Vec<Value> = logs
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let _ = std::fs::remove_dir_all(&logs);
+    let inside: Vec<Value> = lines
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())
         .filter(|l| l["trace_id"] == caller_trace)
         .collect();
-    assert!(!inside.is_empty(), "no log line with the trace id:\n{logs}");
+    assert!(
+        !inside.is_empty(),
+        "no log line with the trace id:\n{lines}"
+    );
     let span_ids: Vec<&str> = create.spans.iter().map(|s| s.span_id.as_str()).collect();
     for line in &inside {
         let span_id = line["span_id"].as_str().unwrap();

@@ -56,3 +56,99 @@ impl TestDatabase {
             .unwrap();
     }
 }
+
+/// The statements that create a service's users (`scripts/grants.sql`, which
+/// `scripts/run-local.sh` runs too).
+const GRANTS: &str = include_str!("../../../scripts/grants.sql");
+
+/// A MariaDB user made for one test.
+#[derive(Debug, Clone)]
+pub struct DbUser {
+    pub name: String,
+    pub password: String,
+}
+
+impl DbUser {
+    /// `mysql://user:password@server/database`
+    pub fn url(&self, database: &str) -> String {
+        let mut url = url::Url::parse(&format!("{}/{database}", mysql_server_url())).unwrap();
+        url.set_username(&self.name).unwrap();
+        url.set_password(Some(&self.password)).unwrap();
+        url.into()
+    }
+
+    /// Gives the user a new password, as a rotation does.
+    pub async fn set_password(&mut self, password: &str) {
+        root_execute(&format!(
+            "ALTER USER '{}'@'%' IDENTIFIED BY '{password}'",
+            self.name
+        ))
+        .await;
+        self.password = password.to_owned();
+    }
+
+    pub async fn drop_user(&self) {
+        root_execute(&format!("DROP USER IF EXISTS '{}'@'%'", self.name)).await;
+    }
+}
+
+/// The two users of one service's database, as `scripts/grants.sql` makes them: the API's
+/// (DDL and rows) and the consumer's (rows only).
+#[derive(Debug, Clone)]
+pub struct ServiceUsers {
+    pub api: DbUser,
+    pub consumer: DbUser,
+}
+
+impl ServiceUsers {
+    /// Creates both users for `database` (which need not exist yet) with new passwords.
+    pub async fn create(database: &str) -> Self {
+        let tag = &unique("u")[2..];
+        let user = |role: &str| DbUser {
+            name: format!("t_{role}_{tag}"),
+            password: unique("pw"),
+        };
+        let users = ServiceUsers {
+            api: user("api"),
+            consumer: user("con"),
+        };
+        let sql = GRANTS
+            .replace(
+                "{database}",
+                &database.replace('_', "\\_").replace('%', "\\%"),
+            )
+            .replace("{api_user}", &users.api.name)
+            .replace("{api_password}", &users.api.password)
+            .replace("{consumer_user}", &users.consumer.name)
+            .replace("{consumer_password}", &users.consumer.password);
+        let statements: String = sql
+            .lines()
+            .filter(|line| !line.trim_start().starts_with("--"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        for statement in statements
+            .split(';')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            root_execute(statement).await;
+        }
+        users
+    }
+
+    pub async fn drop_users(&self) {
+        self.api.drop_user().await;
+        self.consumer.drop_user().await;
+    }
+}
+
+/// Runs one statement as the server's administrator (the tests' own URL).
+pub async fn root_execute(sql: &str) {
+    let mut conn = MySqlConnection::connect(&format!("{}/mysql", mysql_server_url()))
+        .await
+        .unwrap();
+    sqlx::raw_sql(sql)
+        .execute(&mut conn)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+}

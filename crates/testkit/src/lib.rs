@@ -11,30 +11,39 @@
 //! - [`stack`]: the whole back end, four processes, and a client of its two APIs;
 //! - [`monitoring`]: Prometheus and mysqld_exporter, for the checks of `grafana-prometheus/`;
 //! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
-//! - [`otlp`]: a real OTLP trace receiver.
+//! - [`otlp`]: a real OTLP trace receiver;
+//! - [`moto`]: Secrets Manager on loopback (moto in server mode);
+//! - [`tls`] and [`mariadb_node`]: certificates of a test's own, and a MariaDB server of its
+//!   own to give them to (and [`rabbit_node`] a TLS listener).
 #![allow(clippy::unwrap_used)]
 
 pub mod broker;
 pub mod db;
 pub mod hangup;
 pub mod leftovers;
+pub mod mariadb_node;
 pub mod monitoring;
+pub mod moto;
 pub mod otlp;
 pub mod poll;
 pub mod proxy;
 pub mod rabbit_node;
 pub mod service;
 pub mod stack;
+pub mod tls;
 mod urls;
 
 pub use broker::{QueueReader, amqp_addr, amqp_url};
-pub use db::{TestDatabase, mysql_addr, mysql_server_url};
+pub use db::{DbUser, ServiceUsers, TestDatabase, mysql_addr, mysql_server_url};
+pub use mariadb_node::MariaDbNode;
+pub use moto::Moto;
 pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use poll::eventually;
 pub use proxy::TcpProxy;
 pub use rabbit_node::RabbitNode;
 pub use service::{Service, free_port, workspace_binary};
 pub use stack::{Overrides, Proc, ShopClient, ShopStack, WAIT};
+pub use tls::TestCerts;
 
 /// A short unique suffix for names of databases and queues.
 pub fn unique(prefix: &str) -> String {

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use lapin::{Connection, ConnectionProperties};
 use tokio::net::TcpStream;
 
+use crate::tls::TestCerts;
 use crate::{free_port, unique};
 
 /// A RabbitMQ node of its own (other ports, its own data directory under /tmp), for tests
@@ -15,6 +16,8 @@ use crate::{free_port, unique};
 pub struct RabbitNode {
     pub name: String,
     pub port: u16,
+    /// The AMQPS (TLS) listener's port, when started with [`RabbitNode::start_tls`].
+    pub tls_port: Option<u16>,
     /// The `rabbitmq_prometheus` plugin's port, when started with it
     /// ([`RabbitNode::start_with_prometheus`]).
     pub prometheus_port: Option<u16>,
@@ -25,17 +28,23 @@ pub struct RabbitNode {
 impl RabbitNode {
     /// Boots a node and waits until it accepts AMQP connections.
     pub async fn start() -> Self {
-        Self::start_node(false).await
+        Self::start_with(None, false).await
+    }
+
+    /// Boots a node with a TLS listener too (on [`RabbitNode::tls_port`]) that presents
+    /// `certs`' server certificate.
+    pub async fn start_tls(certs: &TestCerts) -> Self {
+        Self::start_with(Some(certs), false).await
     }
 
     /// [`RabbitNode::start`], with the `rabbitmq_prometheus` plugin serving RabbitMQ's own
     /// metrics on [`RabbitNode::prometheus_port`] (what `grafana-prometheus/` scrapes), so
     /// that a test never enables plugins on the machine's broker.
     pub async fn start_with_prometheus() -> Self {
-        Self::start_node(true).await
+        Self::start_with(None, true).await
     }
 
-    async fn start_node(prometheus: bool) -> Self {
+    async fn start_with(certs: Option<&TestCerts>, prometheus: bool) -> Self {
         let port = free_port();
         let dist_port = free_port();
         let name = format!("{}@localhost", unique("shoptest"));
@@ -43,8 +52,24 @@ impl RabbitNode {
         for sub in ["mnesia", "log"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
         }
-        let prometheus_port = prometheus.then(free_port);
         let mut conf = format!("listeners.tcp.local = 127.0.0.1:{port}\nloopback_users = none\n");
+        let tls_port = certs.map(|certs| {
+            let tls_port = free_port();
+            let p = |path: &std::path::Path| path.to_string_lossy().into_owned();
+            conf.push_str(&format!(
+                "listeners.ssl.default = 127.0.0.1:{tls_port}\n\
+                 ssl_options.cacertfile = {}\n\
+                 ssl_options.certfile = {}\n\
+                 ssl_options.keyfile = {}\n\
+                 ssl_options.verify = verify_none\n\
+                 ssl_options.fail_if_no_peer_cert = false\n",
+                p(&certs.ca),
+                p(&certs.cert),
+                p(&certs.key)
+            ));
+            tls_port
+        });
+        let prometheus_port = prometheus.then(free_port);
         let mut plugins = "[].\n";
         if let Some(p) = prometheus_port {
             conf.push_str(&format!(
@@ -62,6 +87,7 @@ impl RabbitNode {
         let node = RabbitNode {
             name,
             port,
+            tls_port,
             prometheus_port,
             dist_port,
             dir,
@@ -113,6 +139,28 @@ impl RabbitNode {
         );
     }
 
+    /// Adds a user with `password` and every right on the default vhost.
+    pub fn add_user(&self, name: &str, password: &str) {
+        for args in [
+            vec!["add_user", name, password],
+            vec!["set_permissions", "-p", "/", name, ".*", ".*", ".*"],
+        ] {
+            let status = std::process::Command::new("rabbitmqctl")
+                .args(["-q", "-n", &self.name])
+                .args(&args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "rabbitmqctl {}", args[0]);
+        }
+    }
+
+    /// `amqp://name:password@…` to this node.
+    pub fn amqp_url_as(&self, name: &str, password: &str) -> String {
+        format!("amqp://{name}:{password}@127.0.0.1:{}/%2f", self.port)
+    }
+
     /// Stops the whole node (the Erlang VM too), closing every connection.
     pub fn stop(&self) {
         let _ = std::process::Command::new("rabbitmqctl")
@@ -124,6 +172,13 @@ impl RabbitNode {
 
     pub fn amqp_url(&self) -> String {
         format!("amqp://guest:guest@127.0.0.1:{}/%2f", self.port)
+    }
+
+    /// `amqps://` to the TLS listener, naming the server `host` (the certificate must name
+    /// it too, when verified).
+    pub fn amqps_url(&self, host: &str) -> String {
+        let port = self.tls_port.expect("node started without TLS");
+        format!("amqps://guest:guest@{host}:{port}/%2f")
     }
 }
 

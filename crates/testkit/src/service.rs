@@ -1,6 +1,7 @@
 //! Service binaries spawned as real processes on free ports.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
@@ -33,6 +34,48 @@ pub fn workspace_binary(name: &str) -> String {
     path.to_string_lossy().into_owned()
 }
 
+/// The command that runs `binary` for a test: `env` over this process's environment, bound
+/// to 127.0.0.1, `RUST_LOG=warn` unless `env` says otherwise, and no `AWS_*` variable of
+/// this process's: a test names its own endpoint and credentials, so that no test can ever
+/// reach a real AWS account.
+pub fn command(binary: &str, env: &HashMap<String, String>) -> Command {
+    let mut cmd = Command::new(binary);
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            cmd.env_remove(name);
+        }
+    }
+    cmd.env("BIND_ADDRESS", "127.0.0.1")
+        .env("RUST_LOG", "warn")
+        .envs(env)
+        .stdin(Stdio::null())
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs `binary` (on a free port, as [`command`] sets it up) until it exits, at most `limit`:
+/// its exit code and everything it printed, stdout then stderr. For starts that must fail.
+pub async fn run_to_exit(
+    binary: &str,
+    env: &HashMap<String, String>,
+    limit: Duration,
+) -> (Option<i32>, String) {
+    let mut cmd = command(binary, env);
+    cmd.env("PORT", free_port().to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let out = tokio::time::timeout(limit, cmd.output())
+        .await
+        .unwrap_or_else(|_| panic!("{binary} did not exit within {limit:?}"))
+        .unwrap();
+    let printed = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.code(), printed)
+}
+
 /// A free TCP port on 127.0.0.1.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -41,10 +84,6 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
-
-/// An environment variable of [`Service::spawn`]'s, not the service's: the process's
-/// standard output and error go to this file instead of the test's.
-pub const LOG_FILE: &str = "TESTKIT_LOG_FILE";
 
 /// A service binary running for one test; killed when dropped.
 pub struct Service {
@@ -57,17 +96,26 @@ impl Service {
     /// Starts `binary` on a free port with `env` (and `RUST_LOG=warn` unless given), then
     /// waits until `health_path` answers at all.
     pub async fn spawn(binary: &str, env: &HashMap<String, String>, health_path: &str) -> Self {
+        Self::spawn_with(binary, env, health_path, None).await
+    }
+
+    /// As [`Service::spawn`], with everything the process prints (stdout and stderr)
+    /// appended to `log` when given.
+    pub async fn spawn_with(
+        binary: &str,
+        env: &HashMap<String, String>,
+        health_path: &str,
+        log: Option<&Path>,
+    ) -> Self {
         let port = free_port();
-        let mut cmd = Command::new(binary);
-        cmd.env("PORT", port.to_string())
-            .env("BIND_ADDRESS", "127.0.0.1")
-            .env("RUST_LOG", "warn")
-            .envs(env)
-            .stdin(Stdio::null())
-            .kill_on_drop(true);
-        // A test that reads a process's log lines names a file for them.
-        if let Some(path) = env.get(LOG_FILE) {
-            let file = std::fs::File::create(path).unwrap();
+        let mut cmd = command(binary, env);
+        cmd.env("PORT", port.to_string());
+        if let Some(log) = log {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(log)
+                .unwrap();
             cmd.stdout(file.try_clone().unwrap()).stderr(file);
         }
         let child = cmd.spawn().unwrap();
@@ -93,6 +141,15 @@ impl Service {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// Waits up to `within` until `health_path` answers 200.
+    pub async fn wait_healthy(&self, health_path: &str, within: Duration) {
+        crate::eventually(within, &format!("{health_path} answers 200"), || async {
+            let res = self.http.get(self.url(health_path)).send().await.ok()?;
+            (res.status() == reqwest::StatusCode::OK).then_some(())
+        })
+        .await;
     }
 
     pub fn url(&self, path: &str) -> String {

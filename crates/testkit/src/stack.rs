@@ -1,5 +1,8 @@
 //! The whole back end as real processes: admin-api, admin-consumer, main-api,
-//! main-consumer, each on a free port, with two fresh databases and two fresh queues.
+//! main-consumer, each on a free port, with two fresh databases and two fresh queues. Each
+//! process logs in as a database user of its own with only its own rights
+//! (`scripts/grants.sql`): an API migrates and writes its database, a consumer reads and
+//! writes rows of its own (no DDL), and neither reaches the other service's database.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -7,7 +10,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::{QueueReader, Service, TestDatabase, eventually, unique, workspace_binary};
+use crate::{
+    DbUser, QueueReader, Service, ServiceUsers, TestDatabase, eventually, unique, workspace_binary,
+};
 
 /// One of the four processes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -45,13 +50,18 @@ impl Proc {
 }
 
 /// Extra or replaced environment variables for some processes. `{database}` in a value is
-/// replaced by the name of the process's own database, e.g. to reach it through a proxy:
-/// `format!("mysql://root@{}/{{database}}", proxy.addr)`.
+/// replaced by the name of the process's own database, `{user}` and `{password}` by its
+/// database user's, e.g. to reach it through a proxy:
+/// `format!("mysql://{{user}}:{{password}}@{}/{{database}}", proxy.addr)`.
 pub type Overrides = HashMap<Proc, Vec<(&'static str, String)>>;
 
 pub struct ShopStack {
     pub admin_db: TestDatabase,
     pub main_db: TestDatabase,
+    /// admin-api's and admin-consumer's database users.
+    pub admin_users: ServiceUsers,
+    /// main-api's and main-consumer's database users.
+    pub main_users: ServiceUsers,
     pub main_queue: String,
     pub admin_queue: String,
     pub amqp_url: String,
@@ -59,6 +69,7 @@ pub struct ShopStack {
     procs: HashMap<Proc, Service>,
     /// What users do, over HTTP. The APIs are never respawned, so it stays valid.
     pub client: ShopClient,
+    log_dir: Option<std::path::PathBuf>,
 }
 
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -67,60 +78,119 @@ impl ShopStack {
     /// Starts all four processes against the broker at `amqp_url` and waits until each is
     /// healthy.
     pub async fn start(amqp_url: &str, overrides: Overrides) -> Self {
+        Self::prepare(amqp_url, overrides).await.launch().await
+    }
+
+    /// Everything [`ShopStack::start`] does before it starts the processes: the databases'
+    /// names, their users, the queues' names, each process's environment. For a test that
+    /// needs the users first (to put their passwords in secrets); [`ShopStack::launch`]
+    /// starts the processes.
+    pub async fn prepare(amqp_url: &str, overrides: Overrides) -> Self {
         // A missing binary fails here, before any database or queue exists to be left behind.
         for p in Proc::ALL {
             workspace_binary(p.binary());
         }
         let admin_db = TestDatabase::named("sys_admin");
         let main_db = TestDatabase::named("sys_main");
+        let admin_users = ServiceUsers::create(&admin_db.name).await;
+        let main_users = ServiceUsers::create(&main_db.name).await;
         let main_queue = unique("sys-main");
         let admin_queue = unique("sys-admin");
         let mut envs = HashMap::new();
         for p in Proc::ALL {
-            let db = match p {
-                Proc::AdminApi | Proc::AdminConsumer => &admin_db,
-                Proc::MainApi | Proc::MainConsumer => &main_db,
+            let (db, user): (&TestDatabase, &DbUser) = match p {
+                Proc::AdminApi => (&admin_db, &admin_users.api),
+                Proc::AdminConsumer => (&admin_db, &admin_users.consumer),
+                Proc::MainApi => (&main_db, &main_users.api),
+                Proc::MainConsumer => (&main_db, &main_users.consumer),
             };
             let mut env = HashMap::from([
-                ("DATABASE_URL".to_owned(), db.url()),
+                ("DATABASE_URL".to_owned(), user.url(&db.name)),
                 ("AMQP_URL".to_owned(), amqp_url.to_owned()),
                 ("MAIN_QUEUE".to_owned(), main_queue.clone()),
                 ("ADMIN_QUEUE".to_owned(), admin_queue.clone()),
                 ("AMQP_RECONNECT_MAX_MS".to_owned(), "1000".to_owned()),
             ]);
             for (k, v) in overrides.get(&p).into_iter().flatten() {
-                env.insert((*k).to_owned(), v.replace("{database}", &db.name));
+                let v = v
+                    .replace("{database}", &db.name)
+                    .replace("{user}", &user.name)
+                    .replace("{password}", &user.password);
+                env.insert((*k).to_owned(), v);
             }
             envs.insert(p, env);
         }
-        let mut stack = ShopStack {
+        ShopStack {
             admin_db,
             main_db,
+            admin_users,
+            main_users,
             main_queue,
             admin_queue,
             amqp_url: amqp_url.to_owned(),
             envs,
             procs: HashMap::new(),
             client: ShopClient::default(),
-        };
+            log_dir: None,
+        }
+    }
+
+    /// Writes what each process prints to `<dir>/<binary>.log` (appended to by a respawn),
+    /// instead of the test's output.
+    pub fn log_to(mut self, dir: &std::path::Path) -> Self {
+        std::fs::create_dir_all(dir).unwrap();
+        self.log_dir = Some(dir.to_owned());
+        self
+    }
+
+    /// Where process `p`'s output goes, with [`ShopStack::log_to`].
+    pub fn log_path(&self, p: Proc) -> Option<std::path::PathBuf> {
+        self.log_dir
+            .as_ref()
+            .map(|d| d.join(format!("{}.log", p.binary())))
+    }
+
+    /// Starts the four processes of a prepared stack and waits until each is healthy.
+    pub async fn launch(mut self) -> Self {
         // The APIs create and migrate the databases; the consumers wait for that.
         for p in Proc::ALL {
-            stack.spawn(p).await;
+            self.spawn(p).await;
         }
-        stack.wait_healthy().await;
-        stack.client = ShopClient {
-            admin: stack.svc(Proc::AdminApi).base_url.clone(),
-            main: stack.svc(Proc::MainApi).base_url.clone(),
-            http: reqwest::Client::new(),
-        };
-        stack
+        self.wait_healthy().await;
+        let token = self.create_token().await;
+        self.client = ShopClient::new(
+            self.svc(Proc::AdminApi).base_url.clone(),
+            self.svc(Proc::MainApi).base_url.clone(),
+            Some(token),
+        );
+        self
+    }
+
+    /// An API token for the admin's writes, made with `admin-api create-token` on the
+    /// stack's admin database.
+    async fn create_token(&self) -> String {
+        let out = tokio::process::Command::new(workspace_binary(Proc::AdminApi.binary()))
+            .args(["create-token", "--name", &unique("testkit")])
+            .envs(&self.envs[&Proc::AdminApi])
+            .env("RUST_LOG", "warn")
+            .output()
+            .await
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "admin-api create-token: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
     }
 
     async fn spawn(&mut self, p: Proc) {
-        let svc = Service::spawn(
+        let log = self.log_path(p);
+        let svc = Service::spawn_with(
             &workspace_binary(p.binary()),
             &self.envs[&p],
             p.health_path(),
+            log.as_deref(),
         )
         .await;
         self.procs.insert(p, svc);
@@ -213,18 +283,40 @@ impl ShopStack {
         }
         self.admin_db.drop_database().await;
         self.main_db.drop_database().await;
+        self.admin_users.drop_users().await;
+        self.main_users.drop_users().await;
     }
 }
 
-/// The two APIs as a user reaches them. Cheap to clone.
+/// The two APIs as a user reaches them: shoppers anonymous, the admin with an API token
+/// (sent on every request of `http`). Cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct ShopClient {
     pub admin: String,
     pub main: String,
+    pub token: Option<String>,
     pub http: reqwest::Client,
 }
 
 impl ShopClient {
+    pub fn new(admin: String, main: String, token: Option<String>) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        if let Some(token) = &token {
+            let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {token}")).unwrap();
+            headers.insert(reqwest::header::AUTHORIZATION, value);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .unwrap();
+        ShopClient {
+            admin,
+            main,
+            token,
+            http,
+        }
+    }
+
     fn admin_url(&self, path: &str) -> String {
         format!("{}{path}", self.admin)
     }

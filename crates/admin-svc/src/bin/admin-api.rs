@@ -18,27 +18,78 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Api(ApiCommand),
-    /// Create an admin user (or find the one with this email) and print its id.
+    /// Create an admin user (or find the one with this email) and print its id. The new
+    /// user's password comes from ADMIN_PASSWORD or, in a terminal, a prompt; never from the
+    /// command line, where other users could read it.
     CreateUser {
         #[arg(long)]
         name: String,
         #[arg(long)]
         email: String,
     },
+    /// Set a user's password (from ADMIN_PASSWORD or a prompt).
+    SetPassword {
+        #[arg(long)]
+        email: String,
+    },
+    /// Create an API token for a machine client and print it (the only time it is shown).
+    CreateToken {
+        /// What the token is for, e.g. ci-smoke-test.
+        #[arg(long)]
+        name: String,
+    },
+    /// Revoke the API token with this name.
+    RevokeToken {
+        #[arg(long)]
+        name: String,
+    },
+}
+
+/// The password from ADMIN_PASSWORD, or typed twice at a prompt that does not echo.
+fn password() -> anyhow::Result<String> {
+    use std::io::IsTerminal;
+    if let Ok(p) = std::env::var("ADMIN_PASSWORD")
+        && !p.is_empty()
+    {
+        return Ok(p);
+    }
+    anyhow::ensure!(
+        std::io::stdin().is_terminal(),
+        "no password: set ADMIN_PASSWORD, or run the command in a terminal to be asked"
+    );
+    let first = rpassword::prompt_password("Password: ")?;
+    let again = rpassword::prompt_password("Password again: ")?;
+    anyhow::ensure!(first == again, "the passwords differ");
+    Ok(first)
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = service::start(settings::ADMIN_API)?;
+    let settings = service::start(settings::ADMIN_API).await?;
     match cli.command.unwrap_or(Command::Api(ApiCommand::Serve)) {
         Command::Api(command) => {
             service::run_command::<admin_svc::AppState>(command, settings).await
         }
         Command::CreateUser { name, email } => {
-            let (id, new) = admin_svc::create_user(&settings, &name, &email).await?;
+            let (id, new) = admin_svc::create_user(&settings, &name, &email, password).await?;
             println!("{id}");
             tracing::info!(id, new, "user ready");
+            Ok(())
+        }
+        Command::SetPassword { email } => {
+            admin_svc::set_password(&settings, &email, password()?).await?;
+            tracing::info!(email, "password set");
+            Ok(())
+        }
+        Command::CreateToken { name } => {
+            println!("{}", admin_svc::create_token(&settings, &name).await?);
+            tracing::info!(name, "API token created; it is not shown again");
+            Ok(())
+        }
+        Command::RevokeToken { name } => {
+            admin_svc::revoke_token(&settings, &name).await?;
+            tracing::info!(name, "API token revoked");
             Ok(())
         }
     }

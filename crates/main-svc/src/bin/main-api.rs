@@ -17,6 +17,6 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = service::start(settings::MAIN_API)?;
+    let settings = service::start(settings::MAIN_API).await?;
     service::run_command::<main_svc::AppState>(cli.command.unwrap_or_default(), settings).await
 }

@@ -55,17 +55,20 @@ pub async fn run_consumer<H: Handler>(
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
         broker: broker.clone(),
+        allowed_origins: Default::default(),
+        warnings: std::sync::Arc::new([]),
     };
     let probes = crate::service::operations_routes("/health").with_state(core);
-    let probes = crate::http::with_middleware(probes);
+    let probes = crate::http::with_middleware(probes, &Default::default());
     tracing::info!(addr = %listener.local_addr()?, %queue, "consumer probes listening");
     let probe_stop = CancellationToken::new();
     let stop = probe_stop.clone();
-    let server = tokio::spawn(crate::http::serve(
+    let server = tokio::spawn(crate::server::serve(
         listener,
         probes,
         async move { stop.cancelled().await },
         Duration::from_secs(2),
+        settings.http.limits,
     ));
     let purge = tokio::spawn(purge_processed(
         pool.clone(),
@@ -99,7 +102,7 @@ pub async fn main<H: Handler>(
     migrator: &'static Migrator,
     handler: H,
 ) -> anyhow::Result<()> {
-    let settings = crate::service::start(defaults)?;
+    let settings = crate::service::start(defaults).await?;
     let listener = crate::http::bind(settings.http_addr).await?;
     let shutdown = crate::shutdown::on_signal();
     let result = run_consumer(settings, listener, shutdown, migrator, handler).await;

@@ -42,7 +42,9 @@ impl Retries {
     /// Counts the failed attempt (`events_retried_total`, whatever comes next) and says what
     /// to do with the message.
     pub(super) fn after(&mut self, error: &sqlx::Error, event: &'static str) -> Next {
-        if crate::db::is_transient(error) {
+        crate::db::note_error(error);
+        // Refused credentials (a rotated password) pass once the secret is read again.
+        if crate::db::is_transient(error) || crate::db::is_access_denied(error) {
             catalog::EVENTS_RETRIED.increment([event, "database_unavailable"]);
             return Next::Hold {
                 delay: self.backoff.next_delay(),

@@ -123,6 +123,11 @@ impl<const N: usize> Gauge<N> {
     pub fn set<V: Into<SharedString>>(&self, values: [V; N], value: f64) {
         metrics::gauge!(self.0.name, self.0.labels(values)).set(value);
     }
+
+    /// Adds `delta` (negative to subtract) to the series with these label values.
+    pub fn add<V: Into<SharedString>>(&self, values: [V; N], delta: f64) {
+        metrics::gauge!(self.0.name, self.0.labels(values)).increment(delta);
+    }
 }
 
 /// A histogram family with `N` labels.
@@ -175,6 +180,12 @@ families! {
     HTTP_REQUESTS_ABANDONED: Counter<2> = "http_requests_abandoned_total",
         ["method", "route"], None,
         "Requests whose client hung up before the answer; their work still ran to its end.";
+    HTTP_CONNECTIONS_OPEN: Gauge<0> = "http_connections_open",
+        [], None,
+        "HTTP connections open now (at most HTTP_MAX_CONNECTIONS; more wait to be accepted).";
+    HTTP_CONNECTIONS_TIMED_OUT: Counter<0> = "http_connections_timed_out_total",
+        [], None,
+        "Connections closed because the client sent no complete request head within HTTP_HEADER_READ_TIMEOUT_MS (slow or idle clients).";
 
     EVENTS_PUBLISHED: Counter<1> = "events_published_total",
         ["event"], None,
@@ -228,12 +239,19 @@ families! {
         ["reason"], None,
         "Connections closed instead of returned to the pool because they failed or did not answer the release check.";
 
+    ADMIN_SIGN_INS: Counter<1> = "admin_sign_ins_total",
+        ["outcome"], None,
+        "Admin sign-in attempts, by outcome (success, bad_credentials, throttled, unavailable).";
+
     OTEL_SPANS_EXPORTED: Counter<0> = "otel_spans_exported_total",
         [], None,
         "Spans the trace collector accepted.";
     OTEL_SPANS_DROPPED: Counter<1> = "otel_spans_dropped_total",
         ["reason"], None,
         "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused or did not answer).";
+    DB_CREDENTIAL_RELOADS: Counter<1> = "db_credential_reloads_total",
+        ["outcome"], None,
+        "Reads of the database secret after the database refused the credentials, by outcome (changed: the pool reconnects with the new ones; unchanged; failed: the secret could not be read).";
 }
 
 /// The process's own resources, read from `/proc` at each scrape (not recorded), under the

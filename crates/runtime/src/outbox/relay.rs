@@ -99,6 +99,7 @@ impl Relay {
                 Ok(n) if n == self.settings.batch_size as usize => continue,
                 Ok(_) => db_backoff.reset(),
                 Err(PublishError::Database(e)) => {
+                    crate::db::note_error(&e);
                     tracing::warn!(error = %e, "outbox relay cannot read the outbox");
                     tokio::select! {
                         () = cancel.cancelled() => return None,

@@ -1,5 +1,7 @@
 //! Where and how to talk to RabbitMQ, and how the outbox relay and the consumer work.
 
+use std::fmt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::{ConfigError, Env, Secret, ServiceDefaults};
@@ -17,26 +19,67 @@ pub struct AmqpSettings {
     pub publish_queue: String,
     /// The queue this service's consumer takes its events from.
     pub consume_queue: String,
+    /// CAs to trust for `amqps://` besides the system's (`AMQP_CA_FILE`).
+    pub ca: Option<CaFile>,
+}
+
+/// A PEM file of CA certificates, read at start so that a bad path stops the process.
+#[derive(Clone)]
+pub struct CaFile {
+    pub path: PathBuf,
+    pub pem: String,
+}
+
+impl fmt::Debug for CaFile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CaFile").field(&self.path).finish()
+    }
+}
+
+impl CaFile {
+    /// Reads `path`, named by variable `var`; it must hold at least one PEM certificate.
+    pub fn read(var: &str, path: &str) -> Result<Self, ConfigError> {
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(var, format!("cannot read {path:?}: {e}")))?;
+        if !pem.contains("-----BEGIN CERTIFICATE-----") {
+            return Err(ConfigError::new(
+                var,
+                format!("{path:?} holds no PEM certificate"),
+            ));
+        }
+        Ok(CaFile {
+            path: PathBuf::from(path),
+            pem,
+        })
+    }
+}
+
+/// `url` checked and with a heartbeat, unless it sets its own; the reason when it is not an
+/// AMQP URL (never quoting it: it holds the password).
+fn broker_url(url: &str, heartbeat: u16) -> Result<String, &'static str> {
+    let url = url.trim();
+    if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
+        return Err(
+            "must start with amqp:// or amqps:// (for example amqp://guest:guest@127.0.0.1:5672/%2f)",
+        );
+    }
+    // Heartbeats find a dead peer (a broker host gone without closing the socket) within
+    // seconds instead of the kernel's TCP timeout. A URL that sets its own wins.
+    if url.contains("heartbeat=") {
+        return Ok(url.to_owned());
+    }
+    let sep = if url.contains('?') { '&' } else { '?' };
+    Ok(format!("{url}{sep}heartbeat={heartbeat}"))
 }
 
 impl AmqpSettings {
     pub fn from_env(env: &Env, defaults: &ServiceDefaults) -> Result<Self, ConfigError> {
-        let url = env.string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f");
-        if !(url.starts_with("amqp://") || url.starts_with("amqps://")) {
-            return Err(ConfigError::new(
-                "AMQP_URL",
-                "must start with amqp:// (for example amqp://guest:guest@127.0.0.1:5672/%2f)",
-            ));
-        }
-        // Heartbeats find a dead peer (a broker host gone without closing the socket) within
-        // seconds instead of the kernel's TCP timeout. A URL that sets its own wins.
         let heartbeat: u16 = env.parse("AMQP_HEARTBEAT_SECS", 10)?;
-        let url = if url.contains("heartbeat=") {
-            url
-        } else {
-            let sep = if url.contains('?') { '&' } else { '?' };
-            format!("{url}{sep}heartbeat={heartbeat}")
-        };
+        let url = broker_url(
+            &env.string("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
+            heartbeat,
+        )
+        .map_err(|reason| ConfigError::new("AMQP_URL", reason))?;
         let queue = |name: &str, default: &str| -> Result<String, ConfigError> {
             let q = env.string(name, default);
             if q.len() > 200 || q.starts_with("amq.") {
@@ -54,7 +97,21 @@ impl AmqpSettings {
             reconnect_max: env.millis("AMQP_RECONNECT_MAX_MS", 10_000, 10)?,
             publish_queue: queue(defaults.publishes_to.var, defaults.publishes_to.default)?,
             consume_queue: queue(defaults.consumes.var, defaults.consumes.default)?,
+            ca: env
+                .get("AMQP_CA_FILE")
+                .map(|path| CaFile::read("AMQP_CA_FILE", path.trim()))
+                .transpose()?,
         })
+    }
+
+    /// Replaces the broker URL (with one from a secret); the reason when it is not an AMQP
+    /// URL.
+    pub fn set_url(&mut self, url: &str, env: &Env) -> Result<(), String> {
+        let heartbeat: u16 = env
+            .parse("AMQP_HEARTBEAT_SECS", 10)
+            .map_err(|e| e.to_string())?;
+        self.url = Secret::new(broker_url(url, heartbeat)?);
+        Ok(())
     }
 }
 

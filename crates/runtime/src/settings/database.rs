@@ -4,9 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
-use sqlx::mysql::MySqlConnectOptions;
+use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 
 use super::{ConfigError, Env};
+use crate::secrets::DbSecretSource;
 
 /// Where to connect to MySQL.
 #[derive(Clone)]
@@ -16,6 +17,11 @@ pub struct DatabaseSettings {
     pub acquire_timeout: Duration,
     /// Create the database at start when it does not exist (HTTP binary only).
     pub create_if_missing: bool,
+    /// A connection older than this is closed rather than reused (`DB_MAX_LIFETIME_SECS`).
+    pub max_lifetime: Duration,
+    /// The secret the credentials come from (`DB_SECRET_ID`), read again when the database
+    /// refuses them.
+    pub secret: Option<DbSecretSource>,
 }
 
 // MySqlConnectOptions' own Debug prints the password.
@@ -26,7 +32,9 @@ impl fmt::Debug for DatabaseSettings {
             .field("port", &self.options.get_port())
             .field("user", &self.options.get_username())
             .field("database", &self.database_name())
+            .field("ssl_mode", &self.options.get_ssl_mode())
             .field("max_connections", &self.max_connections)
+            .field("secret", &self.secret.as_ref().map(|s| &s.id))
             .finish_non_exhaustive()
     }
 }
@@ -70,11 +78,33 @@ impl DatabaseSettings {
                 }
             }
         };
-        let options = if options.get_database().is_none() {
+        let mut options = if options.get_database().is_none() {
             options.database(default_database)
         } else {
             options
         };
+        // TLS: `ssl-mode` and `ssl-ca` in DATABASE_URL, or these, which win when set.
+        if let Some(mode) = env.get("SQL_SSL_MODE") {
+            let mode = MySqlSslMode::from_str(mode.trim()).map_err(|_| {
+                ConfigError::new(
+                    "SQL_SSL_MODE",
+                    format!(
+                        "expected disabled, preferred, required, verify_ca or verify_identity (got {mode:?})"
+                    ),
+                )
+            })?;
+            options = options.ssl_mode(mode);
+        }
+        if let Some(path) = env.get("SQL_SSL_CA") {
+            let path = path.trim();
+            if !std::path::Path::new(path).is_file() {
+                return Err(ConfigError::new(
+                    "SQL_SSL_CA",
+                    format!("{path:?} is not a readable file"),
+                ));
+            }
+            options = options.ssl_ca(path);
+        }
         let max_connections: u32 = env.parse("DB_MAX_CONNECTIONS", 10)?;
         if max_connections == 0 {
             return Err(ConfigError::new("DB_MAX_CONNECTIONS", "must be at least 1"));
@@ -84,6 +114,8 @@ impl DatabaseSettings {
             max_connections,
             acquire_timeout: env.millis("DB_ACQUIRE_TIMEOUT_MS", 5_000, 1)?,
             create_if_missing: env.bool("DB_CREATE_IF_MISSING", true)?,
+            max_lifetime: Duration::from_secs(env.parse("DB_MAX_LIFETIME_SECS", 1800)?.max(1)),
+            secret: None,
         })
     }
 

@@ -103,12 +103,92 @@ pub struct HttpSettings {
     /// Mark the cookies the services set `Secure` (`COOKIE_SECURE`, for a shop served over
     /// HTTPS).
     pub cookie_secure: bool,
+    /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_MAX_CONNECTIONS`.
+    pub limits: crate::server::ServerLimits,
+    /// Other sites allowed to call the APIs from a browser (`CORS_ALLOWED_ORIGINS`).
+    pub allowed_origins: crate::origin::AllowedOrigins,
+    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
+    pub trusted_proxies: crate::server::TrustedProxies,
+    /// Admin sign-in (admin-api only).
+    pub admin: AdminAuthSettings,
+}
+
+/// How admins sign in to admin-api.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAuthSettings {
+    /// `ADMIN_AUTH=disabled`: no sign-in required (for teams migrating from the original);
+    /// warned about at start and in the health answer. Never the default.
+    pub disabled: bool,
+    /// A session unused this long ends (`SESSION_IDLE_MINUTES`, default 60).
+    pub session_idle: std::time::Duration,
+    /// A session ends this long after sign-in, used or not (`SESSION_MAX_HOURS`, default 12).
+    pub session_max: std::time::Duration,
+}
+
+impl AdminAuthSettings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let disabled = match env
+            .string("ADMIN_AUTH", "enabled")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "enabled" => false,
+            "disabled" => true,
+            other => {
+                return Err(ConfigError::new(
+                    "ADMIN_AUTH",
+                    format!("expected enabled or disabled (got {other:?})"),
+                ));
+            }
+        };
+        let idle: u64 = env.parse("SESSION_IDLE_MINUTES", 60)?;
+        let max: u64 = env.parse("SESSION_MAX_HOURS", 12)?;
+        if idle == 0 {
+            return Err(ConfigError::new(
+                "SESSION_IDLE_MINUTES",
+                "must be at least 1",
+            ));
+        }
+        if max == 0 {
+            return Err(ConfigError::new("SESSION_MAX_HOURS", "must be at least 1"));
+        }
+        Ok(AdminAuthSettings {
+            disabled,
+            session_idle: std::time::Duration::from_secs(idle * 60),
+            session_max: std::time::Duration::from_secs(max * 3600),
+        })
+    }
 }
 
 impl HttpSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let defaults = crate::server::ServerLimits::default();
+        let max_connections: usize = env.parse("HTTP_MAX_CONNECTIONS", defaults.max_connections)?;
+        if max_connections == 0 {
+            return Err(ConfigError::new(
+                "HTTP_MAX_CONNECTIONS",
+                "must be at least 1",
+            ));
+        }
         Ok(HttpSettings {
             cookie_secure: env.bool("COOKIE_SECURE", false)?,
+            limits: crate::server::ServerLimits {
+                header_read_timeout: env.millis(
+                    "HTTP_HEADER_READ_TIMEOUT_MS",
+                    defaults.header_read_timeout.as_millis() as u64,
+                    100,
+                )?,
+                max_connections,
+            },
+            allowed_origins: crate::origin::AllowedOrigins::parse(
+                "CORS_ALLOWED_ORIGINS",
+                env.get("CORS_ALLOWED_ORIGINS").unwrap_or(""),
+            )?,
+            trusted_proxies: crate::server::TrustedProxies::parse(
+                "TRUSTED_PROXIES",
+                &env.string("TRUSTED_PROXIES", "127.0.0.1,::1"),
+            )?,
+            admin: AdminAuthSettings::from_env(env)?,
         })
     }
 }

@@ -60,6 +60,8 @@ pub struct Burst {
     /// requests in flight.
     pub awaited_first: u64,
     pub time_limit: Duration,
+    /// The admin's API token, sent with catalogue writes.
+    pub token: Option<String>,
 }
 
 /// `127.0.0.1:port` of a base URL such as `http://127.0.0.1:8000`.
@@ -83,6 +85,7 @@ impl Burst {
             max_delay: Duration::from_millis(5),
             awaited_first: 2,
             time_limit: Duration::from_secs(30),
+            token: client.token.clone(),
         }
     }
 
@@ -191,7 +194,7 @@ impl Burst {
             let _ = stream.set_nodelay(true);
             let mut open = true;
             for w in awaited {
-                let status = wire::awaited_write(&mut stream, w, n).await;
+                let status = wire::awaited_write(&mut stream, w, n, self.token.as_deref()).await;
                 report.count(w, status);
                 report.awaited += 1;
                 if status.is_none() {
@@ -200,7 +203,7 @@ impl Burst {
                 }
             }
             if open {
-                let answer = hang_up(&mut stream, write, n, how).await;
+                let answer = hang_up(&mut stream, write, n, how, self.token.as_deref()).await;
                 report.count(write, answer);
             }
             if reset {

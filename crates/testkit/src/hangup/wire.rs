@@ -28,8 +28,9 @@ impl Write {
         }
     }
 
-    /// The request line and headers (with the full `Content-Length`), and the body.
-    fn request(self, n: u64) -> (String, String) {
+    /// The request line and headers (with the full `Content-Length`, and the admin's
+    /// `token` on catalogue writes), and the body.
+    fn request(self, n: u64, token: Option<&str>) -> (String, String) {
         let (method, path, body) = match self {
             Write::Like(id) => (
                 "POST",
@@ -53,8 +54,12 @@ impl Write {
         } else {
             "Content-Type: application/json\r\n"
         };
+        let auth = match (self, token) {
+            (Write::Like(_), _) | (_, None) => String::new(),
+            (_, Some(token)) => format!("Authorization: Bearer {token}\r\n"),
+        };
         let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: hangup\r\n{content_type}Content-Length: {}\r\n\r\n",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: hangup\r\n{auth}{content_type}Content-Length: {}\r\n\r\n",
             body.len()
         );
         (head, body)
@@ -75,8 +80,13 @@ pub enum HangUp {
 
 /// Sends `write` and reads its whole answer (10 s at most), keeping the connection open;
 /// the answer's status.
-pub(super) async fn awaited_write(stream: &mut TcpStream, write: Write, n: u64) -> Option<u16> {
-    let (head, body) = write.request(n);
+pub(super) async fn awaited_write(
+    stream: &mut TcpStream,
+    write: Write,
+    n: u64,
+    token: Option<&str>,
+) -> Option<u16> {
+    let (head, body) = write.request(n, token);
     let exchange = async {
         stream
             .write_all(format!("{head}{body}").as_bytes())
@@ -111,8 +121,14 @@ pub(super) async fn awaited_write(stream: &mut TcpStream, write: Write, n: u64) 
 
 /// Sends `write` and hangs up as `how` says (the caller closes the connection); the status
 /// of an answer that came before the hang-up.
-pub async fn hang_up(stream: &mut TcpStream, write: Write, n: u64, how: HangUp) -> Option<u16> {
-    let (head, body) = write.request(n);
+pub async fn hang_up(
+    stream: &mut TcpStream,
+    write: Write,
+    n: u64,
+    how: HangUp,
+    token: Option<&str>,
+) -> Option<u16> {
+    let (head, body) = write.request(n, token);
     let sent = match how {
         HangUp::MidBody if body.is_empty() => {
             let head = head.replace("Content-Length: 0", "Content-Length: 2");

@@ -46,6 +46,21 @@ describe('product validation (same rules as admin-svc)', () => {
     expect(validateImage('  https://example.com/a.png  ')).toBeUndefined();
   });
 
+  it('refuses hostile text as the server does', () => {
+    expect(validateTitle('a\u0000b')).toBe(MESSAGES.nul);
+    for (const bad of ['a\u0007b', 'a\tb', 'a\nb', 'a\u007Fb', 'a\u009Bb', '\u202Egpj.exe', 'a\u2066b']) {
+      expect(validateTitle(bad), JSON.stringify(bad)).toBe(MESSAGES.control);
+    }
+    for (const blank of ['\u200B', '\u200B\u200C\u200D', '\uFEFF', ' \u2060 ']) {
+      expect(validateTitle(blank), JSON.stringify(blank)).toBe(MESSAGES.blank);
+    }
+    expect(validateTitle('👩\u200D💻 Mug')).toBeUndefined();
+    expect(validateImage('/a\u0000')).toBe(MESSAGES.nul);
+    for (const image of ['https://user:pass@example.com/x.png', 'https://user@example.com/x.png', 'http://:pw@example.com/x.png']) {
+      expect(validateImage(image), image).toBe(MESSAGES.userinfo);
+    }
+  });
+
   it('validates and trims a whole product', () => {
     expect(validateProduct({ title: '', image: '//evil.com/x.png' })).toEqual({ title: MESSAGES.blank, image: MESSAGES.image });
     expect(validateProduct({ title: 'Mug', image: '/m.png' })).toEqual({});

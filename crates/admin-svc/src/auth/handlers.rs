@@ -1,0 +1,201 @@
+//! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use shop_runtime::metrics::catalog::ADMIN_SIGN_INS;
+use tower_sessions::Session;
+use utoipa::ToSchema;
+
+use super::throttle::Key;
+use super::{AuthError, password, signed_in, start_session};
+use crate::AppState;
+use crate::api::JsonBody;
+use crate::db::{self, Account};
+use crate::error::FieldErrors;
+
+/// The signed-in admin, as the UI shows them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub id: u64,
+    pub name: String,
+    pub email: String,
+}
+
+impl From<&Account> for Me {
+    fn from(a: &Account) -> Self {
+        Me {
+            id: a.id,
+            name: a.name.clone(),
+            email: a.email.clone(),
+        }
+    }
+}
+
+/// The client's address (behind nginx, from `X-Forwarded-For` as `TRUSTED_PROXIES` allows).
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(state.auth.trusted_proxies.client_ip(parts)))
+    }
+}
+
+/// An authenticated answer must not be kept by any cache.
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) -> Option<String> {
+    match body.get(field) {
+        Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+        Some(Value::String(_)) => {
+            errors
+                .entry(field)
+                .or_default()
+                .push("This field may not be blank.".to_owned());
+            None
+        }
+        None | Some(Value::Null) => {
+            errors
+                .entry(field)
+                .or_default()
+                .push("This field is required.".to_owned());
+            None
+        }
+        Some(_) => {
+            errors
+                .entry(field)
+                .or_default()
+                .push("Not a valid string.".to_owned());
+            None
+        }
+    }
+}
+
+/// Signs an admin in: a new session cookie and the admin's name, or `401` for any wrong
+/// email or password alike (same answer, same time), `429` with `Retry-After` after repeated
+/// failures for this account or address, `503` when the database cannot say.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
+    request_body(content = Object, description = r#"{"email": "...", "password": "..."}"#),
+    responses(
+        (status = 200, description = "Signed in; sets the session cookie", body = Me),
+        (status = 400, description = "email or password missing"),
+        (status = 401, description = "Invalid email or password", body = shop_runtime::http::ErrorBody),
+        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = shop_runtime::http::ErrorBody),
+        (status = 503, description = "Sign-in unavailable (database)", body = shop_runtime::http::ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    session: Session,
+    body: Result<JsonBody, crate::error::ApiError>,
+) -> Response {
+    let JsonBody(body) = match body {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    match sign_in(&state, ip, &session, &body).await {
+        Ok(account) => {
+            ADMIN_SIGN_INS.increment(["success"]);
+            tracing::info!(user = account.id, ip = ?ip, "admin signed in");
+            no_store(Json(Me::from(&account)).into_response())
+        }
+        Err(e) => {
+            let outcome = match &e {
+                AuthError::BadCredentials => "bad_credentials",
+                AuthError::Throttled(_) => "throttled",
+                AuthError::Unavailable(_) => "unavailable",
+                _ => "invalid",
+            };
+            ADMIN_SIGN_INS.increment([outcome]);
+            no_store(e.into_response())
+        }
+    }
+}
+
+async fn sign_in(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    session: &Session,
+    body: &Value,
+) -> Result<Account, AuthError> {
+    let mut errors = FieldErrors::new();
+    let email = required_string(body, "email", &mut errors);
+    let password = required_string(body, "password", &mut errors);
+    let (Some(email), Some(password)) = (email, password) else {
+        return Err(AuthError::Validation(errors));
+    };
+    let email = email.trim().to_lowercase();
+    let account_key = Key::Account(email.clone());
+    let mut keys = vec![account_key.clone()];
+    if let Some(ip) = ip {
+        keys.push(Key::Address(ip.to_string()));
+    }
+    let throttle = &state.auth.throttle;
+    if let Some(wait) = throttle.wait(&keys, Instant::now()) {
+        tracing::warn!(email, ip = ?ip, wait_s = wait.as_secs(), "sign-in refused: too many failures");
+        return Err(AuthError::Throttled(wait));
+    }
+    let account = db::account_by_email(&state.core.pool, &email).await?;
+    let stored = account.as_ref().and_then(|a| a.password_hash.clone());
+    let matches = password::verify(stored, password).await;
+    match account {
+        Some(account) if matches && !account.disabled => {
+            throttle.clear(&account_key);
+            start_session(session, &account).await?;
+            Ok(account)
+        }
+        _ => {
+            throttle.fail(&keys, Instant::now());
+            tracing::warn!(email, ip = ?ip, "failed admin sign-in");
+            Err(AuthError::BadCredentials)
+        }
+    }
+}
+
+/// Signs out: the session is deleted from the database, its cookie cleared. Always `204`.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 204, description = "Signed out (or was not signed in)")))]
+pub async fn logout(session: Session) -> Response {
+    if let Err(e) = session.delete().await {
+        return AuthError::from(e).into_response();
+    }
+    no_store(StatusCode::NO_CONTENT.into_response())
+}
+
+/// The signed-in admin, or `401`.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    responses(
+        (status = 200, description = "The signed-in admin", body = Me),
+        (status = 401, description = "Not signed in", body = shop_runtime::http::ErrorBody)))]
+pub async fn me(State(state): State<AppState>, session: Session) -> Response {
+    if state.auth.settings.disabled {
+        let anyone = Me {
+            id: 0,
+            name: "Anyone (ADMIN_AUTH=disabled)".to_owned(),
+            email: String::new(),
+        };
+        return no_store(Json(anyone).into_response());
+    }
+    let answer = match signed_in(&session, &state).await {
+        Ok(Some(account)) => Json(Me::from(&account)).into_response(),
+        Ok(None) => AuthError::SignInRequired.into_response(),
+        Err(e) => e.into_response(),
+    };
+    no_store(answer)
+}

@@ -1,0 +1,242 @@
+//! Admin sign-in: accounts with Argon2id passwords ([`password`]), server-side sessions in
+//! MariaDB (`tower-sessions` with its MySQL store, table `sessions`), API tokens for
+//! machine clients ([`token`]), and slowing down password guessing ([`throttle`]).
+//!
+//! Every catalogue change needs an [`Admin`]: a signed-in session (cookie
+//! `shop_admin_session`: `HttpOnly`, `SameSite=Strict`, `Secure` with `COOKIE_SECURE`) or an
+//! `Authorization: Bearer` token. Reads stay public, as the contract says. A session ends
+//! after `SESSION_IDLE_MINUTES` unused and `SESSION_MAX_HOURS` after sign-in; signing out
+//! deletes it from the database, so it cannot be replayed. `ADMIN_AUTH=disabled` lets
+//! anyone change the catalogue, as the original did, with a warning at start and in
+//! `/api/health`; it is never the default.
+
+pub mod handlers;
+pub mod password;
+pub mod throttle;
+pub mod token;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use shop_runtime::http;
+use shop_runtime::server::TrustedProxies;
+use shop_runtime::settings::AdminAuthSettings;
+use tower_sessions::cookie::SameSite;
+use tower_sessions::{Expiry, Session, SessionManagerLayer};
+use tower_sessions_sqlx_store::MySqlStore;
+
+use crate::AppState;
+use crate::db::{self, Account};
+use crate::error::FieldErrors;
+
+/// The session cookie's name.
+pub const COOKIE: &str = "shop_admin_session";
+const USER_ID: &str = "user_id";
+const SIGNED_IN_AT: &str = "signed_in_at";
+
+/// What signing in needs besides the database.
+#[derive(Debug)]
+pub struct Auth {
+    pub settings: AdminAuthSettings,
+    pub trusted_proxies: TrustedProxies,
+    pub cookie_secure: bool,
+    pub throttle: throttle::Throttle,
+}
+
+impl Auth {
+    pub fn new(
+        settings: AdminAuthSettings,
+        trusted_proxies: TrustedProxies,
+        cookie_secure: bool,
+    ) -> Arc<Self> {
+        Arc::new(Auth {
+            settings,
+            trusted_proxies,
+            cookie_secure,
+            throttle: throttle::Throttle::default(),
+        })
+    }
+
+    /// The session layer over `store`.
+    pub fn sessions(&self, store: MySqlStore) -> SessionManagerLayer<MySqlStore> {
+        let idle = time::Duration::seconds(self.settings.session_idle.as_secs() as i64);
+        SessionManagerLayer::new(store)
+            .with_name(COOKIE)
+            .with_http_only(true)
+            .with_same_site(SameSite::Strict)
+            .with_secure(self.cookie_secure)
+            .with_path("/")
+            .with_expiry(Expiry::OnInactivity(idle))
+    }
+}
+
+/// The sessions store in the service's own database.
+pub fn store(pool: &sqlx::MySqlPool) -> MySqlStore {
+    let store = MySqlStore::new(pool.clone());
+    let database = pool.connect_options().get_database().map(str::to_owned);
+    let store = match database {
+        Some(db) => store
+            .with_schema_name(db)
+            .unwrap_or_else(|_| MySqlStore::new(pool.clone())),
+        None => store,
+    };
+    store
+        .with_table_name("sessions")
+        .unwrap_or_else(|_| MySqlStore::new(pool.clone()))
+}
+
+/// Why a request is not an admin's, or signing in failed.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("no session")]
+    SignInRequired,
+    #[error("bad or revoked API token")]
+    BadToken,
+    #[error("wrong email or password")]
+    BadCredentials,
+    #[error("too many failed sign-ins")]
+    Throttled(Duration),
+    #[error("invalid input")]
+    Validation(FieldErrors),
+    #[error("sign-in unavailable: {0}")]
+    Unavailable(String),
+}
+
+impl From<sqlx::Error> for AuthError {
+    fn from(e: sqlx::Error) -> Self {
+        AuthError::Unavailable(format!("database: {e}"))
+    }
+}
+
+impl From<tower_sessions::session::Error> for AuthError {
+    fn from(e: tower_sessions::session::Error) -> Self {
+        AuthError::Unavailable(format!("session store: {e}"))
+    }
+}
+
+impl IntoResponse for AuthError {
+    fn into_response(self) -> Response {
+        let mut response = match &self {
+            AuthError::SignInRequired => http::error(StatusCode::UNAUTHORIZED, "Sign in required"),
+            AuthError::BadToken => {
+                http::error(StatusCode::UNAUTHORIZED, "Invalid or revoked API token")
+            }
+            AuthError::BadCredentials => {
+                http::error(StatusCode::UNAUTHORIZED, "Invalid email or password")
+            }
+            AuthError::Throttled(wait) => {
+                let secs = wait.as_secs().max(1);
+                let mut r = http::error(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &format!("Too many failed sign-ins; try again in {secs} s"),
+                );
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    r.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                r
+            }
+            AuthError::Validation(errors) => {
+                (StatusCode::BAD_REQUEST, axum::Json(errors)).into_response()
+            }
+            AuthError::Unavailable(cause) => {
+                tracing::error!(cause, "sign-in unavailable");
+                let mut r = http::error(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Sign-in is unavailable right now; try again shortly",
+                );
+                r.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+                r
+            }
+        };
+        if matches!(
+            self,
+            AuthError::SignInRequired | AuthError::BadToken | AuthError::BadCredentials
+        ) {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="admin""#),
+            );
+        }
+        response
+    }
+}
+
+/// Who is changing the catalogue: the proof a handler asks for.
+#[derive(Debug, Clone)]
+pub enum Admin {
+    /// A signed-in admin.
+    User(Account),
+    /// A machine client, by its token's name.
+    Token(String),
+    /// Anyone: `ADMIN_AUTH=disabled`.
+    Unchecked,
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AuthError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthError> {
+        if state.auth.settings.disabled {
+            return Ok(Admin::Unchecked);
+        }
+        if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
+            let token = value
+                .to_str()
+                .ok()
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .map(str::trim)
+                .filter(|t| token::well_formed(t))
+                .ok_or(AuthError::BadToken)?;
+            return match db::token_name(&state.core.pool, &token::digest(token)).await? {
+                Some(name) => Ok(Admin::Token(name)),
+                None => Err(AuthError::BadToken),
+            };
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AuthError::SignInRequired)?;
+        signed_in(&session, state)
+            .await?
+            .map(Admin::User)
+            .ok_or(AuthError::SignInRequired)
+    }
+}
+
+/// The account signed in on `session`, if the session is still valid: within its absolute
+/// lifetime, its user still there and not disabled. An ended session is emptied.
+pub async fn signed_in(session: &Session, state: &AppState) -> Result<Option<Account>, AuthError> {
+    let Some(user_id) = session.get::<u64>(USER_ID).await? else {
+        return Ok(None);
+    };
+    let since = session.get::<u64>(SIGNED_IN_AT).await?.unwrap_or(0);
+    if now_secs().saturating_sub(since) > state.auth.settings.session_max.as_secs() {
+        session.flush().await?;
+        return Ok(None);
+    }
+    match db::account_by_id(&state.core.pool, user_id).await? {
+        Some(account) if !account.disabled => Ok(Some(account)),
+        _ => {
+            session.flush().await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Starts a session for `account`, under a new session id (no fixation).
+pub async fn start_session(session: &Session, account: &Account) -> Result<(), AuthError> {
+    session.cycle_id().await?;
+    session.insert(USER_ID, account.id).await?;
+    session.insert(SIGNED_IN_AT, now_secs()).await?;
+    Ok(())
+}
+
+fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}

@@ -1,0 +1,14 @@
+-- The database users of one service, each with only its own rights (README: "Database
+-- users"). scripts/run-local.sh and the tests (testkit::db::ServiceUsers) run this file.
+--   {database}           the service's database (admin or main), with _ and % escaped
+--                        (\_ \%): in GRANT they would be wildcards
+--   {api_user}           its API: applies the migrations (DDL) and reads and writes rows
+--   {consumer_user}      its consumer: reads and writes rows of its own tables, no DDL
+--   {..._password}       their passwords
+-- Neither user has any right on the other service's database.
+CREATE USER IF NOT EXISTS '{api_user}'@'%' IDENTIFIED BY '{api_password}';
+ALTER USER '{api_user}'@'%' IDENTIFIED BY '{api_password}';
+GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON `{database}`.* TO '{api_user}'@'%';
+CREATE USER IF NOT EXISTS '{consumer_user}'@'%' IDENTIFIED BY '{consumer_password}';
+ALTER USER '{consumer_user}'@'%' IDENTIFIED BY '{consumer_password}';
+GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO '{consumer_user}'@'%';
