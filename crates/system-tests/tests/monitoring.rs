@@ -324,7 +324,14 @@ async fn traffic(stack: &ShopStack) {
     let admin = addr_of(&c.admin);
     eventually(WAIT, "a hang-up counted", || async {
         let mut stream = tokio::net::TcpStream::connect(admin).await.ok()?;
-        hang_up(&mut stream, Write::Create, 1, HangUp::AfterRequest).await;
+        hang_up(
+            &mut stream,
+            Write::Create,
+            1,
+            HangUp::AfterRequest,
+            c.token.as_deref(),
+        )
+        .await;
         drop(stream);
         tokio::time::sleep(Duration::from_millis(50)).await;
         stack
@@ -390,7 +397,14 @@ async fn load(stack: &ShopStack, seconds: u64) {
             if n.is_multiple_of(5)
                 && let Ok(mut stream) = tokio::net::TcpStream::connect(addr_of(&c.admin)).await
             {
-                hang_up(&mut stream, Write::Create, n, HangUp::AfterRequest).await;
+                hang_up(
+                    &mut stream,
+                    Write::Create,
+                    n,
+                    HangUp::AfterRequest,
+                    c.token.as_deref(),
+                )
+                .await;
             }
             tokio::time::sleep(Duration::from_secs(1)).await;
         }
