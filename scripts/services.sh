@@ -30,6 +30,25 @@ run_exit_hooks() {
   exit_hooks=()
 }
 
+# time_steps [PREFIX]: from then on, `step NAME` logs PREFIX NAME and starts timing that part
+# of the script; each part's time and the total are printed when the script exits.
+time_steps() {
+  step_prefix=${1:-} step_name= step_start=$SECONDS
+  step_times=()
+  on_exit print_step_times
+}
+end_step() {
+  [ -n "$step_name" ] && step_times+=("$(printf '%5d s  %s' $((SECONDS - step_start)) "$step_name")")
+  step_name=
+}
+step() { end_step; step_name=$1 step_start=$SECONDS; log "$step_prefix$1"; }
+print_step_times() {
+  end_step
+  log "${step_prefix}time per part"
+  printf '%s\n' "${step_times[@]}" >&2
+  log "${step_prefix}total: $SECONDS s"
+}
+
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
 wait_for_port() { # host port what seconds

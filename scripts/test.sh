@@ -1,28 +1,16 @@
 #!/usr/bin/env bash
 # Runs every check and test: a secret scan, formatting and lints (Rust, TypeScript), unit, router and
 # end-to-end tests, the frontend's component tests and production build, browser tests
-# through nginx in Chromium, and the fault suite, against real MariaDB and RabbitMQ
-# (started here if they are not running; nginx and Chromium installed if missing).
+# through nginx in Chromium, the monitoring checks (promtool, dashboards, a live Prometheus),
+# and the fault suite, against real MariaDB and RabbitMQ (started here if they are not
+# running; nginx, Chromium, prometheus and mysqld_exporter installed if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
 source scripts/web.sh
 
 # Each part's time, printed when the script ends (whether it passed or not).
-step_name= step_start=$SECONDS
-step_times=()
-end_step() {
-  [ -n "$step_name" ] && step_times+=("$(printf '%5d s  %s' $((SECONDS - step_start)) "$step_name")")
-  step_name=
-}
-step() { end_step; step_name=$1 step_start=$SECONDS; log "$1"; }
-print_times() {
-  end_step
-  log "time per part"
-  printf '%s\n' "${step_times[@]}" >&2
-  log "total: $SECONDS s"
-}
-on_exit print_times
+time_steps
 
 step "services: MariaDB and RabbitMQ; moto and openssl for the credential and TLS tests"
 ensure_services
@@ -49,6 +37,9 @@ step "frontend: typecheck, lint, component tests, production build"
 (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
 step "browser end-to-end tests through nginx"
 BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
+
+step "monitoring: promtool, dashboards, live Prometheus against the stack"
+SKIP_BUILD=1 bash scripts/monitoring.sh
 
 step "fault suite"
 bash scripts/faults.sh

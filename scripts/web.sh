@@ -2,11 +2,14 @@
 # services, and the browser the end-to-end tests drive. Installs Debian's nginx and chromium
 # when missing (never a browser download from npm).
 
+# ensure_node_modules [DIR]: npm ci in DIR (default frontend) unless its node_modules is
+# up to date with its lock file.
 ensure_node_modules() {
-  local lock=frontend/package-lock.json stamp=frontend/node_modules/.package-lock.json
-  if [ ! -d frontend/node_modules ] || [ "$lock" -nt "$stamp" ]; then
-    log "npm ci (frontend)"
-    (cd frontend && npm ci --no-audit --no-fund --loglevel=error)
+  local dir=${1:-frontend}
+  local lock=$dir/package-lock.json stamp=$dir/node_modules/.package-lock.json
+  if [ ! -d "$dir/node_modules" ] || [ "$lock" -nt "$stamp" ]; then
+    log "npm ci ($dir)"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
 

@@ -9,6 +9,7 @@
 //! - [`rabbit_node`]: a RabbitMQ node of a test's own, to stop and restart;
 //! - [`poll`]: waiting for what another process does;
 //! - [`stack`]: the whole back end, four processes, and a client of its two APIs;
+//! - [`monitoring`]: Prometheus and mysqld_exporter, for the checks of `grafana-prometheus/`;
 //! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
 //! - [`otlp`]: a real OTLP trace receiver;
 //! - [`moto`]: Secrets Manager on loopback (moto in server mode);
@@ -21,6 +22,7 @@ pub mod db;
 pub mod hangup;
 pub mod leftovers;
 pub mod mariadb_node;
+pub mod monitoring;
 pub mod moto;
 pub mod otlp;
 pub mod poll;

@@ -18,6 +18,9 @@ pub struct RabbitNode {
     pub port: u16,
     /// The AMQPS (TLS) listener's port, when started with [`RabbitNode::start_tls`].
     pub tls_port: Option<u16>,
+    /// The `rabbitmq_prometheus` plugin's port, when started with it
+    /// ([`RabbitNode::start_with_prometheus`]).
+    pub prometheus_port: Option<u16>,
     dist_port: u16,
     dir: std::path::PathBuf,
 }
@@ -25,16 +28,23 @@ pub struct RabbitNode {
 impl RabbitNode {
     /// Boots a node and waits until it accepts AMQP connections.
     pub async fn start() -> Self {
-        Self::start_with(None).await
+        Self::start_with(None, false).await
     }
 
     /// Boots a node with a TLS listener too (on [`RabbitNode::tls_port`]) that presents
     /// `certs`' server certificate.
     pub async fn start_tls(certs: &TestCerts) -> Self {
-        Self::start_with(Some(certs)).await
+        Self::start_with(Some(certs), false).await
     }
 
-    async fn start_with(certs: Option<&TestCerts>) -> Self {
+    /// [`RabbitNode::start`], with the `rabbitmq_prometheus` plugin serving RabbitMQ's own
+    /// metrics on [`RabbitNode::prometheus_port`] (what `grafana-prometheus/` scrapes), so
+    /// that a test never enables plugins on the machine's broker.
+    pub async fn start_with_prometheus() -> Self {
+        Self::start_with(None, true).await
+    }
+
+    async fn start_with(certs: Option<&TestCerts>, prometheus: bool) -> Self {
         let port = free_port();
         let dist_port = free_port();
         let name = format!("{}@localhost", unique("shoptest"));
@@ -59,8 +69,16 @@ impl RabbitNode {
             ));
             tls_port
         });
+        let prometheus_port = prometheus.then(free_port);
+        let mut plugins = "[].\n";
+        if let Some(p) = prometheus_port {
+            conf.push_str(&format!(
+                "prometheus.tcp.ip = 127.0.0.1\nprometheus.tcp.port = {p}\n"
+            ));
+            plugins = "[rabbitmq_prometheus].\n";
+        }
         std::fs::write(dir.join("rabbitmq.conf"), conf).unwrap();
-        std::fs::write(dir.join("enabled_plugins"), "[].\n").unwrap();
+        std::fs::write(dir.join("enabled_plugins"), plugins).unwrap();
         // The server drops to the rabbitmq user when started as root.
         let _ = std::process::Command::new("chown")
             .args(["-R", "rabbitmq:rabbitmq"])
@@ -70,6 +88,7 @@ impl RabbitNode {
             name,
             port,
             tls_port,
+            prometheus_port,
             dist_port,
             dir,
         };
