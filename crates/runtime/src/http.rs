@@ -12,10 +12,14 @@ use events::TraceContext;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::timeout::RequestBodyTimeoutLayer;
 use tracing::Instrument;
 use utoipa::ToSchema;
 
 use crate::origin::AllowedOrigins;
+
+/// How long a request's body may take to arrive, between its chunks.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The largest request body accepted (CONTRACT.md): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -115,6 +119,31 @@ async fn server_span(mut req: Request, next: Next) -> Response {
         span.record("otel.status_code", "ERROR");
     }
     response
+}
+
+/// The largest request head accepted: its headers together, and its URI.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// Refuses oversized heads with the JSON error shape (`431`, `414`): nginx's own limits
+/// are 8 KiB per header line; a client reaching an API directly meets these. (Past hyper's
+/// own buffer, about 400 KiB, hyper answers `431` itself, without a body.)
+async fn limit_head(req: Request, next: Next) -> Response {
+    let header_bytes: usize = req
+        .headers()
+        .iter()
+        .map(|(name, value)| name.as_str().len() + value.len() + 4)
+        .sum();
+    if header_bytes > MAX_HEADER_BYTES {
+        return error(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "Request headers too large",
+        );
+    }
+    if req.uri().to_string().len() > MAX_URI_BYTES {
+        return error(StatusCode::URI_TOO_LONG, "URI too long");
+    }
+    next.run(req).await
 }
 
 /// Rejects a declared body over the limit before reading it, on every route.
@@ -255,7 +284,10 @@ pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
         .layer(middleware::from_fn(crate::metrics::track_http))
         .layer(middleware::from_fn(run_to_completion))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        // A body that stops arriving ends the request instead of holding it open.
+        .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::from_fn(limit_declared_length))
+        .layer(middleware::from_fn(limit_head))
         .layer(middleware::from_fn(server_span))
         .layer(CatchPanicLayer::custom(panic_response))
 }
