@@ -15,6 +15,8 @@ time_steps
 step "services: MariaDB and RabbitMQ; moto and openssl for the credential and TLS tests"
 ensure_services
 ensure_test_tools
+# The hostile-input suite (cargo test) puts nginx in front of the APIs.
+ensure_nginx
 
 # sqlx::test creates one fresh database per test on this server.
 export_service_urls

@@ -32,6 +32,7 @@ pub mod service;
 pub mod stack;
 pub mod tls;
 mod urls;
+pub mod web;
 
 pub use broker::{QueueReader, amqp_addr, amqp_url};
 pub use db::{DbUser, ServiceUsers, TestDatabase, mysql_addr, mysql_server_url};
