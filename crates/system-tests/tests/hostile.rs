@@ -172,11 +172,14 @@ async fn check(addr: SocketAddr, case: &Case, label: &str) -> Option<String> {
     None
 }
 
+/// A method a route answers, and the statuses it may give to an empty request.
+type Allowed = (&'static str, &'static [u16]);
+
 /// Every method on every route, with the answers the contract gives.
 fn methods_on_routes(product: u64, auth: &str) -> Vec<Case> {
     let p = format!("/api/products/{product}");
     let like = format!("/flask/api/products/{product}/like");
-    let routes: Vec<(String, &[(&str, &'static [u16])])> = vec![
+    let routes: Vec<(String, &[Allowed])> = vec![
         (
             "/api/products".into(),
             &[("GET", &[200]), ("HEAD", &[200]), ("POST", &[415])],
