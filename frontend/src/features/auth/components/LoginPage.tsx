@@ -3,6 +3,7 @@ import { useLocation, useNavigate, useSearchParams } from 'react-router';
 import { ButtonSpinner } from '@/components/ui/Spinner';
 import { TextField } from '@/components/ui/TextField';
 import { useDocumentTitle } from '@/hooks/use-document-title';
+import { useFocusRequest } from '@/hooks/use-focus-request';
 import { isApiError } from '@/lib/api-client';
 import { DEFAULT_AFTER_LOGIN, safeNextPath } from '@/lib/paths';
 import { type LoginReason, readLoginReason } from '@/lib/session';
@@ -45,17 +46,9 @@ export function LoginPage() {
   const passwordRef = useRef<HTMLInputElement>(null);
   const topRef = useRef<HTMLDivElement>(null);
   // After a failed attempt, where focus goes once the messages are rendered.
-  const [focusRequest, setFocusRequest] = useState<{ target: LoginField | 'top'; seq: number } | null>(null);
-
-  useEffect(() => {
-    if (!focusRequest) return;
-    const refs = { email: emailRef, password: passwordRef, top: topRef };
-    refs[focusRequest.target].current?.focus();
-  }, [focusRequest]);
-
-  function requestFocus(target: LoginField | 'top') {
-    setFocusRequest((r) => ({ target, seq: (r?.seq ?? 0) + 1 }));
-  }
+  const requestFocus = useFocusRequest<LoginField | 'top'>(
+    (target) => ({ email: emailRef, password: passwordRef, top: topRef })[target].current,
+  );
 
   function firstField(fields: LoginErrors['fields']): LoginField | null {
     if (fields.email) return 'email';

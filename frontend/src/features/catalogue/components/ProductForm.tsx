@@ -4,6 +4,7 @@ import { DismissibleAlert } from '@/components/ui/DismissibleAlert';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { ButtonSpinner } from '@/components/ui/Spinner';
 import { TextField } from '@/components/ui/TextField';
+import { useFocusRequest } from '@/hooks/use-focus-request';
 import { useSessionEnded } from '@/hooks/use-session-ended';
 import { readDraft, removeDraft, saveDraft } from '@/lib/drafts';
 import { isSignInRequired } from '@/lib/session';
@@ -62,14 +63,9 @@ export function ProductForm({
   const imageRef = useRef<HTMLInputElement>(null);
   const topErrorRef = useRef<HTMLDivElement>(null);
   // After a failed save, where to move focus once the messages are rendered.
-  const [focusRequest, setFocusRequest] = useState<{ target: ProductField | 'top'; seq: number } | null>(null);
-
-  useEffect(() => {
-    if (!focusRequest) return;
-    const target = focusRequest.target;
-    const element = target === 'top' ? topErrorRef.current : target === 'title' ? titleRef.current : imageRef.current;
-    element?.focus();
-  }, [focusRequest]);
+  const requestFocus = useFocusRequest<ProductField | 'top'>((target) =>
+    target === 'top' ? topErrorRef.current : target === 'title' ? titleRef.current : imageRef.current,
+  );
 
   const clientErrors = validateProduct(values);
   const errorFor = (field: ProductField): string | undefined =>
@@ -114,7 +110,7 @@ export function ProductForm({
       setServerErrors(fields);
       setTopErrors(top);
       setSaving(false);
-      if (focus) setFocusRequest((r) => ({ target: focus, seq: (r?.seq ?? 0) + 1 }));
+      if (focus) requestFocus(focus);
     }
   }
 
