@@ -28,19 +28,19 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
     },
   },
-  {
-    // Features never import each other; shared code never imports features or the app.
-    files: ['src/features/gallery/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: ['@/features/catalogue', '@/features/catalogue/**', '**/catalogue/**', '@/app/**'] }],
-    },
-  },
-  {
-    files: ['src/features/catalogue/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: ['@/features/gallery', '@/features/gallery/**', '**/gallery/**', '@/app/**'] }],
-    },
-  },
+  // Features never import each other; shared code never imports features or the app.
+  ...['gallery', 'catalogue', 'auth'].map((feature) => {
+    const others = ['gallery', 'catalogue', 'auth'].filter((f) => f !== feature);
+    return {
+      files: [`src/features/${feature}/**`],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          { patterns: [...others.flatMap((f) => [`@/features/${f}`, `@/features/${f}/**`, `**/${f}`, `**/${f}/**`]), '@/app/**'] },
+        ],
+      },
+    };
+  }),
   {
     files: ['src/lib/**', 'src/components/**', 'src/hooks/**', 'src/testing/**'],
     rules: {

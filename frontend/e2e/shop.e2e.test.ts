@@ -14,6 +14,10 @@ const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots')
 /** How long to wait for an event to travel through RabbitMQ to the other service. */
 const PROPAGATION_MS = 10_000;
 const IMAGE_RULE = 'Enter a valid URL (http:// or https://) or a path starting with /.';
+// The stack's first admin (scripts/e2e-browser.sh passes ADMIN_EMAIL and ADMIN_PASSWORD).
+const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? '';
+const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? '';
+const SESSION_COOKIE = 'shop_admin_session';
 const ALREADY_LIKED = 'You already liked this product.';
 
 // Unique per run, so runs (and parallel runs on one stack) do not collide.
@@ -39,14 +43,33 @@ async function newContext(viewport = { width: 1280, height: 900 }): Promise<Brow
   return context;
 }
 
+/**
+ * The failed loads this story provokes on purpose, which Chrome logs as console errors
+ * ("Failed to load resource: the server responded with a status of 401 …"): by status and
+ * path. Any other failed load is a problem, like any other console error.
+ */
+const EXPECTED_FAILED_LOADS: [number, RegExp][] = [
+  [401, /^\/api\/auth\/me$/], // an admin page asks who is signed in: nobody, or the session ended
+  [401, /^\/api\/auth\/login$/], // the wrong password
+  [401, /^\/api\/products$/], // a save after the session ended
+  [400, /^\/flask\/api\/products\/\d+\/like$/], // already liked
+  [404, /^\/api\/products\/\d+$/], // the deleted product's edit page
+];
+
+function expectedFailedLoad(text: string, url: string): boolean {
+  if (!text.startsWith('Failed to load resource:')) return false;
+  const resource = new URL(url, BASE_URL);
+  // Product images from other hosts may not load offline.
+  if (resource.origin !== BASE_URL && text.includes('net::')) return true;
+  const status = Number(/status of (\d{3})/.exec(text)?.[1]);
+  return resource.origin === BASE_URL && EXPECTED_FAILED_LOADS.some(([s, path]) => s === status && path.test(resource.pathname));
+}
+
 async function newPage(context: BrowserContext): Promise<Page> {
   const page = await context.newPage();
   page.on('console', (message) => {
-    // Chrome logs every non-2xx answer ("Failed to load resource: … 400"), which this story
-    // provokes on purpose (already liked, deleted product), and product images from other
-    // hosts may not load offline. Anything else (CSP violations, exceptions) is a problem.
-    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource:')) {
-      problems.push(`${page.url()}: ${message.text()}`);
+    if (message.type() === 'error' && !expectedFailedLoad(message.text(), message.location().url)) {
+      problems.push(`${page.url()}: ${message.text()} (${message.location().url})`);
     }
   });
   page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
@@ -95,8 +118,47 @@ async function api(path: string, init?: RequestInit): Promise<Response> {
   return fetch(`${BASE_URL}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
 }
 
+/** The `Cookie` header of a context's admin session (its value, as a script would replay it). */
+async function sessionCookie(context: BrowserContext): Promise<string> {
+  const cookie = (await context.cookies(BASE_URL)).find((c) => c.name === SESSION_COOKIE);
+  if (!cookie) throw new Error('no admin session cookie in this browser context');
+  return `${cookie.name}=${cookie.value}`;
+}
+
+/** A new admin session for the test's own API calls (cleanup): its `Cookie` header. */
+async function apiSignIn(): Promise<string> {
+  const res = await api('/api/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+  });
+  const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
+  if (res.status !== 200 || !cookie) throw new Error(`E2E: signing in through the API answered ${res.status}`);
+  return cookie.split(';')[0]!;
+}
+
+/** The sign-in page, reached from `next` (path, or null for none). */
+async function expectLoginPage(page: Page, next: string | null): Promise<void> {
+  await page.waitForURL((url) => url.pathname === '/login' && url.searchParams.get('next') === next);
+  await page.getByRole('heading', { level: 1, name: 'Sign in' }).waitFor();
+  await expect.poll(() => page.title()).toBe('Sign in · Little Shop');
+}
+
+/** Signs in on the sign-in page shown. */
+async function signIn(page: Page, password = ADMIN_PASSWORD): Promise<void> {
+  await page.getByLabel('Email').fill(ADMIN_EMAIL);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** The admin pages' account bar, once signed in. */
+const accountBar = (page: Page): Locator => page.getByRole('region', { name: 'Your account' });
+
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
+  if (!ADMIN_EMAIL || !ADMIN_PASSWORD) {
+    throw new Error('E2E: set E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD to an admin of the stack (scripts/e2e-browser.sh does).');
+  }
   // Fail early with a clear message when the stack is not there.
   for (const path of ['/', '/api/products', '/flask/api/products']) {
     let status: number;
@@ -127,16 +189,76 @@ beforeAll(async () => {
 afterAll(async () => {
   // If a step failed before the delete, do not leave the product behind.
   if (productId !== undefined) {
-    await api(`/api/products/${productId}`, { method: 'DELETE' }).catch(() => undefined);
+    const id = productId;
+    await apiSignIn()
+      .then((cookie) => api(`/api/products/${id}`, { method: 'DELETE', headers: { Cookie: cookie } }))
+      .catch(() => undefined);
   }
   await browser?.close();
 });
 
 describe.sequential('the shop, end to end', () => {
+  it('the gallery needs no sign-in and asks nobody to sign in', async () => {
+    const context = await newContext();
+    try {
+      const page = await newPage(context);
+      const requests: string[] = [];
+      page.on('request', (request) => requests.push(new URL(request.url()).pathname));
+      await page.goto('/');
+      await page.getByRole('heading', { level: 1, name: 'Our products' }).waitFor();
+      await page
+        .getByRole('list', { name: 'Products' })
+        .or(page.getByRole('heading', { name: 'Nothing in the shop yet' }))
+        .waitFor();
+      expect(new URL(page.url()).pathname).toBe('/');
+      expect(requests.filter((path) => path.startsWith('/api/'))).toEqual([]);
+      expect(await page.getByText(/sign in/i).count()).toBe(0);
+      expect(await accountBar(page).count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('an admin page without a session goes to the sign-in page', async () => {
+    const page = adminPage;
+    await page.goto('/admin/products/create');
+    await expectLoginPage(page, '/admin/products/create');
+    expect(await page.getByLabel('Title').count()).toBe(0);
+    await screenshot(page, 'login');
+  });
+
+  it('a wrong password shows the error and signs nobody in', async () => {
+    const page = adminPage;
+    await signIn(page, `${ADMIN_PASSWORD}-wrong`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('Invalid email or password');
+    // Still here, the password cleared and focused for another try.
+    await expectLoginPage(page, '/admin/products/create');
+    expect(await page.getByLabel('Password').inputValue()).toBe('');
+    expect(await page.getByLabel('Password').evaluate((el) => document.activeElement === el)).toBe(true);
+    expect(await page.getByLabel('Email').inputValue()).toBe(ADMIN_EMAIL);
+    expect((await admin.cookies(BASE_URL)).some((c) => c.name === SESSION_COOKIE)).toBe(false);
+    await screenshot(page, 'login-wrong-password');
+  });
+
+  it('signing in goes back to the page that was asked for', async () => {
+    const page = adminPage;
+    await signIn(page);
+    await page.waitForURL('**/admin/products/create');
+    await page.getByLabel('Title').waitFor();
+    await accountBar(page).getByRole('button', { name: 'Sign out' }).waitFor();
+    expect(await accountBar(page).textContent()).toMatch(/^Signed in as \S/);
+    const cookie = (await admin.cookies(BASE_URL)).find((c) => c.name === SESSION_COOKIE);
+    expect(cookie?.httpOnly).toBe(true);
+    expect(cookie?.sameSite).toBe('Strict');
+  });
+
   it('an admin creates a product, fixing a bad image URL first', async () => {
     const page = adminPage;
     await page.goto('/admin/products/create');
-    await expect(page.title()).resolves.toBe('Add product · Little Shop');
+    // Shown once the admin area knows who is signed in.
+    await expect.poll(() => page.title()).toBe('Add product · Little Shop');
     await page.getByLabel('Title').fill(TITLE);
     await page.getByLabel('Image URL').fill('javascript:alert(1)');
     await page.getByRole('button', { name: 'Create product' }).click();
@@ -309,6 +431,10 @@ describe.sequential('the shop, end to end', () => {
       expect(overflow).toBeLessThanOrEqual(0);
       await screenshot(page, 'gallery-phone');
       await page.goto('/admin/products');
+      await expectLoginPage(page, '/admin/products');
+      expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
+      await screenshot(page, 'login-phone');
+      await signIn(page);
       await row(page, NEW_TITLE).waitFor();
       await screenshot(page, 'admin-list-phone');
       expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBeLessThanOrEqual(0);
@@ -402,6 +528,47 @@ describe.sequential('the shop, end to end', () => {
     await page.waitForURL(`${BASE_URL}/`);
     // A missing hashed asset is a real 404, not the app.
     expect((await api(`/assets/missing-${RUN}.js`)).status).toBe(404);
+  });
+
+  it('a session that ends mid-use sends the admin to sign in, and keeps what they typed', async () => {
+    const page = adminPage;
+    const title = `E2E unsaved ${RUN}`;
+    await page.goto('/admin/products/create');
+    await page.getByLabel('Title').fill(title);
+    await page.getByLabel('Image URL').fill(GOOD_IMAGE);
+    // The session ends on the server (as when it expires) while the browser still has its cookie.
+    expect((await api('/api/auth/logout', { method: 'POST', headers: { Cookie: await sessionCookie(admin) } })).status).toBe(204);
+    await page.getByRole('button', { name: 'Create product' }).click();
+
+    await expectLoginPage(page, '/admin/products/create');
+    await page.getByRole('status').filter({ hasText: 'Your session has ended.' }).waitFor();
+    await screenshot(page, 'login-session-ended');
+    await signIn(page);
+    await page.waitForURL('**/admin/products/create');
+    await page.getByText('Your session ended before this was saved. What you typed is back').waitFor();
+    expect(await page.getByLabel('Title').inputValue()).toBe(title);
+    expect(await page.getByLabel('Image URL').inputValue()).toBe(GOOD_IMAGE);
+    // Nothing was saved meanwhile.
+    const products = (await (await api('/api/products')).json()) as { title: string }[];
+    expect(products.some((p) => p.title === title)).toBe(false);
+    await page.getByRole('link', { name: 'Cancel' }).click();
+    await page.waitForURL('**/admin/products');
+  });
+
+  it('signing out ends the session: admin pages need signing in again', async () => {
+    const page = adminPage;
+    await page.goto('/admin/products');
+    const before = await sessionCookie(admin);
+    await accountBar(page).getByRole('button', { name: 'Sign out' }).click();
+    await expectLoginPage(page, null);
+    await page.getByRole('status').filter({ hasText: 'You have signed out.' }).waitFor();
+    await screenshot(page, 'login-signed-out');
+    // The old session is gone on the server, not only from the browser.
+    expect((await api('/api/auth/me', { headers: { Cookie: before } })).status).toBe(401);
+    expect((await api('/api/products', { method: 'POST', headers: { Cookie: before, 'Content-Type': 'application/json' }, body: '{"title":"x","image":"/x.png"}' })).status).toBe(401);
+    await page.goto('/admin/products');
+    await expectLoginPage(page, '/admin/products');
+    expect(await accountBar(page).count()).toBe(0);
   });
 
   it('saw no console errors, CSP violations or uncaught exceptions', () => {

@@ -2,21 +2,34 @@ import { Navigate, type RouteObject } from 'react-router';
 import { AppLayout } from '@/components/layout/AppLayout';
 import { NotFoundPage } from '@/components/NotFound';
 import { RouteErrorPage } from '@/components/RouteErrorPage';
+import { AdminArea, LoginPage } from '@/features/auth';
 import { CreateProductPage, EditProductRoute, ProductListPage } from '@/features/catalogue';
 import { GalleryPage } from '@/features/gallery';
 import { paths } from '@/lib/paths';
 
 export const routes: RouteObject[] = [
   {
-    element: <AppLayout />,
     errorElement: <RouteErrorPage />,
     children: [
-      { path: paths.shop, element: <GalleryPage /> },
-      { path: paths.admin, element: <Navigate to={paths.products} replace /> },
-      { path: paths.products, element: <ProductListPage /> },
-      { path: paths.createProduct, element: <CreateProductPage /> },
-      { path: paths.editProduct, element: <EditProductRoute /> },
-      { path: '*', element: <NotFoundPage /> },
+      {
+        // Public: the shop, the sign-in page, the 404 page. Nothing here asks who is signed in.
+        element: <AppLayout />,
+        children: [
+          { path: paths.shop, element: <GalleryPage /> },
+          { path: paths.login, element: <LoginPage /> },
+          { path: '*', element: <NotFoundPage /> },
+        ],
+      },
+      {
+        // Admins only: signed in, or sent to the sign-in page and back.
+        element: <AdminArea />,
+        children: [
+          { path: paths.admin, element: <Navigate to={paths.products} replace /> },
+          { path: paths.products, element: <ProductListPage /> },
+          { path: paths.createProduct, element: <CreateProductPage /> },
+          { path: paths.editProduct, element: <EditProductRoute /> },
+        ],
+      },
     ],
   },
 ];

@@ -8,6 +8,8 @@
  */
 export const paths = {
   shop: '/',
+  /** The admin sign-in page; link to it with {@link loginPath} to come back afterwards. */
+  login: '/login',
   admin: '/admin',
   products: '/admin/products',
   createProduct: '/admin/products/create',
@@ -18,4 +20,36 @@ export const paths = {
 /** The edit page of one product. */
 export function editProductPath(id: number | string): string {
   return paths.editProduct.replace(':id', encodeURIComponent(String(id)));
+}
+
+/** Where a signed-in admin goes when no other page was asked for. */
+export const DEFAULT_AFTER_LOGIN = paths.products;
+
+/** The sign-in page, coming back to `next` (a path of this site) after signing in. */
+export function loginPath(next?: string): string {
+  const safe = next === undefined ? null : safeNextPath(next);
+  return safe === null ? paths.login : `${paths.login}?next=${encodeURIComponent(safe)}`;
+}
+
+// Any page of this site, for resolving `next` against; never contacted.
+const SITE = 'https://site.invalid';
+
+/**
+ * `next` as a path of this site (path, query and fragment), or null when it is anything
+ * else: only a single `/` start is accepted, so `//evil.example`, `/\evil.example`,
+ * `https://evil.example` and `javascript:…` are refused (no open redirect). It is resolved
+ * the way a browser would (which drops tabs and newlines and reads `\` as `/`) and must stay
+ * on this site; the sign-in page itself is refused too, so signing in never loops.
+ */
+export function safeNextPath(next: string | null | undefined): string | null {
+  if (!next?.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return null;
+  let url: URL;
+  try {
+    url = new URL(next, SITE);
+  } catch {
+    return null;
+  }
+  if (url.origin !== SITE) return null;
+  if (url.pathname === paths.login) return null;
+  return `${url.pathname}${url.search}${url.hash}`;
 }

@@ -31,4 +31,6 @@ if (typeof HTMLDialogElement !== 'undefined' && typeof HTMLDialogElement.prototy
 afterEach(() => {
   cleanup();
   if (typeof document !== 'undefined') document.title = '';
+  // Drafts kept across a sign-in (lib/drafts) must not leak from one test to the next.
+  if (typeof window !== 'undefined') window.sessionStorage.clear();
 });

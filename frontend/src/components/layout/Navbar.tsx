@@ -1,10 +1,12 @@
+import type { ReactNode } from 'react';
 import { Link, NavLink } from 'react-router';
 import { BagIcon } from '@/components/ui/icons';
 import { paths } from '@/lib/paths';
 
 const navLinkClass = ({ isActive }: { isActive: boolean }) => `nav-link px-3${isActive ? ' active fw-semibold' : ''}`;
 
-export function Navbar() {
+/** The site's navigation, and under it `account` when given (admin pages). */
+export function Navbar({ account }: { account?: ReactNode }) {
   return (
     <header>
       <nav className="navbar navbar-expand bg-dark border-bottom border-body" data-bs-theme="dark" aria-label="Main">
@@ -27,6 +29,7 @@ export function Navbar() {
           </ul>
         </div>
       </nav>
+      {account}
     </header>
   );
 }

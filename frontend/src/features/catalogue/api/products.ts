@@ -1,4 +1,5 @@
 import { api, expectShape } from '@/lib/api-client';
+import { isRecord } from '@/lib/guards';
 import { isProduct, isProductList, type Product } from '@/lib/product';
 
 // admin-svc's /api/products: the catalogue's CRUD.
@@ -9,6 +10,10 @@ const BASE = '/api/products';
 export interface ProductInput {
   title: string;
   image: string;
+}
+
+export function isProductInput(value: unknown): value is ProductInput {
+  return isRecord(value) && typeof value.title === 'string' && typeof value.image === 'string';
 }
 
 function productPath(id: number | string): string {

@@ -194,4 +194,41 @@ describe('CreateProductPage', () => {
     const table = await screen.findByRole('table');
     expect(within(table).getByRole('rowheader', { name: /^Mug/ })).toBeInTheDocument();
   });
+
+  it('keeps what was typed and sends the admin to sign in when the session has ended (401)', async () => {
+    mockFetch({ 'POST /api/products': { status: 401, json: { error: 'Sign in required' } } });
+    const { user, title, image, submit, router } = renderCreate();
+    await user.type(title, ' Mug');
+    await user.type(image, '/m.png');
+    await user.click(submit);
+    await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
+    expect(router.state.location.search).toBe('?next=%2Fadmin%2Fproducts%2Fcreate');
+    expect(router.state.location.state).toEqual({ loginReason: 'session-ended' });
+    // Kept as typed (not trimmed), for this page.
+    expect(JSON.parse(window.sessionStorage.getItem('shop:draft:/admin/products/create') ?? 'null')).toEqual({
+      title: ' Mug',
+      image: '/m.png',
+    });
+  });
+
+  it('puts a kept draft back in the form once, saying why', async () => {
+    window.sessionStorage.setItem('shop:draft:/admin/products/create', JSON.stringify({ title: 'Lamp', image: '/l.png' }));
+    mockFetch({});
+    const { title, image, user } = renderCreate();
+    expect(title).toHaveValue('Lamp');
+    expect(image).toHaveValue('/l.png');
+    const notice = screen.getByRole('status');
+    expect(notice).toHaveTextContent('Your session ended before this was saved. What you typed is back: check it and save again.');
+    expect(window.sessionStorage.getItem('shop:draft:/admin/products/create')).toBeNull();
+    await user.click(within(notice).getByRole('button', { name: 'Dismiss' }));
+    expect(screen.queryByRole('status')).not.toBeInTheDocument();
+  });
+
+  it('ignores a kept draft of the wrong shape', () => {
+    window.sessionStorage.setItem('shop:draft:/admin/products/create', JSON.stringify({ title: 5 }));
+    mockFetch({});
+    const { title } = renderCreate();
+    expect(title).toHaveValue('');
+    expect(screen.queryByRole('status')).not.toBeInTheDocument();
+  });
 });

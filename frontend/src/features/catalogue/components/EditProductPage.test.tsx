@@ -90,4 +90,24 @@ describe('EditProductPage', () => {
     await user.click(await screen.findByRole('button', { name: 'Save changes' }));
     expect(await screen.findByRole('alert')).toHaveTextContent(/no longer exists/);
   });
+
+  it('after a session ended mid-edit, shows what was typed rather than the stored product', async () => {
+    mockFetch({
+      'GET /api/products/5': { json: mug },
+      'PUT /api/products/5': { status: 401, json: { error: 'Sign in required' } },
+    });
+    const first = renderEdit();
+    const title = await screen.findByLabelText('Title');
+    await first.user.clear(title);
+    await first.user.type(title, 'Big mug');
+    await first.user.click(screen.getByRole('button', { name: 'Save changes' }));
+    await waitFor(() => expect(first.router.state.location.pathname).toBe('/login'));
+    expect(first.router.state.location.search).toBe('?next=%2Fadmin%2Fproducts%2F5%2Fedit');
+    first.unmount();
+
+    // Back after signing in: the same page, loaded again, with the draft.
+    renderEdit();
+    expect(await screen.findByLabelText('Title')).toHaveValue('Big mug');
+    expect(screen.getByRole('status')).toHaveTextContent('Your session ended before this was saved.');
+  });
 });

@@ -1,8 +1,14 @@
 import { type ChangeEvent, type FocusEvent, type FormEvent, useEffect, useId, useRef, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useLocation } from 'react-router';
+import { DismissibleAlert } from '@/components/ui/DismissibleAlert';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { ButtonSpinner } from '@/components/ui/Spinner';
-import type { ProductInput } from '../api/products';
+import { TextField } from '@/components/ui/TextField';
+import { useFocusRequest } from '@/hooks/use-focus-request';
+import { useSessionEnded } from '@/hooks/use-session-ended';
+import { readDraft, removeDraft, saveDraft } from '@/lib/drafts';
+import { isSignInRequired } from '@/lib/session';
+import { isProductInput, type ProductInput } from '../api/products';
 import { mapSaveError } from '../save-errors';
 import {
   charCount,
@@ -15,7 +21,6 @@ import {
   trimLikeServer,
   validateProduct,
 } from '../validation';
-import { TextField } from './TextField';
 
 interface ProductFormProps {
   initialValues?: ProductInput;
@@ -30,7 +35,9 @@ interface ProductFormProps {
  * The create/edit form: labelled fields, the server's rules checked as you go (after a
  * field is left or the form is submitted), the server's own 400 field errors next to the
  * same fields, other errors at the top (see save-errors.ts), and the submit button
- * disabled while saving.
+ * disabled while saving. When the save is refused because the admin's session ended (401),
+ * what they typed is kept (lib/drafts, by page) and they are sent to sign in; back on this
+ * page, the form shows it again and says why.
  */
 export function ProductForm({
   initialValues = { title: '', image: '' },
@@ -40,7 +47,13 @@ export function ProductForm({
   onSubmit,
 }: ProductFormProps) {
   const id = useId();
-  const [values, setValues] = useState<ProductInput>(initialValues);
+  const { pathname: draftKey } = useLocation();
+  const sessionEnded = useSessionEnded();
+  const [draft] = useState(() => readDraft(draftKey, isProductInput));
+  const [restored, setRestored] = useState(draft !== null);
+  const [values, setValues] = useState<ProductInput>(draft ?? initialValues);
+  // Shown once: the form holds it now.
+  useEffect(() => removeDraft(draftKey), [draftKey]);
   const [touched, setTouched] = useState<Record<ProductField, boolean>>({ title: false, image: false });
   const [submitted, setSubmitted] = useState(false);
   const [serverErrors, setServerErrors] = useState<ProductErrors>({});
@@ -50,14 +63,9 @@ export function ProductForm({
   const imageRef = useRef<HTMLInputElement>(null);
   const topErrorRef = useRef<HTMLDivElement>(null);
   // After a failed save, where to move focus once the messages are rendered.
-  const [focusRequest, setFocusRequest] = useState<{ target: ProductField | 'top'; seq: number } | null>(null);
-
-  useEffect(() => {
-    if (!focusRequest) return;
-    const target = focusRequest.target;
-    const element = target === 'top' ? topErrorRef.current : target === 'title' ? titleRef.current : imageRef.current;
-    element?.focus();
-  }, [focusRequest]);
+  const requestFocus = useFocusRequest<ProductField | 'top'>((target) =>
+    target === 'top' ? topErrorRef.current : target === 'title' ? titleRef.current : imageRef.current,
+  );
 
   const clientErrors = validateProduct(values);
   const errorFor = (field: ProductField): string | undefined =>
@@ -93,11 +101,16 @@ export function ProductForm({
       await onSubmit(normalizeProduct(values));
       // The page navigates away on success; nothing else to do here.
     } catch (error) {
+      if (isSignInRequired(error)) {
+        saveDraft(draftKey, values);
+        sessionEnded();
+        return;
+      }
       const { fields, top, focus } = mapSaveError(error);
       setServerErrors(fields);
       setTopErrors(top);
       setSaving(false);
-      if (focus) setFocusRequest((r) => ({ target: focus, seq: (r?.seq ?? 0) + 1 }));
+      if (focus) requestFocus(focus);
     }
   }
 
@@ -118,6 +131,11 @@ export function ProductForm({
 
   return (
     <form noValidate onSubmit={(e) => void handleSubmit(e)} aria-busy={saving}>
+      {restored ? (
+        <DismissibleAlert variant="warning" role="status" onDismiss={() => setRestored(false)}>
+          Your session ended before this was saved. What you typed is back: check it and save again.
+        </DismissibleAlert>
+      ) : null}
       {topErrors.length > 0 ? (
         <div ref={topErrorRef} tabIndex={-1} className="alert alert-danger" role="alert">
           <p className="fw-semibold mb-1">The product was not saved.</p>

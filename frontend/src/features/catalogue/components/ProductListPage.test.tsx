@@ -118,4 +118,21 @@ describe('ProductListPage', () => {
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'No products yet' })).toBeInTheDocument();
   });
+
+  it('sends the admin to sign in when the session has ended, deleting nothing', async () => {
+    mockFetch({
+      'GET /api/products': { json: [mug] },
+      'DELETE /api/products/1': { status: 401, json: { error: 'Sign in required' } },
+    });
+    const { user, router } = renderList();
+    await user.click(await screen.findByRole('button', { name: 'Delete Mug' }));
+    await user.click(within(screen.getByRole('dialog')).getByRole('button', { name: 'Delete' }));
+    await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
+    expect(router.state.location.search).toBe('?next=%2Fadmin%2Fproducts');
+    expect(router.state.location.state).toEqual({ loginReason: 'session-ended' });
+    // The dialog went with the page, and its scroll lock too.
+    expect(await screen.findByText('Stub page')).toBeInTheDocument();
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+    expect(document.body).not.toHaveClass('modal-open-lock');
+  });
 });

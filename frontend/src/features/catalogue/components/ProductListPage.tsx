@@ -8,9 +8,11 @@ import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { ResourceStatus } from '@/components/ui/ResourceStatus';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
+import { useSessionEnded } from '@/hooks/use-session-ended';
 import { describeError, toApiError } from '@/lib/api-client';
 import { editProductPath, paths } from '@/lib/paths';
 import type { Product } from '@/lib/product';
+import { isSignInRequired } from '@/lib/session';
 import { deleteProduct, listProducts } from '../api/products';
 import { type Flash, readFlash } from '../flash';
 
@@ -29,6 +31,7 @@ export function ProductListPage() {
   const [toDelete, setToDelete] = useState<Product | null>(null);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
+  const sessionEnded = useSessionEnded();
 
   function openDelete(product: Product) {
     setDeleteError(null);
@@ -50,6 +53,11 @@ export function ProductListPage() {
       await deleteProduct(product.id);
       setFlash({ kind: 'success', text: `Deleted “${product.title}”.` });
     } catch (error) {
+      if (isSignInRequired(error)) {
+        // Nothing was deleted; the sign-in page says the session ended.
+        sessionEnded();
+        return;
+      }
       const e = toApiError(error);
       if (!e.isNotFound) {
         setDeleteError(`“${product.title}” was not deleted. ${describeError(e)}`);

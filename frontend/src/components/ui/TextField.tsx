@@ -7,15 +7,16 @@ interface TextFieldProps
   /** Shown next to the input, which is then marked invalid and read out with it. */
   error: string | undefined;
   /** Shown under the input and read out with it (`${id}-help`). */
-  help: ReactNode;
+  help?: ReactNode;
   helpClassName?: string;
   className?: string;
 }
 
 /** A labelled text input with Bootstrap's validation look. */
 export function TextField({ id, label, error, help, helpClassName = 'form-text', className, ...input }: TextFieldProps) {
-  const helpId = `${id}-help`;
+  const helpId = help == null ? null : `${id}-help`;
   const errorId = `${id}-error`;
+  const describedBy = [error ? errorId : null, helpId].filter(Boolean).join(' ') || undefined;
   return (
     <div className={className}>
       <label htmlFor={id} className="form-label fw-semibold">
@@ -27,7 +28,7 @@ export function TextField({ id, label, error, help, helpClassName = 'form-text',
         autoComplete="off"
         className={`form-control${error ? ' is-invalid' : ''}`}
         aria-invalid={error ? true : undefined}
-        aria-describedby={error ? `${errorId} ${helpId}` : helpId}
+        aria-describedby={describedBy}
         {...input}
       />
       {error ? (
@@ -35,9 +36,11 @@ export function TextField({ id, label, error, help, helpClassName = 'form-text',
           {error}
         </div>
       ) : null}
-      <div id={helpId} className={helpClassName}>
-        {help}
-      </div>
+      {helpId ? (
+        <div id={helpId} className={helpClassName}>
+          {help}
+        </div>
+      ) : null}
     </div>
   );
 }

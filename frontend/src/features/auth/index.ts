@@ -1,0 +1,2 @@
+export { AdminArea } from './components/AdminArea';
+export { LoginPage } from './components/LoginPage';
