@@ -350,6 +350,8 @@ describe.sequential('the shop, end to end', () => {
     await shop.reload();
     const again = card(shop, NEW_TITLE);
     await again.getByText('1 like', { exact: true }).waitFor();
+    // Liked from the first paint (GET /flask/api/likes), before any click.
+    await again.getByRole('button', { name: `Like ${NEW_TITLE}`, pressed: true }).waitFor();
     await again.getByRole('button', { name: `Like ${NEW_TITLE}` }).click();
     await again.getByText(ALREADY_LIKED).waitFor();
   });
@@ -418,6 +420,49 @@ describe.sequential('the shop, end to end', () => {
     } finally {
       await evil.close();
       evilServer.close();
+    }
+  });
+
+  it('stored script in titles is shown as text and never runs (gallery and admin table)', async () => {
+    const payloads = [
+      `<img src=x onerror="window.__xss='img'"> ${RUN}`,
+      `<script>window.__xss='script'</script> ${RUN}`,
+      `"><svg onload="window.__xss='svg'"> ${RUN}`,
+      `{{constructor.constructor('window.__xss=1')()}} ${RUN}`,
+    ];
+    const cookie = await apiSignIn();
+    const ids: number[] = [];
+    try {
+      for (const title of payloads) {
+        const res = await api('/api/products', {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Cookie: cookie },
+          body: JSON.stringify({ title, image: GOOD_IMAGE }),
+        });
+        expect(res.status).toBe(201);
+        ids.push(((await res.json()) as { id: number }).id);
+      }
+      const context = await newContext();
+      try {
+        const page = await newPage(context);
+        let dialogs = 0;
+        page.on('dialog', (d) => {
+          dialogs += 1;
+          void d.dismiss();
+        });
+        await pollWithReload(page, '/', async () => {
+          for (const title of payloads) await page.getByRole('heading', { name: title }).waitFor({ timeout: 1_500 });
+        });
+        expect(await page.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+        await adminPage.goto('/admin/products');
+        for (const title of payloads) await adminPage.getByText(title, { exact: true }).first().waitFor();
+        expect(await adminPage.evaluate(() => (window as unknown as { __xss?: unknown }).__xss)).toBeUndefined();
+        expect(dialogs).toBe(0);
+      } finally {
+        await context.close();
+      }
+    } finally {
+      for (const id of ids) await api(`/api/products/${id}`, { method: 'DELETE', headers: { Cookie: cookie } });
     }
   });
 

@@ -21,3 +21,15 @@ export const ALREADY_LIKED_STATUS = 400;
 export async function likeProduct(id: number): Promise<void> {
   await api.post<{ message?: string }>(`${BASE}/${encodeURIComponent(String(id))}/like`);
 }
+
+function isIdList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every((id) => Number.isSafeInteger(id));
+}
+
+/**
+ * GET /flask/api/likes: the ids of the products this shopper (the `shopper_id` cookie) has
+ * liked, so the gallery shows them liked from its first paint. `[]` for a new shopper.
+ */
+export async function listMyLikes(signal?: AbortSignal): Promise<number[]> {
+  return expectShape(await api.get<unknown>('/flask/api/likes', signal), isIdList, 'liked ids');
+}

@@ -34,6 +34,25 @@ describe('GalleryPage', () => {
     expect(document.title).toBe('Shop · Little Shop');
   });
 
+  it('shows the products this shopper liked before as liked from the first paint', async () => {
+    mockFetch({ [`GET ${PRODUCTS}`]: { json: [mug, lamp] }, 'GET /flask/api/likes': { json: [2] } });
+    renderGallery();
+    const lampLike = await within(await screen.findByRole('article', { name: 'Lamp' })).findByRole('button', {
+      name: 'Like Lamp',
+      pressed: true,
+    });
+    expect(lampLike).toHaveTextContent('Liked');
+    expect(within(card('Mug')).getByRole('button', { name: 'Like Mug' })).toHaveAttribute('aria-pressed', 'false');
+  });
+
+  it('starts every card unliked when the shopper’s likes cannot be read', async () => {
+    mockFetch({ [`GET ${PRODUCTS}`]: { json: [mug] }, 'GET /flask/api/likes': server500 });
+    renderGallery();
+    expect(await screen.findByRole('heading', { name: 'Mug' })).toBeInTheDocument();
+    expect(within(card('Mug')).getByRole('button', { name: 'Like Mug' })).toHaveAttribute('aria-pressed', 'false');
+    expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+  });
+
   it('shows a friendly empty state', async () => {
     mockFetch({ [`GET ${PRODUCTS}`]: { json: [] } });
     renderGallery();

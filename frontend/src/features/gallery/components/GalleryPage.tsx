@@ -1,4 +1,4 @@
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { DismissibleAlert } from '@/components/ui/DismissibleAlert';
 import { EmptyState } from '@/components/ui/EmptyState';
 import { BoxIcon } from '@/components/ui/icons';
@@ -6,7 +6,7 @@ import { ResourceStatus } from '@/components/ui/ResourceStatus';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { useResource } from '@/hooks/use-resource';
 import type { Product } from '@/lib/product';
-import { listShopProducts } from '../api/shop-products';
+import { listMyLikes, listShopProducts } from '../api/shop-products';
 import { ProductCard } from './ProductCard';
 
 /** `paths.shop`: the shop's products as cards that shoppers can like. */
@@ -14,6 +14,17 @@ export function GalleryPage() {
   useDocumentTitle('Shop');
   const { state, reload, refresh, setData } = useResource(useCallback((signal: AbortSignal) => listShopProducts(signal), []));
   const [notice, setNotice] = useState<string | null>(null);
+  // What this shopper liked before, so those cards show it from the first paint. Only a
+  // nicety: if it cannot be read, the cards simply start unliked.
+  const [likedBefore, setLikedBefore] = useState<ReadonlySet<number>>(new Set());
+  useEffect(() => {
+    const controller = new AbortController();
+    listMyLikes(controller.signal).then(
+      (ids) => setLikedBefore(new Set(ids)),
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, []);
 
   const handleLiked = useCallback(
     (id: number) => setData((products) => products.map((p) => (p.id === id ? { ...p, likes: p.likes + 1 } : p))),
@@ -62,7 +73,12 @@ export function GalleryPage() {
         <ul className="row row-cols-1 row-cols-sm-2 row-cols-lg-3 row-cols-xl-4 g-4 list-unstyled mb-0" aria-label="Products">
           {state.data.map((product) => (
             <li className="col" key={product.id}>
-              <ProductCard product={product} onLiked={handleLiked} onGone={handleGone} />
+              <ProductCard
+                product={product}
+                likedBefore={likedBefore.has(product.id)}
+                onLiked={handleLiked}
+                onGone={handleGone}
+              />
             </li>
           ))}
         </ul>

@@ -16,13 +16,15 @@ type LikeState =
 
 interface ProductCardProps {
   product: Product;
+  /** This shopper liked it on an earlier visit (GET /flask/api/likes). */
+  likedBefore?: boolean;
   /** The like was counted: the page bumps the count. */
   onLiked: (id: number) => void;
   /** The product no longer exists (404): the page tells the person and refreshes. */
   onGone: (product: Product) => void;
 }
 
-export function ProductCard({ product, onLiked, onGone }: ProductCardProps) {
+export function ProductCard({ product, likedBefore = false, onLiked, onGone }: ProductCardProps) {
   const titleId = useId();
   const messageId = useId();
   const [like, setLike] = useState<LikeState>({ kind: 'idle' });
@@ -48,7 +50,7 @@ export function ProductCard({ product, onLiked, onGone }: ProductCardProps) {
   }
 
   const pending = like.kind === 'pending';
-  const hearted = like.kind === 'liked' || like.kind === 'already';
+  const hearted = like.kind === 'liked' || like.kind === 'already' || (like.kind === 'idle' && likedBefore);
 
   return (
     <article className="card h-100 shadow-sm product-card" aria-labelledby={titleId}>
@@ -76,10 +78,11 @@ export function ProductCard({ product, onLiked, onGone }: ProductCardProps) {
             // aria-disabled rather than disabled: a disabled button would drop keyboard focus.
             aria-disabled={pending || undefined}
             aria-label={`${pending ? 'Liking' : 'Like'} ${product.title}`}
+            aria-pressed={hearted}
             aria-describedby={messageId}
           >
             {pending ? <ButtonSpinner /> : <HeartIcon filled={hearted} />}
-            <span>{pending ? 'Liking…' : 'Like'}</span>
+            <span>{pending ? 'Liking…' : hearted ? 'Liked' : 'Like'}</span>
           </button>
           <div id={messageId} className="like-message small mt-2" role="status" aria-live="polite">
             {like.kind === 'liked' ? <span className="text-success-emphasis">Thanks! Your like was counted.</span> : null}
