@@ -251,10 +251,14 @@ async fn api_tokens_work_until_revoked_and_bad_ones_are_refused(pool: MySqlPool)
             .body(Body::from(r#"{"title": "Mug", "image": "/m.png"}"#))
             .unwrap()
     };
+    let created = send(&app, with(format!("Bearer {token}"))).await;
+    assert_eq!(created.status, StatusCode::CREATED);
     assert_eq!(
-        send(&app, with(format!("Bearer {token}"))).await.status,
-        StatusCode::CREATED
+        created.headers[header::CACHE_CONTROL],
+        "no-store",
+        "a signed-in answer"
     );
+    assert_eq!(created.headers["x-content-type-options"], "nosniff");
     for bad in [
         format!("Bearer {}", auth::token::generate()),
         "Bearer shop_nothex".to_owned(),
@@ -287,9 +291,21 @@ async fn sign_in_can_be_turned_off_explicitly_and_says_so(pool: MySqlPool) {
     let env = shop_runtime::Env::from_pairs([("ADMIN_AUTH", "disabled")]);
     let settings =
         shop_runtime::Settings::from_env(&env, shop_runtime::settings::ADMIN_API).unwrap();
-    let core = shop_runtime::service::Core::detached(pool.clone(), true);
+    let mut core = shop_runtime::service::Core::detached(pool.clone(), true);
+    // What run_http does with the service's warnings.
+    core.warnings = <AppState as shop_runtime::service::HttpService>::warnings(&settings).into();
     let app = router(AppState::new(core, &settings));
     assert_eq!(create(&app, None).await.status, StatusCode::CREATED);
+    let health = send(&app, request(Method::GET, "/api/health", None, None)).await;
+    assert_eq!(health.status, StatusCode::OK);
+    assert!(
+        health.body["warnings"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("ADMIN_AUTH=disabled"),
+        "{:?}",
+        health.body
+    );
     let bad = shop_runtime::Env::from_pairs([("ADMIN_AUTH", "off")]);
     let err =
         shop_runtime::Settings::from_env(&bad, shop_runtime::settings::ADMIN_API).unwrap_err();

@@ -207,3 +207,42 @@ impl TrustedProxies {
         )
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parts(peer: &str, forwarded: Option<&str>) -> axum::http::request::Parts {
+        let mut req = axum::http::Request::builder().uri("/");
+        if let Some(f) = forwarded {
+            req = req.header("x-forwarded-for", f);
+        }
+        let (mut parts, ()) = req.body(()).unwrap().into_parts();
+        parts
+            .extensions
+            .insert(ConnectInfo(peer.parse::<SocketAddr>().unwrap()));
+        parts
+    }
+
+    #[test]
+    fn the_forwarded_address_is_believed_only_from_a_trusted_proxy() {
+        let nginx = TrustedProxies::parse("TRUSTED_PROXIES", "127.0.0.1,::1").unwrap();
+        let ip = |p: &str, f: Option<&str>| nginx.client_ip(&parts(p, f)).unwrap().to_string();
+        // Through nginx: the client nginx saw (the last address it appended).
+        assert_eq!(ip("127.0.0.1:5000", Some("203.0.113.9")), "203.0.113.9");
+        // A client cannot choose its address by sending the header itself...
+        assert_eq!(
+            ip("127.0.0.1:5000", Some("10.0.0.1, 203.0.113.9")),
+            "203.0.113.9"
+        );
+        // ...nor when it reaches the API directly.
+        assert_eq!(ip("198.51.100.4:5000", Some("10.0.0.1")), "198.51.100.4");
+        assert_eq!(ip("127.0.0.1:5000", None), "127.0.0.1");
+        assert_eq!(ip("127.0.0.1:5000", Some("garbage")), "127.0.0.1");
+        let none = TrustedProxies::parse("TRUSTED_PROXIES", "none").unwrap();
+        let direct = none.client_ip(&parts("127.0.0.1:1", Some("203.0.113.9")));
+        assert_eq!(direct.unwrap().to_string(), "127.0.0.1");
+        let err = TrustedProxies::parse("TRUSTED_PROXIES", "nginx").unwrap_err();
+        assert_eq!(err.name, "TRUSTED_PROXIES");
+    }
+}
