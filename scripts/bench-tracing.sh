@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What tracing costs (release build, this machine, loopback only, bounded in time): the shop
 # list and likes by new shoppers with wrk, three times over: spans exported to an OTLP
-# receiver at 100 % sampling, spans made but not exported (no endpoint, the default), and
-# tracing off (OTEL_SDK_DISABLED=true). Prints one line per run; the README keeps them.
+# receiver at 100 % sampling, to a collector that refuses (every span dropped and counted),
+# spans made but not exported (no endpoint, the default), and tracing off
+# (OTEL_SDK_DISABLED=true). Prints one line per run; the README keeps them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -21,10 +22,10 @@ export RELEASE=1 BUILD_FRONTEND=0 RUST_LOG=warn
 [ -f frontend/dist/index.html ] || build_frontend
 
 sink_port=18399
-target/release/examples/otlp_sink > .run/otlp-sink.log 2>&1 &
+mkdir -p .run
+OTLP_SINK_PORT=$sink_port target/release/examples/otlp_sink > .run/otlp-sink.log 2>&1 &
 sink_pid=$!
 on_exit "kill $sink_pid 2>/dev/null || true"
-export OTLP_SINK_PORT=$sink_port
 
 run() { # label, then VAR=value... for the four processes
   local label=$1; shift
@@ -54,6 +55,7 @@ run() { # label, then VAR=value... for the four processes
 
 log "wrk, 10 s each, 2 threads, 64 connections, 50 products"
 run "exported (OTLP, 100 % sampled)" OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:$sink_port OTEL_TRACES_SAMPLER=always_on
+log "spans the receiver took: $(tail -1 .run/otlp-sink.log)"
+run "collector refusing (spans dropped)" OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:1 OTEL_TRACES_SAMPLER=always_on
 run "made, not exported (default)" OTEL_SDK_DISABLED=false
 run "off (OTEL_SDK_DISABLED=true)" OTEL_SDK_DISABLED=true
-tail -1 .run/otlp-sink.log

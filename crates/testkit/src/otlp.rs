@@ -4,6 +4,7 @@
 //! export over the network exactly as they would to Jaeger or an OpenTelemetry Collector.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -43,10 +44,17 @@ impl ReceivedSpan {
     }
 }
 
+/// What the receiver took.
+struct Store {
+    keep: bool,
+    count: AtomicUsize,
+    spans: Mutex<Vec<ReceivedSpan>>,
+}
+
 /// The receiver, listening on a free loopback port until dropped.
 pub struct OtlpReceiver {
     pub port: u16,
-    spans: Arc<Mutex<Vec<ReceivedSpan>>>,
+    spans: Arc<Store>,
     server: tokio::task::JoinHandle<()>,
 }
 
@@ -57,9 +65,22 @@ impl OtlpReceiver {
 
     /// Listens on `addr` (`host:port`).
     pub async fn start_on(addr: &str) -> Self {
+        Self::listen(addr, true).await
+    }
+
+    /// Listens on `addr` and only counts the spans (a benchmark's sink: nothing kept).
+    pub async fn counting_on(addr: &str) -> Self {
+        Self::listen(addr, false).await
+    }
+
+    async fn listen(addr: &str, keep: bool) -> Self {
         let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
         let port = listener.local_addr().unwrap().port();
-        let spans = Arc::new(Mutex::new(Vec::new()));
+        let spans = Arc::new(Store {
+            keep,
+            count: AtomicUsize::new(0),
+            spans: Mutex::new(Vec::new()),
+        });
         let app = Router::new()
             .route("/v1/traces", post(receive))
             .with_state(spans.clone());
@@ -80,12 +101,12 @@ impl OtlpReceiver {
 
     /// How many spans were received so far.
     pub fn count(&self) -> usize {
-        self.spans.lock().unwrap().len()
+        self.spans.count.load(Ordering::Relaxed)
     }
 
     /// Every span received so far.
     pub fn spans(&self) -> Vec<ReceivedSpan> {
-        self.spans.lock().unwrap().clone()
+        self.spans.spans.lock().unwrap().clone()
     }
 }
 
@@ -96,7 +117,7 @@ impl Drop for OtlpReceiver {
 }
 
 async fn receive(
-    State(spans): State<Arc<Mutex<Vec<ReceivedSpan>>>>,
+    State(store): State<Arc<Store>>,
     body: Bytes,
 ) -> impl IntoResponse {
     let request = match ExportTraceServiceRequest::decode(body) {
@@ -125,7 +146,10 @@ async fn receive(
             }
         }
     }
-    spans.lock().unwrap().extend(received);
+    store.count.fetch_add(received.len(), Ordering::Relaxed);
+    if store.keep {
+        store.spans.lock().unwrap().extend(received);
+    }
     (
         [(header::CONTENT_TYPE, "application/x-protobuf")],
         ExportTraceServiceResponse::default().encode_to_vec(),
