@@ -116,10 +116,7 @@ impl Drop for OtlpReceiver {
     }
 }
 
-async fn receive(
-    State(store): State<Arc<Store>>,
-    body: Bytes,
-) -> impl IntoResponse {
+async fn receive(State(store): State<Arc<Store>>, body: Bytes) -> impl IntoResponse {
     let request = match ExportTraceServiceRequest::decode(body) {
         Ok(r) => r,
         Err(e) => return (StatusCode::BAD_REQUEST, e.to_string()).into_response(),
