@@ -50,11 +50,12 @@ describe('app routes', () => {
   });
 
   it('shows the gallery without asking who is signed in, and no sign-in prompt', async () => {
-    const { calls } = mockFetch({ 'GET /flask/api/products': { json: [mug] } });
+    const { calls } = mockFetch({ 'GET /flask/api/products': { json: [mug] }, 'GET /flask/api/likes': { json: [] } });
     const { router } = renderApp('/');
     expect(await screen.findByRole('article', { name: 'Mug' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/');
-    expect(calls.map((c) => `${c.method} ${c.url}`)).toEqual(['GET /flask/api/products']);
+    // Only the shop's API: the products and this shopper's likes; nothing of the admin's.
+    expect(calls.map((c) => `${c.method} ${c.url}`).sort()).toEqual(['GET /flask/api/likes', 'GET /flask/api/products']);
     expect(screen.queryByText(/sign in/i)).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Sign out' })).not.toBeInTheDocument();
   });
