@@ -381,6 +381,27 @@ async fn create_user_command_creates_once_and_feeds_api_user() {
         "same email, same user"
     );
 
+    // Standard output is the answer alone, whatever the log level (TOKEN=$(…) in the
+    // README): log lines go to standard error.
+    let token = tokio::process::Command::new(BIN)
+        .args(["create-token", "--name", "readme"])
+        .envs(&env)
+        .env("RUST_LOG", "debug")
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        token.status.success(),
+        "{}",
+        String::from_utf8_lossy(&token.stderr)
+    );
+    let printed = String::from_utf8(token.stdout).unwrap();
+    assert!(
+        admin_svc::auth::token::well_formed(printed.trim_end_matches('\n')),
+        "stdout is the token and nothing else: {printed:?}"
+    );
+    assert!(!token.stderr.is_empty(), "the logs went to standard error");
+
     let bad = run(&["create-user", "--name", "X", "--email", "not-an-email"]).await;
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--email"));

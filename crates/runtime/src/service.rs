@@ -215,8 +215,21 @@ pub enum ApiCommand {
 /// settings (a bad value stops the process with a message naming the variable) and applies
 /// the secrets they name ([`crate::secrets`]).
 pub async fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
+    start_with(defaults, crate::telemetry::LogOutput::Stdout).await
+}
+
+/// [`start`] for an operator command whose standard output is its answer (an id, a token):
+/// its log lines go to standard error.
+pub async fn start_command(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
+    start_with(defaults, crate::telemetry::LogOutput::Stderr).await
+}
+
+async fn start_with(
+    defaults: ServiceDefaults,
+    logs: crate::telemetry::LogOutput,
+) -> anyhow::Result<Settings> {
     let env = crate::Env::from_process();
-    crate::telemetry::init(defaults.process, &env)?;
+    crate::telemetry::init(defaults.process, &env, logs)?;
     let mut settings = Settings::from_env(&env, defaults)?;
     crate::secrets::apply(&env, &mut settings).await?;
     Ok(settings)

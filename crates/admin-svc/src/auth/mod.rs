@@ -34,6 +34,8 @@ use crate::error::FieldErrors;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "shop_admin_session";
+/// How the cookie starts in a `Cookie` header.
+const COOKIE_PAIR: &str = "shop_admin_session=";
 const USER_ID: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
 
@@ -69,17 +71,19 @@ impl Auth {
 
 /// The sessions store in the service's own database.
 pub fn store(pool: &sqlx::MySqlPool) -> MySqlStore {
-    let store = MySqlStore::new(pool.clone());
-    let database = pool.connect_options().get_database().map(str::to_owned);
-    let store = match database {
-        Some(db) => store
-            .with_schema_name(db)
-            .unwrap_or_else(|_| MySqlStore::new(pool.clone())),
-        None => store,
-    };
-    store
-        .with_table_name("sessions")
-        .unwrap_or_else(|_| MySqlStore::new(pool.clone()))
+    let database = pool
+        .connect_options()
+        .get_database()
+        .unwrap_or_default()
+        .to_owned();
+    // The store names its table `schema`.`table` and takes plain identifiers only. Falling
+    // back to its default schema would put sessions in another database: stop instead.
+    MySqlStore::new(pool.clone())
+        .with_schema_name(&database)
+        .and_then(|s| s.with_table_name("sessions"))
+        .unwrap_or_else(|e| {
+            panic!("SQL_DATABASE {database:?}: sessions need a database name of letters, digits and _ ({e})")
+        })
 }
 
 /// Why a request is not an admin's, or signing in failed.
@@ -233,7 +237,7 @@ pub async fn no_store_when_signed_in(
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .any(|c| c.contains(&format!("{COOKIE}=")));
+            .any(|c| c.contains(COOKIE_PAIR));
     let mut response = next.run(req).await;
     if signed {
         response

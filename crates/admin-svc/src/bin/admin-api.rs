@@ -65,9 +65,15 @@ fn password() -> anyhow::Result<String> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
-    let settings = service::start(settings::ADMIN_API).await?;
-    match cli.command.unwrap_or(Command::Api(ApiCommand::Serve)) {
+    let command = Cli::parse()
+        .command
+        .unwrap_or(Command::Api(ApiCommand::Serve));
+    // The operator commands print their answer on standard output, their logs elsewhere.
+    let settings = match command {
+        Command::Api(_) => service::start(settings::ADMIN_API).await?,
+        _ => service::start_command(settings::ADMIN_API).await?,
+    };
+    match command {
         Command::Api(command) => {
             service::run_command::<admin_svc::AppState>(command, settings).await
         }

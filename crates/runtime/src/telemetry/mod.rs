@@ -64,12 +64,35 @@ impl FromStr for LogFormat {
     }
 }
 
+/// Where log lines go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogOutput {
+    /// Standard output: what a service writes, for the container's log collector.
+    Stdout,
+    /// Standard error: what an operator command writes, so that its standard output is only
+    /// its answer (`TOKEN=$(admin-api create-token …)`).
+    Stderr,
+}
+
+impl LogOutput {
+    fn writer(self) -> tracing_subscriber::fmt::writer::BoxMakeWriter {
+        match self {
+            LogOutput::Stdout => {
+                tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stdout)
+            }
+            LogOutput::Stderr => {
+                tracing_subscriber::fmt::writer::BoxMakeWriter::new(std::io::stderr)
+            }
+        }
+    }
+}
+
 /// The export queue, which [`shutdown`] flushes.
 static QUEUE: OnceLock<QueueProcessor> = OnceLock::new();
 
 /// Installs the global subscriber: log lines in the format `LOG_FORMAT` names, and spans as
 /// the `OTEL_*` variables say. Call inside the Tokio runtime (the exporter runs on it).
-pub fn init(service: &str, env: &Env) -> Result<(), ConfigError> {
+pub fn init(service: &str, env: &Env, output: LogOutput) -> Result<(), ConfigError> {
     let format = env.parse("LOG_FORMAT", LogFormat::Text)?;
     let traces = TraceConfig::from_env(service, env)?;
     let filter = EnvFilter::try_from_default_env()
@@ -78,8 +101,12 @@ pub fn init(service: &str, env: &Env) -> Result<(), ConfigError> {
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
             .event_format(json::WithTraceIds::new())
+            .with_writer(output.writer())
             .boxed(),
-        LogFormat::Text => tracing_subscriber::fmt::layer().with_target(false).boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_target(false)
+            .with_writer(output.writer())
+            .boxed(),
     };
     let spans = match &traces {
         Some(config) => Some(tracer_layer(config).map_err(|e| {
