@@ -47,8 +47,8 @@ ENV_FILE=$WORK/proof.env
 OVERRIDE=$WORK/compose.proof.yml
 WEB_URL=http://127.0.0.1:${PROOF_WEB_PORT:-18080}
 PROM_URL=http://127.0.0.1:${PROOF_PROMETHEUS_PORT:-19090}
-SERVICES=(mariadb rabbitmq admin-api admin-consumer main-api main-consumer web prometheus mysqld-exporter)
-NOT_RUN=(grafana jaeger)
+SERVICES=(mariadb rabbitmq admin-api admin-consumer main-api main-consumer web prometheus mysqld-exporter jaeger)
+NOT_RUN=(grafana)
 
 container_of() { podman ps -a --filter "label=io.podman.compose.project=$PROJECT" \
   --filter "label=com.docker.compose.service=$1" --format '{{.Names}}' | head -1; }
@@ -155,6 +155,11 @@ build_substitute rabbitmq rabbitmq "$(official_image rabbitmq)"
 build_substitute prometheus prometheus "$(official_image prometheus)"
 build_substitute mysqld-exporter mysqld-exporter "$(official_image mysqld-exporter)"
 build_substitute web nginx "docker.io/nginxinc/nginx-unprivileged (web's base)"
+log "building localhost/shop-proof/otlp-sink:latest in place of $(official_image jaeger)"
+t 900 podman build -q --pull=never --format docker --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+  -f deploy/proof/otlp-sink.Dockerfile -t localhost/shop-proof/otlp-sink:latest deploy/proof > /dev/null \
+  || die "building the OTLP sink failed"
+SUBSTITUTED+=("jaeger: $(official_image jaeger) -> localhost/shop-proof/otlp-sink:latest (an OTLP/HTTP sink on Jaeger's ports, not Jaeger: no trace store or UI)")
 
 # ---------------------------------------------------------------------------------------
 step "our images: shop/admin, shop/main, shop/web (runtime stages of deploy/*.Dockerfile)"
@@ -218,6 +223,8 @@ services:
     image: localhost/shop-proof/prometheus:latest
   mysqld-exporter:
     image: localhost/shop-proof/mysqld-exporter:latest
+  jaeger:
+    image: localhost/shop-proof/otlp-sink:latest
 EOF
 t 60 "$PC" --env-file "$ENV_FILE" -f docker-compose.yml config > "$WORK/config.yml" 2> "$WORK/config.err" \
   || { cat "$WORK/config.err"; die "podman-compose config failed"; }
@@ -318,7 +325,7 @@ expect 400 "the same shopper likes it again" -c "$shopper" -b "$shopper" -X POST
 api_ok() { [ "$(api "$1" 2>/dev/null)" = 200 ]; }
 likes_are() { api_ok "$WEB_URL/api/products/$id" &&
   [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["likes"])' "$WORK/body")" = "$1" ]; }
-wait_until 30 "the catalogue does not count the like" likes_are 1
+wait_until 60 "the catalogue does not count the like" likes_are 1
 log "the catalogue counts it: likes = 1"
 expect 200 "the shopper's likes" -b "$shopper" "$WEB_URL/flask/api/likes"
 [ "$(tr -d ' \n' < "$WORK/body")" = "[$id]" ] || die "GET /flask/api/likes: $(cat "$WORK/body")"
@@ -345,12 +352,40 @@ grep -q '"name":"ShopTargetDown"' "$WORK/body" || die "the alert rules are not l
 log "7 jobs up, mysql_up 1, alert rules loaded"
 
 # ---------------------------------------------------------------------------------------
+step "traces: the four processes export OTLP to the trace backend's address"
+# The stand-in counts the exports that name each process (GET /stats on the UI's port).
+spans_from_all() {
+  api "http://127.0.0.1:${PROOF_JAEGER_PORT:-26686}/stats" >/dev/null 2>&1 && python3 - "$WORK/body" <<'EOF'
+import json, sys
+by = json.load(open(sys.argv[1]))["by_service"]
+sys.exit(0 if all(n > 0 for n in by.values()) else 1)
+EOF
+}
+wait_until 60 "not every process exported spans" spans_from_all
+log "exports received: $(cat "$WORK/body")"
+
+# ---------------------------------------------------------------------------------------
 step "operator: database dump (mariadb-dump in the mariadb container)"
 t 120 podman exec "$(container_of mariadb)" sh -c \
   'exec mariadb-dump -uroot -p"$MARIADB_ROOT_PASSWORD" --single-transaction --databases admin main' \
   > "$WORK/backup.sql" 2> "$WORK/backup.err" || { cat "$WORK/backup.err"; die "mariadb-dump failed"; }
 grep -q "$title" "$WORK/backup.sql" || die "the dump does not hold the product"
 log "dump of admin and main: $(wc -c < "$WORK/backup.sql") bytes"
+
+# ---------------------------------------------------------------------------------------
+step "the database away: the APIs say so (503), keep running, and recover"
+t 60 podman stop -t 30 "$(container_of mariadb)" > /dev/null 2>&1 || die "stopping mariadb failed"
+status_is() { [ "$(api "$1" 2>/dev/null)" = "$2" ]; }
+wait_until 30 "the catalogue's health does not say 503 without its database" status_is "$WEB_URL/api/health" 503
+grep -q 'database: not reachable' "$WORK/body" || die "the health answer does not name the database: $(cat "$WORK/body")"
+wait_until 30 "the shop's health does not say 503 without its database" status_is "$WEB_URL/flask/api/health" 503
+for svc in admin-api main-api admin-consumer main-consumer; do
+  [ "$(podman inspect --format '{{.State.Running}}' "$(container_of "$svc")")" = true ] || die "$svc stopped without its database"
+done
+t 60 podman start "$(container_of mariadb)" > /dev/null 2>&1 || die "starting mariadb failed"
+wait_until 90 "the catalogue does not recover" api_ok "$WEB_URL/api/health"
+wait_until 90 "the shop does not recover" api_ok "$WEB_URL/flask/api/health"
+log "503 naming the database while it was away, every process still running, healthy again after"
 
 # ---------------------------------------------------------------------------------------
 step "graceful stop: no accepted like lost"
@@ -399,7 +434,7 @@ wait_until 120 "the catalogue does not count all $((accepted + 1)) accepted like
 log "$accepted likes accepted around the stop, all $((accepted + 1)) counted by the catalogue"
 
 # ---------------------------------------------------------------------------------------
-step "Grafana and Jaeger (not run here): their configuration, statically"
+step "Grafana (not run here) and Jaeger's settings, statically"
 "$CACHE/venv/bin/python" - <<'EOF'
 import glob, json, sys
 import yaml
