@@ -26,7 +26,9 @@
 # stack publishes no database or broker port.
 #
 # Environment: PROOF_PROFILE=debug|release (which target/ binaries to package; default:
-# release when target/release has all four and is newer, else debug), PROOF_KEEP=1 (leave the
+# release when target/release has all four and is newer, else debug), PROOF_FULL_BUILD=1 (build
+# shop/admin and shop/main through the Dockerfile's own Rust stages instead, with this
+# machine's toolchain in a stand-in Rust image: a cold release build), PROOF_KEEP=1 (leave the
 # stack up at the end), PROOF_REBUILD_BASE=1 (make the Debian base again), PROOF_WEB_PORT
 # (18080), PROOF_PROMETHEUS_PORT (19090), PROOF_GRAFANA_PORT (13000), PROOF_JAEGER_PORT (26686).
 set -euo pipefail
@@ -169,22 +171,42 @@ if [ -z "$profile" ]; then
   if [ -x target/release/admin-api ] && [ target/release/admin-api -nt target/debug/admin-api ]; then profile=release; fi
 fi
 for bin in admin-api admin-consumer main-api main-consumer; do
-  [ -x "target/$profile/$bin" ] || die "target/$profile/$bin is missing: cargo build --workspace --bins --locked${profile/debug/} first"
+  [ "${PROOF_FULL_BUILD:-0}" = 1 ] || [ -x "target/$profile/$bin" ] || die "target/$profile/$bin is missing: cargo build --workspace --bins --locked${profile/debug/} first"
 done
 [ -f frontend/dist/index.html ] || build_frontend
 rm -rf .prebuilt && mkdir -p .prebuilt/bin
-for bin in admin-api admin-consumer main-api main-consumer; do
-  strip --strip-debug -o ".prebuilt/bin/$bin" "target/$profile/$bin"
-done
-log "packaging the $profile binaries (stripped of debug information) and frontend/dist"
+if [ "${PROOF_FULL_BUILD:-0}" != 1 ]; then
+  for bin in admin-api admin-consumer main-api main-consumer; do
+    strip --strip-debug -o ".prebuilt/bin/$bin" "target/$profile/$bin"
+  done
+  log "packaging the $profile binaries (stripped of debug information) and frontend/dist"
+fi
 revision=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 labels=(--build-arg "VERSION=proof" --build-arg "REVISION=$revision" --build-arg "CREATED=$(date -u +%Y-%m-%dT%H:%M:%SZ)")
-for target in admin main; do
-  t 900 podman build -q --pull=never --format docker -f deploy/services.Dockerfile --target "$target" \
-    --build-arg "RUNTIME_IMAGE=$BASE_IMAGE" --build-arg "RUST_IMAGE=$BASE_IMAGE" \
-    --build-arg BINARIES=prebuilt "${labels[@]}" -t "localhost/shop/$target:proof" . > /dev/null \
-    || die "building shop/$target failed"
-done
+if [ "${PROOF_FULL_BUILD:-0}" = 1 ]; then
+  # The whole multi-stage build (skeleton, dependencies, release build), with this machine's
+  # toolchain in a stand-in for the Rust image. Not in the test command: a cold release build.
+  log "PROOF_FULL_BUILD=1: building a Rust image from the base and this machine's toolchain"
+  t 900 podman build -q --pull=never --format docker --build-arg "BASE_IMAGE=$BASE_IMAGE" \
+    -v "$(rustc --print sysroot)":/opt/host-rust:ro \
+    -f deploy/proof/rust.Dockerfile -t localhost/shop-proof/rust:latest deploy/proof > /dev/null \
+    || die "building the Rust stand-in failed"
+  for target in admin main; do
+    started=$SECONDS
+    t 3600 podman build --pull=never --format docker -f deploy/services.Dockerfile --target "$target" \
+      --build-arg "RUNTIME_IMAGE=$BASE_IMAGE" --build-arg "RUST_IMAGE=localhost/shop-proof/rust:latest" \
+      "${labels[@]}" -t "localhost/shop/$target:proof" . > "$WORK/full-build-$target.log" 2>&1 \
+      || { tail -30 "$WORK/full-build-$target.log"; die "the full build of shop/$target failed"; }
+    log "full multi-stage build of shop/$target: $((SECONDS - started)) s"
+  done
+else
+  for target in admin main; do
+    t 900 podman build -q --pull=never --format docker -f deploy/services.Dockerfile --target "$target" \
+      --build-arg "RUNTIME_IMAGE=$BASE_IMAGE" --build-arg "RUST_IMAGE=$BASE_IMAGE" \
+      --build-arg BINARIES=prebuilt "${labels[@]}" -t "localhost/shop/$target:proof" . > /dev/null \
+      || die "building shop/$target failed"
+  done
+fi
 t 900 podman build -q --pull=never --format docker -f deploy/web.Dockerfile --target web \
   --build-arg "NGINX_IMAGE=localhost/shop-proof/nginx:latest" --build-arg "NODE_IMAGE=$BASE_IMAGE" \
   --build-arg DIST=prebuilt "${labels[@]}" -t localhost/shop/web:proof . > /dev/null \
