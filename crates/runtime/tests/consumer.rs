@@ -153,6 +153,7 @@ impl Rig {
             app_id: "runtime-test",
             handler,
             broker: connected.clone(),
+            feed: None,
         };
         let cancel = CancellationToken::new();
         let task = tokio::spawn(consumer.run(cancel.clone()));
