@@ -1,29 +1,25 @@
 #!/usr/bin/env bash
-# The compose proof (issue "The deployable stack"): brings docker-compose.yml up under podman
-# on this machine and checks that it works, then takes it down with its volumes.
+# The compose proof (issue 15, "The deployable stack"): brings docker-compose.yml up under
+# podman on this machine, checks that it works, and takes it down with its volumes. README
+# "The compose proof" tells each step; deploy/README.md why the stand-ins are what they are.
 #
-#  1. installs podman, runc, debootstrap (Debian) and podman-compose (PyPI, pinned, in a venv
-#     under ~/.cache) when missing; podman runs with deploy/proof/containers.conf (runc,
-#     cgroupfs, lower ulimits: what works here) through CONTAINERS_CONF, /etc is not touched;
-#  2. makes a Debian bookworm base image with debootstrap from the mirror apt uses (kept
-#     between runs: localhost/shop-proof/debian:bookworm);
-#  3. builds, FROM that base, stand-ins for the official images no registry can give us here
-#     (MariaDB, RabbitMQ, nginx-unprivileged, Prometheus, mysqld_exporter: Debian's packages
-#     behind the same entrypoints, variables and paths: deploy/proof/*.Dockerfile), and our
-#     three images from deploy/*.Dockerfile with the base images as build arguments and the
-#     binaries and the UI built on this machine (BINARIES=prebuilt, DIST=prebuilt: the same
-#     runtime stages as the full build);
+#  1. tools: podman, runc, netavark, aardvark-dns, debootstrap (Debian) and podman-compose
+#     (PyPI, pinned, in a venv under ~/.cache) when missing; podman's settings come from
+#     deploy/proof/containers.conf through CONTAINERS_CONF (/etc is not touched);
+#  2. a Debian bookworm base image made with debootstrap (kept between runs);
+#  3. stand-ins FROM that base for the official images no registry here can give
+#     (deploy/proof/*.Dockerfile), and our images from deploy/*.Dockerfile's runtime stages
+#     with the binaries and the UI built on this machine;
 #  4. `podman-compose config` passes, and fails naming a variable missing from the env file;
-#  5. `podman-compose up` with deploy/proof/compose.proof.yml over docker-compose.yml (the
-#     images above; published ports moved off the machine's own); every service healthy;
-#  6. through the web server only: an admin signs in and creates a product, the shop lists
-#     it, a shopper likes it, the catalogue counts the like; Prometheus (the container)
-#     scrapes every target up; an operator's create-user and a database dump work;
-#  7. graceful stop: likes sent while the stack stops are either refused or counted after
-#     it starts again, none lost; then `down -v`.
-# Grafana and Jaeger are in no registry this machine reaches: their configuration is checked
-# statically (step 8). Never touches the machine's MariaDB (3306) or RabbitMQ (5672): the
-# stack publishes no database or broker port.
+#  5. up (the stand-ins through an override file; no database or broker port published, so
+#     the machine's own MariaDB and RabbitMQ are never touched); every service healthy;
+#  6. through the web server: the first admin made with create-user signs in and creates a
+#     product, the shop lists it, a shopper likes it, the catalogue counts it; Prometheus
+#     scrapes every target up; every process's spans reach the trace backend's address; a
+#     database dump; the database away and back (503, no process stops, recovery);
+#  7. graceful stop: every like accepted while the processes stop and start is counted;
+#  8. Grafana (not run: in no registry here) checked statically; down -v, also on failure.
+# Every wait is bounded; each part's time is printed at the end.
 #
 # Environment: PROOF_PROFILE=debug|release (which target/ binaries to package; default:
 # release when target/release has all four and is newer, else debug), PROOF_FULL_BUILD=1 (build
@@ -74,7 +70,7 @@ die() {
 # ---------------------------------------------------------------------------------------
 step "tools: podman, runc, debootstrap, podman-compose $PODMAN_COMPOSE_VERSION"
 missing=()
-for tool in podman runc debootstrap netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns; do
+for tool in podman runc debootstrap iptables netavark:/usr/lib/podman/netavark aardvark-dns:/usr/lib/podman/aardvark-dns; do
   name=${tool%%:*} path=${tool#*:}
   if [ "$path" = "$tool" ]; then command -v "$name" >/dev/null 2>&1 || missing+=("$name")
   else [ -x "$path" ] || missing+=("$name"); fi
