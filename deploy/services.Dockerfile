@@ -74,7 +74,9 @@ LABEL org.opencontainers.image.title="shop" \
 # tool is added beyond the base's, no compiler, no package lists.
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends ca-certificates \
- && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/* /var/log/apt /var/log/dpkg.log \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb \
+      /var/log/apt /var/log/dpkg.log \
  && groupadd --system --gid 10001 shop \
  && useradd --system --uid 10001 --gid shop --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin shop

@@ -128,8 +128,15 @@ EOF
     echo "deb $mirror bookworm-updates main"
     [ -z "$security" ] || echo "deb $security bookworm-security main"
   } > "$root/etc/apt/sources.list"
-  # No recommended packages, as in the official images' builds.
+  # No recommended packages, as in the official images' builds; and, as the official image's
+  # docker-clean, no package caches left behind by apt-get in a layer.
   echo 'APT::Install-Recommends "false";' > "$root/etc/apt/apt.conf.d/99-no-recommends"
+  cat > "$root/etc/apt/apt.conf.d/docker-clean" <<'EOF'
+DPkg::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+APT::Update::Post-Invoke { "rm -f /var/cache/apt/archives/*.deb /var/cache/apt/archives/partial/*.deb /var/cache/apt/*.bin || true"; };
+Dir::Cache::pkgcache "";
+Dir::Cache::srcpkgcache "";
+EOF
   tar -C "$root" -c . | t 300 podman import --change 'CMD ["/bin/bash"]' - "$BASE_IMAGE" >/dev/null
   rm -rf "$root"
 else
