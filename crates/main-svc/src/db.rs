@@ -34,8 +34,8 @@ pub fn list_versions(pool: &MySqlPool) -> BoxFuture<'_, Result<(u64, u64), sqlx:
             "SELECT cache_versions",
             sqlx::query_as(
                 r#"SELECT
-                     COALESCE((SELECT version FROM cache_versions WHERE name = 'catalogue'), 0),
-                     COALESCE((SELECT MAX(seq) FROM product_likes), 0)"#,
+                     CAST(COALESCE((SELECT version FROM cache_versions WHERE name = 'catalogue'), 0) AS UNSIGNED),
+                     CAST(COALESCE((SELECT MAX(seq) FROM product_likes), 0) AS UNSIGNED)"#,
             )
             .fetch_one(pool),
         )

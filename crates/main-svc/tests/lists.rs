@@ -158,7 +158,11 @@ async fn own_likes_show_at_once_and_others_within_the_max_age(pool: MySqlPool) {
     seed(&pool, 1).await;
     assert_eq!(likes(&list(&app).await, 1), 0);
     assert_eq!(like(&app, 1).await, StatusCode::OK);
-    assert_eq!(likes(&list(&app).await, 1), 1, "this process's like, at once");
+    assert_eq!(
+        likes(&list(&app).await, 1),
+        1,
+        "this process's like, at once"
+    );
 
     // Another replica's like: its count moves in the database and a version check
     // notices. Within the max age the held list may still be served; after it, not.

@@ -111,8 +111,8 @@ pub async fn read_versions(pool: &MySqlPool) -> Result<(u64, u64), sqlx::Error> 
         "SELECT cache_versions",
         sqlx::query_as(
             r#"SELECT
-                 COALESCE((SELECT version FROM cache_versions WHERE name = 'catalogue'), 0),
-                 COALESCE((SELECT version FROM cache_versions WHERE name = 'counts'), 0)"#,
+                 CAST(COALESCE((SELECT version FROM cache_versions WHERE name = 'catalogue'), 0) AS UNSIGNED),
+                 CAST(COALESCE((SELECT version FROM cache_versions WHERE name = 'counts'), 0) AS UNSIGNED)"#,
         )
         .fetch_one(pool),
     )
@@ -384,7 +384,15 @@ impl ChangeFeed {
                 let pool = pool.clone();
                 async move { query(&pool).await }
             });
-            let Ok(Ok(now)) = read.await else { continue };
+            let now = match read.await {
+                Ok(Ok(now)) => now,
+                Ok(Err(e)) => {
+                    crate::db::note_error(&e);
+                    tracing::warn!(error = %e, "cannot read the lists' change versions");
+                    continue;
+                }
+                Err(_) => continue,
+            };
             if let Some((catalogue, counts)) = last {
                 if now.0 != catalogue {
                     self.seen(Change::Catalogue);
