@@ -22,7 +22,7 @@
 //! ```
 //!
 //! Prints one line per kind: `like sent=… answered=… s200=… s400=… s404=… s429=… s500=…
-//! s503=… other=… noanswer=… connfail=… rate=… ok_rate=… p50_ms=… p99_ms=… max_ms=…`
+//! s503=… s503_no_retry_after=… other=… noanswer=… connfail=… rate=… ok_rate=… p50_ms=… p99_ms=… max_ms=…`
 //! (`rate`: answers per second; `ok_rate`: `200`s per second; over the time from the start
 //! until the last answer). Asserts nothing.
 
@@ -113,6 +113,8 @@ struct Tally {
     sent: u64,
     by_status: [u64; 7], // 200, 400, 404, 429, 500, 503, other
     no_answer: u64,
+    /// `503`s without a `Retry-After` header.
+    unavailable_without_retry_after: u64,
     connect_failures: u64,
     latencies_us: Vec<u32>,
     last_answer: Option<Instant>,
@@ -141,6 +143,7 @@ impl Tally {
             *a += b;
         }
         self.no_answer += other.no_answer;
+        self.unavailable_without_retry_after += other.unavailable_without_retry_after;
         self.connect_failures += other.connect_failures;
         self.latencies_us.extend(other.latencies_us);
         self.last_answer = self.last_answer.max(other.last_answer);
@@ -151,6 +154,7 @@ enum Outcome {
     Answer {
         status: u16,
         keep_alive: bool,
+        retry_after: bool,
     },
     /// Written, but no complete answer: timed out or the connection broke.
     NoAnswer,
@@ -182,7 +186,9 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Re
                 let mut length = None;
                 let mut chunked = false;
                 let mut keep_alive = response.version == Some(1);
+                let mut retry_after = false;
                 for h in response.headers.iter() {
+                    retry_after |= h.name.eq_ignore_ascii_case("retry-after");
                     if h.name.eq_ignore_ascii_case("content-length") {
                         length = std::str::from_utf8(h.value)
                             .ok()
@@ -206,7 +212,11 @@ async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> std::io::Re
                         }
                     };
                     if done {
-                        return Ok(Outcome::Answer { status, keep_alive });
+                        return Ok(Outcome::Answer {
+                            status,
+                            keep_alive,
+                            retry_after,
+                        });
                     }
                     let n = stream.read(&mut chunk).await?;
                     if n == 0 {
@@ -261,8 +271,15 @@ async fn connection(o: Options, kind: Kind, deadline: Instant) -> Tally {
             read_response(s, &mut buf).await
         };
         match tokio::time::timeout(o.timeout, exchange).await {
-            Ok(Ok(Outcome::Answer { status, keep_alive })) => {
+            Ok(Ok(Outcome::Answer {
+                status,
+                keep_alive,
+                retry_after,
+            })) => {
                 tally.record(status, start.elapsed());
+                if status == 503 && !retry_after {
+                    tally.unavailable_without_retry_after += 1;
+                }
                 if !keep_alive {
                     stream = None;
                 }
@@ -294,9 +311,11 @@ fn report(name: &str, mut t: Tally, start: Instant) {
     let [s200, s400, s404, s429, s500, s503, other] = t.by_status;
     println!(
         "{name} sent={} answered={answered} s200={s200} s400={s400} s404={s404} s429={s429} \
-         s500={s500} s503={s503} other={other} noanswer={} connfail={} rate={:.0} ok_rate={:.0} \
+         s500={s500} s503={s503} s503_no_retry_after={} other={other} noanswer={} connfail={} \
+         rate={:.0} ok_rate={:.0} \
          p50_ms={:.2} p99_ms={:.2} max_ms={:.2} elapsed_s={elapsed:.2}",
         t.sent,
+        t.unavailable_without_retry_after,
         t.no_answer,
         t.connect_failures,
         answered as f64 / elapsed,
