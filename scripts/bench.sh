@@ -34,6 +34,13 @@ source scripts/services.sh
 source scripts/web.sh
 source scripts/stack.sh
 
+# Ctrl-C, kill or a closed terminal end the script through its exit hooks (bash runs no EXIT
+# trap when a signal without a trap kills it): the stack, its databases and queues, the
+# backlog queue and the extra processes go too.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
+
 BENCH_SECONDS=${BENCH_SECONDS:-5}
 began=$SECONDS
 ensure_services
