@@ -2,12 +2,13 @@
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
+use shop_runtime::changes::{self, Change};
 use shop_runtime::http::{ErrorBody, RequestTrace};
 
 use crate::auth::Admin;
@@ -59,12 +60,40 @@ fn parse_id(raw: &str) -> Result<u64, ApiError> {
     shop_runtime::http::positive_id(raw).ok_or(ApiError::ProductNotFound)
 }
 
-/// Lists the catalogue, ordered by id.
+/// Lists the catalogue, ordered by id; served from memory (gzip or brotli when accepted,
+/// `ETag`), like counts at most `LIST_COUNTS_MAX_AGE_MS` late. With `limit` or `after`,
+/// one page.
 #[utoipa::path(get, path = "/api/products", tag = "products",
-    responses((status = 200, description = "All products, ordered by id", body = [Product])))]
-pub async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Product>>, ApiError> {
-    let rows = db::list_products(&state.core.pool).await?;
-    Ok(Json(rows.into_iter().map(|r| r.product).collect()))
+    params(
+        ("limit" = Option<u32>, Query, description = "A page of at most this many products (1 to 1000); without limit or after, all of them"),
+        ("after" = Option<u64>, Query, description = "Products with a larger id than this (paging; the page size is 100 without limit)")),
+    responses(
+        (status = 200, description = "All products (or one page), ordered by id; a page that is not the last has a `Link: <…>; rel=\"next\"` header", body = [Product]),
+        (status = 304, description = "Not modified since the `ETag` sent in `If-None-Match`"),
+        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody)))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    state
+        .list
+        .respond("/api/products", uri.query(), &headers)
+        .await
+}
+
+/// Commits a change to the catalogue with its event (already enqueued on `tx`): the
+/// catalogue's version moves in the same transaction; after the commit the relay wakes and
+/// this process's list, and the other replicas', are stale.
+async fn commit_change(
+    state: &AppState,
+    mut tx: sqlx::Transaction<'static, sqlx::MySql>,
+) -> Result<(), ApiError> {
+    changes::bump_version(&mut tx, Change::Catalogue).await?;
+    shop_runtime::statement::commit(tx).await?;
+    state.core.outbox.committed();
+    state.list.feed().announce(Change::Catalogue);
+    Ok(())
 }
 
 /// Creates a product and publishes `product_created`.
@@ -85,8 +114,7 @@ pub async fn create_product(
     let row = db::insert_product(&mut tx, &input).await?;
     let message = trace.message(&Event::ProductCreated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
-    shop_runtime::statement::commit(tx).await?;
-    state.core.outbox.committed();
+    commit_change(&state, tx).await?;
     let location = format!("/api/products/{}", row.product.id);
     Ok((
         StatusCode::CREATED,
@@ -137,8 +165,7 @@ pub async fn update_product(
     let row = db::update_product(&mut tx, &current, &input).await?;
     let message = trace.message(&Event::ProductUpdated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
-    shop_runtime::statement::commit(tx).await?;
-    state.core.outbox.committed();
+    commit_change(&state, tx).await?;
     Ok((StatusCode::ACCEPTED, Json(row.product)))
 }
 
@@ -158,8 +185,7 @@ pub async fn delete_product(
         return Err(ApiError::ProductNotFound);
     }
     outbox::enqueue(&mut tx, &trace.message(&Event::ProductDeleted(id))).await?;
-    shop_runtime::statement::commit(tx).await?;
-    state.core.outbox.committed();
+    commit_change(&state, tx).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

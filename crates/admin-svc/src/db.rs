@@ -1,8 +1,11 @@
 //! The admin database's queries, one function each.
 
+use std::collections::HashSet;
+
 use events::Product;
+use futures_util::future::BoxFuture;
 use shop_runtime::statement;
-use sqlx::{FromRow, MySqlConnection, MySqlPool};
+use sqlx::{FromRow, MySqlConnection, MySqlPool, QueryBuilder};
 
 use crate::validation::ProductInput;
 
@@ -154,6 +157,53 @@ pub async fn upsert_user(
     )
     .await?;
     Ok((id, false))
+}
+
+/// [`list_products`] as the list cache loads it.
+pub fn load_list(pool: &MySqlPool) -> BoxFuture<'_, Result<Vec<events::Product>, sqlx::Error>> {
+    Box::pin(async move {
+        let rows = list_products(pool).await?;
+        Ok(rows.into_iter().map(|r| r.product).collect())
+    })
+}
+
+/// Adds `likes[i].1` likes to product `likes[i].0`, for every product that exists, in two
+/// statements whatever their number; returns the ids that exist (locked until the commit).
+pub async fn add_likes(
+    tx: &mut MySqlConnection,
+    likes: &[(u64, u64)],
+) -> Result<HashSet<u64>, sqlx::Error> {
+    if likes.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut q = QueryBuilder::new("SELECT id FROM products WHERE id IN (");
+    let mut list = q.separated(", ");
+    for (id, _) in likes {
+        list.push_bind(*id);
+    }
+    q.push(") ORDER BY id FOR UPDATE");
+    let found: Vec<u64> = statement::run(
+        "lock_liked_products",
+        "SELECT products",
+        q.build_query_scalar().fetch_all(&mut *tx),
+    )
+    .await?;
+    let found: HashSet<u64> = found.into_iter().collect();
+    if found.is_empty() {
+        return Ok(found);
+    }
+    let mut q = QueryBuilder::new("UPDATE products SET likes = likes + CASE id");
+    for (id, n) in likes.iter().filter(|(id, _)| found.contains(id)) {
+        q.push(" WHEN ").push_bind(*id).push(" THEN ").push_bind(*n);
+    }
+    q.push(" ELSE 0 END WHERE id IN (");
+    let mut list = q.separated(", ");
+    for id in &found {
+        list.push_bind(*id);
+    }
+    q.push(")");
+    statement::run("add_likes", "UPDATE products", q.build().execute(&mut *tx)).await?;
+    Ok(found)
 }
 
 /// Adds one like; `false` when the product does not exist.

@@ -18,6 +18,7 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use shop_runtime::Settings;
+use shop_runtime::listing::Listing;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
 use sqlx::migrate::Migrator;
 
@@ -36,12 +37,15 @@ pub struct AppState {
     pub core: Core,
     /// Sign-in settings and the failed-sign-in counters.
     pub auth: Arc<Auth>,
+    /// The catalogue's product list, served from memory.
+    pub list: Listing,
 }
 
 impl AppState {
     pub fn new(core: Core, settings: &Settings) -> Self {
         let http = &settings.http;
         AppState {
+            list: core.listing("catalogue", db::load_list),
             core,
             auth: Auth::new(http.admin.clone(), http.cookie_secure),
         }
@@ -88,11 +92,13 @@ pub struct ApiDoc;
 
 /// All routes, with the shared middleware.
 pub fn router(state: AppState) -> Router {
+    // Every route but the list (served from memory) needs the database: a permit first.
+    let admit = axum::middleware::from_fn_with_state(
+        state.core.admission.clone(),
+        shop_runtime::admission::admit,
+    );
     let routes = Router::new()
-        .route(
-            "/api/products",
-            get(api::list_products).post(api::create_product),
-        )
+        .route("/api/products", post(api::create_product))
         .route(
             "/api/products/{id}",
             get(api::get_product)
@@ -103,6 +109,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::handlers::login))
         .route("/api/auth/logout", post(auth::handlers::logout))
         .route("/api/auth/me", get(auth::handlers::me))
+        .route_layer(admit)
+        .route("/api/products", get(api::list_products))
         .layer(state.auth.sessions(auth::store(&state.core.pool)))
         .layer(axum::middleware::from_fn(auth::no_store_when_signed_in));
     let docs = Docs::new("/api/docs", "/api/openapi.json", ApiDoc::openapi());

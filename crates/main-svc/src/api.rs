@@ -2,7 +2,7 @@
 //! prefix for its frontend and nginx routing.
 
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use events::{Event, Product};
@@ -23,11 +23,26 @@ pub struct Liked {
     pub message: &'static str,
 }
 
-/// The mirrored catalogue with like counts, ordered by id.
+/// The mirrored catalogue with like counts, ordered by id; served from memory (gzip or
+/// brotli when accepted, `ETag`), like counts at most `LIST_COUNTS_MAX_AGE_MS` late. With
+/// `limit` or `after`, one page.
 #[utoipa::path(get, path = "/flask/api/products", tag = "shop",
-    responses((status = 200, description = "Products, ordered by id", body = [Product])))]
-pub async fn list_products(State(state): State<AppState>) -> Result<Json<Vec<Product>>, ApiError> {
-    Ok(Json(db::list_products(&state.core.pool).await?))
+    params(
+        ("limit" = Option<u32>, Query, description = "A page of at most this many products (1 to 1000); without limit or after, all of them"),
+        ("after" = Option<u64>, Query, description = "Products with a larger id than this (paging; the page size is 100 without limit)")),
+    responses(
+        (status = 200, description = "Products, ordered by id; a page that is not the last has a `Link: <…>; rel=\"next\"` header", body = [Product]),
+        (status = 304, description = "Not modified since the `ETag` sent in `If-None-Match`"),
+        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody)))]
+pub async fn list_products(
+    State(state): State<AppState>,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    state
+        .list
+        .respond("/flask/api/products", uri.query(), &headers)
+        .await
 }
 
 /// Likes a product once per shopper. The shopper is the `shopper_id` cookie, issued (HttpOnly)
@@ -72,21 +87,57 @@ async fn like(
     shopper: &str,
 ) -> Result<(), ApiError> {
     let id = shop_runtime::http::positive_id(raw_id).ok_or(ApiError::ProductNotFound)?;
-    let mut tx = state.core.pool.begin().await?;
-    // Counting first locks the product row, so likes of one product serialise and a
-    // product deleted meanwhile is a 404.
-    if !db::count_like(&mut tx, id).await? {
-        return Err(ApiError::ProductNotFound);
-    }
-    if !db::record_like(&mut tx, id, shopper).await? {
-        // Dropping the transaction rolls the count back.
-        return Err(ApiError::AlreadyLiked);
-    }
     let message = trace.message(&Event::ProductLiked(id));
-    outbox::enqueue(&mut tx, &message).await?;
-    shop_runtime::statement::commit(tx).await?;
+    let shard = shard_of(shopper);
+    let mut attempt = 1;
+    loop {
+        match like_once(state, id, shopper, shard, &message).await {
+            // Two first likes of a product can deadlock creating its count's shard rows;
+            // InnoDB rolls one back, and it is simply run again.
+            Err(ApiError::Database(e)) if attempt < 3 && shop_runtime::db::is_deadlock(&e) => {
+                attempt += 1;
+            }
+            result => break result?,
+        }
+    }
     state.core.outbox.committed();
+    state.list.counts_changed_here();
     Ok(())
+}
+
+/// One try of a like, in one transaction of four statements: the like (which also proves
+/// the product live and holds it so until the commit), the event, the count, the commit.
+/// Likes of one product share the product's row and spread their count over its shards, so
+/// they do not wait for each other.
+async fn like_once(
+    state: &AppState,
+    id: u64,
+    shopper: &str,
+    shard: u8,
+    message: &events::OutgoingMessage,
+) -> Result<(), ApiError> {
+    let mut tx = state.core.pool.begin().await?;
+    if !db::record_like(&mut tx, id, shopper).await? {
+        // Nothing recorded: the product is not in the shop, or this shopper liked it.
+        return Err(if db::is_live(&mut tx, id).await? {
+            ApiError::AlreadyLiked
+        } else {
+            ApiError::ProductNotFound
+        });
+    }
+    outbox::enqueue(&mut tx, message).await?;
+    db::count_like(&mut tx, id, shard).await?;
+    shop_runtime::statement::commit(tx).await?;
+    Ok(())
+}
+
+/// The count shard a shopper's likes go to: shoppers are random ids, so their likes spread
+/// evenly.
+fn shard_of(shopper: &str) -> u8 {
+    let hash = shopper.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    (hash % u32::from(db::COUNT_SHARDS)) as u8
 }
 
 /// The ids of the products the calling shopper (the `shopper_id` cookie) has liked, so the

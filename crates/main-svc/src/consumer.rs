@@ -7,6 +7,7 @@
 //! product is deleted.
 
 use events::{Event, ProductState};
+use shop_runtime::changes::Change;
 use shop_runtime::consumer::{Handler, Outcome};
 use sqlx::MySqlConnection;
 
@@ -16,6 +17,9 @@ use crate::db;
 pub struct ProductHandler;
 
 impl Handler for ProductHandler {
+    /// The shop's list shows the mirror: every applied event changes it.
+    const CHANGES: Option<Change> = Some(Change::Catalogue);
+
     async fn apply(&self, tx: &mut MySqlConnection, event: &Event) -> Result<Outcome, sqlx::Error> {
         match event {
             Event::ProductCreated(p) | Event::ProductUpdated(p) => apply_state(tx, p).await,

@@ -1,38 +1,57 @@
 //! The main database's queries, one function each.
 
 use events::{Product, ProductState};
+use futures_util::future::BoxFuture;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool};
 
-/// Mirrored products not deleted, by id, each with the shop's own like count: one query, no
-/// N+1.
+/// Mirrored products not deleted, by id, each with the shop's own like count (the sum of its
+/// shards): one query, no N+1.
 pub async fn list_products(pool: &MySqlPool) -> Result<Vec<Product>, sqlx::Error> {
     statement::run(
         "list_products",
         "SELECT products",
         sqlx::query_as(
-            r#"SELECT id, title, image, likes FROM products WHERE deleted_at IS NULL ORDER BY id"#,
+            r#"SELECT p.id, p.title, p.image, CAST(COALESCE(c.likes, 0) AS UNSIGNED) AS likes
+               FROM products p
+               LEFT JOIN (SELECT product_id, SUM(likes) AS likes
+                          FROM product_like_counts GROUP BY product_id) c
+                 ON c.product_id = p.id
+               WHERE p.deleted_at IS NULL
+               ORDER BY p.id"#,
         )
         .fetch_all(pool),
     )
     .await
 }
 
-/// Adds one to a live product's like count, locking its row until the transaction ends;
-/// `false` when there is no such product (or it was deleted).
-pub async fn count_like(tx: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
-    let done = statement::run(
-        "count_like",
-        "UPDATE products",
-        sqlx::query(r#"UPDATE products SET likes = likes + 1 WHERE id = ? AND deleted_at IS NULL"#)
-            .bind(id)
-            .execute(tx),
-    )
-    .await?;
-    Ok(done.rows_affected() == 1)
+/// What changed last, for the list's version check: the catalogue's version
+/// (`cache_versions`, bumped by the consumer) and the newest like's number.
+pub fn list_versions(pool: &MySqlPool) -> BoxFuture<'_, Result<(u64, u64), sqlx::Error>> {
+    Box::pin(async move {
+        statement::run(
+            "read_list_versions",
+            "SELECT cache_versions",
+            sqlx::query_as(
+                r#"SELECT
+                     CAST(COALESCE((SELECT version FROM cache_versions WHERE name = 'catalogue'), 0) AS UNSIGNED),
+                     CAST(COALESCE((SELECT MAX(seq) FROM product_likes), 0) AS UNSIGNED)"#,
+            )
+            .fetch_one(pool),
+        )
+        .await
+    })
 }
 
-/// Records a shopper's like; `false` when this shopper liked this product before.
+/// [`list_products`] as the list cache loads it.
+pub fn load_list(pool: &MySqlPool) -> BoxFuture<'_, Result<Vec<Product>, sqlx::Error>> {
+    Box::pin(list_products(pool))
+}
+
+/// Records a shopper's like of a live product, holding a shared lock on the product's row
+/// until the transaction ends (likes of one product share it; a delete waits for them).
+/// `false` when nothing was recorded: no such live product, or this shopper liked it before
+/// ([`is_live`] tells which).
 pub async fn record_like(
     tx: &mut MySqlConnection,
     id: u64,
@@ -41,13 +60,52 @@ pub async fn record_like(
     let done = statement::run(
         "record_like",
         "INSERT product_likes",
-        sqlx::query(r#"INSERT IGNORE INTO product_likes (product_id, shopper) VALUES (?, ?)"#)
-            .bind(id)
-            .bind(shopper)
-            .execute(tx),
+        sqlx::query(
+            r#"INSERT IGNORE INTO product_likes (product_id, shopper)
+               SELECT id, ? FROM products WHERE id = ? AND deleted_at IS NULL
+               LOCK IN SHARE MODE"#,
+        )
+        .bind(shopper)
+        .bind(id)
+        .execute(tx),
     )
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Whether the product is in the shop (mirrored and not deleted).
+pub async fn is_live(tx: &mut MySqlConnection, id: u64) -> Result<bool, sqlx::Error> {
+    statement::run(
+        "product_is_live",
+        "SELECT products",
+        sqlx::query_scalar(
+            r#"SELECT EXISTS(SELECT 1 FROM products WHERE id = ? AND deleted_at IS NULL)"#,
+        )
+        .bind(id)
+        .fetch_one(tx),
+    )
+    .await
+}
+
+/// Shards of each product's like count.
+pub const COUNT_SHARDS: u8 = 16;
+
+/// Adds one to one shard of a product's like count, the last statement before the commit so
+/// that the shard's row is locked as briefly as can be.
+pub async fn count_like(tx: &mut MySqlConnection, id: u64, shard: u8) -> Result<(), sqlx::Error> {
+    statement::run(
+        "count_like",
+        "INSERT product_like_counts",
+        sqlx::query(
+            r#"INSERT INTO product_like_counts (product_id, shard, likes) VALUES (?, ?, 1)
+               ON DUPLICATE KEY UPDATE likes = likes + 1"#,
+        )
+        .bind(id)
+        .bind(shard)
+        .execute(tx),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The mirror's record of a product: its version and whether it is deleted.

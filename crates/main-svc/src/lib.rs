@@ -18,6 +18,8 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
 use shop_runtime::Settings;
+use shop_runtime::changes::VersionsQuery;
+use shop_runtime::listing::Listing;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
 use sqlx::migrate::Migrator;
 use utoipa::OpenApi;
@@ -36,14 +38,17 @@ pub struct AppState {
     pub cookie_secure: bool,
     /// How fast one address or shopper may like.
     pub likes: Arc<limits::LikeLimits>,
+    /// The shop's product list, served from memory.
+    pub list: Listing,
 }
 
 impl AppState {
     pub fn new(core: Core, settings: &Settings) -> Self {
         AppState {
-            core,
             cookie_secure: settings.http.cookie_secure,
             likes: Arc::new(limits::LikeLimits::new(settings.http.likes)),
+            list: core.listing("shop", db::load_list),
+            core,
         }
     }
 
@@ -71,12 +76,18 @@ pub const HEALTH_PATH: &str = "/flask/api/health";
 )]
 pub struct ApiDoc;
 
-/// All routes, with the shared middleware.
+/// All routes, with the shared middleware. Those that need the database take a permit
+/// first (`shop_runtime::admission`); the list, served from memory, does not.
 pub fn router(state: AppState) -> Router {
+    let admit = axum::middleware::from_fn_with_state(
+        state.core.admission.clone(),
+        shop_runtime::admission::admit,
+    );
     let routes = Router::new()
-        .route("/flask/api/products", get(api::list_products))
         .route("/flask/api/products/{id}/like", post(api::like_product))
-        .route("/flask/api/likes", get(api::my_likes));
+        .route("/flask/api/likes", get(api::my_likes))
+        .route_layer(admit)
+        .route("/flask/api/products", get(api::list_products));
     let docs = Docs::new(
         "/flask/api/docs",
         "/flask/api/openapi.json",
@@ -90,6 +101,10 @@ pub fn router(state: AppState) -> Router {
 impl HttpService for AppState {
     fn migrator() -> &'static Migrator {
         &MIGRATOR
+    }
+
+    fn list_versions() -> VersionsQuery {
+        db::list_versions
     }
 
     fn router(core: Core, settings: &Settings) -> Router {

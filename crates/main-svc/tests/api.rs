@@ -67,8 +67,12 @@ async fn seed(pool: &MySqlPool, id: u64, title: &str) {
         .unwrap();
 }
 
+/// A product's like count: the sum of its shards.
+const COUNT_OF: &str = "SELECT CAST(COALESCE(SUM(likes), 0) AS UNSIGNED) FROM product_like_counts WHERE product_id = ?";
+const COUNT_OF_1: &str = "SELECT CAST(COALESCE(SUM(likes), 0) AS UNSIGNED) FROM product_like_counts WHERE product_id = 1";
+
 async fn likes_of(pool: &MySqlPool, id: u64) -> (u64, i64, i64) {
-    let counter: u64 = sqlx::query_scalar("SELECT likes FROM products WHERE id = ?")
+    let counter: u64 = sqlx::query_scalar(COUNT_OF)
         .bind(id)
         .fetch_one(pool)
         .await
@@ -411,7 +415,7 @@ async fn likes_from_other_sites_are_refused(pool: MySqlPool) {
         app.clone().oneshot(req).await.unwrap().status(),
         StatusCode::FORBIDDEN
     );
-    let likes: u64 = sqlx::query_scalar("SELECT likes FROM products WHERE id = 1")
+    let likes: u64 = sqlx::query_scalar(COUNT_OF_1)
         .fetch_one(&pool)
         .await
         .unwrap();
@@ -511,7 +515,7 @@ async fn likes_are_limited_per_address(pool: MySqlPool) {
             .unwrap()
             .starts_with("Too many likes")
     );
-    let likes: u64 = sqlx::query_scalar("SELECT likes FROM products WHERE id = 1")
+    let likes: u64 = sqlx::query_scalar(COUNT_OF_1)
         .fetch_one(&pool)
         .await
         .unwrap();

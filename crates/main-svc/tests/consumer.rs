@@ -249,10 +249,12 @@ async fn likes_in_the_mirror_survive_catalogue_updates(pool: MySqlPool) {
         &envelope(Event::ProductCreated(state(1, "Mug", Some(1)))),
     )
     .await;
-    sqlx::query("UPDATE products SET likes = 4 WHERE id = 1")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO product_like_counts (product_id, shard, likes) VALUES (1, 0, 1), (1, 7, 3)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     // The catalogue's own like count travels in the event; the shop keeps its own.
     let mut update = state(1, "Big mug", Some(2));
     update.likes = 99;

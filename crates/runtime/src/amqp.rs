@@ -28,6 +28,8 @@ pub enum AmqpError {
     Timeout(Duration),
     #[error(transparent)]
     Lapin(#[from] lapin::Error),
+    #[error("the broker ended the {0}")]
+    Ended(&'static str),
 }
 
 /// Bounds a broker call: lapin calls can hang on a dead peer.

@@ -149,6 +149,14 @@ pub fn is_transient(e: &sqlx::Error) -> bool {
     )
 }
 
+/// MySQL error 1213: InnoDB chose this transaction as a deadlock's victim and rolled it
+/// back; running it again is the cure.
+pub fn is_deadlock(e: &sqlx::Error) -> bool {
+    e.as_database_error()
+        .and_then(|d| d.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>())
+        .is_some_and(|d| d.number() == 1213)
+}
+
 /// MySQL error 1049: the database does not exist (yet: the API creates it at start).
 pub fn is_unknown_database(e: &sqlx::Error) -> bool {
     e.as_database_error()

@@ -44,8 +44,13 @@ pub fn internal_error() -> Response {
     error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
 }
 
-/// The 500 for a database error: logged here with its cause, nothing of it in the body.
+/// The 500 for a database error: logged here with its cause, nothing of it in the body; the
+/// `503` of [`crate::admission`] when no connection came in time.
 pub fn database_error(e: &sqlx::Error) -> Response {
+    if matches!(e, sqlx::Error::PoolTimedOut) {
+        // Overloaded, not broken: the client may come back in a moment.
+        return crate::admission::overloaded("pool_timeout");
+    }
     crate::db::note_error(e);
     tracing::error!(error = %e, "database error");
     internal_error()

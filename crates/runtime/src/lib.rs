@@ -8,12 +8,15 @@
 //! `_sqlx_migrations` history sqlx keeps, under the versions and bytes the services used
 //! before, so databases migrated before keep working. The reasons are in [`migrations`].
 
+pub mod admission;
 pub mod amqp;
 pub mod backoff;
+pub mod changes;
 pub mod consumer;
 pub mod db;
 pub mod health;
 pub mod http;
+pub mod listing;
 pub mod metrics;
 pub mod migrations;
 pub mod openapi;

@@ -1,6 +1,7 @@
 //! The runtime's own tables, defined once for both services: `outbox` (written by
-//! [`crate::outbox::enqueue`], read by the relay) and `processed_messages` (written and
-//! purged by the consumer). Their migrations live in `crates/runtime/migrations/`.
+//! [`crate::outbox::enqueue`], read by the relay), `processed_messages` (written and
+//! purged by the consumer) and `cache_versions` (bumped by writers, read by the lists'
+//! version check, [`crate::changes`]). Their migrations live in `crates/runtime/migrations/`.
 //!
 //! # How a service applies them
 //!
@@ -183,6 +184,7 @@ mod tests {
                 20261124000001,
                 20261124000003,
                 20261124000004,
+                20261125100001,
                 20991231000000
             ]
         );

@@ -14,7 +14,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
 use crate::Settings;
+use crate::admission::Admission;
+use crate::changes::{self, ChangeFeed, VersionsQuery};
 use crate::health::BrokerStatus;
+use crate::listing::Listing;
 use crate::origin::AllowedOrigins;
 use crate::outbox::{self, OutboxHandle, Relay};
 use crate::settings::ServiceDefaults;
@@ -33,6 +36,12 @@ pub struct Core {
     pub warnings: Arc<[&'static str]>,
     /// Whose `X-Forwarded-For` names the client ([`crate::server::ClientIp`]).
     pub trusted_proxies: crate::server::TrustedProxies,
+    /// Change notices of this service's processes ([`crate::changes`]).
+    pub feed: ChangeFeed,
+    /// Permits for routes that need the database ([`crate::admission`]).
+    pub admission: Admission,
+    /// How fresh the in-memory lists are kept.
+    pub lists: crate::settings::ListSettings,
 }
 
 impl Core {
@@ -47,7 +56,24 @@ impl Core {
             allowed_origins: AllowedOrigins::default(),
             warnings: Arc::new([]),
             trusted_proxies: Default::default(),
+            feed: ChangeFeed::detached(),
+            admission: Admission::new(1000, 0),
+            lists: crate::settings::ListSettings {
+                counts_max_age: Duration::ZERO,
+                version_check: Duration::from_secs(1),
+            },
         }
+    }
+
+    /// The product list of this service, served from memory and kept fresh by the feed.
+    pub fn listing(&self, name: &'static str, load: crate::listing::LoadQuery) -> Listing {
+        Listing::new(
+            name,
+            self.pool.clone(),
+            self.feed.clone(),
+            load,
+            self.lists.counts_max_age,
+        )
     }
 }
 
@@ -71,6 +97,12 @@ pub trait HttpService {
 
     /// Every route of the API, with its state and middleware ([`service_router`]).
     fn router(core: Core, settings: &Settings) -> Router;
+
+    /// Reads the database's change versions for the lists' safety-net check
+    /// ([`crate::changes`]): by default the `cache_versions` rows.
+    fn list_versions() -> VersionsQuery {
+        changes::versions
+    }
 
     /// Unsafe configuration to warn about, at start and in the health answer.
     fn warnings(_settings: &Settings) -> Vec<&'static str> {
@@ -155,7 +187,28 @@ pub async fn run_http<S: HttpService>(
         allowed_origins: settings.http.allowed_origins.clone(),
         warnings: S::warnings(&settings).into(),
         trusted_proxies: settings.http.trusted_proxies.clone(),
+        feed: ChangeFeed::new(changes::exchange(&settings.amqp.consume_queue)),
+        admission: Admission::new(
+            settings.database.max_connections as usize,
+            settings.http.max_waiting,
+        ),
+        lists: settings.http.lists,
     };
+    let feed_stop = CancellationToken::new();
+    let feed_tasks = [
+        tokio::spawn(core.feed.clone().run(
+            settings.amqp.clone(),
+            settings.app_id.to_owned(),
+            true,
+            feed_stop.clone(),
+        )),
+        tokio::spawn(core.feed.clone().check_versions(
+            pool.clone(),
+            S::list_versions(),
+            settings.http.lists.version_check,
+            feed_stop.clone(),
+        )),
+    ];
     for warning in core.warnings.iter() {
         tracing::warn!("{warning}");
     }
@@ -195,7 +248,11 @@ pub async fn run_http<S: HttpService>(
         }
     }
     relay_stop.cancel();
+    feed_stop.cancel();
     let _ = relay.await;
+    for task in feed_tasks {
+        let _ = task.await;
+    }
     crate::db::close(&pool, Duration::from_secs(2)).await;
     tracing::info!(service = settings.app_id, "stopped");
     Ok(())

@@ -26,6 +26,9 @@ use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// The product whose events the probe dead-letters.
+const UNLUCKY: u64 = 13_013;
+
 /// A handler that records what it applied in `applied`, can fail on purpose, and can be
 /// held inside its transaction until the test lets it go.
 #[derive(Clone, Default)]
@@ -36,6 +39,8 @@ struct Probe {
     failures: Arc<AtomicU32>,
     /// When set, each call waits inside its transaction, after its write, for a permit.
     gate: Option<Gate>,
+    /// Batches of more than one event applied together.
+    batches: Arc<AtomicU32>,
 }
 
 #[derive(Clone)]
@@ -78,6 +83,9 @@ impl Handler for Probe {
                 .execute(&mut *tx)
                 .await?;
         }
+        if event.product_id() == UNLUCKY {
+            return Ok(Outcome::DeadLetter("unlucky product"));
+        }
         sqlx::query("INSERT INTO applied (product_id) VALUES (?)")
             .bind(event.product_id())
             .execute(&mut *tx)
@@ -87,6 +95,19 @@ impl Handler for Probe {
             gate.release.acquire().await.unwrap().forget();
         }
         Ok(Outcome::Applied)
+    }
+
+    async fn apply_batch(
+        &self,
+        tx: &mut MySqlConnection,
+        events: &[&Event],
+    ) -> Result<Vec<Outcome>, sqlx::Error> {
+        self.batches.fetch_add(1, Ordering::SeqCst);
+        let mut outcomes = Vec::new();
+        for event in events {
+            outcomes.push(self.apply(tx, event).await?);
+        }
+        Ok(outcomes)
     }
 }
 
@@ -144,15 +165,27 @@ impl Rig {
 
     /// Starts a consumer of the rig's queue with `handler`, on `pool`, through `amqp_url`.
     async fn start(&self, handler: Probe, pool: MySqlPool, amqp_url: &str) -> Running {
+        self.start_with(handler, pool, amqp_url, &Env::default())
+            .await
+    }
+
+    async fn start_with(
+        &self,
+        handler: Probe,
+        pool: MySqlPool,
+        amqp_url: &str,
+        env: &Env,
+    ) -> Running {
         let connected = BrokerStatus::new("consumer");
         let consumer = Consumer {
             pool,
             amqp: support::amqp(amqp_url),
-            settings: ConsumerSettings::from_env(&Env::default()).unwrap(),
+            settings: ConsumerSettings::from_env(env).unwrap(),
             queue: self.queue.clone(),
             app_id: "runtime-test",
             handler,
             broker: connected.clone(),
+            feed: None,
         };
         let cancel = CancellationToken::new();
         let task = tokio::spawn(consumer.run(cancel.clone()));
@@ -388,8 +421,15 @@ async fn a_stop_with_a_message_in_hand_commits_and_acks_it_and_takes_no_other() 
         gate: Some(gate.clone()),
         ..Probe::default()
     };
+    // One delivery at a time: the second is prefetched, not in hand.
+    let one_at_a_time = Env::from_pairs([("CONSUMER_BATCH_SIZE", "1")]);
     let consumer = rig
-        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .start_with(
+            probe.clone(),
+            rig.pool.clone(),
+            &testkit::amqp_url(),
+            &one_at_a_time,
+        )
         .await;
     rig.publish(9).await;
     let second = rig.publish(10).await;
@@ -448,5 +488,79 @@ async fn a_stop_during_a_database_outage_does_not_wait_out_the_backoff() {
     rig.broker.wait_ready(&rig.queue, 1, WAIT).await;
     assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
     pool.close().await;
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_backlog_is_applied_in_batches_once_each() {
+    let rig = Rig::new("rt_consumer_batch").await;
+    // Waiting before the consumer starts: deliveries arrive together, in batches.
+    let mut expected = Vec::new();
+    for product in 1..=300 {
+        let message = OutgoingMessage::new(&Event::ProductLiked(product), None);
+        rig.publish_message(&message).await;
+        expected.push(product);
+        if product % 50 == 0 {
+            // The same message again, in the same batch or a later one.
+            rig.publish_message(&message).await;
+        }
+    }
+    let probe = Probe::default();
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .await;
+    testkit::eventually(WAIT, "300 applied", || async {
+        (rig.applied().await.len() >= 300).then_some(())
+    })
+    .await;
+    // The test's publishes may overtake each other; each is applied once.
+    let mut applied = rig.applied().await;
+    applied.sort_unstable();
+    assert_eq!(applied, expected);
+    let batches = probe.batches.load(Ordering::SeqCst);
+    assert!(
+        (3..=30).contains(&batches),
+        "300 events in {batches} transactions: not batched"
+    );
+    let processed: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM processed_messages")
+        .fetch_one(&rig.pool)
+        .await
+        .unwrap();
+    assert_eq!(processed, 300);
+    consumer.stop_within(WAIT).await;
+    rig.assert_nothing_returns(&rig.queue, "every delivery acked")
+        .await;
+    assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
+    rig.cleanup().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_event_to_dead_letter_in_a_batch_dead_letters_only_itself() {
+    let rig = Rig::new("rt_consumer_batch_dlq").await;
+    let mut expected = Vec::new();
+    for product in 1..=40 {
+        let product = if product == 20 { UNLUCKY } else { product };
+        rig.publish(product).await;
+        if product != UNLUCKY {
+            expected.push(product);
+        }
+    }
+    let probe = Probe::default();
+    let consumer = rig
+        .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
+        .await;
+    testkit::eventually(WAIT, "39 applied", || async {
+        (rig.applied().await.len() >= 39).then_some(())
+    })
+    .await;
+    let mut applied = rig.applied().await;
+    applied.sort_unstable();
+    assert_eq!(applied, expected);
+    let dead = rig.broker.take(&rig.dead_letters(), 2, WAIT).await;
+    assert_eq!(dead.len(), 1, "only the unlucky one");
+    assert_eq!(dead[0].body, Event::ProductLiked(UNLUCKY).body());
+    consumer.stop_within(WAIT).await;
+    rig.assert_nothing_returns(&rig.queue, "every delivery settled")
+        .await;
     rig.cleanup().await;
 }

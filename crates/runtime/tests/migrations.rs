@@ -55,6 +55,7 @@ async fn a_consumer_waits_for_every_version_not_the_newest() {
         tables(&pool).await,
         [
             "_sqlx_migrations",
+            "cache_versions",
             "outbox",
             "processed_messages",
             "widgets"

@@ -166,7 +166,8 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
             "COMMIT",
             "INSERT outbox",
             "INSERT products",
-            "SELECT api_tokens"
+            "SELECT api_tokens",
+            "UPDATE cache_versions"
         ]
     );
     let producer = create.one(
@@ -202,7 +203,8 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
             "COMMIT",
             "INSERT processed_messages",
             "INSERT products",
-            "SELECT products"
+            "SELECT products",
+            "UPDATE cache_versions"
         ]
     );
     for span in &create.spans {
@@ -254,8 +256,8 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         [
             "COMMIT",
             "INSERT outbox",
-            "INSERT product_likes",
-            "UPDATE products"
+            "INSERT product_like_counts",
+            "INSERT product_likes"
         ]
     );
     let producer = like.one(
@@ -273,7 +275,12 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
     assert_eq!(consumer.attr("shop.event.outcome"), Some("applied"));
     assert_eq!(
         statements(&like, "admin-consumer", consumer),
-        ["COMMIT", "INSERT processed_messages", "UPDATE products"]
+        [
+            "COMMIT",
+            "INSERT processed_messages",
+            "UPDATE cache_versions",
+            "UPDATE products"
+        ]
     );
 
     // An invalid traceparent is no error, only no parent.

@@ -187,6 +187,12 @@ impl ShopStack {
         self.procs.insert(p, svc);
     }
 
+    /// Process `p`'s environment: another replica of it started with this environment
+    /// shares its database and queues.
+    pub fn env(&self, p: Proc) -> &HashMap<String, String> {
+        &self.envs[&p]
+    }
+
     pub fn svc(&self, p: Proc) -> &Service {
         &self.procs[&p]
     }

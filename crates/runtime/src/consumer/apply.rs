@@ -5,6 +5,7 @@ use events::{Envelope, Event};
 use sqlx::{MySqlConnection, MySqlPool};
 
 use super::processed;
+use crate::changes::Change;
 
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,6 +35,11 @@ impl Outcome {
 /// What a service does with one event, on the transaction that also records the message
 /// as processed.
 pub trait Handler: Send + Sync + 'static {
+    /// What the handler's applied events change, for the APIs' in-memory lists: the
+    /// consumer bumps its `cache_versions` row in the same transaction and, after the
+    /// commit, tells the APIs ([`crate::changes`]).
+    const CHANGES: Option<Change> = None;
+
     /// Applies `event` on `tx`; the caller commits, or rolls back on an error or a
     /// [`Outcome::DeadLetter`].
     fn apply(
@@ -41,6 +47,24 @@ pub trait Handler: Send + Sync + 'static {
         tx: &mut MySqlConnection,
         event: &Event,
     ) -> impl Future<Output = Result<Outcome, sqlx::Error>> + Send;
+
+    /// Applies several events on one transaction, in order: one outcome each. By default
+    /// one [`Handler::apply`] after another; a handler may do better (fold many likes of a
+    /// product into one statement). A [`Outcome::DeadLetter`] among them makes the caller
+    /// roll the whole batch back and apply its events one at a time.
+    fn apply_batch(
+        &self,
+        tx: &mut MySqlConnection,
+        events: &[&Event],
+    ) -> impl Future<Output = Result<Vec<Outcome>, sqlx::Error>> + Send {
+        async move {
+            let mut outcomes = Vec::with_capacity(events.len());
+            for event in events {
+                outcomes.push(self.apply(tx, event).await?);
+            }
+            Ok(outcomes)
+        }
+    }
 }
 
 /// Applies `envelope` once in effect: de-duplicates on its message id, runs the handler and
@@ -61,7 +85,67 @@ pub async fn apply_once<H: Handler>(
     if let Outcome::DeadLetter(_) = outcome {
         tx.rollback().await?;
     } else {
+        if let (Outcome::Applied, Some(change)) = (outcome, H::CHANGES) {
+            crate::changes::bump_version(&mut tx, change).await?;
+        }
         crate::statement::commit(tx).await?;
     }
     Ok(outcome)
+}
+
+/// Applies `envelopes` once each in effect, on one transaction: one outcome each, in order,
+/// after the commit; `Ok(None)` when the batch cannot be applied whole (an event to
+/// dead-letter, a concurrent consumer recording one of its ids first), after a rollback:
+/// the caller then applies them one at a time with [`apply_once`].
+pub async fn apply_batch<H: Handler>(
+    pool: &MySqlPool,
+    handler: &H,
+    envelopes: &[&Envelope],
+) -> Result<Option<Vec<Outcome>>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<&str> = envelopes
+        .iter()
+        .filter_map(|e| e.message_id.as_deref())
+        .collect();
+    let Some(fresh) = processed::record_many(&mut tx, &ids).await? else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    // The first of each fresh id is applied; later copies and known ids are duplicates.
+    let mut taken = std::collections::HashSet::new();
+    let mut apply = Vec::with_capacity(envelopes.len());
+    let mut events = Vec::with_capacity(envelopes.len());
+    for envelope in envelopes {
+        let new = match envelope.message_id.as_deref() {
+            Some(id) => fresh.contains(id) && taken.insert(id),
+            None => true,
+        };
+        apply.push(new);
+        if new {
+            events.push(&envelope.event);
+        }
+    }
+    let applied = handler.apply_batch(&mut tx, &events).await?;
+    if applied.len() != events.len() || applied.iter().any(|o| matches!(o, Outcome::DeadLetter(_)))
+    {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    if let (true, Some(change)) = (applied.contains(&Outcome::Applied), H::CHANGES) {
+        crate::changes::bump_version(&mut tx, change).await?;
+    }
+    crate::statement::commit(tx).await?;
+    let mut applied = applied.into_iter();
+    Ok(Some(
+        apply
+            .into_iter()
+            .map(|new| {
+                if new {
+                    applied.next().unwrap_or(Outcome::Duplicate)
+                } else {
+                    Outcome::Duplicate
+                }
+            })
+            .collect(),
+    ))
 }

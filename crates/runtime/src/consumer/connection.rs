@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 use super::Handler;
 use crate::amqp::{self, AmqpError};
 use crate::backoff::Backoff;
+use crate::changes::ChangeFeed;
 use crate::health::BrokerStatus;
 use crate::metrics::catalog;
 use crate::settings::{AmqpSettings, ConsumerSettings};
@@ -32,6 +33,8 @@ pub struct Consumer<H> {
     pub handler: H,
     /// Set while the broker connection is up (for health).
     pub broker: BrokerStatus,
+    /// Tells the service's APIs what the applied events changed ([`Handler::CHANGES`]).
+    pub feed: Option<ChangeFeed>,
 }
 
 /// Why a connection's consuming stopped.

@@ -1,16 +1,18 @@
-//! The delivery loop: take deliveries one at a time, and carry each from decoding to its
-//! ack (after the commit) or its rejection into the dead-letter queue.
+//! The delivery loop: take what has arrived (up to `CONSUMER_BATCH_SIZE` deliveries, never
+//! waiting for more), apply it in one transaction and ack it with one `multiple` ack after
+//! the commit; carry a delivery that cannot go with its batch from decoding to its own ack
+//! or its rejection into the dead-letter queue.
 
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use events::Envelope;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use lapin::message::Delivery;
 use lapin::options::BasicAckOptions;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
-use super::apply::{Outcome, apply_once};
+use super::apply::{Outcome, apply_batch, apply_once};
 use super::connection::{ConsumeError, Consumer};
 use super::retry::{Next, Retries, pause};
 use super::{Handler, dead_letter};
@@ -35,11 +37,117 @@ impl<H: Handler> Consumer<H> {
             match next {
                 None => return Err(ConsumeError::Ended),
                 Some(Err(e)) => return Err(e.into()),
-                // The delivery in hand is finished even when a stop is requested meanwhile;
-                // unacked prefetched ones return to the queue when the channel closes.
-                Some(Ok(delivery)) => self.process(delivery, cancel).await?,
+                // The deliveries in hand are finished even when a stop is requested
+                // meanwhile; unacked prefetched ones return to the queue when the channel
+                // closes.
+                Some(Ok(delivery)) => {
+                    let mut batch = vec![delivery];
+                    let mut ended = None;
+                    while batch.len() < self.settings.batch_size {
+                        match deliveries.next().now_or_never() {
+                            Some(Some(Ok(d))) => batch.push(d),
+                            Some(Some(Err(e))) => {
+                                ended = Some(ConsumeError::from(e));
+                                break;
+                            }
+                            Some(None) => {
+                                ended = Some(ConsumeError::Ended);
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
+                    if batch.len() == 1 {
+                        let delivery = batch.pop().ok_or(ConsumeError::Ended)?;
+                        self.process(delivery, cancel).await?;
+                    } else {
+                        self.process_batch(batch, cancel).await?;
+                    }
+                    if let Some(e) = ended {
+                        return Err(e);
+                    }
+                }
             }
         }
+    }
+
+    /// Applies deliveries that arrived together in one transaction and acks them with one
+    /// `multiple` ack after its commit. What cannot be decoded is dead-lettered first; when
+    /// the batch cannot be applied whole (an event to dead-letter among them, a database
+    /// error), each is processed on its own instead, so only the one that fails is
+    /// dead-lettered and the database errors are retried as always.
+    async fn process_batch(
+        &self,
+        batch: Vec<Delivery>,
+        cancel: &CancellationToken,
+    ) -> Result<(), ConsumeError> {
+        let start = Instant::now();
+        let mut decoded = Vec::with_capacity(batch.len());
+        for delivery in batch {
+            match Envelope::from_amqp(&delivery.properties, &delivery.data) {
+                Ok(envelope) => decoded.push((delivery, envelope)),
+                // Processed alone: dead-lettered with its log line and span.
+                Err(_) => self.process(delivery, cancel).await?,
+            }
+        }
+        if decoded.is_empty() {
+            return Ok(());
+        }
+        let span = tracing::info_span!(
+            "consume batch",
+            otel.name = format!("process {}", self.queue),
+            otel.kind = "consumer",
+            messaging.system = "rabbitmq",
+            messaging.operation.type = "process",
+            messaging.destination.name = self.queue.as_str(),
+            messaging.batch.message_count = decoded.len(),
+        );
+        let envelopes: Vec<&Envelope> = decoded.iter().map(|(_, e)| e).collect();
+        let applied = apply_batch(&self.pool, &self.handler, &envelopes)
+            .instrument(span.clone())
+            .await;
+        let outcomes = match applied {
+            Ok(Some(outcomes)) => outcomes,
+            Ok(None) | Err(_) => {
+                if let Err(e) = &applied {
+                    tracing::warn!(parent: &span, error = %e, count = decoded.len(),
+                        "batch failed; applying its messages one at a time");
+                }
+                for (delivery, _) in decoded {
+                    self.process(delivery, cancel).await?;
+                }
+                return Ok(());
+            }
+        };
+        // Committed: only now may the broker forget them, all up to the last at once.
+        if let Some((last, _)) = decoded.last() {
+            let multiple = BasicAckOptions { multiple: true };
+            amqp::within(self.amqp.publish_timeout, last.ack(multiple))
+                .instrument(span.clone())
+                .await?;
+        }
+        if let (true, Some(change), Some(feed)) = (
+            outcomes.contains(&Outcome::Applied),
+            H::CHANGES,
+            self.feed.as_ref(),
+        ) {
+            feed.announce(change);
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        for ((delivery, envelope), outcome) in decoded.iter().zip(&outcomes) {
+            let event = envelope.event.kind().as_str();
+            catalog::EVENTS_CONSUMED.increment([event, outcome.label()]);
+            catalog::EVENT_PROCESSING.record([event], elapsed);
+            if let Some(lag) = envelope.created_us.and_then(since) {
+                catalog::EVENTS_END_TO_END_LAG.record([event], lag);
+            }
+            // Each message's own span, child of its producer's, carries its outcome.
+            let own = consumer_span(&self.queue, delivery, Some(envelope));
+            own.record("shop.event.outcome", outcome.label());
+            own.follows_from(&span);
+        }
+        tracing::debug!(count = outcomes.len(), "batch of events processed");
+        Ok(())
     }
 
     /// Decodes, applies (retrying as [`Retries`] says) and then acks or dead-letters one
@@ -108,6 +216,11 @@ impl<H: Handler> Consumer<H> {
                 Ok(outcome) => {
                     // Committed: only now may the broker forget the message.
                     amqp::within(limit, delivery.ack(BasicAckOptions::default())).await?;
+                    if let (Outcome::Applied, Some(change), Some(feed)) =
+                        (outcome, H::CHANGES, self.feed.as_ref())
+                    {
+                        feed.announce(change);
+                    }
                     catalog::EVENTS_CONSUMED.increment([event, outcome.label()]);
                     catalog::EVENT_PROCESSING.record([event], start.elapsed().as_secs_f64());
                     if let Some(lag) = envelope.created_us.and_then(since) {

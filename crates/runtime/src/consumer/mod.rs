@@ -26,7 +26,7 @@ mod process;
 mod processed;
 mod retry;
 
-pub use apply::{Handler, Outcome, apply_once};
+pub use apply::{Handler, Outcome, apply_batch, apply_once};
 pub use connection::Consumer;
 pub use process::{main, run_consumer};
 pub use retry::MAX_ATTEMPTS;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{Consumer, Handler, processed};
 use crate::Settings;
+use crate::changes::{self, ChangeFeed};
 use crate::health::BrokerStatus;
 use crate::outbox::OutboxHandle;
 use crate::service::Core;
@@ -58,6 +59,9 @@ pub async fn run_consumer<H: Handler>(
         allowed_origins: Default::default(),
         warnings: std::sync::Arc::new([]),
         trusted_proxies: Default::default(),
+        feed: ChangeFeed::detached(),
+        admission: crate::admission::Admission::new(1000, 0),
+        lists: settings.http.lists,
     };
     let probes = crate::service::operations_routes("/health").with_state(core);
     let probes = crate::http::with_middleware(probes, &Default::default());
@@ -71,6 +75,16 @@ pub async fn run_consumer<H: Handler>(
         Duration::from_secs(2),
         settings.http.limits,
     ));
+    // Notices only go out: a consumer serves no list.
+    let feed = H::CHANGES.map(|_| ChangeFeed::new(changes::exchange(&queue)));
+    let feed_task = feed.clone().map(|feed| {
+        tokio::spawn(feed.run(
+            settings.amqp.clone(),
+            settings.app_id.to_owned(),
+            false,
+            shutdown.clone(),
+        ))
+    });
     let purge = tokio::spawn(purge_processed(
         pool.clone(),
         settings.consumer.processed_retention,
@@ -85,9 +99,13 @@ pub async fn run_consumer<H: Handler>(
         app_id: settings.app_id,
         handler,
         broker,
+        feed,
     }
     .run(shutdown.clone())
     .await;
+    if let Some(task) = feed_task {
+        let _ = task.await;
+    }
 
     probe_stop.cancel();
     let _ = server.await;

@@ -239,6 +239,19 @@ families! {
         ["reason"], None,
         "Connections closed instead of returned to the pool because they failed or did not answer the release check.";
 
+    LIST_REBUILDS: Counter<1> = "list_rebuilds_total",
+        ["list"], None,
+        "Times the in-memory product list (shop, catalogue) was read from the database and encoded again, after a change.";
+    LIST_REBUILD_DURATION: Histogram<1> = "list_rebuild_duration_seconds",
+        ["list"], Some(Unit::Seconds),
+        "Time to read a product list and encode it (JSON, gzip, brotli).";
+    LIST_BYTES: Gauge<1> = "list_bytes",
+        ["list"], None,
+        "Size of the product list's JSON, uncompressed.";
+    REQUESTS_SHED: Counter<1> = "http_requests_shed_total",
+        ["reason"], None,
+        "Requests answered 503 at once because the service was overloaded (queue_full: too many waiting for the database; pool_timeout: no connection within DB_ACQUIRE_TIMEOUT_MS).";
+
     ADMIN_SIGN_INS: Counter<1> = "admin_sign_ins_total",
         ["outcome"], None,
         "Admin sign-in attempts, by outcome (success, bad_credentials, throttled, unavailable).";

@@ -148,13 +148,16 @@ impl OutboxSettings {
 pub struct ConsumerSettings {
     /// Unacknowledged deliveries the broker may push ahead of the one in hand.
     pub prefetch: u16,
+    /// Deliveries applied in one database transaction at most (`CONSUMER_BATCH_SIZE`,
+    /// default 100; 1 applies each on its own). A batch is what has arrived, never a wait.
+    pub batch_size: usize,
     /// How long processed message ids are remembered for de-duplication.
     pub processed_retention: Duration,
 }
 
 impl ConsumerSettings {
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let prefetch: u16 = env.parse("CONSUMER_PREFETCH", 16)?;
+        let prefetch: u16 = env.parse("CONSUMER_PREFETCH", 200)?;
         if !(1..=1000).contains(&prefetch) {
             return Err(ConfigError::new(
                 "CONSUMER_PREFETCH",
@@ -168,8 +171,16 @@ impl ConsumerSettings {
                 "must be at least 1",
             ));
         }
+        let batch_size: usize = env.parse("CONSUMER_BATCH_SIZE", 100)?;
+        if !(1..=1000).contains(&batch_size) {
+            return Err(ConfigError::new(
+                "CONSUMER_BATCH_SIZE",
+                "must be between 1 and 1000",
+            ));
+        }
         Ok(ConsumerSettings {
             prefetch,
+            batch_size,
             processed_retention: Duration::from_secs(days * 86_400),
         })
     }

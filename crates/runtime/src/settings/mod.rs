@@ -113,6 +113,30 @@ pub struct HttpSettings {
     pub admin: AdminAuthSettings,
     /// Likes a client may send (main-api only).
     pub likes: LikeLimitSettings,
+    /// How fresh the in-memory lists are kept ([`crate::listing`]).
+    pub lists: ListSettings,
+    /// Requests that may wait for a database connection at once, beyond the pool's
+    /// (`HTTP_MAX_WAITING`, default 256); more are answered `503` with `Retry-After` at once.
+    pub max_waiting: usize,
+}
+
+/// How fresh the in-memory product lists are kept: like counts may be served up to
+/// `LIST_COUNTS_MAX_AGE_MS` (default 250) late; every `LIST_VERSION_CHECK_MS` (default 250)
+/// each API compares the database's change versions with its own, the safety net for a
+/// change notice it missed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListSettings {
+    pub counts_max_age: std::time::Duration,
+    pub version_check: std::time::Duration,
+}
+
+impl ListSettings {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(ListSettings {
+            counts_max_age: env.millis("LIST_COUNTS_MAX_AGE_MS", 250, 0)?,
+            version_check: env.millis("LIST_VERSION_CHECK_MS", 250, 10)?,
+        })
+    }
 }
 
 /// How fast one client may like (main-api): per client address
@@ -211,6 +235,8 @@ impl HttpSettings {
             )?,
             admin: AdminAuthSettings::from_env(env)?,
             likes: LikeLimitSettings::from_env(env)?,
+            lists: ListSettings::from_env(env)?,
+            max_waiting: env.parse("HTTP_MAX_WAITING", 256)?,
         })
     }
 }

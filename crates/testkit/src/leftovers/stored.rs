@@ -32,12 +32,13 @@ pub async fn outbox_drained(
 }
 
 /// Each like committed whole or not at all, in the main database: for every product, its
-/// `likes` equals its `product_likes` rows and its `product_liked` outbox rows.
+/// like count (the sum of its shards) equals its `product_likes` rows and its
+/// `product_liked` outbox rows.
 pub async fn likes_whole(stack: &ShopStack, inspector: &mut Inspector) -> Check {
     let db = &stack.main_db.name;
     let counted: BTreeMap<u64, u64> = inspector
         .pairs(&format!(
-            "SELECT CAST(id AS SIGNED), CAST(likes AS SIGNED) FROM `{db}`.products"
+            "SELECT CAST(product_id AS SIGNED), CAST(SUM(likes) AS SIGNED) FROM `{db}`.product_like_counts GROUP BY product_id"
         ))
         .await
         .into_iter()

@@ -1,0 +1,312 @@
+//! The shop's list served from memory: what makes it fresh, encodings, revalidation, paging;
+//! and the 503 of a full waiting room. Router tests on a fresh database each, over a live
+//! change feed that only the test bumps (no broker: a notice is `feed.seen`).
+#![allow(clippy::unwrap_used)]
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use main_svc::{AppState, router};
+use serde_json::Value;
+use shop_runtime::admission::Admission;
+use shop_runtime::changes::{Change, ChangeFeed};
+use shop_runtime::service::Core;
+use shop_runtime::{Env, Settings};
+use sqlx::MySqlPool;
+use tower::ServiceExt;
+
+fn settings() -> Settings {
+    let env = Env::from_pairs([
+        ("LIKES_PER_MINUTE_PER_ADDRESS", "0"),
+        ("LIKES_PER_MINUTE_PER_SHOPPER", "0"),
+    ]);
+    Settings::from_env(&env, shop_runtime::settings::MAIN_API).unwrap()
+}
+
+/// The shop over a feed nothing but the test bumps; like counts from elsewhere may be
+/// `max_age` late.
+fn cached_app(pool: &MySqlPool, max_age: Duration) -> (Router, ChangeFeed) {
+    let mut core = Core::detached(pool.clone(), true);
+    core.feed = ChangeFeed::new("test.changes".into());
+    core.lists.counts_max_age = max_age;
+    let feed = core.feed.clone();
+    (router(AppState::new(core, &settings())), feed)
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    raw: Vec<u8>,
+}
+
+impl Answer {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.raw).unwrap_or(Value::Null)
+    }
+
+    fn ids(&self) -> Vec<u64> {
+        self.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_u64().unwrap())
+            .collect()
+    }
+
+    fn header(&self, name: header::HeaderName) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
+
+async fn get(app: &Router, uri: &str, headers: &[(header::HeaderName, &str)]) -> Answer {
+    let mut req = Request::get(uri);
+    for (name, value) in headers {
+        req = req.header(name, *value);
+    }
+    let res = app
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let raw = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    Answer {
+        status,
+        headers,
+        raw,
+    }
+}
+
+async fn list(app: &Router) -> Answer {
+    get(app, "/flask/api/products", &[]).await
+}
+
+async fn like(app: &Router, id: u64) -> StatusCode {
+    let req = Request::post(format!("/flask/api/products/{id}/like"))
+        .body(Body::empty())
+        .unwrap();
+    app.clone().oneshot(req).await.unwrap().status()
+}
+
+async fn seed(pool: &MySqlPool, id: u64) {
+    sqlx::query("INSERT INTO products (id, title, image, version) VALUES (?, ?, '/i.png', 1)")
+        .bind(id)
+        .bind(format!("Product {id}"))
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+fn likes(answer: &Answer, id: u64) -> u64 {
+    answer
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == id)
+        .unwrap()["likes"]
+        .as_u64()
+        .unwrap()
+}
+
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn the_list_is_served_from_memory_until_a_change_notice(pool: MySqlPool) {
+    let (app, feed) = cached_app(&pool, Duration::from_secs(3600));
+    seed(&pool, 1).await;
+    let first = list(&app).await;
+    assert_eq!(first.status, StatusCode::OK);
+    assert_eq!(first.ids(), [1]);
+    let etag = first.header(header::ETAG).unwrap().to_owned();
+    assert_eq!(first.header(header::CACHE_CONTROL), Some("no-cache"));
+    assert_eq!(first.header(header::VARY), Some("Accept-Encoding"));
+
+    // A row written behind the process's back, without a notice: not read again.
+    seed(&pool, 2).await;
+    let again = list(&app).await;
+    assert_eq!(again.ids(), [1], "served from memory");
+    let revalidated = get(
+        &app,
+        "/flask/api/products",
+        &[(header::IF_NONE_MATCH, etag.as_str())],
+    )
+    .await;
+    assert_eq!(revalidated.status, StatusCode::NOT_MODIFIED);
+    assert!(revalidated.raw.is_empty());
+    assert_eq!(revalidated.header(header::ETAG), Some(etag.as_str()));
+
+    // The notice: the very next answer has the new product, under a new tag.
+    feed.seen(Change::Catalogue);
+    let fresh = get(
+        &app,
+        "/flask/api/products",
+        &[(header::IF_NONE_MATCH, etag.as_str())],
+    )
+    .await;
+    assert_eq!(fresh.status, StatusCode::OK);
+    assert_eq!(fresh.ids(), [1, 2]);
+    assert_ne!(fresh.header(header::ETAG), Some(etag.as_str()));
+}
+
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn own_likes_show_at_once_and_others_within_the_max_age(pool: MySqlPool) {
+    let max_age = Duration::from_millis(300);
+    let (app, feed) = cached_app(&pool, max_age);
+    seed(&pool, 1).await;
+    assert_eq!(likes(&list(&app).await, 1), 0);
+    assert_eq!(like(&app, 1).await, StatusCode::OK);
+    assert_eq!(
+        likes(&list(&app).await, 1),
+        1,
+        "this process's like, at once"
+    );
+
+    // Another replica's like: its count moves in the database and a version check
+    // notices. Within the max age the held list may still be served; after it, not.
+    sqlx::query("INSERT INTO product_like_counts (product_id, shard, likes) VALUES (1, 15, 1) ON DUPLICATE KEY UPDATE likes = likes + 1")
+        .execute(&pool)
+        .await
+        .unwrap();
+    feed.seen(Change::Counts);
+    tokio::time::sleep(max_age + Duration::from_millis(50)).await;
+    // The first request past the max age rebuilds; any answer after that has it.
+    let _ = list(&app).await;
+    assert_eq!(likes(&list(&app).await, 1), 2);
+}
+
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn lists_are_compressed_when_the_client_accepts_it(pool: MySqlPool) {
+    let (app, _feed) = cached_app(&pool, Duration::from_secs(1));
+    for id in 1..=100 {
+        seed(&pool, id).await;
+    }
+    let plain = list(&app).await;
+    assert_eq!(plain.header(header::CONTENT_ENCODING), None);
+    assert_eq!(plain.header(header::CONTENT_TYPE), Some("application/json"));
+    assert_eq!(plain.ids().len(), 100);
+
+    let br = get(
+        &app,
+        "/flask/api/products",
+        &[(header::ACCEPT_ENCODING, "gzip, deflate, br")],
+    )
+    .await;
+    assert_eq!(br.header(header::CONTENT_ENCODING), Some("br"));
+    let mut out = Vec::new();
+    brotli_decompress(&br.raw, &mut out);
+    assert_eq!(out, plain.raw);
+    assert!(br.raw.len() * 4 < plain.raw.len(), "a list compresses well");
+
+    let gz = get(
+        &app,
+        "/flask/api/products",
+        &[(header::ACCEPT_ENCODING, "gzip")],
+    )
+    .await;
+    assert_eq!(gz.header(header::CONTENT_ENCODING), Some("gzip"));
+    let mut out = Vec::new();
+    std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz.raw[..]), &mut out).unwrap();
+    assert_eq!(out, plain.raw);
+    // Each encoding has its own tag; any of them revalidates.
+    assert_ne!(gz.header(header::ETAG), plain.header(header::ETAG));
+    let tag = gz.header(header::ETAG).unwrap();
+    let again = get(&app, "/flask/api/products", &[(header::IF_NONE_MATCH, tag)]).await;
+    assert_eq!(again.status, StatusCode::NOT_MODIFIED);
+}
+
+fn brotli_decompress(input: &[u8], out: &mut Vec<u8>) {
+    let mut reader = brotli::Decompressor::new(input, 4096);
+    std::io::Read::read_to_end(&mut reader, out).unwrap();
+}
+
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn pages_in_id_order_with_a_link_to_the_next(pool: MySqlPool) {
+    let (app, _feed) = cached_app(&pool, Duration::from_secs(1));
+    for id in [1, 2, 3, 5, 8] {
+        seed(&pool, id).await;
+    }
+    let page = get(&app, "/flask/api/products?limit=2", &[]).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_eq!(page.ids(), [1, 2]);
+    assert_eq!(
+        page.header(header::LINK),
+        Some("</flask/api/products?after=2&limit=2>; rel=\"next\"")
+    );
+    let next = get(&app, "/flask/api/products?after=2&limit=2", &[]).await;
+    assert_eq!(next.ids(), [3, 5]);
+    let last = get(&app, "/flask/api/products?after=5&limit=2", &[]).await;
+    assert_eq!(last.ids(), [8]);
+    assert_eq!(last.header(header::LINK), None);
+    let past = get(&app, "/flask/api/products?after=8", &[]).await;
+    assert_eq!(past.ids(), Vec::<u64>::new());
+    // Other parameters change nothing: the whole list, as before.
+    let whole = get(&app, "/flask/api/products?utm_source=x", &[]).await;
+    assert_eq!(whole.ids(), [1, 2, 3, 5, 8]);
+
+    for (query, message) in [
+        ("limit=0", "limit must be a whole number from 1 to 1000"),
+        ("limit=1001", "limit must be a whole number from 1 to 1000"),
+        ("limit=abc", "limit must be a whole number from 1 to 1000"),
+        ("limit=-5", "limit must be a whole number from 1 to 1000"),
+        (
+            "after=-1",
+            "after must be a product id: a whole number, 0 or more",
+        ),
+        (
+            "after=1e3",
+            "after must be a product id: a whole number, 0 or more",
+        ),
+    ] {
+        let bad = get(&app, &format!("/flask/api/products?{query}"), &[]).await;
+        assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(bad.json()["error"], message, "{query}");
+    }
+}
+
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn likes_beyond_the_waiting_room_are_503_at_once(pool: MySqlPool) {
+    let mut core = Core::detached(pool.clone(), true);
+    // One request at a time may use the database, and none may wait.
+    core.admission = Admission::new(1, 0);
+    let app = router(AppState::new(core, &settings()));
+    seed(&pool, 1).await;
+    let attempts = 40;
+    let answers = futures_util::future::join_all((0..attempts).map(|_| async {
+        let req = Request::post("/flask/api/products/1/like")
+            .body(Body::empty())
+            .unwrap();
+        app.clone().oneshot(req).await.unwrap()
+    }))
+    .await;
+    let mut ok = 0;
+    let mut shed = 0;
+    for res in answers {
+        match res.status() {
+            StatusCode::OK => ok += 1,
+            StatusCode::SERVICE_UNAVAILABLE => {
+                shed += 1;
+                assert_eq!(res.headers()[header::RETRY_AFTER], "1");
+                let body = res.into_body().collect().await.unwrap().to_bytes();
+                let body: Value = serde_json::from_slice(&body).unwrap();
+                assert_eq!(body["error"], "The service is busy; try again in a moment");
+            }
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert_eq!(ok + shed, attempts);
+    assert!(ok >= 1 && shed >= 1, "{ok} accepted, {shed} shed");
+    // Every accepted like counted, nothing of a shed one.
+    let counted: u64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(likes), 0) AS UNSIGNED) FROM product_like_counts WHERE product_id = 1",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(counted, ok);
+    // The list is served from memory: never shed.
+    let app_list = list(&app).await;
+    assert_eq!(app_list.status, StatusCode::OK);
+}
