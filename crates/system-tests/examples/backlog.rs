@@ -27,8 +27,8 @@ async fn main() {
     };
     let events: u64 = events.parse().unwrap();
     let products: u64 = products.parse().unwrap();
-    let url = std::env::var("AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned());
+    // `AMQP_URL`, or the local broker.
+    let url = testkit::amqp_url();
     let conn = Connection::connect(&url, ConnectionProperties::default())
         .await
         .unwrap();
