@@ -278,7 +278,7 @@ row "likes, a new shopper each, all on one product (viral), 32 connections" \
 
 backlog_events=${BACKLOG_EVENTS:-100000}
 backlog_queue=$ADMIN_QUEUE-backlog
-on_exit "rabbitmqctl -q delete_queue '$backlog_queue' >/dev/null 2>&1; rabbitmqctl -q delete_queue '$backlog_queue.dead-letter' >/dev/null 2>&1"
+on_exit "rabbitmqctl -q delete_queue '$backlog_queue' >/dev/null 2>&1; rabbitmqctl -q delete_queue '$backlog_queue.dead-letter' >/dev/null 2>&1; delete_exchange '$backlog_queue.changes'"
 log "backlog: $backlog_events like events on queue $backlog_queue, nobody consuming"
 curl -fsS "$catalogue_list" | jq -r '.[] | "\(.id) \(.likes)"' > "$work/before.txt"
 "$ex/backlog" "$backlog_queue" "$backlog_events" 100 "$work/published.txt" >&2
