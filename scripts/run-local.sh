@@ -33,14 +33,16 @@ main_db=${MAIN_DATABASE:-main}
 
 # Each process logs in as its own database user with only its own rights
 # (scripts/grants.sql): admin_api, admin_consumer, main_api, main_consumer, with new random
-# passwords at every start. DB_USERS=0 runs everything as SQL_USER (root) instead.
+# passwords at every start. DB_USER_PREFIX goes before each name, so that stacks running at
+# the same time (benchmarks, tests) do not reset each other's passwords. DB_USERS=0 runs
+# everything as SQL_USER (root) instead.
 declare -A db_user db_password
 if [ "${DB_USERS:-1}" = 1 ]; then
   log "creating the services' database users (scripts/grants.sql)"
   for svc in admin main; do
     database=${svc}_db
     for role in api consumer; do
-      db_user[$svc-$role]=${svc}_$role
+      db_user[$svc-$role]=${DB_USER_PREFIX:-}${svc}_$role
       db_password[$svc-$role]=$(openssl rand -hex 16)
     done
     sed -e "s/{database}/$(printf '%s' "${!database}" | sed 's/[_%]/\\\\&/g')/g" \

@@ -14,6 +14,8 @@ start_isolated_stack() {
   export MAIN_PORT=$((base + 10)) MAIN_CONSUMER_PORT=$((base + 11)) WEB_PORT=$((base + 80))
   export ADMIN_DATABASE=${name}_admin_$id MAIN_DATABASE=${name}_main_$id
   export MAIN_QUEUE=$name-main-$id ADMIN_QUEUE=$name-admin-$id
+  # Its own database users: another stack's start would reset shared ones' passwords.
+  export DB_USER_PREFIX=${name}_${id}_
   export RUST_LOG=${RUST_LOG:-warn}
   export ADMIN_EMAIL=${ADMIN_EMAIL:-admin@example.com}
   export ADMIN_PASSWORD=${ADMIN_PASSWORD:-$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | head -c 20)}
@@ -51,6 +53,11 @@ stop_isolated_stack() {
   wait "$stack_pid" 2>/dev/null || true
   mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" \
     -e "DROP DATABASE IF EXISTS $ADMIN_DATABASE; DROP DATABASE IF EXISTS $MAIN_DATABASE" 2>/dev/null || true
+  local u
+  for u in admin_api admin_consumer main_api main_consumer; do
+    mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" \
+      -e "DROP USER IF EXISTS '${DB_USER_PREFIX}$u'@'%'" 2>/dev/null || true
+  done
   local q
   for q in "$MAIN_QUEUE" "$ADMIN_QUEUE"; do
     rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
