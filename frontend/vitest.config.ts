@@ -11,6 +11,9 @@ export default mergeConfig(
       restoreMocks: true,
       clearMocks: true,
       testTimeout: 10_000,
+      // JUNIT_DIR (an absolute path; the Jenkinsfile sets it): a JUnit report beside the usual output.
+      reporters: process.env.JUNIT_DIR ? ['default', 'junit'] : ['default'],
+      outputFile: process.env.JUNIT_DIR ? { junit: `${process.env.JUNIT_DIR}/frontend.xml` } : undefined,
     },
   }),
 );

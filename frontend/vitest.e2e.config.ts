@@ -11,6 +11,8 @@ export default defineConfig({
     teardownTimeout: 20_000,
     // One story in order: later steps need the product the earlier ones made.
     sequence: { concurrent: false },
-    reporters: ['verbose'],
+    // JUNIT_DIR (an absolute path; the Jenkinsfile sets it): a JUnit report beside the usual output.
+    reporters: process.env.JUNIT_DIR ? ['verbose', 'junit'] : ['verbose'],
+    outputFile: process.env.JUNIT_DIR ? { junit: `${process.env.JUNIT_DIR}/browser.xml` } : undefined,
   },
 });
