@@ -62,5 +62,14 @@ stop_isolated_stack() {
   for q in "$MAIN_QUEUE" "$ADMIN_QUEUE"; do
     rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
     rabbitmqctl -q delete_queue "$q.dead-letter" >/dev/null 2>&1 || true
+    delete_exchange "$q.changes"
   done
+}
+
+# delete_exchange NAME: deletes an exchange of the default vhost if it is there (the APIs'
+# change-notice exchanges, `<queue>.changes`). rabbitmqctl has no command for it; errors
+# are ignored.
+delete_exchange() {
+  rabbitmqctl -q eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$1\">>), false, <<\"shop-scripts\">>)." \
+    >/dev/null 2>&1 || true
 }

@@ -96,7 +96,8 @@ impl QueueReader {
             .unwrap();
     }
 
-    /// Deletes `queue` and its dead-letter queue.
+    /// Deletes `queue`, its dead-letter queue and its change-notice exchange
+    /// (`shop_runtime::changes::exchange`).
     pub async fn delete_queues(&self, queue: &str) {
         for q in [
             queue.to_owned(),
@@ -107,5 +108,10 @@ impl QueueReader {
                 .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
                 .await;
         }
+        let exchange = shop_runtime::changes::exchange(queue);
+        let _ = self
+            .channel
+            .exchange_delete(exchange.as_str().into(), Default::default())
+            .await;
     }
 }
