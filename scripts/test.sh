@@ -1,13 +1,35 @@
 #!/usr/bin/env bash
-# Runs every check and test: a secret scan, formatting and lints (Rust, TypeScript), unit, router and
-# end-to-end tests, the frontend's component tests and production build, browser tests
-# through nginx in Chromium, the monitoring checks (promtool, dashboards, a live Prometheus),
-# and the fault suite, against real MariaDB and RabbitMQ (started here if they are not
-# running; nginx, Chromium, prometheus and mysqld_exporter installed if missing).
+# Runs every check and test: a secret scan, formatting and lints (Rust, TypeScript, the
+# Jenkinsfile), unit, router and end-to-end tests, the frontend's component tests and
+# production build, browser tests through nginx in Chromium, the monitoring checks
+# (promtool, dashboards, a live Prometheus), the fault suite, and the compose proof (the
+# whole docker-compose.yml brought up under podman), against real MariaDB and RabbitMQ
+# (started here if they are not running; nginx, Chromium, prometheus, mysqld_exporter,
+# podman and the Jenkinsfile linter installed if missing).
+#
+#   scripts/test.sh              everything (what .ci/run runs)
+#   scripts/test.sh PART…        only these parts, in this order: lint, rust, frontend,
+#                                browser, monitoring, faults, compose (the Jenkinsfile's
+#                                stages; browser needs rust's binaries and frontend's build,
+#                                compose the binaries)
+# JUNIT_DIR=DIR: the frontend's and the browser tests' JUnit reports go there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
 source scripts/web.sh
+
+all_parts=(lint rust frontend browser monitoring faults compose)
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
+for part in "${parts[@]}"; do
+  [[ " ${all_parts[*]} " == *" $part "* ]] || { log "unknown part $part (known: ${all_parts[*]})"; exit 2; }
+done
+want() { [[ " ${parts[*]} " == *" $1 "* ]]; }
+if [ -n "${JUNIT_DIR:-}" ]; then
+  mkdir -p "$JUNIT_DIR"
+  JUNIT_DIR=$(cd "$JUNIT_DIR" && pwd)
+  export JUNIT_DIR
+fi
 
 # Each part's time, printed when the script ends (whether it passed or not).
 time_steps
@@ -22,26 +44,47 @@ ensure_nginx
 export_service_urls
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
-step "secret scan (detect-secrets over every tracked file)"
-bash scripts/secret-scan.sh
-step "cargo fmt --check"
-cargo fmt --all -- --check
-step "cargo clippy"
-cargo clippy --workspace --all-targets --locked -- -D warnings
-step "cargo build (every binary: the system tests spawn them)"
-cargo build --workspace --bins --locked
-step "cargo test"
-cargo test --workspace --locked
+if want lint; then
+  step "secret scan (detect-secrets over every tracked file)"
+  bash scripts/secret-scan.sh
+  step "cargo fmt --check"
+  cargo fmt --all -- --check
+  step "cargo clippy"
+  cargo clippy --workspace --all-targets --locked -- -D warnings
+  step "Jenkinsfile lint (npm-groovy-lint)"
+  bash scripts/lint-jenkinsfile.sh
+fi
 
-step "frontend: npm ci"
-ensure_node_modules
-step "frontend: typecheck, lint, component tests, production build"
-(cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
-step "browser end-to-end tests through nginx"
-BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
+if want rust; then
+  step "cargo build (every binary: the system tests spawn them)"
+  cargo build --workspace --bins --locked
+  step "cargo test"
+  cargo test --workspace --locked
+fi
 
-step "monitoring: promtool, dashboards, live Prometheus against the stack"
-SKIP_BUILD=1 bash scripts/monitoring.sh
+if want frontend; then
+  step "frontend: npm ci"
+  ensure_node_modules
+  step "frontend: typecheck, lint, component tests, production build"
+  (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
+fi
 
-step "fault suite"
-bash scripts/faults.sh
+if want browser; then
+  step "browser end-to-end tests through nginx"
+  BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
+fi
+
+if want monitoring; then
+  step "monitoring: promtool, dashboards, live Prometheus against the stack"
+  SKIP_BUILD=1 bash scripts/monitoring.sh
+fi
+
+if want faults; then
+  step "fault suite"
+  bash scripts/faults.sh
+fi
+
+if want compose; then
+  step "compose proof: docker-compose.yml up under podman (the binaries above, packaged)"
+  bash scripts/compose-proof.sh
+fi
