@@ -53,6 +53,8 @@ if want lint; then
   cargo clippy --workspace --all-targets --locked -- -D warnings
   step "Jenkinsfile lint (npm-groovy-lint)"
   bash scripts/lint-jenkinsfile.sh
+  step "Kubernetes manifests: both overlays rendered and validated"
+  bash scripts/k8s-validate.sh
 fi
 
 if want rust; then
