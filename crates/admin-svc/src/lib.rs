@@ -203,7 +203,7 @@ pub async fn revoke_token(settings: &Settings, name: &str) -> anyhow::Result<()>
 /// The admin database, migrated, for the operator commands.
 async fn admin_pool(settings: &Settings) -> anyhow::Result<sqlx::MySqlPool> {
     let pool = shop_runtime::db::connect(&settings.database, Duration::from_secs(10)).await?;
-    MIGRATOR.run(&pool).await?;
+    shop_runtime::migrations::apply(&pool, &MIGRATOR).await?;
     Ok(pool)
 }
 

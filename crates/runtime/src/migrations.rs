@@ -48,8 +48,9 @@ impl<'s> MigrationSource<'s> for Listed {
     }
 }
 
-/// A service's migrator: its own migrations and the runtime's, in version order, with the
-/// defaults `sqlx::migrate!` gives (locking, no missing versions tolerated).
+/// A service's migrator: its own migrations and the runtime's, in version order, with no
+/// missing versions tolerated (as `sqlx::migrate!` gives) and sqlx's own lock off: apply it
+/// with [`apply`], which locks in a way MariaDB honours.
 ///
 /// # Panics
 ///
@@ -68,10 +69,57 @@ pub fn with_runtime(service: Migrator) -> Migrator {
     all.sort_by_key(|m| m.version);
     // A listed source resolves on the first poll and cannot fail.
     match Migrator::new(Listed(all)).now_or_never() {
-        Some(Ok(migrator)) => migrator,
+        Some(Ok(mut migrator)) => {
+            migrator.set_locking(false);
+            migrator
+        }
         Some(Err(e)) => unreachable!("in-memory migrations failed to resolve: {e}"),
         None => unreachable!("in-memory migrations did not resolve at once"),
     }
+}
+
+/// How long a replica waits for another one's migrations before it gives up.
+const MIGRATION_LOCK_WAIT: Duration = Duration::from_secs(300);
+
+/// Applies `migrator` to `pool`'s database under a database lock, so that replicas started
+/// together on a new database (several `migrate` commands, or APIs starting) apply each
+/// migration once: the first takes the lock and migrates, the others wait for it and then
+/// find nothing left to do.
+///
+/// sqlx's own migration lock does not work on MariaDB: it asks for `GET_LOCK(name, -1)`,
+/// which MariaDB answers `NULL` without locking (MySQL reads -1 as "wait forever"), and
+/// sqlx ignores the answer. Two replicas then both insert the first migration's history
+/// row ("Duplicate entry … for key 'PRIMARY'") or one sees the other's half-applied
+/// migration ("migration … is partially applied"). So the lock is taken here, on the
+/// connection that migrates, with a finite wait whose answer is checked; sqlx's is turned
+/// off. The lock is per database (its name holds the database's name) and MariaDB frees it
+/// when the connection ends, also when the process dies mid-migration.
+pub async fn apply(pool: &MySqlPool, migrator: &Migrator) -> anyhow::Result<()> {
+    let mut conn = pool.acquire().await?;
+    let name: String = sqlx::query_scalar("SELECT CONCAT('shop-migrations:', DATABASE())")
+        .fetch_one(&mut *conn)
+        .await?;
+    let waited = std::time::Instant::now();
+    let got: Option<i64> = sqlx::query_scalar("SELECT GET_LOCK(?, ?)")
+        .bind(&name)
+        .bind(MIGRATION_LOCK_WAIT.as_secs())
+        .fetch_one(&mut *conn)
+        .await?;
+    if got != Some(1) {
+        anyhow::bail!(
+            "another process has held the migration lock `{name}` for {} s; is a migration stuck?",
+            MIGRATION_LOCK_WAIT.as_secs()
+        );
+    }
+    tracing::debug!(lock = %name, waited_ms = waited.elapsed().as_millis() as u64, "migration lock taken");
+    let result = migrator.run_direct(&mut *conn).await;
+    // Released whatever the outcome; a failed release only means the connection is gone,
+    // which frees the lock as well.
+    let _ = sqlx::query("SELECT RELEASE_LOCK(?)")
+        .bind(&name)
+        .execute(&mut *conn)
+        .await;
+    Ok(result?)
 }
 
 /// The versions of `migrator` not yet applied successfully, oldest first; an error when the

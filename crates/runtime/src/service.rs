@@ -158,7 +158,7 @@ where
 /// binaries.
 pub async fn migrate(settings: &Settings, migrator: &'static Migrator) -> anyhow::Result<()> {
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
-    migrator.run(&pool).await?;
+    crate::migrations::apply(&pool, migrator).await?;
     crate::db::close(&pool, Duration::from_secs(2)).await;
     tracing::info!(
         database = settings.database.database_name(),
@@ -179,7 +179,7 @@ pub async fn run_http<S: HttpService>(
     let migrator = S::migrator();
     crate::metrics::handle();
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
-    migrator.run(&pool).await?;
+    crate::migrations::apply(&pool, migrator).await?;
     let core = Core {
         pool: pool.clone(),
         outbox: OutboxHandle::new(),

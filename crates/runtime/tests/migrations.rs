@@ -80,3 +80,50 @@ async fn a_consumer_asked_to_stop_while_waiting_for_the_schema_stops() {
     pool.close().await;
     db.drop_database().await;
 }
+
+/// Replicas started together on a new database: four processes' worth of pools apply the
+/// same migrations at once. Each must succeed, and each migration be applied exactly once.
+/// (sqlx's own lock does nothing on MariaDB, so without `migrations::apply`'s one of them
+/// fails with a duplicate history row or a "partially applied" migration.)
+#[tokio::test]
+async fn replicas_migrating_a_new_database_at_once_all_succeed() {
+    let db = TestDatabase::named("rt_migrations_race");
+    let mut pools = Vec::new();
+    for _ in 0..4 {
+        pools.push(support::pool(&db, None).await);
+    }
+    let all = std::sync::Arc::new(migrations::with_runtime(service()));
+    let runs: Vec<_> = pools
+        .iter()
+        .map(|pool| {
+            let (pool, all) = (pool.clone(), all.clone());
+            tokio::spawn(async move { migrations::apply(&pool, &all).await })
+        })
+        .collect();
+    for run in runs {
+        run.await
+            .unwrap()
+            .expect("every replica's migrations succeed");
+    }
+    let history: Vec<(i64, bool)> =
+        sqlx::query_as("SELECT version, success FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&pools[0])
+            .await
+            .unwrap();
+    let expected: Vec<(i64, bool)> = all.iter().map(|m| (m.version, true)).collect();
+    assert_eq!(history, expected, "each migration applied once, whole");
+    assert_eq!(
+        tables(&pools[0]).await,
+        [
+            "_sqlx_migrations",
+            "cache_versions",
+            "outbox",
+            "processed_messages",
+            "widgets"
+        ]
+    );
+    for pool in pools {
+        pool.close().await;
+    }
+    db.drop_database().await;
+}
