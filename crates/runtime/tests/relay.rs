@@ -264,3 +264,59 @@ async fn writes_go_on_while_the_broker_is_down_and_drain_in_order_when_it_is_bac
     relay.stop().await;
     rig.cleanup().await;
 }
+
+/// Three API replicas' relays on one outbox: one publishes (the holder of the leader lock),
+/// so every row reaches the queue once, in commit order, although all three were started on
+/// the same pending rows. Without the election each would publish all of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn replicas_relays_publish_each_row_once_in_order() {
+    let rig = Rig::new("rt_relay_replicas").await;
+    let mut expected = rig.write(1..=23).await;
+    let relays = [
+        rig.start(&testkit::amqp_url(), 5).await,
+        rig.start(&testkit::amqp_url(), 5).await,
+        rig.start(&testkit::amqp_url(), 5).await,
+    ];
+    expected.extend(rig.write(24..=60).await);
+    let got = rig.broker.take(&rig.queue, expected.len(), WAIT).await;
+    assert_eq!(message_ids(&got), expected, "once each, in commit order");
+    rig.take_exactly(0).await;
+    rig.wait_pending(0).await;
+    for relay in relays {
+        relay.stop().await;
+    }
+    rig.cleanup().await;
+}
+
+/// The leader's process dies (its task is dropped mid-run, as a SIGKILL drops its
+/// connections): MariaDB frees the lock with its connection, and the standby publishes
+/// what comes next, within its poll. Then the standby stops cleanly and a third relay
+/// takes over from it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_standby_takes_over_when_the_leader_dies() {
+    let rig = Rig::new("rt_relay_takeover").await;
+    let leader = rig.start(&testkit::amqp_url(), 200).await;
+    let first = rig.write(1..=5).await;
+    assert_eq!(message_ids(&rig.take_exactly(5).await), first);
+    let standby = rig.start(&testkit::amqp_url(), 200).await;
+    standby.wait_connected(true).await;
+
+    leader.task.abort();
+    let _ = leader.task.await;
+    let second = rig.write(6..=10).await;
+    assert_eq!(
+        message_ids(&rig.take_exactly(5).await),
+        second,
+        "the standby took over"
+    );
+    rig.wait_pending(0).await;
+
+    let third = rig.start(&testkit::amqp_url(), 200).await;
+    third.wait_connected(true).await;
+    standby.stop().await;
+    let last = rig.write(11..=15).await;
+    assert_eq!(message_ids(&rig.take_exactly(5).await), last);
+    rig.wait_pending(0).await;
+    third.stop().await;
+    rig.cleanup().await;
+}

@@ -199,6 +199,9 @@ families! {
     OUTBOX_DELIVERY_LAG: Histogram<0> = "outbox_delivery_lag_seconds",
         [], Some(Unit::Seconds),
         "Time from an event's commit to the broker's confirm.";
+    OUTBOX_RELAY_LEADER: Gauge<0> = "outbox_relay_leader",
+        [], None,
+        "1 while this replica's outbox relay holds the leader lock and publishes, 0 while it stands by.";
     OUTBOX_OLDEST_PENDING_AGE: Gauge<0> = "outbox_oldest_pending_age_seconds",
         [], Some(Unit::Seconds),
         "Age of the oldest outbox row not yet published; 0 when none waits.";

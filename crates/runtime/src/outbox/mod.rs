@@ -9,8 +9,13 @@
 //! Delivery is at least once: a crash between the broker's ack and the `UPDATE` republishes
 //! the row, with the same `message_id`, and consumers de-duplicate on that id.
 //!
+//! Any number of API replicas may run: one of them, the holder of a database lock, publishes
+//! (see `leader`), so rows still go out once each in id order, and another takes over
+//! within a poll interval when it dies.
+//!
 //! One job per module: `store` (the `outbox` table's SQL), `publish` (one batch on the
-//! broker, confirms collected), `relay` (the loop: connect, publish, mark, reconnect). The
+//! broker, confirms collected), `leader` (which replica publishes), `relay` (the loop:
+//! connect, lead or stand by, publish, mark, reconnect). The
 //! table is the runtime's own (see [`crate::migrations`]):
 //! `outbox(id, message_id, content_type, body, traceparent, tracestate, created_at, published_at)`.
 
@@ -18,10 +23,12 @@ use std::sync::Arc;
 
 use tokio::sync::Notify;
 
+mod leader;
 mod publish;
 mod relay;
 mod store;
 
+pub use leader::LEASE as LEADER_LEASE;
 pub use relay::Relay;
 pub use store::{enqueue, pending_count};
 

@@ -8,6 +8,7 @@ use sqlx::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
 use super::OutboxHandle;
+use super::leader::Leadership;
 use super::publish::{self, PublishError, Target};
 use super::store;
 use crate::amqp::{self, AmqpError};
@@ -37,6 +38,7 @@ pub struct Relay {
 impl Relay {
     /// Runs until `cancel`; never returns early on broker or database errors.
     pub async fn run(self, cancel: CancellationToken) {
+        let mut leadership = Leadership::new(&self.pool, &self.queue);
         let mut backoff = Backoff::new(Duration::from_millis(100), self.amqp.reconnect_max);
         while !cancel.is_cancelled() {
             match self.connect().await {
@@ -44,7 +46,9 @@ impl Relay {
                     tracing::info!(queue = %self.queue, "outbox relay connected to broker");
                     self.broker.set(true);
                     backoff.reset();
-                    let reason = self.publish_until_error(&conn, &channel, &cancel).await;
+                    let reason = self
+                        .publish_until_error(&conn, &channel, &mut leadership, &cancel)
+                        .await;
                     self.broker.set(false);
                     let _ = tokio::time::timeout(
                         Duration::from_secs(1),
@@ -55,6 +59,9 @@ impl Relay {
                         None => break,
                         Some(e) => tracing::warn!(error = %e, "outbox relay lost the broker"),
                     }
+                    // A replica that cannot reach the broker leaves the publishing to one
+                    // that can.
+                    leadership.release().await;
                 }
                 Err(e) => {
                     // The backlog grows while the broker is away: keep its gauges current.
@@ -70,6 +77,7 @@ impl Relay {
                 () = tokio::time::sleep(delay) => {}
             }
         }
+        leadership.release().await;
         tracing::info!("outbox relay stopped");
     }
 
@@ -80,11 +88,15 @@ impl Relay {
         Ok((conn, channel))
     }
 
-    /// Publishes batches until cancelled (`None`) or the connection fails (`Some`).
+    /// Publishes batches while this replica leads, until cancelled (`None`) or the
+    /// connection fails (`Some`). A standby keeps its broker connection (it is ready to take
+    /// over, and its health says whether the broker is reachable) and asks for the lead at
+    /// every wake.
     async fn publish_until_error(
         &self,
         conn: &Connection,
         channel: &Channel,
+        leadership: &mut Leadership,
         cancel: &CancellationToken,
     ) -> Option<PublishError> {
         let mut db_backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(5));
@@ -94,7 +106,12 @@ impl Relay {
             if cancel.is_cancelled() {
                 return None;
             }
-            match self.publish_batch(channel).await {
+            let leads = leadership.check().await;
+            match if leads {
+                self.publish_batch(channel).await
+            } else {
+                Ok(0)
+            } {
                 // A full batch: more may be waiting.
                 Ok(n) if n == self.settings.batch_size as usize => continue,
                 Ok(_) => db_backoff.reset(),
@@ -115,7 +132,7 @@ impl Relay {
                 last_backlog = Some(Instant::now());
                 self.record_backlog().await;
             }
-            if last_purge.elapsed() > Duration::from_secs(3600) {
+            if leads && last_purge.elapsed() > Duration::from_secs(3600) {
                 last_purge = Instant::now();
                 match store::purge_published(&self.pool, self.settings.retention).await {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "purged published outbox rows"),

@@ -136,7 +136,7 @@ impl OutboxSettings {
         }
         let retention_hours: u64 = env.parse("OUTBOX_RETENTION_HOURS", 168)?;
         Ok(OutboxSettings {
-            poll_interval: env.millis("OUTBOX_POLL_INTERVAL_MS", 1_000, 10)?,
+            poll_interval: env.millis("OUTBOX_POLL_INTERVAL_MS", 100, 10)?,
             batch_size,
             retention: Duration::from_secs(retention_hours * 3600),
         })
