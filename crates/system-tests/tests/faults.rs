@@ -662,6 +662,44 @@ fn assert_replicated(cluster: &RabbitCluster, stack: &ShopStack) -> (usize, usiz
     (leaders[0], leaders[1])
 }
 
+/// The node with the most client connections; `tie` when it has as many as the busiest.
+fn busiest(cluster: &RabbitCluster, tie: usize) -> usize {
+    let counts = cluster.connections();
+    let max = counts.iter().copied().max().unwrap_or(0);
+    if counts[tie] == max {
+        tie
+    } else {
+        counts.iter().position(|&c| c == max).unwrap()
+    }
+}
+
+/// Node `i`'s share of the connections and the queues it leads, for the suite's output.
+fn describe(
+    cluster: &RabbitCluster,
+    i: usize,
+    product_leader: usize,
+    like_leader: usize,
+) -> String {
+    let counts = cluster.connections();
+    let mut leads = Vec::new();
+    if i == product_leader {
+        leads.push("the product queue");
+    }
+    if i == like_leader {
+        leads.push("the like queue");
+    }
+    format!(
+        "{} of {} client connections, leader of {}",
+        counts[i],
+        counts.iter().sum::<usize>(),
+        if leads.is_empty() {
+            "no queue of the stack".to_owned()
+        } else {
+            leads.join(" and ")
+        }
+    )
+}
+
 /// What the traffic must not leave behind (`testkit::leftovers`), and the queues drained;
 /// prints one line after the scenario's and fails on any failed check.
 async fn after_traffic(name: &str, stack: &ShopStack) {
@@ -710,14 +748,21 @@ async fn broker_cluster_faults() {
 
     let started = Instant::now();
     let mut stack = ShopStack::start_on_cluster(&cluster, Overrides::default()).await;
-    let (product_leader, _) = assert_replicated(&cluster, &stack);
+    let (product_leader, like_leader) = assert_replicated(&cluster, &stack);
     let name = "cluster: node killed";
     scenario(name, &mut stack, async |stack| {
-        // The node leading the product queue: the queue elects a new leader while the
-        // clients connected to that node move to the others.
-        cluster.kill(product_leader);
+        // The node with the most of the stack's connections (the leader of the product
+        // queue on a tie): its clients move to the other nodes, and the queues it led
+        // elect new leaders.
+        let victim = busiest(&cluster, product_leader);
+        println!(
+            "fault suite | {name:<22} | SIGKILL of {}: {}",
+            cluster.nodes[victim].name,
+            describe(&cluster, victim, product_leader, like_leader)
+        );
+        cluster.kill(victim);
         tokio::time::sleep(Duration::from_secs(2)).await;
-        cluster.boot(product_leader).await;
+        cluster.boot(victim).await;
         stack.wait_healthy().await;
     })
     .await;
@@ -730,14 +775,22 @@ async fn broker_cluster_faults() {
 
     let started = Instant::now();
     let mut stack = ShopStack::start_on_cluster(&cluster, Overrides::default()).await;
-    let (_, like_leader) = assert_replicated(&cluster, &stack);
+    let (product_leader, like_leader) = assert_replicated(&cluster, &stack);
     let name = "cluster: partition";
     scenario(name, &mut stack, async |stack| {
-        // The node leading the like queue, cut off: it pauses (pause_minority), its clients
-        // move to the majority, which elects a new leader; healed 3 s later.
-        cluster.partition(like_leader).await;
+        // The node with the most of the stack's connections (the leader of the like queue on
+        // a tie), cut off: it pauses (pause_minority) and closes its clients' connections,
+        // which move to the majority, and the majority elects new leaders for the queues it
+        // led; healed 3 s later.
+        let victim = busiest(&cluster, like_leader);
+        println!(
+            "fault suite | {name:<22} | {} cut off: {}",
+            cluster.nodes[victim].name,
+            describe(&cluster, victim, product_leader, like_leader)
+        );
+        cluster.partition(victim).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
-        cluster.heal(like_leader).await;
+        cluster.heal(victim).await;
         stack.wait_healthy().await;
     })
     .await;
@@ -749,7 +802,20 @@ async fn broker_cluster_faults() {
     );
 
     let started = Instant::now();
-    let mut stack = ShopStack::start_on_cluster(&cluster, Overrides::default()).await;
+    // Relays that poll every 20 ms: the replica that did not take a write finds its row
+    // as soon as the one that did, so both publish the same rows, as the issue describes
+    // (until the relays share the outbox; the figure shows how often).
+    let fast_relays = Overrides::from([
+        (
+            Proc::AdminApi,
+            vec![("OUTBOX_POLL_INTERVAL_MS", "20".to_owned())],
+        ),
+        (
+            Proc::MainApi,
+            vec![("OUTBOX_POLL_INTERVAL_MS", "20".to_owned())],
+        ),
+    ]);
+    let mut stack = ShopStack::start_on_cluster(&cluster, fast_relays).await;
     assert_replicated(&cluster, &stack);
     for p in Proc::ALL {
         stack.add_replica(p).await;

@@ -270,6 +270,24 @@ impl RabbitCluster {
             .collect()
     }
 
+    /// Client connections per node (by the AMQP port they reached), as a running node lists
+    /// them for the whole cluster.
+    pub fn connections(&self) -> Vec<usize> {
+        let node = self
+            .nodes
+            .iter()
+            .find(|n| n.os_pid().is_some())
+            .expect("a running node");
+        let text = node.ctl(&["list_connections", "--no-table-headers", "port"]);
+        let mut counts = vec![0; self.nodes.len()];
+        for port in text.lines().filter_map(|l| l.trim().parse::<u16>().ok()) {
+            if let Some(i) = self.nodes.iter().position(|n| n.port == port) {
+                counts[i] += 1;
+            }
+        }
+        counts
+    }
+
     /// The index of the node named `name`.
     pub fn index_of(&self, name: &str) -> Option<usize> {
         self.nodes.iter().position(|n| n.name == name)
