@@ -17,8 +17,8 @@
 //!
 //! `broker_cluster_faults` runs three scenarios on one three-node RabbitMQ cluster of its
 //! own (`testkit::RabbitCluster`), every process given all three nodes in `AMQP_ADDRESSES`:
-//! the node leading the product queue SIGKILLed mid-stream and booted again; the node
-//! leading the like queue cut off from the other two mid-stream and healed (see
+//! a node leading one of the stack's queues SIGKILLed mid-stream and booted again; one cut
+//! off from the other two mid-stream and healed (see
 //! `RabbitCluster::partition` for how); two replicas of every process, one API replica and
 //! one consumer replica SIGKILLed mid-stream. Each checks first that the stack's queues are
 //! quorum queues with a member on all three nodes, and after the traffic what
@@ -662,14 +662,14 @@ fn assert_replicated(cluster: &RabbitCluster, stack: &ShopStack) -> (usize, usiz
     (leaders[0], leaders[1])
 }
 
-/// The node with the most client connections; `tie` when it has as many as the busiest.
-fn busiest(cluster: &RabbitCluster, tie: usize) -> usize {
+/// Of the nodes leading the stack's queues, the one with more client connections (`first`
+/// on a tie): its loss moves clients and makes a queue elect a new leader.
+fn busiest_leader(cluster: &RabbitCluster, first: usize, second: usize) -> usize {
     let counts = cluster.connections();
-    let max = counts.iter().copied().max().unwrap_or(0);
-    if counts[tie] == max {
-        tie
+    if counts[second] > counts[first] {
+        second
     } else {
-        counts.iter().position(|&c| c == max).unwrap()
+        first
     }
 }
 
@@ -745,20 +745,29 @@ async fn broker_cluster_faults() {
         "broker cluster",
         booting.elapsed().as_secs_f64()
     );
+    // Bounded as a whole: a hang anywhere fails the test, and the cluster (dropped on the
+    // way out) stops its nodes.
+    tokio::time::timeout(Duration::from_secs(480), cluster_scenarios(&cluster))
+        .await
+        .expect("the cluster scenarios end within 8 minutes");
+    drop(cluster);
+}
 
+/// The three scenarios of [`broker_cluster_faults`], one after the other on `cluster`.
+async fn cluster_scenarios(cluster: &RabbitCluster) {
     let started = Instant::now();
-    let mut stack = ShopStack::start_on_cluster(&cluster, Overrides::default()).await;
-    let (product_leader, like_leader) = assert_replicated(&cluster, &stack);
+    let mut stack = ShopStack::start_on_cluster(cluster, Overrides::default()).await;
+    let (product_leader, like_leader) = assert_replicated(cluster, &stack);
     let name = "cluster: node killed";
     scenario(name, &mut stack, async |stack| {
-        // The node with the most of the stack's connections (the leader of the product
-        // queue on a tie): its clients move to the other nodes, and the queues it led
-        // elect new leaders.
-        let victim = busiest(&cluster, product_leader);
+        // Of the nodes leading the stack's queues, the one with more of its connections
+        // (the product queue's leader on a tie): its clients move to the other nodes, and
+        // the queues it led elect new leaders.
+        let victim = busiest_leader(cluster, product_leader, like_leader);
         println!(
             "fault suite | {name:<22} | SIGKILL of {}: {}",
             cluster.nodes[victim].name,
-            describe(&cluster, victim, product_leader, like_leader)
+            describe(cluster, victim, product_leader, like_leader)
         );
         cluster.kill(victim);
         tokio::time::sleep(Duration::from_secs(2)).await;
@@ -774,19 +783,19 @@ async fn broker_cluster_faults() {
     );
 
     let started = Instant::now();
-    let mut stack = ShopStack::start_on_cluster(&cluster, Overrides::default()).await;
-    let (product_leader, like_leader) = assert_replicated(&cluster, &stack);
+    let mut stack = ShopStack::start_on_cluster(cluster, Overrides::default()).await;
+    let (product_leader, like_leader) = assert_replicated(cluster, &stack);
     let name = "cluster: partition";
     scenario(name, &mut stack, async |stack| {
-        // The node with the most of the stack's connections (the leader of the like queue on
-        // a tie), cut off: it pauses (pause_minority) and closes its clients' connections,
-        // which move to the majority, and the majority elects new leaders for the queues it
-        // led; healed 3 s later.
-        let victim = busiest(&cluster, like_leader);
+        // Of the nodes leading the stack's queues, the one with more of its connections (the
+        // like queue's leader on a tie), cut off: it pauses (pause_minority) and closes its
+        // clients' connections, which move to the majority, and the majority elects new
+        // leaders for the queues it led; healed 3 s later.
+        let victim = busiest_leader(cluster, like_leader, product_leader);
         println!(
             "fault suite | {name:<22} | {} cut off: {}",
             cluster.nodes[victim].name,
-            describe(&cluster, victim, product_leader, like_leader)
+            describe(cluster, victim, product_leader, like_leader)
         );
         cluster.partition(victim).await;
         tokio::time::sleep(Duration::from_secs(3)).await;
@@ -815,8 +824,8 @@ async fn broker_cluster_faults() {
             vec![("OUTBOX_POLL_INTERVAL_MS", "20".to_owned())],
         ),
     ]);
-    let mut stack = ShopStack::start_on_cluster(&cluster, fast_relays).await;
-    assert_replicated(&cluster, &stack);
+    let mut stack = ShopStack::start_on_cluster(cluster, fast_relays).await;
+    assert_replicated(cluster, &stack);
     for p in Proc::ALL {
         stack.add_replica(p).await;
     }
@@ -840,5 +849,4 @@ async fn broker_cluster_faults() {
         "fault suite | {name:<22} | scenario took {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    drop(cluster);
 }
