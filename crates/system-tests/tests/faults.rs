@@ -769,8 +769,17 @@ async fn cluster_scenarios(cluster: &RabbitCluster) {
             cluster.nodes[victim].name,
             describe(cluster, victim, product_leader, like_leader)
         );
+        let total: usize = cluster.connections().iter().sum();
         cluster.kill(victim);
-        tokio::time::sleep(Duration::from_secs(2)).await;
+        // Every connection is back, on the other two nodes, while this one is still down.
+        let killed = Instant::now();
+        let moved = cluster.wait_moved(victim, total, testkit::WAIT).await;
+        stack.wait_healthy().await;
+        println!(
+            "fault suite | {name:<22} | all {total} client connections on the other nodes {:.2} s after the kill",
+            moved.as_secs_f64()
+        );
+        tokio::time::sleep(Duration::from_secs(3).saturating_sub(killed.elapsed())).await;
         cluster.boot(victim).await;
         stack.wait_healthy().await;
     })
@@ -790,15 +799,24 @@ async fn cluster_scenarios(cluster: &RabbitCluster) {
         // Of the nodes leading the stack's queues, the one with more of its connections (the
         // like queue's leader on a tie), cut off: it pauses (pause_minority) and closes its
         // clients' connections, which move to the majority, and the majority elects new
-        // leaders for the queues it led; healed 3 s later.
+        // leaders for the queues it led; healed 3 s after it paused.
         let victim = busiest_leader(cluster, like_leader, product_leader);
         println!(
             "fault suite | {name:<22} | {} cut off: {}",
             cluster.nodes[victim].name,
             describe(cluster, victim, product_leader, like_leader)
         );
+        let total: usize = cluster.connections().iter().sum();
         cluster.partition(victim).await;
-        tokio::time::sleep(Duration::from_secs(3)).await;
+        // Every connection is back, on the majority, while this node is still cut off.
+        let cut = Instant::now();
+        let moved = cluster.wait_moved(victim, total, testkit::WAIT).await;
+        stack.wait_healthy().await;
+        println!(
+            "fault suite | {name:<22} | all {total} client connections on the majority {:.2} s after the node paused",
+            moved.as_secs_f64()
+        );
+        tokio::time::sleep(Duration::from_secs(3).saturating_sub(cut.elapsed())).await;
         cluster.heal(victim).await;
         stack.wait_healthy().await;
     })

@@ -270,22 +270,56 @@ impl RabbitCluster {
             .collect()
     }
 
-    /// Client connections per node (by the AMQP port they reached), as a running node lists
-    /// them for the whole cluster.
+    /// Client connections per node (by the AMQP port they reached), as the first running
+    /// node lists them for the whole cluster.
     pub fn connections(&self) -> Vec<usize> {
-        let node = self
+        let i = self
             .nodes
             .iter()
-            .find(|n| n.os_pid().is_some())
+            .position(|n| n.os_pid().is_some())
             .expect("a running node");
-        let text = node.ctl(&["list_connections", "--no-table-headers", "port"]);
+        self.connections_seen_by(i)
+    }
+
+    /// [`RabbitCluster::connections`] as node `i` lists them (the nodes it can reach); all 0
+    /// when it cannot list them.
+    pub fn connections_seen_by(&self, i: usize) -> Vec<usize> {
+        let out = self.nodes[i].cli(
+            "rabbitmqctl",
+            &["list_connections", "--no-table-headers", "port"],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
         let mut counts = vec![0; self.nodes.len()];
         for port in text.lines().filter_map(|l| l.trim().parse::<u16>().ok()) {
-            if let Some(i) = self.nodes.iter().position(|n| n.port == port) {
-                counts[i] += 1;
+            if let Some(n) = self.nodes.iter().position(|n| n.port == port) {
+                counts[n] += 1;
             }
         }
         counts
+    }
+
+    /// Waits (up to `within`) until the nodes other than `gone` hold `total` client
+    /// connections or more, as another node lists them: the clients of node `gone` have
+    /// moved. The time it took.
+    pub async fn wait_moved(&self, gone: usize, total: usize, within: Duration) -> Duration {
+        let start = Instant::now();
+        let other = (gone + 1) % self.nodes.len();
+        loop {
+            let counts = self.connections_seen_by(other);
+            let elsewhere: usize = (0..counts.len())
+                .filter(|&n| n != gone)
+                .map(|n| counts[n])
+                .sum();
+            if elsewhere >= total {
+                return start.elapsed();
+            }
+            assert!(
+                start.elapsed() < within,
+                "the clients did not move off {} within {within:?}: {counts:?}, {total} expected",
+                self.nodes[gone].name
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// The index of the node named `name`.
