@@ -10,6 +10,7 @@ use std::time::Duration;
 use lapin::options::{ConfirmSelectOptions, QueueDeclareOptions};
 use lapin::tcp::OwnedTLSConfig;
 use lapin::types::{AMQPValue, FieldTable, LongString};
+use lapin::uri::AMQPUri;
 use lapin::{Channel, Connection, ConnectionProperties};
 
 use crate::settings::AmqpSettings;
@@ -30,6 +31,8 @@ pub enum AmqpError {
     Lapin(#[from] lapin::Error),
     #[error("the broker ended the {0}")]
     Ended(&'static str),
+    #[error("AMQP_URL is not a valid AMQP URL")]
+    BadUrl,
 }
 
 /// Bounds a broker call: lapin calls can hang on a dead peer.
@@ -45,7 +48,13 @@ pub async fn within<T>(
 
 /// Opens one long-lived connection, named after the service in the broker's UI. An
 /// `amqps://` URL is TLS: the broker's certificate must chain to a CA of the system's or
-/// of `AMQP_CA_FILE`, and name the URL's host.
+/// of `AMQP_CA_FILE`, and name the URL's host (each address's host, with `AMQP_ADDRESSES`).
+///
+/// With `AMQP_ADDRESSES` the nodes are tried in turn, each within the connect timeout,
+/// starting one further along the list at every call from an offset chosen at random per
+/// process: replicas spread over the cluster, and a reconnection after a node went away
+/// tries another node first. The first node that accepts wins; the last error is returned
+/// when none does.
 pub async fn connect(settings: &AmqpSettings, name: &str) -> Result<Connection, AmqpError> {
     let properties = ConnectionProperties::default().with_connection_name(LongString::from(name));
     let tls = OwnedTLSConfig {
@@ -53,11 +62,59 @@ pub async fn connect(settings: &AmqpSettings, name: &str) -> Result<Connection, 
         cert_chain: settings.ca.as_ref().map(|ca| ca.pem.clone()),
     };
     let runtime = lapin::runtime::default_runtime()?;
-    within(
-        settings.connect_timeout,
-        Connection::connect_with_config(settings.url.expose(), properties, tls, runtime),
-    )
-    .await
+    if settings.addresses.is_empty() {
+        return within(
+            settings.connect_timeout,
+            Connection::connect_with_config(settings.url.expose(), properties, tls, runtime),
+        )
+        .await;
+    }
+    // Checked when the settings were read (`AMQP_ADDRESSES` needs a URL that parses).
+    let uri: AMQPUri = settings
+        .url
+        .expose()
+        .parse()
+        .map_err(|_| AmqpError::BadUrl)?;
+    let n = settings.addresses.len();
+    let start = next_offset() % n;
+    let mut last = None;
+    for address in settings.addresses.iter().cycle().skip(start).take(n) {
+        let mut uri = uri.clone();
+        uri.authority.host.clone_from(&address.host);
+        uri.authority.port = address.port;
+        let attempt = within(
+            settings.connect_timeout,
+            Connection::connect_uri_with_config(
+                uri,
+                properties.clone(),
+                tls.clone(),
+                runtime.clone(),
+            ),
+        )
+        .await;
+        match attempt {
+            Ok(conn) => {
+                tracing::info!(connection = name, broker = %address, "connected to broker node");
+                return Ok(conn);
+            }
+            Err(e) => {
+                tracing::warn!(connection = name, broker = %address, error = %e, "broker node unreachable, trying the next");
+                last = Some(e);
+            }
+        }
+    }
+    Err(last.unwrap_or(AmqpError::BadUrl))
+}
+
+/// Where the next [`connect`] starts in the address list: a per-process random offset,
+/// advanced by one at every call.
+fn next_offset() -> usize {
+    static NEXT: std::sync::OnceLock<std::sync::atomic::AtomicUsize> = std::sync::OnceLock::new();
+    NEXT.get_or_init(|| {
+        let seed = uuid::Uuid::new_v4().as_u128() as usize;
+        std::sync::atomic::AtomicUsize::new(seed % 1024)
+    })
+    .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// A channel in publisher-confirm mode.

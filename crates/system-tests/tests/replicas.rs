@@ -6,12 +6,11 @@
 //! open, outboxes drained, every like whole.
 #![allow(clippy::unwrap_used)]
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use serde_json::Value;
 use testkit::leftovers::{Inspector, after_traffic};
-use testkit::{Overrides, Proc, Service, ShopStack, WAIT, eventually, workspace_binary};
+use testkit::{Overrides, Proc, Service, ShopStack, WAIT, eventually};
 
 async fn list(svc: &Service, path: &str) -> Vec<Value> {
     svc.http
@@ -31,11 +30,9 @@ fn find(list: &[Value], id: u64) -> Option<Value> {
 /// Another replica of `p`, sharing its database and queues, that learns of changes from
 /// notices only (its version check is ten minutes apart).
 async fn replica(stack: &ShopStack, p: Proc) -> Service {
-    let mut env: HashMap<String, String> = stack.env(p).clone();
-    env.insert("LIST_VERSION_CHECK_MS".into(), "600000".into());
-    let svc = Service::spawn(&workspace_binary(p.binary()), &env, p.health_path()).await;
-    svc.wait_healthy(p.health_path(), WAIT).await;
-    svc
+    stack
+        .spawn_replica(p, &[("LIST_VERSION_CHECK_MS", "600000")])
+        .await
 }
 
 #[tokio::test]

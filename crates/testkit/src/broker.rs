@@ -44,6 +44,37 @@ impl QueueReader {
         }
     }
 
+    /// [`QueueReader::connect_to`], `None` when the broker does not answer within 5 s.
+    pub async fn try_connect_to(url: &str) -> Option<Self> {
+        let connect = Connection::connect(url, ConnectionProperties::default());
+        let conn = tokio::time::timeout(Duration::from_secs(5), connect)
+            .await
+            .ok()?
+            .ok()?;
+        let channel = conn.create_channel().await.ok()?;
+        Some(QueueReader {
+            _conn: conn,
+            channel,
+        })
+    }
+
+    /// Messages in `queue`: ready ones (`message_count` of a passive declare; unacked ones
+    /// are not counted) and consumers.
+    pub async fn counts(&self, queue: &str) -> Result<(u32, u32), lapin::Error> {
+        let q = self
+            .channel
+            .queue_declare(
+                queue.into(),
+                lapin::options::QueueDeclareOptions {
+                    passive: true,
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await?;
+        Ok((q.message_count(), q.consumer_count()))
+    }
+
     /// Declares `queue` (and its dead-letter queue) exactly as the services do.
     pub async fn declare(&self, queue: &str) {
         shop_runtime::amqp::declare_queue(&self.channel, queue, Duration::from_secs(10))

@@ -7,8 +7,11 @@
 //! - [`proxy`]: a TCP proxy a test cuts to take a server away;
 //! - [`service`]: binaries spawned on free ports;
 //! - [`rabbit_node`]: a RabbitMQ node of a test's own, to stop and restart;
+//! - [`rabbit_cluster`]: a three-node RabbitMQ cluster of a test's own, to kill a node of
+//!   and to partition;
 //! - [`poll`]: waiting for what another process does;
-//! - [`stack`]: the whole back end, four processes, and a client of its two APIs;
+//! - [`stack`]: the whole back end, four processes (and more replicas of them), and a client
+//!   of its two APIs;
 //! - [`monitoring`]: Prometheus and mysqld_exporter, for the checks of `grafana-prometheus/`;
 //! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
 //! - [`otlp`]: a real OTLP trace receiver;
@@ -27,6 +30,7 @@ pub mod moto;
 pub mod otlp;
 pub mod poll;
 pub mod proxy;
+pub mod rabbit_cluster;
 pub mod rabbit_node;
 pub mod service;
 pub mod stack;
@@ -41,7 +45,8 @@ pub use moto::Moto;
 pub use otlp::{OtlpReceiver, ReceivedSpan};
 pub use poll::eventually;
 pub use proxy::TcpProxy;
-pub use rabbit_node::RabbitNode;
+pub use rabbit_cluster::{QueueInfo, RabbitCluster};
+pub use rabbit_node::{NodeOptions, RabbitNode};
 pub use service::{Service, free_port, workspace_binary};
 pub use stack::{Overrides, Proc, ShopClient, ShopStack, WAIT};
 pub use tls::TestCerts;

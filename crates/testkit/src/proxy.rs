@@ -64,6 +64,11 @@ impl TcpProxy {
         self.up.store(true, Ordering::SeqCst);
     }
 
+    /// Connections forwarded now (each holds a subscription to the cut signal until it ends).
+    pub fn open_connections(&self) -> usize {
+        self.generation.receiver_count()
+    }
+
     /// An AMQP URL through this proxy.
     pub fn amqp_url(&self) -> String {
         format!("amqp://guest:guest@{}/%2f", self.addr)

@@ -23,6 +23,26 @@ pub struct RabbitNode {
     pub prometheus_port: Option<u16>,
     dist_port: u16,
     dir: std::path::PathBuf,
+    /// The Erlang cookie of the node (and of the CLI tools that talk to it), when it has one
+    /// of its own instead of the rabbitmq user's `~/.erlang.cookie`.
+    cookie: Option<String>,
+}
+
+/// How [`RabbitNode::create`] sets a node up.
+#[derive(Default)]
+pub struct NodeOptions<'a> {
+    /// A TLS listener presenting these certificates' server certificate.
+    pub certs: Option<&'a TestCerts>,
+    /// The `rabbitmq_prometheus` plugin.
+    pub prometheus: bool,
+    /// The node's name before `@localhost` (default: unique).
+    pub name: Option<String>,
+    /// An Erlang cookie of its own: the server gets it with `-setcookie` (through
+    /// `RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS`, which survives the Debian wrapper's `su
+    /// rabbitmq`, unlike `HOME`), and every `rabbitmqctl` call with `--erlang-cookie`.
+    pub cookie: Option<String>,
+    /// More lines for `rabbitmq.conf`.
+    pub conf: String,
 }
 
 impl RabbitNode {
@@ -45,9 +65,28 @@ impl RabbitNode {
     }
 
     async fn start_with(certs: Option<&TestCerts>, prometheus: bool) -> Self {
+        let node = Self::create(NodeOptions {
+            certs,
+            prometheus,
+            ..NodeOptions::default()
+        });
+        node.boot().await;
+        node
+    }
+
+    /// Writes a node's configuration and data directory, without starting it
+    /// ([`RabbitNode::boot`] does).
+    pub fn create(options: NodeOptions<'_>) -> Self {
+        let NodeOptions {
+            certs,
+            prometheus,
+            name,
+            cookie,
+            conf: extra_conf,
+        } = options;
         let port = free_port();
         let dist_port = free_port();
-        let name = format!("{}@localhost", unique("shoptest"));
+        let name = format!("{}@localhost", name.unwrap_or_else(|| unique("shoptest")));
         let dir = std::env::temp_dir().join(unique("rabbit-node"));
         for sub in ["mnesia", "log"] {
             std::fs::create_dir_all(dir.join(sub)).unwrap();
@@ -77,6 +116,7 @@ impl RabbitNode {
             ));
             plugins = "[rabbitmq_prometheus].\n";
         }
+        conf.push_str(&extra_conf);
         std::fs::write(dir.join("rabbitmq.conf"), conf).unwrap();
         std::fs::write(dir.join("enabled_plugins"), plugins).unwrap();
         // The server drops to the rabbitmq user when started as root.
@@ -84,21 +124,20 @@ impl RabbitNode {
             .args(["-R", "rabbitmq:rabbitmq"])
             .arg(&dir)
             .status();
-        let node = RabbitNode {
+        RabbitNode {
             name,
             port,
             tls_port,
             prometheus_port,
             dist_port,
             dir,
-        };
-        node.boot().await;
-        node
+            cookie,
+        }
     }
 
     fn env(&self) -> Vec<(&'static str, String)> {
         let d = |s: &str| self.dir.join(s).to_string_lossy().into_owned();
-        vec![
+        let mut env = vec![
             ("RABBITMQ_NODENAME", self.name.clone()),
             ("RABBITMQ_NODE_PORT", self.port.to_string()),
             ("RABBITMQ_DIST_PORT", self.dist_port.to_string()),
@@ -107,12 +146,86 @@ impl RabbitNode {
             ("RABBITMQ_LOG_BASE", d("log")),
             ("RABBITMQ_ENABLED_PLUGINS_FILE", d("enabled_plugins")),
             ("RABBITMQ_PID_FILE", d("pid")),
-        ]
+        ];
+        if let Some(cookie) = &self.cookie {
+            env.push((
+                "RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS",
+                format!("-setcookie {cookie}"),
+            ));
+        }
+        env
+    }
+
+    /// Where the node writes its logs (and its data), for a failure message.
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
+    }
+
+    /// `rabbitmqctl -q -n <node> args…` (or `rabbitmq-queues` etc.: `tool`), with the node's
+    /// cookie; its output, whether it succeeded or not.
+    pub fn cli(&self, tool: &str, args: &[&str]) -> std::process::Output {
+        let mut cmd = std::process::Command::new(tool);
+        if let Some(cookie) = &self.cookie {
+            cmd.args(["--erlang-cookie", cookie]);
+        }
+        cmd.args(["-q", "-n", &self.name])
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap_or_else(|e| panic!("{tool} must be installed: {e}"))
+    }
+
+    /// [`RabbitNode::cli`] with `rabbitmqctl`, panicking with its output when it fails.
+    pub fn ctl(&self, args: &[&str]) -> String {
+        let out = self.cli("rabbitmqctl", args);
+        assert!(
+            out.status.success(),
+            "rabbitmqctl -n {} {}: {}{}",
+            self.name,
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The OS process id of the node's Erlang VM (from its pid file), if it is running.
+    pub fn os_pid(&self) -> Option<u32> {
+        let pid: u32 = std::fs::read_to_string(self.dir.join("pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()?;
+        std::path::Path::new(&format!("/proc/{pid}"))
+            .exists()
+            .then_some(pid)
+    }
+
+    /// SIGKILL of the node's Erlang VM: no shutdown, connections dropped, nothing flushed
+    /// that was not on disk. [`RabbitNode::boot`] starts it again from its data directory.
+    pub fn kill(&self) {
+        let pid = self.os_pid().expect("the node is running");
+        let status = std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -KILL {pid}");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::path::Path::new(&format!("/proc/{pid}")).exists() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = std::fs::remove_file(self.dir.join("pid"));
     }
 
     /// Starts the node (again, after [`RabbitNode::stop`]: queues and persistent messages
     /// come back from its data directory).
     pub async fn boot(&self) {
+        self.start_server();
+        self.wait_accepting(Duration::from_secs(90)).await;
+    }
+
+    /// `rabbitmq-server -detached`: returns at once, the node boots in the background.
+    pub fn start_server(&self) {
         let status = std::process::Command::new("rabbitmq-server")
             .arg("-detached")
             .envs(self.env())
@@ -120,8 +233,12 @@ impl RabbitNode {
             .status()
             .expect("rabbitmq-server must be installed");
         assert!(status.success(), "rabbitmq-server -detached failed");
+    }
+
+    /// Waits until the node accepts AMQP connections (up to `limit`).
+    pub async fn wait_accepting(&self, limit: Duration) {
         let addr: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
-        let deadline = Instant::now() + Duration::from_secs(90);
+        let deadline = Instant::now() + limit;
         while Instant::now() < deadline {
             if let Ok(conn) =
                 Connection::connect(&self.amqp_url(), ConnectionProperties::default()).await
@@ -133,7 +250,7 @@ impl RabbitNode {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         panic!(
-            "RabbitMQ node {} did not start within 90 s (logs in {})",
+            "RabbitMQ node {} did not accept connections within {limit:?} (logs in {})",
             self.name,
             self.dir.display()
         );
@@ -145,14 +262,8 @@ impl RabbitNode {
             vec!["add_user", name, password],
             vec!["set_permissions", "-p", "/", name, ".*", ".*", ".*"],
         ] {
-            let status = std::process::Command::new("rabbitmqctl")
-                .args(["-q", "-n", &self.name])
-                .args(&args)
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status()
-                .unwrap();
-            assert!(status.success(), "rabbitmqctl {}", args[0]);
+            let out = self.cli("rabbitmqctl", &args);
+            assert!(out.status.success(), "rabbitmqctl {}", args[0]);
         }
     }
 
@@ -163,11 +274,7 @@ impl RabbitNode {
 
     /// Stops the whole node (the Erlang VM too), closing every connection.
     pub fn stop(&self) {
-        let _ = std::process::Command::new("rabbitmqctl")
-            .args(["-q", "-n", &self.name, "stop"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status();
+        let _ = self.cli("rabbitmqctl", &["stop"]);
     }
 
     pub fn amqp_url(&self) -> String {
@@ -184,7 +291,15 @@ impl RabbitNode {
 
 impl Drop for RabbitNode {
     fn drop(&mut self) {
-        self.stop();
+        // A node whose VM is known to be gone (stopped by a cluster, say) needs no
+        // `rabbitmqctl stop`, which takes seconds to find that out.
+        let gone = std::fs::read_to_string(self.dir.join("pid"))
+            .ok()
+            .and_then(|pid| pid.trim().parse::<u32>().ok())
+            .is_some_and(|pid| !std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !gone {
+            self.stop();
+        }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

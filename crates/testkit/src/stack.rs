@@ -1,5 +1,6 @@
 //! The whole back end as real processes: admin-api, admin-consumer, main-api,
-//! main-consumer, each on a free port, with two fresh databases and two fresh queues. Each
+//! main-consumer, each on a free port, with two fresh databases and two fresh queues (and,
+//! with [`ShopStack::add_replica`], more replicas of any of them sharing both). Each
 //! process logs in as a database user of its own with only its own rights
 //! (`scripts/grants.sql`): an API migrates and writes its database, a consumer reads and
 //! writes rows of its own (no DDL), and neither reaches the other service's database.
@@ -65,8 +66,15 @@ pub struct ShopStack {
     pub main_queue: String,
     pub admin_queue: String,
     pub amqp_url: String,
+    /// Where [`ShopStack::broker`] connects, the first that answers: `amqp_url`, or each
+    /// node of a cluster.
+    broker_urls: Vec<String>,
     envs: HashMap<Proc, HashMap<String, String>>,
     procs: HashMap<Proc, Service>,
+    /// Replicas started by [`ShopStack::add_replica`] (`None`: killed), numbered from 2.
+    replicas: HashMap<Proc, Vec<Option<Service>>>,
+    /// `/metrics` of processes as they were just before they were SIGKILLed.
+    killed_metrics: Vec<(Proc, String)>,
     /// What users do, over HTTP. The APIs are never respawned, so it stays valid.
     pub client: ShopClient,
     log_dir: Option<std::path::PathBuf>,
@@ -79,6 +87,24 @@ impl ShopStack {
     /// healthy.
     pub async fn start(amqp_url: &str, overrides: Overrides) -> Self {
         Self::prepare(amqp_url, overrides).await.launch().await
+    }
+
+    /// [`ShopStack::start`] against a cluster: every process gets its first node's URL as
+    /// `AMQP_URL` and all its nodes as `AMQP_ADDRESSES` (unless `overrides` says otherwise);
+    /// [`ShopStack::broker`] connects to whichever node answers.
+    pub async fn start_on_cluster(
+        cluster: &crate::RabbitCluster,
+        mut overrides: Overrides,
+    ) -> Self {
+        for p in Proc::ALL {
+            let env = overrides.entry(p).or_default();
+            if !env.iter().any(|(k, _)| *k == "AMQP_ADDRESSES") {
+                env.insert(0, ("AMQP_ADDRESSES", cluster.addresses()));
+            }
+        }
+        let mut stack = Self::prepare(&cluster.amqp_url(), overrides).await;
+        stack.broker_urls = cluster.urls();
+        stack.launch().await
     }
 
     /// Everything [`ShopStack::start`] does before it starts the processes: the databases'
@@ -132,8 +158,11 @@ impl ShopStack {
             main_queue,
             admin_queue,
             amqp_url: amqp_url.to_owned(),
+            broker_urls: vec![amqp_url.to_owned()],
             envs,
             procs: HashMap::new(),
+            replicas: HashMap::new(),
+            killed_metrics: Vec::new(),
             client: ShopClient::default(),
             log_dir: None,
         }
@@ -152,6 +181,13 @@ impl ShopStack {
         self.log_dir
             .as_ref()
             .map(|d| d.join(format!("{}.log", p.binary())))
+    }
+
+    /// Where replica `n` (from 2) of `p` logs, with [`ShopStack::log_to`].
+    fn replica_log_path(&self, p: Proc, n: usize) -> Option<std::path::PathBuf> {
+        self.log_dir
+            .as_ref()
+            .map(|d| d.join(format!("{}-{n}.log", p.binary())))
     }
 
     /// Starts the four processes of a prepared stack and waits until each is healthy.
@@ -197,22 +233,100 @@ impl ShopStack {
         &self.procs[&p]
     }
 
+    /// Another replica of `p` with its environment (and `extra`), sharing its database and
+    /// queues, once healthy; the caller owns it (see [`ShopStack::add_replica`] for one the
+    /// stack owns).
+    pub async fn spawn_replica(&self, p: Proc, extra: &[(&str, &str)]) -> Service {
+        let mut env = self.envs[&p].clone();
+        for (k, v) in extra {
+            env.insert((*k).to_owned(), (*v).to_owned());
+        }
+        let svc = Service::spawn(&workspace_binary(p.binary()), &env, p.health_path()).await;
+        svc.wait_healthy(p.health_path(), WAIT).await;
+        svc
+    }
+
+    /// Starts another replica of `p`, owned by the stack (in its health waits, its checks'
+    /// figures, [`ShopStack::stop`]); returns its number (the first replica, `svc(p)`, is
+    /// 1), once healthy.
+    pub async fn add_replica(&mut self, p: Proc) -> usize {
+        let n = self.replicas.get(&p).map_or(0, Vec::len) + 2;
+        let log = self.replica_log_path(p, n);
+        let svc = Service::spawn_with(
+            &workspace_binary(p.binary()),
+            &self.envs[&p],
+            p.health_path(),
+            log.as_deref(),
+        )
+        .await;
+        svc.wait_healthy(p.health_path(), WAIT).await;
+        self.replicas.entry(p).or_default().push(Some(svc));
+        n
+    }
+
+    /// Replica `n` of `p` (1: [`ShopStack::svc`]).
+    pub fn replica(&self, p: Proc, n: usize) -> &Service {
+        if n == 1 {
+            return self.svc(p);
+        }
+        self.replicas[&p][n - 2].as_ref().expect("replica killed")
+    }
+
+    /// Every running replica of `p`, the first one first.
+    pub fn instances(&self, p: Proc) -> Vec<&Service> {
+        self.procs
+            .get(&p)
+            .into_iter()
+            .chain(self.replicas.get(&p).into_iter().flatten().flatten())
+            .collect()
+    }
+
     /// Waits until every process reports healthy.
     pub async fn wait_healthy(&self) {
         for p in Proc::ALL {
-            let svc = self.svc(p);
-            eventually(WAIT, &format!("{} healthy", p.binary()), || async {
-                let res = svc.http.get(svc.url(p.health_path())).send().await.ok()?;
-                (res.status() == StatusCode::OK).then_some(())
-            })
-            .await;
+            for svc in self.instances(p) {
+                eventually(WAIT, &format!("{} healthy", p.binary()), || async {
+                    let res = svc.http.get(svc.url(p.health_path())).send().await.ok()?;
+                    (res.status() == StatusCode::OK).then_some(())
+                })
+                .await;
+            }
         }
     }
 
-    /// SIGKILL: no shutdown, no ack of the message in hand.
+    /// SIGKILL: no shutdown, no ack of the message in hand. Its `/metrics` just before are
+    /// kept ([`ShopStack::killed_metrics`]).
     pub async fn kill(&mut self, p: Proc) {
-        let mut svc = self.procs.remove(&p).unwrap();
+        let svc = self.procs.remove(&p).unwrap();
+        self.kill_service(p, svc).await;
+    }
+
+    /// SIGKILL of replica `n` (from 2) of `p`, as [`ShopStack::kill`].
+    pub async fn kill_replica(&mut self, p: Proc, n: usize) {
+        let svc = self.replicas.get_mut(&p).unwrap()[n - 2]
+            .take()
+            .expect("replica already killed");
+        self.kill_service(p, svc).await;
+    }
+
+    async fn kill_service(&mut self, p: Proc, mut svc: Service) {
+        let scrape = svc.http.get(svc.url("/metrics")).send();
+        if let Ok(Ok(res)) = tokio::time::timeout(Duration::from_millis(500), scrape).await
+            && let Ok(text) = res.text().await
+        {
+            self.killed_metrics.push((p, text));
+        }
         svc.child.kill().await.unwrap();
+    }
+
+    /// The `/metrics` of SIGKILLed replicas of `p`, scraped just before they were killed
+    /// (what they counted since is lost with them).
+    pub fn killed_metrics(&self, p: Proc) -> Vec<&str> {
+        self.killed_metrics
+            .iter()
+            .filter(|(q, _)| *q == p)
+            .map(|(_, m)| m.as_str())
+            .collect()
     }
 
     /// Starts a killed process again, with the same configuration.
@@ -221,7 +335,19 @@ impl ShopStack {
     }
 
     pub async fn metrics(&self, p: Proc) -> String {
-        let svc = self.svc(p);
+        Self::metrics_of(self.svc(p)).await
+    }
+
+    /// The `/metrics` of every running replica of `p`.
+    pub async fn metrics_all(&self, p: Proc) -> Vec<String> {
+        let mut all = Vec::new();
+        for svc in self.instances(p) {
+            all.push(Self::metrics_of(svc).await);
+        }
+        all
+    }
+
+    async fn metrics_of(svc: &Service) -> String {
         svc.http
             .get(svc.url("/metrics"))
             .send()
@@ -232,16 +358,27 @@ impl ShopStack {
             .unwrap()
     }
 
-    /// A reader on this stack's broker.
+    /// A reader on this stack's broker (the first node of a cluster that answers).
     pub async fn broker(&self) -> QueueReader {
-        QueueReader::connect_to(&self.amqp_url).await
+        for url in &self.broker_urls[..self.broker_urls.len() - 1] {
+            if let Some(reader) = QueueReader::try_connect_to(url).await {
+                return reader;
+            }
+        }
+        QueueReader::connect_to(self.broker_urls.last().unwrap()).await
     }
 
     /// Stops every process with SIGTERM (each must exit 0), deletes the queues and drops
     /// the databases.
     pub async fn stop(mut self) {
         for p in Proc::ALL {
-            if let Some(svc) = self.procs.remove(&p) {
+            let replicas = self.replicas.remove(&p).unwrap_or_default();
+            for svc in self
+                .procs
+                .remove(&p)
+                .into_iter()
+                .chain(replicas.into_iter().flatten())
+            {
                 assert_eq!(
                     svc.terminate().await,
                     Some(0),
@@ -260,7 +397,13 @@ impl ShopStack {
     pub async fn stop_within(mut self, limit: Duration) -> Vec<(Proc, Option<i32>, Duration)> {
         let mut stopping = tokio::task::JoinSet::new();
         for p in Proc::ALL {
-            if let Some(svc) = self.procs.remove(&p) {
+            let replicas = self.replicas.remove(&p).unwrap_or_default();
+            for svc in self
+                .procs
+                .remove(&p)
+                .into_iter()
+                .chain(replicas.into_iter().flatten())
+            {
                 stopping.spawn(async move {
                     let (code, took) = svc.terminate_within(limit).await;
                     (p, code, took)

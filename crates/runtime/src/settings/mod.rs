@@ -9,7 +9,7 @@ mod env;
 
 use std::net::{IpAddr, SocketAddr};
 
-pub use amqp::{AmqpSettings, ConsumerSettings, OutboxSettings};
+pub use amqp::{AmqpSettings, BrokerAddress, ConsumerSettings, OutboxSettings};
 pub use database::DatabaseSettings;
 pub use env::{ConfigError, Env, Secret};
 

@@ -8,6 +8,7 @@
 
 mod inspector;
 mod pools;
+mod queues;
 mod reads;
 mod stored;
 
@@ -17,6 +18,7 @@ pub use self::inspector::{IdleTransaction, Inspector};
 pub use self::pools::{
     gauge, no_idle_transactions, pool, pools_returned, read_on_every_connection,
 };
+pub use self::queues::queues_drained;
 pub use self::reads::{catalogue, converged, fresh_reads, shop};
 pub use self::stored::{catalogue_whole, likes_whole, outbox_drained};
 use crate::ShopStack;

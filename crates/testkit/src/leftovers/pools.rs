@@ -17,13 +17,17 @@ pub fn gauge(metrics: &str, series: &str) -> Option<f64> {
     })
 }
 
-/// (in_use, idle, max) of a process's database pool.
+/// (in_use, idle, max) of a process's database pool, summed over its replicas when it has
+/// more than one.
 pub async fn pool(stack: &ShopStack, p: Proc) -> (u64, u64, u64) {
-    let m = stack.metrics(p).await;
-    let g = |state: &str| {
-        gauge(&m, &format!("db_pool_connections{{state=\"{state}\"}}")).unwrap_or(-1.0) as u64
-    };
-    (g("in_use"), g("idle"), g("max"))
+    let mut sum = (0, 0, 0);
+    for m in stack.metrics_all(p).await {
+        let g = |state: &str| {
+            gauge(&m, &format!("db_pool_connections{{state=\"{state}\"}}")).unwrap_or(-1.0) as u64
+        };
+        sum = (sum.0 + g("in_use"), sum.1 + g("idle"), sum.2 + g("max"));
+    }
+    sum
 }
 
 fn db_of(stack: &ShopStack, p: Proc) -> &str {
