@@ -202,6 +202,9 @@ families! {
     OUTBOX_RELAY_LEADER: Gauge<0> = "outbox_relay_leader",
         [], None,
         "1 while this replica's outbox relay holds the leader lock and publishes, 0 while it stands by.";
+    OUTBOX_RELAY_LOCK_CONNECTION: Gauge<0> = "outbox_relay_lock_connection",
+        [], None,
+        "1 while the relay holds its leader-lock database connection (outside the pool), else 0.";
     OUTBOX_OLDEST_PENDING_AGE: Gauge<0> = "outbox_oldest_pending_age_seconds",
         [], Some(Unit::Seconds),
         "Age of the oldest outbox row not yet published; 0 when none waits.";

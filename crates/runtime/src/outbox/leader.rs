@@ -95,6 +95,7 @@ impl Leadership {
             self.leader = held;
         }
         catalog::OUTBOX_RELAY_LEADER.set(catalog::NO_LABELS, if held { 1.0 } else { 0.0 });
+        self.count_connection();
         held
     }
 
@@ -142,6 +143,14 @@ impl Leadership {
             self.leader = false;
         }
         catalog::OUTBOX_RELAY_LEADER.set(catalog::NO_LABELS, 0.0);
+        self.count_connection();
+    }
+
+    /// The lock's connection is not the pool's: it is counted on its own, so that a look at
+    /// the server's connections can tell it from a leaked one.
+    fn count_connection(&self) {
+        let open = if self.conn.is_some() { 1.0 } else { 0.0 };
+        catalog::OUTBOX_RELAY_LOCK_CONNECTION.set(catalog::NO_LABELS, open);
     }
 }
 
