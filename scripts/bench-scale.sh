@@ -127,7 +127,7 @@ published() {
 # measure: the loads against every main-api replica, sets M_LIKES M_LIST M_IDLE M_LOAD M_RSS
 measure() {
   local mains=() p n before after line ok=0 p99=0 cat_before cat_after want pub_before pub_after
-  for p in "${procs[@]}"; do case $p in main-api:*) mains+=("${p#*:}") ;; esac; done
+  for p in "${procs[@]}"; do case $p in main-api*:*) mains+=("${p#*:}") ;; esac; done
   n=${#mains[@]}
 
   log "idle for 10 s"
