@@ -465,48 +465,69 @@ impl ShopClient {
         format!("{}{path}", self.main)
     }
 
+    /// Sends the request `make` builds, again after a pause while it is answered `503`, as
+    /// a well-behaved client does with `Retry-After`: a service sheds load before starting
+    /// any work, so a `503` changed nothing and the retry is exact. The stream of the fault
+    /// suite shares the services with bursts that may fill their waiting rooms. Up to 10 s.
+    async fn send(&self, make: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
+        let mut tries = 0;
+        loop {
+            let res = make().send().await.unwrap();
+            if res.status() != StatusCode::SERVICE_UNAVAILABLE || tries == 100 {
+                return res;
+            }
+            tries += 1;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn create(&self, title: &str, image: &str) -> u64 {
         let res = self
-            .http
-            .post(format!("{}/api/products", self.admin))
-            .json(&json!({"title": title, "image": image}))
-            .send()
-            .await
-            .unwrap();
+            .send(|| {
+                self.http
+                    .post(format!("{}/api/products", self.admin))
+                    .json(&json!({"title": title, "image": image}))
+            })
+            .await;
         assert_eq!(res.status(), StatusCode::CREATED);
         res.json::<Value>().await.unwrap()["id"].as_u64().unwrap()
     }
 
     /// Replaces a product's title and image; the answer's status (202, or 404 when gone).
     pub async fn update(&self, id: u64, title: &str, image: &str) -> StatusCode {
-        self.http
-            .put(self.admin_url(&format!("/api/products/{id}")))
-            .json(&json!({"title": title, "image": image}))
-            .send()
-            .await
-            .unwrap()
-            .status()
+        self.send(|| {
+            self.http
+                .put(self.admin_url(&format!("/api/products/{id}")))
+                .json(&json!({"title": title, "image": image}))
+        })
+        .await
+        .status()
     }
 
     pub async fn delete(&self, id: u64) {
         let res = self
-            .http
-            .delete(self.admin_url(&format!("/api/products/{id}")))
-            .send()
-            .await
-            .unwrap();
+            .send(|| {
+                self.http
+                    .delete(self.admin_url(&format!("/api/products/{id}")))
+            })
+            .await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
     }
 
     /// Likes as the shopper whose cookie is in `jar` (filled on the first like).
     pub async fn like(&self, id: u64, jar: &mut Option<String>) -> StatusCode {
-        let mut req = self
-            .http
-            .post(self.main_url(&format!("/flask/api/products/{id}/like")));
-        if let Some(cookie) = jar.as_deref() {
-            req = req.header("cookie", cookie);
-        }
-        let res = req.send().await.unwrap();
+        let cookie = jar.clone();
+        let res = self
+            .send(|| {
+                let req = self
+                    .http
+                    .post(self.main_url(&format!("/flask/api/products/{id}/like")));
+                match cookie.as_deref() {
+                    Some(cookie) => req.header("cookie", cookie),
+                    None => req,
+                }
+            })
+            .await;
         if let Some(set) = res.headers().get("set-cookie") {
             *jar = Some(set.to_str().unwrap().split(';').next().unwrap().to_owned());
         }
