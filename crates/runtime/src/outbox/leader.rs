@@ -52,7 +52,9 @@ const CONNECT_LIMIT: Duration = Duration::from_secs(5);
 
 /// One relay's part in the election.
 pub(super) struct Leadership {
-    options: Arc<MySqlConnectOptions>,
+    /// Whose connect options the lock connection uses, read at each connect: a credential
+    /// rotation (`crate::db`) replaces them.
+    pool: MySqlPool,
     queue: String,
     /// The lock's connection, while there is one.
     conn: Option<MySqlConnection>,
@@ -63,7 +65,7 @@ impl Leadership {
     /// For the relay publishing `pool`'s outbox to `queue`. Connects on first use.
     pub fn new(pool: &MySqlPool, queue: &str) -> Self {
         Leadership {
-            options: pool.connect_options(),
+            pool: pool.clone(),
             queue: queue.to_owned(),
             conn: None,
             leader: false,
@@ -120,7 +122,8 @@ impl Leadership {
     }
 
     async fn connect(&self) -> Result<MySqlConnection, sqlx::Error> {
-        let mut conn = tokio::time::timeout(CONNECT_LIMIT, self.options.connect())
+        let options: Arc<MySqlConnectOptions> = self.pool.connect_options();
+        let mut conn = tokio::time::timeout(CONNECT_LIMIT, options.connect())
             .await
             .map_err(|_| sqlx::Error::PoolTimedOut)??;
         sqlx::query(&format!(
