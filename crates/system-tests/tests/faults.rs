@@ -700,6 +700,45 @@ fn describe(
     )
 }
 
+/// Moves the relay lead of the API `p` to its replica `n` (from 2): while another holds the
+/// leader lock, the holder's lock connection is killed from outside (`KILL CONNECTION`), so
+/// it steps down, and the replicas' relays race for the lock again; until replica `n` won.
+async fn lead_to_replica(stack: &ShopStack, p: Proc, n: usize, db: &str, queue: &str) -> usize {
+    use sqlx::Connection as _;
+    let mut conn =
+        sqlx::MySqlConnection::connect(&format!("{}/mysql", testkit::mysql_server_url()))
+            .await
+            .unwrap();
+    let lock = format!("{db}:shop-outbox-relay:{queue}");
+    let mut killed = 0;
+    for _ in 0..100 {
+        let leads: Vec<bool> = stack
+            .metrics_all(p)
+            .await
+            .iter()
+            .map(|m| leftovers::gauge(m, "outbox_relay_leader") == Some(1.0))
+            .collect();
+        if leads[n - 1] && leads.iter().filter(|l| **l).count() == 1 {
+            return killed;
+        }
+        let holder: Option<i64> = sqlx::query_scalar("SELECT IS_USED_LOCK(?)")
+            .bind(&lock)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        if let Some(holder) = holder
+            && !leads[n - 1]
+        {
+            let _ = sqlx::query(&format!("KILL CONNECTION {holder}"))
+                .execute(&mut conn)
+                .await;
+            killed += 1;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("replica {n} of {} never took the relay lead", p.binary());
+}
+
 /// What the traffic must not leave behind (`testkit::leftovers`), and the queues drained;
 /// prints one line after the scenario's and fails on any failed check.
 async fn after_traffic(name: &str, stack: &ShopStack) {
@@ -848,19 +887,38 @@ async fn cluster_scenarios(cluster: &RabbitCluster) {
     for p in Proc::ALL {
         stack.add_replica(p).await;
     }
+    // The second main-api replica leads its relay, so that killing it makes the first
+    // take over mid-stream.
+    let (db, queue) = (
+        stack.main_db.name.clone(),
+        stack.env(Proc::MainApi)["ADMIN_QUEUE"].clone(),
+    );
     let name = "replicas: 2 SIGKILLed";
+    let tries = lead_to_replica(&stack, Proc::MainApi, 2, &db, &queue).await;
+    println!(
+        "fault suite | {name:<22} | main-api replica 2 leads the relay (lock connections killed: {tries})"
+    );
     scenario(name, &mut stack, async |stack| {
         // Two replicas of everything: the relays of each API share the outbox (one leads,
         // the other stands by), both consumers of each queue compete. The stream goes to
         // the first API replicas (a load balancer takes a dead replica out; requests cut by
-        // a kill are the hang-up scenario's); the second main-api replica (its relay a
-        // standby: the first took the lead at start; a leader's death mid-publish is
-        // crates/runtime/tests/relay.rs's) and the second admin-consumer replica, which
-        // applies likes, are SIGKILLed: a double publish or a double apply of a like would
-        // show in the counts.
+        // a kill are the hang-up scenario's); the second main-api replica, whose relay
+        // leads and publishes the likes, and the second admin-consumer replica, which
+        // applies them, are SIGKILLed: the first main-api replica's relay takes over, and a
+        // lost, double-applied or reordered like would show in the counts.
         tokio::time::sleep(Duration::from_millis(300)).await;
         stack.kill_replica(Proc::MainApi, 2).await;
+        let killed = Instant::now();
         stack.kill_replica(Proc::AdminConsumer, 2).await;
+        testkit::eventually(testkit::WAIT, "main-api replica 1 leads", || async {
+            let m = stack.metrics_all(Proc::MainApi).await;
+            (leftovers::gauge(&m[0], "outbox_relay_leader") == Some(1.0)).then_some(())
+        })
+        .await;
+        println!(
+            "fault suite | {name:<22} | main-api replica 1 took the relay lead {:.2} s after replica 2's SIGKILL",
+            killed.elapsed().as_secs_f64()
+        );
         stack.wait_healthy().await;
     })
     .await;
