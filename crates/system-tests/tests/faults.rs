@@ -792,80 +792,74 @@ async fn broker_cluster_faults() {
     drop(cluster);
 }
 
+/// A fault of one cluster node, in [`node_fault`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NodeFault {
+    /// SIGKILLed, booted again 3 s later.
+    Kill,
+    /// Cut off from the others (it pauses, `pause_minority`), healed 3 s later.
+    Partition,
+}
+
+/// One node-fault scenario on `cluster`, with a stack of its own. Of the nodes leading the
+/// stack's queues, the one with more of its connections is faulted (the product queue's
+/// leader on a tie for a kill, the like queue's for a partition): its clients move to the
+/// other nodes, which elect new leaders for the queues it led, and every connection must be
+/// back on them while it is still down; then it comes back.
+async fn node_fault(cluster: &RabbitCluster, name: &str, fault: NodeFault) {
+    let started = Instant::now();
+    let mut stack = ShopStack::start_on_cluster(cluster, Overrides::default()).await;
+    let (product_leader, like_leader) = assert_replicated(cluster, &stack);
+    scenario(name, &mut stack, async |stack| {
+        let (victim, done, moved_to) = match fault {
+            NodeFault::Kill => (
+                busiest_leader(cluster, product_leader, like_leader),
+                "SIGKILL of",
+                "on the other nodes",
+            ),
+            NodeFault::Partition => (
+                busiest_leader(cluster, like_leader, product_leader),
+                "cut off:",
+                "on the majority",
+            ),
+        };
+        println!(
+            "fault suite | {name:<22} | {done} {}: {}",
+            cluster.nodes[victim].name,
+            describe(cluster, victim, product_leader, like_leader)
+        );
+        let total: usize = cluster.connections().iter().sum();
+        match fault {
+            NodeFault::Kill => cluster.kill(victim),
+            NodeFault::Partition => cluster.partition(victim).await,
+        }
+        let faulted = Instant::now();
+        let moved = cluster.wait_moved(victim, total, testkit::WAIT).await;
+        stack.wait_healthy().await;
+        println!(
+            "fault suite | {name:<22} | all {total} client connections {moved_to} {:.2} s after the fault",
+            moved.as_secs_f64()
+        );
+        tokio::time::sleep(Duration::from_secs(3).saturating_sub(faulted.elapsed())).await;
+        match fault {
+            NodeFault::Kill => cluster.boot(victim).await,
+            NodeFault::Partition => cluster.heal(victim).await,
+        }
+        stack.wait_healthy().await;
+    })
+    .await;
+    after_traffic(name, &stack).await;
+    stack.stop().await;
+    println!(
+        "fault suite | {name:<22} | scenario took {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+}
+
 /// The three scenarios of [`broker_cluster_faults`], one after the other on `cluster`.
 async fn cluster_scenarios(cluster: &RabbitCluster) {
-    let started = Instant::now();
-    let mut stack = ShopStack::start_on_cluster(cluster, Overrides::default()).await;
-    let (product_leader, like_leader) = assert_replicated(cluster, &stack);
-    let name = "cluster: node killed";
-    scenario(name, &mut stack, async |stack| {
-        // Of the nodes leading the stack's queues, the one with more of its connections
-        // (the product queue's leader on a tie): its clients move to the other nodes, and
-        // the queues it led elect new leaders.
-        let victim = busiest_leader(cluster, product_leader, like_leader);
-        println!(
-            "fault suite | {name:<22} | SIGKILL of {}: {}",
-            cluster.nodes[victim].name,
-            describe(cluster, victim, product_leader, like_leader)
-        );
-        let total: usize = cluster.connections().iter().sum();
-        cluster.kill(victim);
-        // Every connection is back, on the other two nodes, while this one is still down.
-        let killed = Instant::now();
-        let moved = cluster.wait_moved(victim, total, testkit::WAIT).await;
-        stack.wait_healthy().await;
-        println!(
-            "fault suite | {name:<22} | all {total} client connections on the other nodes {:.2} s after the kill",
-            moved.as_secs_f64()
-        );
-        tokio::time::sleep(Duration::from_secs(3).saturating_sub(killed.elapsed())).await;
-        cluster.boot(victim).await;
-        stack.wait_healthy().await;
-    })
-    .await;
-    after_traffic(name, &stack).await;
-    stack.stop().await;
-    println!(
-        "fault suite | {name:<22} | scenario took {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
-
-    let started = Instant::now();
-    let mut stack = ShopStack::start_on_cluster(cluster, Overrides::default()).await;
-    let (product_leader, like_leader) = assert_replicated(cluster, &stack);
-    let name = "cluster: partition";
-    scenario(name, &mut stack, async |stack| {
-        // Of the nodes leading the stack's queues, the one with more of its connections (the
-        // like queue's leader on a tie), cut off: it pauses (pause_minority) and closes its
-        // clients' connections, which move to the majority, and the majority elects new
-        // leaders for the queues it led; healed 3 s after it paused.
-        let victim = busiest_leader(cluster, like_leader, product_leader);
-        println!(
-            "fault suite | {name:<22} | {} cut off: {}",
-            cluster.nodes[victim].name,
-            describe(cluster, victim, product_leader, like_leader)
-        );
-        let total: usize = cluster.connections().iter().sum();
-        cluster.partition(victim).await;
-        // Every connection is back, on the majority, while this node is still cut off.
-        let cut = Instant::now();
-        let moved = cluster.wait_moved(victim, total, testkit::WAIT).await;
-        stack.wait_healthy().await;
-        println!(
-            "fault suite | {name:<22} | all {total} client connections on the majority {:.2} s after the node paused",
-            moved.as_secs_f64()
-        );
-        tokio::time::sleep(Duration::from_secs(3).saturating_sub(cut.elapsed())).await;
-        cluster.heal(victim).await;
-        stack.wait_healthy().await;
-    })
-    .await;
-    after_traffic(name, &stack).await;
-    stack.stop().await;
-    println!(
-        "fault suite | {name:<22} | scenario took {:.1} s",
-        started.elapsed().as_secs_f64()
-    );
+    node_fault(cluster, "cluster: node killed", NodeFault::Kill).await;
+    node_fault(cluster, "cluster: partition", NodeFault::Partition).await;
 
     let started = Instant::now();
     // Relays that poll every 20 ms: a standby asks for the lead, and would find every row

@@ -212,15 +212,19 @@ impl ShopStack {
     }
 
     async fn spawn(&mut self, p: Proc) {
-        let log = self.log_path(p);
-        let svc = Service::spawn_with(
+        let svc = self.start_process(p, self.log_path(p)).await;
+        self.procs.insert(p, svc);
+    }
+
+    /// Starts `p`'s binary with its environment, logging to `log` when given.
+    async fn start_process(&self, p: Proc, log: Option<std::path::PathBuf>) -> Service {
+        Service::spawn_with(
             &workspace_binary(p.binary()),
             &self.envs[&p],
             p.health_path(),
             log.as_deref(),
         )
-        .await;
-        self.procs.insert(p, svc);
+        .await
     }
 
     /// Process `p`'s environment: another replica of it started with this environment
@@ -251,14 +255,7 @@ impl ShopStack {
     /// 1), once healthy.
     pub async fn add_replica(&mut self, p: Proc) -> usize {
         let n = self.replicas.get(&p).map_or(0, Vec::len) + 2;
-        let log = self.replica_log_path(p, n);
-        let svc = Service::spawn_with(
-            &workspace_binary(p.binary()),
-            &self.envs[&p],
-            p.health_path(),
-            log.as_deref(),
-        )
-        .await;
+        let svc = self.start_process(p, self.replica_log_path(p, n)).await;
         svc.wait_healthy(p.health_path(), WAIT).await;
         self.replicas.entry(p).or_default().push(Some(svc));
         n
