@@ -297,27 +297,11 @@ pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
         .layer(CatchPanicLayer::custom(panic_response))
 }
 
-/// Connections the kernel may hold for the listener before they are accepted: tokio's
-/// default is 1,024, and a burst of more clients than that at once (the benchmark's
-/// overload row: 2,200) had its extra SYNs dropped, so those clients waited 1, 3 and 7 s for
-/// their kernel's retries before being answered at all. The kernel caps it at
-/// `net.core.somaxconn` (4,096 by default since Linux 5.4).
-const LISTEN_BACKLOG: u32 = 4096;
-
 /// Binds the HTTP listener, naming the variables to change when the address is taken.
 pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
-    let listen = || -> std::io::Result<TcpListener> {
-        let socket = if addr.is_ipv4() {
-            tokio::net::TcpSocket::new_v4()?
-        } else {
-            tokio::net::TcpSocket::new_v6()?
-        };
-        // As tokio's own bind does: a restart may bind while old connections linger.
-        socket.set_reuseaddr(true)?;
-        socket.bind(addr)?;
-        socket.listen(LISTEN_BACKLOG)
-    };
-    listen().map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDRESS, PORT): {e}"))
+    TcpListener::bind(addr)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDRESS, PORT): {e}"))
 }
 
 #[cfg(test)]
