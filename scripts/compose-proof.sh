@@ -21,8 +21,9 @@
 #  8. Grafana (not run: in no registry here) checked statically; down -v, also on failure.
 # Every wait is bounded; each part's time is printed at the end.
 #
-# Environment: PROOF_PROFILE=debug|release (which target/ binaries to package; default:
-# release when target/release has all four and is newer, else debug), PROOF_FULL_BUILD=1 (build
+# Environment: PROOF_PROFILE=debug|release (which target/ binaries to package, or
+# $CARGO_TARGET_DIR's: the test command's instrumented build; default: release when
+# target/release has all four and is newer, else debug), PROOF_FULL_BUILD=1 (build
 # shop/admin and shop/main through the Dockerfile's own Rust stages instead, with this
 # machine's toolchain in a stand-in Rust image: a cold release build), PROOF_KEEP=1 (leave the
 # stack up at the end), PROOF_REBUILD_BASE=1 (make the Debian base again), PROOF_WEB_PORT
@@ -169,18 +170,19 @@ SUBSTITUTED+=("jaeger: $(official_image jaeger) -> localhost/shop-proof/otlp-sin
 # ---------------------------------------------------------------------------------------
 step "our images: shop/admin, shop/main, shop/web (runtime stages of deploy/*.Dockerfile)"
 profile=${PROOF_PROFILE:-}
+bin_dir=${CARGO_TARGET_DIR:-target}
 if [ -z "$profile" ]; then
   profile=debug
-  if [ -x target/release/admin-api ] && [ target/release/admin-api -nt target/debug/admin-api ]; then profile=release; fi
+  if [ -x "$bin_dir/release/admin-api" ] && [ "$bin_dir/release/admin-api" -nt "$bin_dir/debug/admin-api" ]; then profile=release; fi
 fi
 for bin in admin-api admin-consumer main-api main-consumer; do
-  [ "${PROOF_FULL_BUILD:-0}" = 1 ] || [ -x "target/$profile/$bin" ] || die "target/$profile/$bin is missing: cargo build --workspace --bins --locked${profile/debug/} first"
+  [ "${PROOF_FULL_BUILD:-0}" = 1 ] || [ -x "$bin_dir/$profile/$bin" ] || die "$bin_dir/$profile/$bin is missing: cargo build --workspace --bins --locked${profile/debug/} first"
 done
 [ -f frontend/dist/index.html ] || build_frontend
 rm -rf .prebuilt && mkdir -p .prebuilt/bin
 if [ "${PROOF_FULL_BUILD:-0}" != 1 ]; then
   for bin in admin-api admin-consumer main-api main-consumer; do
-    strip --strip-debug -o ".prebuilt/bin/$bin" "target/$profile/$bin"
+    strip --strip-debug -o ".prebuilt/bin/$bin" "$bin_dir/$profile/$bin"
   done
   log "packaging the $profile binaries (stripped of debug information) and frontend/dist"
 fi
