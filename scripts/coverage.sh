@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/test.sh: line coverage of the Rust crates, measured in the test
 # command's one run (no second run of the suite). cargo-llvm-cov's environment (show-env)
 # makes cargo build this workspace's crates with `-C instrument-coverage` (its rustc wrapper
@@ -63,7 +64,7 @@ coverage_report() {
   local summary=$CARGO_TARGET_DIR/coverage.json
   cargo llvm-cov report --json --summary-only --ignore-filename-regex "$COVERAGE_IGNORE" \
     --output-path "$summary"
-  local crate line failed=()
+  local crate line count missed percent failed=()
   printf '%-12s %8s %8s %8s\n' crate lines missed cover >&2
   for crate in "${COVERAGE_CRATES[@]}"; do
     line=$(jq -r --arg c "/crates/$crate/" '

@@ -431,3 +431,105 @@ async fn a_bad_setting_stops_the_binary_naming_the_variable() {
         assert!(stderr.contains(name), "{name}: {stderr}");
     }
 }
+
+/// What an operator does when an admin forgets a password or a token leaks: `set-password`
+/// and `revoke-token`, against the running API. A mistake is refused, naming what is wrong.
+#[tokio::test]
+async fn operator_commands_set_a_password_and_revoke_a_token() {
+    let setup = Setup::new().await;
+    let env = setup.env(&testkit::amqp_url());
+    let run = |args: &[&str], password: Option<&str>| {
+        let mut cmd = tokio::process::Command::new(BIN);
+        cmd.args(args)
+            .envs(&env)
+            .env("RUST_LOG", "warn")
+            .env_remove("ADMIN_PASSWORD")
+            .stdin(std::process::Stdio::null());
+        if let Some(p) = password {
+            cmd.env("ADMIN_PASSWORD", p);
+        }
+        async move {
+            let out = cmd.output().await.unwrap();
+            let printed = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            (out.status.success(), printed)
+        }
+    };
+    let ada = ["--email", "ada@example.com"];
+    let create = |password| run(&["create-user", "--name", "Ada", ada[0], ada[1]], password);
+
+    // A new user needs a password, and there is no terminal to ask for one.
+    let (ok, printed) = create(None).await;
+    assert!(!ok && printed.contains("set ADMIN_PASSWORD"), "{printed}");
+    let (ok, printed) = create(Some("the first password")).await;
+    assert!(ok, "{printed}");
+
+    let svc = Service::spawn(BIN, &env, "/api/health").await;
+    let login = async |password: &str| {
+        svc.http
+            .post(svc.url("/api/auth/login"))
+            .json(&json!({"email": "ada@example.com", "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(login("the first password").await, StatusCode::OK);
+
+    let (ok, printed) = run(&["set-password", ada[0], ada[1]], Some("short")).await;
+    assert!(
+        !ok && printed.contains("characters long"),
+        "a too short password: {printed}"
+    );
+    let (ok, printed) = run(
+        &["set-password", "--email", "nobody@example.com"],
+        Some("the second password"),
+    )
+    .await;
+    assert!(
+        !ok && printed.contains("no user with email"),
+        "an unknown email: {printed}"
+    );
+    let (ok, printed) = run(
+        &["set-password", "--email", " ADA@example.com "],
+        Some("the second password"),
+    )
+    .await;
+    assert!(ok, "{printed}");
+    assert_eq!(login("the second password").await, StatusCode::OK);
+    assert_eq!(login("the first password").await, StatusCode::UNAUTHORIZED);
+
+    let (ok, token) = run(&["create-token", "--name", "ci"], None).await;
+    assert!(ok, "{token}");
+    let token = token.trim().to_owned();
+    let (ok, printed) = run(&["create-token", "--name", "ci"], None).await;
+    assert!(
+        !ok && printed.contains("exists already"),
+        "a second token of the same name: {printed}"
+    );
+    let svc = svc.with_token(&token);
+    let write = async || {
+        svc.http
+            .post(svc.url("/api/products"))
+            .json(&json!({"title": "Mug", "image": "/m.png"}))
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    assert_eq!(write().await, StatusCode::CREATED);
+    let (ok, printed) = run(&["revoke-token", "--name", "ci"], None).await;
+    assert!(ok, "{printed}");
+    assert_eq!(write().await, StatusCode::UNAUTHORIZED, "a revoked token");
+    let (ok, printed) = run(&["revoke-token", "--name", "ci"], None).await;
+    assert!(
+        !ok && printed.contains("no live token"),
+        "revoked twice: {printed}"
+    );
+
+    assert_eq!(svc.terminate().await, Some(0));
+    setup.cleanup().await;
+}
