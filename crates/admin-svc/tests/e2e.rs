@@ -413,23 +413,50 @@ async fn create_user_command_creates_once_and_feeds_api_user() {
     setup.cleanup().await;
 }
 
+/// A bad setting stops the process at start with a message that names the variable (and
+/// never echoes a password); the API's and the consumer's own settings alike.
 #[tokio::test]
 async fn a_bad_setting_stops_the_binary_naming_the_variable() {
-    for (name, value) in [
+    let not_a_ca = std::env::temp_dir().join(testkit::unique("not-a-ca"));
+    std::fs::write(&not_a_ca, "not a certificate").unwrap();
+    let not_a_ca = not_a_ca.to_string_lossy().into_owned();
+    let api: &[(&str, &str)] = &[
         ("PORT", "eighty"),
         ("SQL_PORT", "-1"),
+        ("SQL_PORT", "0"),
         ("AMQP_URL", "localhost"),
-    ] {
-        let out = tokio::process::Command::new(BIN)
-            .env(name, value)
-            .env_remove("DATABASE_URL")
-            .output()
-            .await
-            .unwrap();
-        assert!(!out.status.success());
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(stderr.contains(name), "{name}: {stderr}");
+        ("DATABASE_URL", "postgres://shop:hunter2@db/admin"),
+        ("DATABASE_URL", "mysql://shop:hunter2@db:port/admin"),
+        ("SQL_SSL_MODE", "sometimes"),
+        ("SQL_SSL_CA", "/nonexistent/ca.pem"),
+        ("AMQP_CA_FILE", "/nonexistent/ca.pem"),
+        ("AMQP_CA_FILE", &not_a_ca),
+        ("DB_MAX_CONNECTIONS", "0"),
+        ("HTTP_MAX_CONNECTIONS", "0"),
+        ("COOKIE_SECURE", "maybe"),
+        ("SESSION_IDLE_MINUTES", "0"),
+        ("SESSION_MAX_HOURS", "0"),
+    ];
+    let consumer: &[(&str, &str)] = &[
+        ("CONSUMER_PREFETCH", "0"),
+        ("CONSUMER_BATCH_SIZE", "0"),
+        ("CONSUMER_BATCH_SIZE", "1001"),
+        ("PROCESSED_RETENTION_DAYS", "0"),
+    ];
+    for (bin, cases) in [(BIN, api), (env!("CARGO_BIN_EXE_admin-consumer"), consumer)] {
+        for (name, value) in cases {
+            let mut cmd = tokio::process::Command::new(bin);
+            if *name != "DATABASE_URL" {
+                cmd.env_remove("DATABASE_URL");
+            }
+            let out = cmd.env(name, value).output().await.unwrap();
+            assert!(!out.status.success(), "{bin} {name}={value} started");
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(stderr.contains(name), "{name}={value}: {stderr}");
+            assert!(!stderr.contains("hunter2"), "{name}: {stderr}");
+        }
     }
+    let _ = std::fs::remove_file(&not_a_ca);
 }
 
 /// What an operator does when an admin forgets a password or a token leaks: `set-password`
