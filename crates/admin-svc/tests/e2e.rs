@@ -560,3 +560,83 @@ async fn operator_commands_set_a_password_and_revoke_a_token() {
     assert_eq!(svc.terminate().await, Some(0));
     setup.cleanup().await;
 }
+
+/// `CORS_ALLOWED_ORIGINS`: a listed site's pages may call the API from a browser, with the
+/// user's credentials (its preflight is answered, its writes accepted); any other site gets
+/// no CORS answer and its writes are refused.
+#[tokio::test]
+async fn a_listed_origin_gets_cors_with_credentials_and_others_do_not() {
+    let setup = Setup::new().await;
+    let mut env = setup.env(&testkit::amqp_url());
+    let token = testkit::service::admin_token(&env).await;
+    env.insert(
+        "CORS_ALLOWED_ORIGINS".to_owned(),
+        "https://admin.example.com, http://localhost:5173".to_owned(),
+    );
+    let svc = Service::spawn(BIN, &env, "/api/health")
+        .await
+        .with_token(&token);
+    let listed = "https://admin.example.com";
+    let other = "https://elsewhere.example.com";
+
+    let preflight = async |origin: &str| {
+        svc.http
+            .request(reqwest::Method::OPTIONS, svc.url("/api/products"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type,authorization,traceparent",
+            )
+            .send()
+            .await
+            .unwrap()
+    };
+    let res = preflight(listed).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    let h = res.headers();
+    assert_eq!(h["access-control-allow-origin"], listed);
+    assert_eq!(h["access-control-allow-credentials"], "true");
+    let methods = h["access-control-allow-methods"].to_str().unwrap();
+    for m in ["GET", "POST", "PUT", "DELETE"] {
+        assert!(methods.contains(m), "{methods}");
+    }
+    let allowed = h["access-control-allow-headers"].to_str().unwrap();
+    for name in ["content-type", "authorization", "traceparent"] {
+        assert!(allowed.contains(name), "{allowed}");
+    }
+    let res = preflight(other).await;
+    assert!(
+        res.headers().get("access-control-allow-origin").is_none(),
+        "{:?}",
+        res.headers()
+    );
+
+    let write = async |origin: &str| {
+        svc.http
+            .post(svc.url("/api/products"))
+            .header("origin", origin)
+            .header("sec-fetch-site", "cross-site")
+            .json(&json!({"title": "Mug", "image": "/m.png"}))
+            .send()
+            .await
+            .unwrap()
+    };
+    let res = write(listed).await;
+    assert_eq!(res.status(), StatusCode::CREATED);
+    assert_eq!(res.headers()["access-control-allow-origin"], listed);
+    let res = write(other).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert!(res.headers().get("access-control-allow-origin").is_none());
+    let body: Value = res.json().await.unwrap();
+    assert!(
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Cross-site request refused"),
+        "{body}"
+    );
+
+    assert_eq!(svc.terminate().await, Some(0));
+    setup.cleanup().await;
+}
