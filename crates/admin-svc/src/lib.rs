@@ -9,6 +9,7 @@ pub mod auth;
 pub mod consumer;
 pub mod db;
 pub mod error;
+pub mod openapi;
 pub mod validation;
 
 use std::sync::{Arc, LazyLock};
@@ -23,6 +24,7 @@ use shop_runtime::service::{Core, Docs, HttpService, service_router};
 use sqlx::migrate::Migrator;
 
 use crate::auth::Auth;
+pub use crate::openapi::ApiDoc;
 use utoipa::OpenApi;
 
 /// The admin database's migrations, embedded in the binary: this service's own and the
@@ -65,30 +67,6 @@ impl AppState {
 
 /// The health check's path.
 pub const HEALTH_PATH: &str = "/api/health";
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "admin-svc", description = "The shop's catalogue API."),
-    paths(
-        api::list_products,
-        api::create_product,
-        api::get_product,
-        api::update_product,
-        api::delete_product,
-        api::random_user,
-        auth::handlers::login,
-        auth::handlers::logout,
-        auth::handlers::me,
-    ),
-    components(schemas(
-        auth::handlers::Me,
-        events::Product,
-        validation::ProductInput,
-        api::UserId,
-        shop_runtime::http::ErrorBody
-    ))
-)]
-pub struct ApiDoc;
 
 /// All routes, with the shared middleware.
 pub fn router(state: AppState) -> Router {

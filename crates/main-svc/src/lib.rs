@@ -72,7 +72,10 @@ pub const HEALTH_PATH: &str = "/flask/api/health";
 #[openapi(
     info(title = "main-svc", description = "The shop front's API."),
     paths(api::list_products, api::like_product, api::my_likes),
-    components(schemas(events::Product, api::Liked, shop_runtime::http::ErrorBody))
+    components(
+        schemas(events::Product, api::Liked, shop_runtime::http::ErrorBody),
+        responses(shop_runtime::openapi::CrossSiteRefused, shop_runtime::openapi::Busy)
+    )
 )]
 pub struct ApiDoc;
 

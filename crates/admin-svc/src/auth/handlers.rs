@@ -9,7 +9,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
+use shop_runtime::http::ErrorBody;
 use shop_runtime::metrics::catalog::ADMIN_SIGN_INS;
+use shop_runtime::openapi::{BodyTooLarge, CrossSiteRefused};
 use shop_runtime::server::ClientIp;
 use tower_sessions::Session;
 use utoipa::ToSchema;
@@ -20,6 +22,7 @@ use crate::AppState;
 use crate::api::JsonBody;
 use crate::db::{self, Account};
 use crate::error::FieldErrors;
+use crate::openapi::{Invalid, NotJson, SignInRequired};
 
 /// The signed-in admin, as the UI shows them.
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +40,17 @@ impl From<&Account> for Me {
             email: a.email.clone(),
         }
     }
+}
+
+/// What signing in takes. The handler reads the JSON itself, to answer a missing, blank or
+/// mistyped field with Django REST Framework's messages; this type is its description.
+#[derive(Debug, ToSchema)]
+pub struct LoginInput {
+    /// The admin's email address; compared without case and surrounding white space.
+    #[schema(min_length = 1)]
+    pub email: String,
+    #[schema(min_length = 1)]
+    pub password: String,
 }
 
 /// An authenticated answer must not be kept by any cache.
@@ -77,14 +91,20 @@ fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) 
 /// Signs an admin in: a new session cookie and the admin's name, or `401` for any wrong
 /// email or password alike (same answer, same time), `429` with `Retry-After` after repeated
 /// failures for this account or address, `503` when the database cannot say.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
-    request_body(content = Object, description = r#"{"email": "...", "password": "..."}"#),
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginInput,
     responses(
-        (status = 200, description = "Signed in; sets the session cookie", body = Me),
-        (status = 400, description = "email or password missing"),
-        (status = 401, description = "Invalid email or password", body = shop_runtime::http::ErrorBody),
-        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = shop_runtime::http::ErrorBody),
-        (status = 503, description = "Sign-in unavailable (database)", body = shop_runtime::http::ErrorBody)))]
+        (status = 200, description = "Signed in", body = Me,
+            headers(("Set-Cookie" = String, description = "The session cookie, `shop_admin_session`"))),
+        (status = 400, response = Invalid),
+        (status = 401, description = "Invalid email or password", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"admin\"`"))),
+        (status = 403, response = CrossSiteRefused),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
+        (status = 429, description = "Too many failed sign-ins for this account or address", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
+        (status = 503, description = "Sign-in is unavailable (the database cannot say), or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -156,7 +176,11 @@ async fn sign_in(
 
 /// Signs out: the session is deleted from the database, its cookie cleared. Always `204`.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
-    responses((status = 204, description = "Signed out (or was not signed in)")))]
+    responses(
+        (status = 204, description = "Signed out (or was not signed in)"),
+        (status = 403, response = CrossSiteRefused),
+        (status = 503, description = "The session store is unavailable, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn logout(session: Session) -> Response {
     if let Err(e) = session.delete().await {
         return AuthError::from(e).into_response();
@@ -166,9 +190,12 @@ pub async fn logout(session: Session) -> Response {
 
 /// The signed-in admin, or `401`.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    security(("session" = [])),
     responses(
-        (status = 200, description = "The signed-in admin", body = Me),
-        (status = 401, description = "Not signed in", body = shop_runtime::http::ErrorBody)))]
+        (status = 200, description = "The signed-in admin (anyone, with `ADMIN_AUTH=disabled`)", body = Me),
+        (status = 401, response = SignInRequired),
+        (status = 503, description = "The session store is unavailable, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn me(State(state): State<AppState>, session: Session) -> Response {
     if state.auth.settings.disabled {
         let anyone = Me {
