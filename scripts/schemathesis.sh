@@ -7,7 +7,7 @@
 # binaries; a finding fails the script. schemathesis comes from PyPI, pinned, in a venv under
 # ~/.cache/shop-schemathesis (reinstalled only when the pin changes).
 #
-#   SCHEMATHESIS_EXAMPLES=N  examples per operation and phase, direct (default 200);
+#   SCHEMATHESIS_EXAMPLES=N  examples per operation and phase, direct (default 300);
 #                            through nginx a quarter of it
 #   SCHEMATHESIS_SEED=N      replay a run: each run prints its seed
 # JUNIT_DIR=DIR: a JUnit report per run there.
@@ -27,7 +27,7 @@ source scripts/stack.sh
 
 SCHEMATHESIS_VERSION=4.32.5
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/shop-schemathesis
-EXAMPLES=${SCHEMATHESIS_EXAMPLES:-200}
+EXAMPLES=${SCHEMATHESIS_EXAMPLES:-300}
 venv=$CACHE/venv
 if ! [ -x "$venv/bin/schemathesis" ] || [ "$(cat "$venv/.pins" 2>/dev/null)" != "$SCHEMATHESIS_VERSION" ]; then
   log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) in $venv"
@@ -49,6 +49,10 @@ admin=http://127.0.0.1:$ADMIN_PORT main=http://127.0.0.1:$MAIN_PORT web=http://1
 
 out=$(mktemp -d)
 on_exit "rm -rf '$out'"
+if [ -n "${JUNIT_DIR:-}" ]; then
+  mkdir -p "$JUNIT_DIR"
+  JUNIT_DIR=$(cd "$JUNIT_DIR" && pwd)
+fi
 
 # check NAME BASE DOCUMENT EXAMPLES [ARG…]: schemathesis against the API at BASE as
 # DOCUMENT (a path on BASE) describes it; its report in $out/NAME.log, its status in
@@ -66,7 +70,8 @@ check() {
     args+=(--report junit --report-junit-path "$JUNIT_DIR/schemathesis-$name.xml")
   fi
   local status=0
-  timeout 600 "$venv/bin/schemathesis" "${args[@]}" "$@" > "$out/$name.log" 2>&1 || status=$?
+  # In $out: schemathesis keeps a cache in its working directory (.schemathesis/).
+  (cd "$out" && timeout 600 "$venv/bin/schemathesis" "${args[@]}" "$@") > "$out/$name.log" 2>&1 || status=$?
   echo "$status" > "$out/$name.status"
 }
 
