@@ -8,8 +8,9 @@ use axum::{Extension, Json};
 use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::changes::{self, Change};
-use shop_runtime::http::{ErrorBody, RequestTrace};
+use shop_runtime::http::RequestTrace;
+use shop_runtime::lists::{self, Change};
+use shop_runtime::problem::ErrorBody;
 
 use crate::auth::Admin;
 use shop_runtime::outbox;
@@ -89,7 +90,7 @@ async fn commit_change(
     state: &AppState,
     mut tx: sqlx::Transaction<'static, sqlx::MySql>,
 ) -> Result<(), ApiError> {
-    changes::bump_version(&mut tx, Change::Catalogue).await?;
+    lists::versions::bump_version(&mut tx, Change::Catalogue).await?;
     shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     state.list.feed().announce(Change::Catalogue);

@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use events::{Event, Product};
 use serde::Serialize;
-use shop_runtime::http::{ErrorBody, RequestTrace};
+use shop_runtime::http::ClientIp;
+use shop_runtime::http::RequestTrace;
 use shop_runtime::outbox;
-use shop_runtime::server::ClientIp;
+use shop_runtime::problem::ErrorBody;
 use utoipa::ToSchema;
 
 use crate::AppState;

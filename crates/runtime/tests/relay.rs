@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use events::{Event, OutgoingMessage, PERSISTENT};
 use shop_runtime::Env;
-use shop_runtime::health::BrokerStatus;
+use shop_runtime::amqp::BrokerStatus;
 use shop_runtime::outbox::{self, OutboxHandle, Relay};
 use shop_runtime::settings::OutboxSettings;
 use sqlx::MySqlPool;

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use shop_runtime::server::{ServerLimits, serve};
+use shop_runtime::http::server::serve;
+use shop_runtime::settings::ServerLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -21,7 +22,10 @@ async fn start(max_connections: usize) -> (std::net::SocketAddr, CancellationTok
     let router = Router::new().route(
         "/",
         get(|req: axum::extract::Request| async move {
-            shop_runtime::server::peer(&req).unwrap().ip().to_string()
+            shop_runtime::http::client_ip::peer(&req)
+                .unwrap()
+                .ip()
+                .to_string()
         }),
     );
     let token = stop.clone();

@@ -128,7 +128,7 @@ impl QueueReader {
     }
 
     /// Deletes `queue`, its dead-letter queue and its change-notice exchange
-    /// (`shop_runtime::changes::exchange`).
+    /// (`shop_runtime::lists::feed::exchange`).
     pub async fn delete_queues(&self, queue: &str) {
         for q in [
             queue.to_owned(),
@@ -139,7 +139,7 @@ impl QueueReader {
                 .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
                 .await;
         }
-        let exchange = shop_runtime::changes::exchange(queue);
+        let exchange = shop_runtime::lists::feed::exchange(queue);
         let _ = self
             .channel
             .exchange_delete(exchange.as_str().into(), Default::default())

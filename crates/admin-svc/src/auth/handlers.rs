@@ -3,22 +3,23 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
+use crate::metrics::ADMIN_SIGN_INS;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::metrics::catalog::ADMIN_SIGN_INS;
-use shop_runtime::server::ClientIp;
+use shop_runtime::http::ClientIp;
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
 use super::throttle::Key;
-use super::{AuthError, password, signed_in, start_session};
+use super::{password, signed_in, start_session};
 use crate::AppState;
 use crate::api::JsonBody;
 use crate::db::{self, Account};
+use crate::error::ApiError;
 use crate::error::FieldErrors;
 
 /// The signed-in admin, as the UI shows them.
@@ -82,9 +83,9 @@ fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) 
     responses(
         (status = 200, description = "Signed in; sets the session cookie", body = Me),
         (status = 400, description = "email or password missing"),
-        (status = 401, description = "Invalid email or password", body = shop_runtime::http::ErrorBody),
-        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = shop_runtime::http::ErrorBody),
-        (status = 503, description = "Sign-in unavailable (database)", body = shop_runtime::http::ErrorBody)))]
+        (status = 401, description = "Invalid email or password", body = shop_runtime::problem::ErrorBody),
+        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = shop_runtime::problem::ErrorBody),
+        (status = 503, description = "Sign-in unavailable (database)", body = shop_runtime::problem::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -103,9 +104,9 @@ pub async fn login(
         }
         Err(e) => {
             let outcome = match &e {
-                AuthError::BadCredentials => "bad_credentials",
-                AuthError::Throttled(_) => "throttled",
-                AuthError::Unavailable(_) => "unavailable",
+                ApiError::BadCredentials => "bad_credentials",
+                ApiError::Throttled(_) => "throttled",
+                ApiError::Database(_) | ApiError::SessionStore(_) => "unavailable",
                 _ => "invalid",
             };
             ADMIN_SIGN_INS.increment([outcome]);
@@ -119,12 +120,12 @@ async fn sign_in(
     ip: Option<IpAddr>,
     session: &Session,
     body: &Value,
-) -> Result<Account, AuthError> {
+) -> Result<Account, ApiError> {
     let mut errors = FieldErrors::new();
     let email = required_string(body, "email", &mut errors);
     let password = required_string(body, "password", &mut errors);
     let (Some(email), Some(password)) = (email, password) else {
-        return Err(AuthError::Validation(errors));
+        return Err(ApiError::Validation(errors));
     };
     let email = email.trim().to_lowercase();
     let account_key = Key::Account(email.clone());
@@ -135,7 +136,7 @@ async fn sign_in(
     let throttle = &state.auth.throttle;
     if let Some(wait) = throttle.wait(&keys, Instant::now()) {
         tracing::warn!(email, ip = ?ip, wait_s = wait.as_secs(), "sign-in refused: too many failures");
-        return Err(AuthError::Throttled(wait));
+        return Err(ApiError::Throttled(wait));
     }
     let account = db::account_by_email(&state.core.pool, &email).await?;
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
@@ -149,7 +150,7 @@ async fn sign_in(
         _ => {
             throttle.fail(&keys, Instant::now());
             tracing::warn!(email, ip = ?ip, "failed admin sign-in");
-            Err(AuthError::BadCredentials)
+            Err(ApiError::BadCredentials)
         }
     }
 }
@@ -159,7 +160,7 @@ async fn sign_in(
     responses((status = 204, description = "Signed out (or was not signed in)")))]
 pub async fn logout(session: Session) -> Response {
     if let Err(e) = session.delete().await {
-        return AuthError::from(e).into_response();
+        return ApiError::from(e).into_response();
     }
     no_store(StatusCode::NO_CONTENT.into_response())
 }
@@ -168,7 +169,7 @@ pub async fn logout(session: Session) -> Response {
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
     responses(
         (status = 200, description = "The signed-in admin", body = Me),
-        (status = 401, description = "Not signed in", body = shop_runtime::http::ErrorBody)))]
+        (status = 401, description = "Not signed in", body = shop_runtime::problem::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, session: Session) -> Response {
     if state.auth.settings.disabled {
         let anyone = Me {
@@ -180,7 +181,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Response {
     }
     let answer = match signed_in(&session, &state).await {
         Ok(Some(account)) => Json(Me::from(&account)).into_response(),
-        Ok(None) => AuthError::SignInRequired.into_response(),
+        Ok(None) => ApiError::SignInRequired.into_response(),
         Err(e) => e.into_response(),
     };
     no_store(answer)

@@ -41,7 +41,7 @@ pub use context::{continue_from, trace_of};
 
 use self::config::{Protocol, TraceConfig};
 use self::export::QueueProcessor;
-use crate::{ConfigError, Env};
+use crate::config::{ConfigError, Env};
 
 /// How log lines are written (`LOG_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
-//! The life of an HTTP service process: pool, migrations, outbox relay, serving, and a
-//! graceful stop that lets the last commits leave.
+//! An HTTP API process: its pool, migrations, outbox relay, change feed and router over the
+//! shared [`Core`], served until a graceful stop that lets the last commits leave.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,14 +13,14 @@ use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::Settings;
-use crate::admission::Admission;
-use crate::changes::{self, ChangeFeed, VersionsQuery};
-use crate::health::BrokerStatus;
-use crate::listing::Listing;
-use crate::origin::AllowedOrigins;
+use crate::amqp::BrokerStatus;
+use crate::config::{ConfigError, Env};
+use crate::http::admission::Admission;
+use crate::http::health::{self, Probes};
+use crate::lists::{self, ChangeFeed, Listing, VersionsQuery};
 use crate::outbox::{self, OutboxHandle, Relay};
-use crate::settings::ServiceDefaults;
+use crate::settings::{AllowedOrigins, ApiSettings, ListSettings, ServiceDefaults, TrustedProxies};
+use crate::telemetry::LogOutput;
 
 /// What a service's handlers share, built by [`run_http`].
 #[derive(Debug, Clone)]
@@ -30,18 +30,18 @@ pub struct Core {
     pub outbox: OutboxHandle,
     /// Whether the relay's broker connection is up (for health).
     pub broker: BrokerStatus,
-    /// Other sites whose pages may change state here ([`crate::origin`]).
+    /// Other sites whose pages may change state here ([`crate::http::origin`]).
     pub allowed_origins: AllowedOrigins,
     /// What the health answer warns about ([`HttpService::warnings`]).
     pub warnings: Arc<[&'static str]>,
-    /// Whose `X-Forwarded-For` names the client ([`crate::server::ClientIp`]).
-    pub trusted_proxies: crate::server::TrustedProxies,
-    /// Change notices of this service's processes ([`crate::changes`]).
+    /// Whose `X-Forwarded-For` names the client ([`crate::http::ClientIp`]).
+    pub trusted_proxies: TrustedProxies,
+    /// Change notices of this service's processes ([`crate::lists::feed`]).
     pub feed: ChangeFeed,
-    /// Permits for routes that need the database ([`crate::admission`]).
+    /// Permits for routes that need the database ([`crate::http::admission`]).
     pub admission: Admission,
     /// How fresh the in-memory lists are kept.
-    pub lists: crate::settings::ListSettings,
+    pub lists: ListSettings,
 }
 
 impl Core {
@@ -58,7 +58,7 @@ impl Core {
             trusted_proxies: Default::default(),
             feed: ChangeFeed::detached(),
             admission: Admission::new(1000, 0),
-            lists: crate::settings::ListSettings {
+            lists: ListSettings {
                 counts_max_age: Duration::ZERO,
                 version_check: Duration::from_secs(1),
             },
@@ -66,7 +66,7 @@ impl Core {
     }
 
     /// The product list of this service, served from memory and kept fresh by the feed.
-    pub fn listing(&self, name: &'static str, load: crate::listing::LoadQuery) -> Listing {
+    pub fn listing(&self, name: &'static str, load: lists::LoadQuery) -> Listing {
         Listing::new(
             name,
             self.pool.clone(),
@@ -77,35 +77,53 @@ impl Core {
     }
 }
 
-/// `GET` health check of any process: 200 when the database answers and the broker is
-/// connected, 503 naming what failed.
-pub async fn health(State(core): State<Core>) -> Response {
-    crate::health::check(&core.pool, &core.broker, &core.warnings).await
+impl Core {
+    /// What the probes look at: the pool, the relay's broker connection, the warnings.
+    pub fn probes(&self) -> Probes {
+        Probes {
+            pool: self.pool.clone(),
+            broker: self.broker.clone(),
+            warnings: self.warnings.clone(),
+        }
+    }
+}
+
+impl FromRef<Core> for TrustedProxies {
+    fn from_ref(core: &Core) -> Self {
+        core.trusted_proxies.clone()
+    }
 }
 
 /// `GET /metrics` of any process, in Prometheus text format.
-pub async fn metrics(State(core): State<Core>) -> Response {
-    crate::metrics::render(&core.pool)
+pub async fn metrics(State(probes): State<Probes>) -> Response {
+    crate::metrics::render(&probes.pool)
 }
 
-/// What the runtime needs to know of an HTTP service to run it: its migrations, and its
-/// router over the shared [`Core`].
+/// What the runtime needs to know of an HTTP service to run it: its own settings, its
+/// migrations, and its router over the shared [`Core`].
 pub trait HttpService {
+    /// The service's own settings (admin sign-in, like limits), read from the environment at
+    /// start beside the runtime's [`ApiSettings`].
+    type Settings: std::fmt::Debug + Clone + Send + Sync + 'static;
+
+    /// Reads [`HttpService::Settings`]; a bad value names its variable.
+    fn settings(env: &Env) -> Result<Self::Settings, ConfigError>;
+
     /// The service's database migrations, embedded in the binary: its own and the
     /// runtime's ([`crate::migrations::with_runtime`], built on first use, hence a function).
     fn migrator() -> &'static Migrator;
 
     /// Every route of the API, with its state and middleware ([`service_router`]).
-    fn router(core: Core, settings: &Settings) -> Router;
+    fn router(core: Core, settings: &ApiSettings, own: &Self::Settings) -> Router;
 
     /// Reads the database's change versions for the lists' safety-net check
-    /// ([`crate::changes`]): by default the `cache_versions` rows.
+    /// ([`crate::lists::feed`]): by default the `cache_versions` rows.
     fn list_versions() -> VersionsQuery {
-        changes::versions
+        lists::versions::versions
     }
 
-    /// Unsafe configuration to warn about, at start and in the health answer.
-    fn warnings(_settings: &Settings) -> Vec<&'static str> {
+    /// Unsafe configuration to warn about, at start and in the readiness answer.
+    fn warnings(_own: &Self::Settings) -> Vec<&'static str> {
         Vec::new()
     }
 }
@@ -123,40 +141,38 @@ impl Docs {
     }
 }
 
-/// A service's whole router: its own `routes` over `state`, the operations routes (its
-/// health check at `health_path`, `/metrics`), its documentation (with the operations
-/// routes described), and the shared middleware.
+/// A service's whole router: its own `routes` over `state`, the operations routes (the
+/// probes, with the original's health check at `health_path`, and `/metrics`), its
+/// documentation (with the operations routes described), and the shared middleware.
 pub fn service_router<S>(routes: Router<S>, state: S, health_path: &str, docs: Docs) -> Router
 where
     S: Clone + Send + Sync + 'static,
     Core: FromRef<S>,
 {
-    let allowed = Core::from_ref(&state).allowed_origins;
+    let core = Core::from_ref(&state);
     let api = routes
-        .merge(operations_routes(health_path))
-        .with_state(state);
+        .with_state(state)
+        .merge(operations_routes(health_path).with_state(core.probes()));
     let openapi = docs
         .openapi
-        .merge_from(crate::openapi::operations(health_path));
+        .merge_from(super::openapi::operations(health_path));
     let ui = utoipa_swagger_ui::SwaggerUi::new(docs.ui).url(docs.json, openapi);
-    crate::http::with_middleware(api.merge(ui), &allowed)
+    crate::http::with_middleware(api.merge(ui), &core.allowed_origins)
 }
 
-/// The operations routes every process serves: its health check at `health_path`, and
-/// `/metrics`. Their OpenAPI description is [`crate::openapi::operations`].
-pub fn operations_routes<S>(health_path: &str) -> Router<S>
-where
-    S: Clone + Send + Sync + 'static,
-    Core: FromRef<S>,
-{
-    Router::new()
-        .route(health_path, get(health))
-        .route("/metrics", get(metrics))
+/// The operations routes every process serves: `/alive`, `/ready`, the original's health
+/// check at `health_path`, and `/metrics`. Their OpenAPI description is
+/// [`super::openapi::operations`].
+pub fn operations_routes(health_path: &str) -> Router<Probes> {
+    health::routes(health_path).route("/metrics", get(metrics))
 }
 
 /// Creates the database if needed and applies `migrator`; the `migrate` command of the API
 /// binaries.
-pub async fn migrate(settings: &Settings, migrator: &'static Migrator) -> anyhow::Result<()> {
+pub async fn migrate(
+    settings: &crate::settings::Settings,
+    migrator: &'static Migrator,
+) -> anyhow::Result<()> {
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
     crate::migrations::apply(&pool, migrator).await?;
     crate::db::close(&pool, Duration::from_secs(2)).await;
@@ -172,11 +188,13 @@ pub async fn migrate(settings: &Settings, migrator: &'static Migrator) -> anyhow
 /// serves its router on `listener`. On shutdown, in-flight requests finish (10 s at
 /// most), the relay gets 3 s to publish what they committed, and the pool closes.
 pub async fn run_http<S: HttpService>(
-    settings: Settings,
+    api: ApiSettings,
+    own: S::Settings,
     listener: TcpListener,
     shutdown: CancellationToken,
 ) -> anyhow::Result<()> {
     let migrator = S::migrator();
+    let settings = &api.process;
     crate::metrics::handle();
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
     crate::migrations::apply(&pool, migrator).await?;
@@ -184,15 +202,15 @@ pub async fn run_http<S: HttpService>(
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
         broker: BrokerStatus::new("relay"),
-        allowed_origins: settings.http.allowed_origins.clone(),
-        warnings: S::warnings(&settings).into(),
-        trusted_proxies: settings.http.trusted_proxies.clone(),
-        feed: ChangeFeed::new(changes::exchange(&settings.amqp.consume_queue)),
+        allowed_origins: api.http.allowed_origins.clone(),
+        warnings: S::warnings(&own).into(),
+        trusted_proxies: api.http.trusted_proxies.clone(),
+        feed: ChangeFeed::new(lists::feed::exchange(&settings.amqp.consume_queue)),
         admission: Admission::new(
             settings.database.max_connections as usize,
-            settings.http.max_waiting,
+            api.http.max_waiting,
         ),
-        lists: settings.http.lists,
+        lists: api.http.lists,
     };
     let feed_stop = CancellationToken::new();
     let feed_tasks = [
@@ -205,7 +223,7 @@ pub async fn run_http<S: HttpService>(
         tokio::spawn(core.feed.clone().check_versions(
             pool.clone(),
             S::list_versions(),
-            settings.http.lists.version_check,
+            api.http.lists.version_check,
             feed_stop.clone(),
         )),
     ];
@@ -217,7 +235,7 @@ pub async fn run_http<S: HttpService>(
         Relay {
             pool: pool.clone(),
             amqp: settings.amqp.clone(),
-            settings: settings.outbox.clone(),
+            settings: api.outbox.clone(),
             queue: settings.amqp.publish_queue.clone(),
             app_id: settings.app_id,
             handle: core.outbox.clone(),
@@ -226,14 +244,14 @@ pub async fn run_http<S: HttpService>(
         .run(relay_stop.clone()),
     );
     tracing::info!(addr = %listener.local_addr()?, service = settings.app_id, "listening");
-    let app = S::router(core.clone(), &settings);
+    let app = S::router(core.clone(), &api, &own);
     let stop = shutdown.clone();
-    crate::server::serve(
+    crate::http::server::serve(
         listener,
         app,
         async move { stop.cancelled().await },
         Duration::from_secs(10),
-        settings.http.limits,
+        settings.server,
     )
     .await?;
 
@@ -268,42 +286,28 @@ pub enum ApiCommand {
     Migrate,
 }
 
-/// The first steps of every binary: reads the environment, starts logging, types the
-/// settings (a bad value stops the process with a message naming the variable) and applies
-/// the secrets they name ([`crate::secrets`]).
-pub async fn start(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
-    start_with(defaults, crate::telemetry::LogOutput::Stdout).await
-}
-
-/// [`start`] for an operator command whose standard output is its answer (an id, a token):
-/// its log lines go to standard error.
-pub async fn start_command(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
-    start_with(defaults, crate::telemetry::LogOutput::Stderr).await
-}
-
-async fn start_with(
+/// The settings of an API binary, its service's own included; `logs` says where its log
+/// lines go (standard error for an operator command whose standard output is its answer).
+pub async fn start<S: HttpService>(
     defaults: ServiceDefaults,
-    logs: crate::telemetry::LogOutput,
-) -> anyhow::Result<Settings> {
-    let env = crate::Env::from_process();
-    crate::telemetry::init(defaults.process, &env, logs)?;
-    let mut settings = Settings::from_env(&env, defaults)?;
-    crate::secrets::apply(&env, &mut settings).await?;
-    Ok(settings)
+    logs: LogOutput,
+) -> anyhow::Result<(ApiSettings, S::Settings)> {
+    super::start::api(defaults, logs, S::settings).await
 }
 
 /// Runs one of the API binary's common commands; `serve` until SIGTERM or Ctrl-C.
 pub async fn run_command<S: HttpService>(
     command: ApiCommand,
-    settings: Settings,
+    api: ApiSettings,
+    own: S::Settings,
 ) -> anyhow::Result<()> {
     match command {
         ApiCommand::Serve => {
-            let listener = crate::http::bind(settings.http_addr).await?;
-            let result = run_http::<S>(settings, listener, crate::shutdown::on_signal()).await;
+            let listener = crate::http::bind(api.process.http_addr).await?;
+            let result = run_http::<S>(api, own, listener, crate::shutdown::on_signal()).await;
             crate::telemetry::shutdown(Duration::from_secs(2)).await;
             result
         }
-        ApiCommand::Migrate => migrate(&settings, S::migrator()).await,
+        ApiCommand::Migrate => migrate(&api.process, S::migrator()).await,
     }
 }

@@ -1,5 +1,5 @@
 //! Change notices between the processes of one service, for the lists its APIs serve from
-//! memory ([`crate::listing`]).
+//! memory ([`super::cache`]).
 //!
 //! A list depends on tables that other processes write: the shop's mirror is written by
 //! main-consumer, the catalogue's like counts by admin-consumer, and there may be several
@@ -26,7 +26,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use futures_util::future::BoxFuture;
 use lapin::options::{
     BasicConsumeOptions, BasicPublishOptions, ExchangeDeclareOptions, QueueBindOptions,
     QueueDeclareOptions,
@@ -37,86 +36,15 @@ use sqlx::MySqlPool;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use super::versions::{Change, VersionsQuery};
 use crate::amqp::{self, AmqpError};
 use crate::backoff::Backoff;
 use crate::metrics::catalog;
 use crate::settings::AmqpSettings;
 
-/// What changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Change {
-    /// Products came, went or changed: a list must not be served without it.
-    Catalogue,
-    /// Like counts moved: a list may show them a moment late ([`crate::listing`]).
-    Counts,
-}
-
-impl Change {
-    /// The notice's body, and the row of `cache_versions` that counts this kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::Catalogue => "catalogue",
-            Change::Counts => "counts",
-        }
-    }
-
-    fn parse(body: &[u8]) -> Option<Change> {
-        match body {
-            b"catalogue" => Some(Change::Catalogue),
-            b"counts" => Some(Change::Counts),
-            _ => None,
-        }
-    }
-
-    const ALL: [Change; 2] = [Change::Catalogue, Change::Counts];
-
-    fn index(self) -> usize {
-        self as usize
-    }
-}
-
 /// The exchange a service's processes tell each other of changes on.
 pub fn exchange(consume_queue: &str) -> String {
     format!("{consume_queue}.changes")
-}
-
-/// Reads the database's change versions: `(catalogue, counts)`.
-pub type VersionsQuery = fn(&MySqlPool) -> BoxFuture<'_, Result<(u64, u64), sqlx::Error>>;
-
-/// The `cache_versions` row of `change`, bumped in the writer's transaction.
-pub async fn bump_version(
-    tx: &mut sqlx::MySqlConnection,
-    change: Change,
-) -> Result<(), sqlx::Error> {
-    crate::statement::run(
-        "bump_cache_version",
-        "UPDATE cache_versions",
-        sqlx::query("UPDATE cache_versions SET version = version + 1 WHERE name = ?")
-            .bind(change.as_str())
-            .execute(tx),
-    )
-    .await?;
-    Ok(())
-}
-
-/// [`read_versions`] as a [`VersionsQuery`].
-pub fn versions(pool: &MySqlPool) -> BoxFuture<'_, Result<(u64, u64), sqlx::Error>> {
-    Box::pin(read_versions(pool))
-}
-
-/// The `cache_versions` rows: `(catalogue, counts)`.
-pub async fn read_versions(pool: &MySqlPool) -> Result<(u64, u64), sqlx::Error> {
-    crate::statement::run(
-        "read_cache_versions",
-        "SELECT cache_versions",
-        sqlx::query_as(
-            r#"SELECT
-                 CAST(COALESCE((SELECT version FROM cache_versions WHERE name = 'catalogue'), 0) AS UNSIGNED),
-                 CAST(COALESCE((SELECT version FROM cache_versions WHERE name = 'counts'), 0) AS UNSIGNED)"#,
-        )
-        .fetch_one(pool),
-    )
-    .await
 }
 
 /// One process's end of its service's change notices: its generations, and the notices it

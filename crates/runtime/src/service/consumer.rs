@@ -1,5 +1,5 @@
-//! The consumer process: wait for the schema, consume, serve `/health` and `/metrics`,
-//! purge old processed-message records, and stop cleanly.
+//! A consumer process: wait for the schema, consume, serve its probes (`/alive`, `/ready`,
+//! `/health`) and `/metrics`, purge old processed-message records, and stop cleanly.
 
 use std::time::Duration;
 
@@ -8,12 +8,11 @@ use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use super::{Consumer, Handler, processed};
-use crate::Settings;
-use crate::changes::{self, ChangeFeed};
-use crate::health::BrokerStatus;
-use crate::outbox::OutboxHandle;
-use crate::service::Core;
+use crate::amqp::BrokerStatus;
+use crate::consumer::{Consumer, Handler, processed};
+use crate::http::health::Probes;
+use crate::lists::{self, ChangeFeed};
+use crate::settings::{ConsumerProcessSettings, ServiceDefaults};
 
 /// Purges old processed-message records once an hour until `cancel`.
 async fn purge_processed(pool: MySqlPool, retention: Duration, cancel: CancellationToken) {
@@ -36,12 +35,16 @@ async fn purge_processed(pool: MySqlPool, retention: Duration, cancel: Cancellat
 /// consume queue with `handler`, and serves `/health` and `/metrics` on `listener`. On
 /// shutdown it stops taking deliveries, finishes the one in hand, and returns.
 pub async fn run_consumer<H: Handler>(
-    settings: Settings,
+    settings: ConsumerProcessSettings,
     listener: TcpListener,
     shutdown: CancellationToken,
     migrator: &'static Migrator,
     handler: H,
 ) -> anyhow::Result<()> {
+    let ConsumerProcessSettings {
+        process: settings,
+        consumer: consumer_settings,
+    } = settings;
     let queue = settings.amqp.consume_queue.clone();
     crate::metrics::handle();
     let mut db = settings.database.clone();
@@ -51,32 +54,27 @@ pub async fn run_consumer<H: Handler>(
     crate::migrations::wait_for_schema(&pool, migrator, &shutdown).await?;
 
     let broker = BrokerStatus::new("consumer");
-    // The same probes as the APIs', over a core without an outbox.
-    let core = Core {
+    // The same probes as the APIs': the consumer's broker connection is what readiness
+    // waits for.
+    let probes = Probes {
         pool: pool.clone(),
-        outbox: OutboxHandle::new(),
         broker: broker.clone(),
-        allowed_origins: Default::default(),
         warnings: std::sync::Arc::new([]),
-        trusted_proxies: Default::default(),
-        feed: ChangeFeed::detached(),
-        admission: crate::admission::Admission::new(1000, 0),
-        lists: settings.http.lists,
     };
-    let probes = crate::service::operations_routes("/health").with_state(core);
+    let probes = super::operations_routes("/health").with_state(probes);
     let probes = crate::http::with_middleware(probes, &Default::default());
     tracing::info!(addr = %listener.local_addr()?, %queue, "consumer probes listening");
     let probe_stop = CancellationToken::new();
     let stop = probe_stop.clone();
-    let server = tokio::spawn(crate::server::serve(
+    let server = tokio::spawn(crate::http::server::serve(
         listener,
         probes,
         async move { stop.cancelled().await },
         Duration::from_secs(2),
-        settings.http.limits,
+        settings.server,
     ));
     // Notices only go out: a consumer serves no list.
-    let feed = H::CHANGES.map(|_| ChangeFeed::new(changes::exchange(&queue)));
+    let feed = H::CHANGES.map(|_| ChangeFeed::new(lists::feed::exchange(&queue)));
     let feed_task = feed.clone().map(|feed| {
         tokio::spawn(feed.run(
             settings.amqp.clone(),
@@ -87,14 +85,14 @@ pub async fn run_consumer<H: Handler>(
     });
     let purge = tokio::spawn(purge_processed(
         pool.clone(),
-        settings.consumer.processed_retention,
+        consumer_settings.processed_retention,
         shutdown.clone(),
     ));
 
     Consumer {
         pool: pool.clone(),
         amqp: settings.amqp,
-        settings: settings.consumer,
+        settings: consumer_settings,
         queue,
         app_id: settings.app_id,
         handler,
@@ -114,15 +112,16 @@ pub async fn run_consumer<H: Handler>(
     Ok(())
 }
 
-/// The whole `main` of a consumer binary: settings from the environment (with `defaults`),
-/// logs, a listener for the probes, and [`run_consumer`], until SIGTERM or Ctrl-C.
+/// The whole `main` of a consumer binary, once its command line is parsed: settings from
+/// the environment (with `defaults`), logs, a listener for the probes, and
+/// [`run_consumer`], until SIGTERM or Ctrl-C.
 pub async fn main<H: Handler>(
-    defaults: crate::settings::ServiceDefaults,
+    defaults: ServiceDefaults,
     migrator: &'static Migrator,
     handler: H,
 ) -> anyhow::Result<()> {
-    let settings = crate::service::start(defaults).await?;
-    let listener = crate::http::bind(settings.http_addr).await?;
+    let settings = super::start::consumer(defaults).await?;
+    let listener = crate::http::bind(settings.process.http_addr).await?;
     let shutdown = crate::shutdown::on_signal();
     let result = run_consumer(settings, listener, shutdown, migrator, handler).await;
     crate::telemetry::shutdown(Duration::from_secs(2)).await;

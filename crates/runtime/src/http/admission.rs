@@ -5,18 +5,17 @@
 //! the pool has connections plus `HTTP_MAX_WAITING`. With none left the request is answered
 //! `503` at once (`http_requests_shed_total{reason="queue_full"}`); one that got a permit but
 //! no connection within `DB_ACQUIRE_TIMEOUT_MS` is answered `503` too
-//! (`reason="pool_timeout"`, [`crate::http::database_error`]). Nothing it did is half done:
+//! (`reason="pool_timeout"`, [`crate::problem::database_error`]). Nothing it did is half done:
 //! a shed request never started its transaction. Lists served from memory take no permit.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::Semaphore;
 
-use crate::metrics::catalog;
+use crate::problem::overloaded;
 
 /// The permits of one process. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -35,17 +34,4 @@ pub async fn admit(State(admission): State<Admission>, req: Request, next: Next)
         Ok(_permit) => next.run(req).await,
         Err(_) => overloaded("queue_full"),
     }
-}
-
-/// `503` with `Retry-After: 1`, counted by `reason`.
-pub fn overloaded(reason: &'static str) -> Response {
-    catalog::REQUESTS_SHED.increment([reason]);
-    let mut response = crate::http::error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "The service is busy; try again in a moment",
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-    response
 }

@@ -9,79 +9,37 @@
 //! current ones) and `Origin`; a request with neither is not a browser's (curl, a script, a
 //! monitoring check) and passes. Reads stay open to all, as the contract says.
 
-use std::sync::Arc;
-
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use crate::ConfigError;
+use crate::settings::AllowedOrigins;
 
-/// The origins allowed besides the request's own, normalised (`scheme://host[:port]`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AllowedOrigins(Arc<[String]>);
-
-impl AllowedOrigins {
-    /// Parses `CORS_ALLOWED_ORIGINS`: origins separated by commas. `*` is refused: with
-    /// credentials (cookies) it would let every site act as the user.
-    pub fn parse(name: &str, raw: &str) -> Result<Self, ConfigError> {
-        let mut origins = Vec::new();
-        for item in raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            if item == "*" {
-                return Err(ConfigError::new(
-                    name,
-                    "* is not allowed (it would let any site act with the user's cookies); list the origins",
-                ));
-            }
-            let url = url::Url::parse(item)
-                .map_err(|e| ConfigError::new(name, format!("{item:?} is not an origin: {e}")))?;
-            let bare = url.path() == "/" && url.query().is_none() && url.fragment().is_none();
-            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() || !bare {
-                return Err(ConfigError::new(
-                    name,
-                    format!("{item:?} is not an origin (expected scheme://host[:port])"),
-                ));
-            }
-            origins.push(url.origin().ascii_serialization());
-        }
-        Ok(AllowedOrigins(origins.into()))
+/// CORS for the listed origins (credentials allowed, so never `*`); `None` when none is
+/// listed, and browsers then keep other sites from reading any answer.
+pub fn cors(allowed: &AllowedOrigins) -> Option<CorsLayer> {
+    if allowed.is_empty() {
+        return None;
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    fn allows(&self, origin: &str) -> bool {
-        self.0.iter().any(|o| o == origin)
-    }
-
-    /// CORS for the listed origins (credentials allowed, so never `*`); `None` when none is
-    /// listed, and browsers then keep other sites from reading any answer.
-    pub fn cors(&self) -> Option<CorsLayer> {
-        if self.is_empty() {
-            return None;
-        }
-        let origins: Vec<HeaderValue> = self
-            .0
-            .iter()
-            .filter_map(|o| HeaderValue::from_str(o).ok())
-            .collect();
-        Some(
-            CorsLayer::new()
-                .allow_origin(AllowOrigin::list(origins))
-                .allow_credentials(true)
-                .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
-                .allow_headers([
-                    header::CONTENT_TYPE,
-                    header::AUTHORIZATION,
-                    header::HeaderName::from_static("traceparent"),
-                    header::HeaderName::from_static("tracestate"),
-                ])
-                .max_age(std::time::Duration::from_secs(600)),
-        )
-    }
+    let origins: Vec<HeaderValue> = allowed
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    Some(
+        CorsLayer::new()
+            .allow_origin(AllowOrigin::list(origins))
+            .allow_credentials(true)
+            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_headers([
+                header::CONTENT_TYPE,
+                header::AUTHORIZATION,
+                header::HeaderName::from_static("traceparent"),
+                header::HeaderName::from_static("tracestate"),
+            ])
+            .max_age(std::time::Duration::from_secs(600)),
+    )
 }
 
 /// Whether a request may change state, by where the browser says it comes from.
@@ -128,7 +86,7 @@ pub async fn refuse_cross_site(
     if same_site_or_allowed(req.method(), req.headers(), &allowed) {
         return next.run(req).await;
     }
-    crate::http::error(
+    crate::problem::error(
         StatusCode::FORBIDDEN,
         "Cross-site request refused: this action is only accepted from the shop's own pages",
     )

@@ -1,130 +1,27 @@
-//! HTTP plumbing both services share: middleware, JSON error bodies, serving with graceful
-//! shutdown.
+//! The middleware every API and probe server runs, assembled once by [`with_middleware`]:
+//! limits on the request's head and body, the server span, metrics, JSON error bodies,
+//! `nosniff`, cross-site refusal and CORS, and each request run to completion.
 
 use std::any::Any;
 
+use axum::Json;
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::http::{Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::{Json, Router};
-use events::TraceContext;
-use serde::{Deserialize, Serialize};
-use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::timeout::RequestBodyTimeoutLayer;
 use tracing::Instrument;
-use utoipa::ToSchema;
 
-use crate::origin::AllowedOrigins;
+use crate::problem::{ErrorBody, error, internal_error, not_found, payload_too_large};
+use crate::settings::AllowedOrigins;
 
 /// How long a request's body may take to arrive, between its chunks.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The largest request body accepted (CONTRACT.md): 64 KiB.
+/// The largest request body accepted (docs/contract.md): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// `{"error": "…"}`: the body of every error answer but field validation errors. The type
-/// the OpenAPI documents describe is the one serialised.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: String,
-}
-
-/// `{"error": message}` with `status`.
-pub fn error(status: StatusCode, message: &str) -> Response {
-    let body = ErrorBody {
-        error: message.to_owned(),
-    };
-    (status, Json(body)).into_response()
-}
-
-/// The 500 answer: nothing internal in the body. The caller logs the cause.
-pub fn internal_error() -> Response {
-    error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
-}
-
-/// The 500 for a database error: logged here with its cause, nothing of it in the body; the
-/// `503` of [`crate::admission`] when no connection came in time.
-pub fn database_error(e: &sqlx::Error) -> Response {
-    if matches!(e, sqlx::Error::PoolTimedOut) {
-        // Overloaded, not broken: the client may come back in a moment.
-        return crate::admission::overloaded("pool_timeout");
-    }
-    crate::db::note_error(e);
-    tracing::error!(error = %e, "database error");
-    internal_error()
-}
-
-/// Fallback for paths no route matches.
-pub async fn not_found() -> Response {
-    error(StatusCode::NOT_FOUND, "Not found")
-}
-
-/// A resource id from a path: a positive integer in plain digits (no sign, no spaces, no
-/// exponent) that fits in 64 bits. Anything else names no resource.
-pub fn positive_id(raw: &str) -> Option<u64> {
-    if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    raw.parse::<u64>().ok().filter(|id| *id > 0)
-}
-
-/// The trace context of the current request: its server span's. Events the request
-/// enqueues carry it, so the relay's producer span, however much later it runs, is a child
-/// of the request. With tracing off (`OTEL_SDK_DISABLED`) it is a child of the caller's
-/// valid `traceparent`, or a new root.
-#[derive(Debug, Clone)]
-pub struct RequestTrace(pub TraceContext);
-
-impl RequestTrace {
-    /// `event`, encoded for the outbox, with this request's trace context.
-    pub fn message(&self, event: &events::Event) -> events::OutgoingMessage {
-        events::OutgoingMessage::new(event, Some(self.0.clone()))
-    }
-}
-
-/// The caller's trace context; an absent or invalid `traceparent` is no error, only no
-/// parent.
-fn trace_from_headers(headers: &HeaderMap) -> Option<TraceContext> {
-    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    TraceContext::new(get("traceparent")?, get("tracestate")).ok()
-}
-
-/// The request's server span (OpenTelemetry's HTTP conventions: named `METHOD route`, with
-/// the method, route, path and status; an error status for a 5xx), continuing the caller's
-/// trace when it sent a valid `traceparent`. No header, query string or body goes into it.
-async fn server_span(mut req: Request, next: Next) -> Response {
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let name = match &route {
-        Some(route) => format!("{method} {}", route.as_str()),
-        None => method.to_string(),
-    };
-    let span = tracing::info_span!(
-        "http",
-        otel.name = name,
-        otel.kind = "server",
-        otel.status_code = tracing::field::Empty,
-        http.request.method = %method,
-        http.route = route.as_ref().map(MatchedPath::as_str),
-        url.path = req.uri().path(),
-        http.response.status_code = tracing::field::Empty,
-    );
-    let remote = trace_from_headers(req.headers());
-    crate::telemetry::continue_from(&span, remote.as_ref());
-    let trace = crate::telemetry::trace_of(&span)
-        .or_else(|| remote.map(|caller| caller.child()))
-        .unwrap_or_else(TraceContext::generate);
-    req.extensions_mut().insert(RequestTrace(trace));
-    let response = next.run(req).instrument(span.clone()).await;
-    let status = response.status();
-    span.record("http.response.status_code", status.as_u16());
-    if status.is_server_error() {
-        span.record("otel.status_code", "ERROR");
-    }
-    response
-}
 
 /// The largest request head accepted: its headers together, and its URI.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
@@ -162,13 +59,6 @@ async fn limit_declared_length(req: Request, next: Next) -> Response {
         return payload_too_large();
     }
     next.run(req).await
-}
-
-pub fn payload_too_large() -> Response {
-    error(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "Request body is larger than 64 KiB",
-    )
 }
 
 /// Every error answer has the JSON error shape: one that is not JSON (axum's `405`, a
@@ -268,7 +158,7 @@ impl Drop for AbandonedGuard {
 }
 
 /// Wraps a service's routes with the shared middleware: state changes from other sites
-/// refused and CORS for `allowed` ([`crate::origin`]), metrics, the server span and trace
+/// refused and CORS for `allowed` ([`super::origin`]), metrics, the server span and trace
 /// context, the body limit, a JSON 404 fallback, a JSON 500 on panic, and each request run
 /// to completion even when its client hangs up ([`run_to_completion`]).
 pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
@@ -278,9 +168,9 @@ pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(
             allowed.clone(),
-            crate::origin::refuse_cross_site,
+            super::origin::refuse_cross_site,
         ));
-    if let Some(cors) = allowed.cors() {
+    if let Some(cors) = super::origin::cors(allowed) {
         router = router.layer(cors);
     }
     router
@@ -293,38 +183,6 @@ pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
         .layer(RequestBodyTimeoutLayer::new(BODY_TIMEOUT))
         .layer(middleware::from_fn(limit_declared_length))
         .layer(middleware::from_fn(limit_head))
-        .layer(middleware::from_fn(server_span))
+        .layer(middleware::from_fn(super::trace::server_span))
         .layer(CatchPanicLayer::custom(panic_response))
-}
-
-/// Binds the HTTP listener, naming the variables to change when the address is taken.
-pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDRESS, PORT): {e}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::positive_id;
-
-    #[test]
-    fn ids_are_plain_positive_integers() {
-        assert_eq!(positive_id("7"), Some(7));
-        assert_eq!(positive_id("007"), Some(7));
-        assert_eq!(positive_id("18446744073709551615"), Some(u64::MAX));
-        for bad in [
-            "",
-            "0",
-            "-1",
-            "+1",
-            "abc",
-            "1.5",
-            " 1",
-            "1e3",
-            "99999999999999999999",
-        ] {
-            assert_eq!(positive_id(bad), None, "{bad}");
-        }
-    }
 }
