@@ -1,10 +1,17 @@
-//! The probes every process serves: `/alive` (the process runs and answers), `/ready` (it
-//! can do its work: the database answers and its broker connection is up), and the
-//! original's health route, which answers what `/ready` does.
+//! The probes every process serves:
 //!
-//! Orchestrators restart a process whose `/alive` fails and stop sending it traffic while
-//! its `/ready` fails; a database or broker outage therefore takes a process out of rotation
-//! without restarting it (a restart would not bring the database back).
+//! - `/alive`: the process runs and answers (restart it when this fails);
+//! - `/ready`: it can do its work (send it work only while this passes). An API is ready
+//!   while its database answers: with the broker away, writes still commit into the outbox
+//!   and the relay publishes them when it is back, so a broker outage must not take every
+//!   replica out of service. A consumer is ready while its database answers and its broker
+//!   connection is up: it takes no work otherwise;
+//! - the original's health route (`/api/health`, `/flask/api/health`, a consumer's
+//!   `/health`): 200 only when the database answers and the broker is connected, as it
+//!   always was.
+//!
+//! Every answer but `/alive`'s is the same report: each dependency up or down, what failed,
+//! and the configuration warnings.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,6 +34,8 @@ pub struct Probes {
     pub broker: BrokerStatus,
     /// Configuration an operator should know is unsafe, shown in every readiness answer.
     pub warnings: Arc<[&'static str]>,
+    /// Whether `/ready` needs the broker too (a consumer), or the database alone (an API).
+    pub ready_needs_broker: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -47,25 +56,34 @@ pub async fn alive() -> Response {
     Json(serde_json::json!({"status": "alive"})).into_response()
 }
 
-/// `/ready` (and the original's health route): 200 when the database answers and the broker
-/// is connected, 503 naming what failed.
+/// `/ready`: 200 when the process can do its work (the database answers, and for a
+/// consumer the broker is connected), 503 naming what failed.
 pub async fn ready(State(probes): State<Probes>) -> Response {
-    check(&probes.pool, &probes.broker, &probes.warnings).await
+    let report = check(&probes).await;
+    let ready = report.database == "up" && (report.broker == "up" || !probes.ready_needs_broker);
+    report.answer(ready)
 }
 
-/// The probe routes: `/alive`, `/ready`, and `health_path` (the original's, answering as
-/// `/ready` does).
+/// The original's health route: 200 when the database answers and the broker is connected,
+/// 503 naming what failed.
+pub async fn health(State(probes): State<Probes>) -> Response {
+    let report = check(&probes).await;
+    let ok = report.errors.is_empty();
+    report.answer(ok)
+}
+
+/// The probe routes: `/alive`, `/ready`, and the original's health route at `health_path`.
 pub fn routes(health_path: &str) -> Router<Probes> {
     Router::new()
         .route("/alive", get(alive))
         .route("/ready", get(ready))
-        .route(health_path, get(ready))
+        .route(health_path, get(health))
 }
 
-/// Checks both dependencies: 200 when both answer, 503 naming what failed.
-pub async fn check(pool: &MySqlPool, broker: &BrokerStatus, warnings: &[&'static str]) -> Response {
+/// What the database and the broker say now.
+pub async fn check(probes: &Probes) -> HealthReport {
     let mut errors = Vec::new();
-    let database = match crate::db::ping(pool, Duration::from_secs(2)).await {
+    let database = match crate::db::ping(&probes.pool, Duration::from_secs(2)).await {
         Ok(()) => "up",
         Err(e) => {
             tracing::warn!(error = %e, "health: database down");
@@ -73,24 +91,34 @@ pub async fn check(pool: &MySqlPool, broker: &BrokerStatus, warnings: &[&'static
             "down"
         }
     };
-    let broker = if broker.is_connected() {
+    let broker = if probes.broker.is_connected() {
         "up"
     } else {
         errors.push("broker: not connected".to_owned());
         "down"
     };
-    let ok = errors.is_empty();
-    let report = HealthReport {
-        status: if ok { "ok" } else { "unavailable" },
+    HealthReport {
+        status: "ok",
         database,
         broker,
         errors,
-        warnings: warnings.to_vec(),
-    };
-    let code = if ok {
-        StatusCode::OK
-    } else {
-        StatusCode::SERVICE_UNAVAILABLE
-    };
-    (code, Json(report)).into_response()
+        warnings: probes.warnings.to_vec(),
+    }
+}
+
+impl HealthReport {
+    /// The report as an answer: 200 when `ok` (`"status":"ok"`, or `"degraded"` when
+    /// something it can do without is down), else 503 `"unavailable"`.
+    fn answer(mut self, ok: bool) -> Response {
+        let code = if ok {
+            if !self.errors.is_empty() {
+                self.status = "degraded";
+            }
+            StatusCode::OK
+        } else {
+            self.status = "unavailable";
+            StatusCode::SERVICE_UNAVAILABLE
+        };
+        (code, Json(self)).into_response()
+    }
 }

@@ -84,6 +84,8 @@ impl Core {
             pool: self.pool.clone(),
             broker: self.broker.clone(),
             warnings: self.warnings.clone(),
+            // Writes go on into the outbox while the broker is away.
+            ready_needs_broker: false,
         }
     }
 }

@@ -60,6 +60,7 @@ pub async fn run_consumer<H: Handler>(
         pool: pool.clone(),
         broker: broker.clone(),
         warnings: std::sync::Arc::new([]),
+        ready_needs_broker: true,
     };
     let probes = super::operations_routes("/health").with_state(probes);
     let probes = crate::http::with_middleware(probes, &Default::default());
