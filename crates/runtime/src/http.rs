@@ -21,7 +21,7 @@ use crate::origin::AllowedOrigins;
 /// How long a request's body may take to arrive, between its chunks.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The largest request body accepted (CONTRACT.md): 64 KiB.
+/// The largest request body accepted (docs/contract.md, "Rules the API enforces"): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// `{"error": "…"}`: the body of every error answer but field validation errors. The type
