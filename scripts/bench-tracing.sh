@@ -3,7 +3,7 @@
 # list and likes by new shoppers with wrk, three times over: spans exported to an OTLP
 # receiver at 100 % sampling, to a collector that refuses (every span dropped and counted),
 # spans made but not exported (no endpoint, the default), and tracing off
-# (OTEL_SDK_DISABLED=true). Prints one line per run; the README keeps them.
+# (OTEL_SDK_DISABLED=true). Prints one line per run; docs/operating/observability.md keeps them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh

@@ -9,7 +9,7 @@
 #   scripts/bench.sh                  # everything
 #   BENCH_SECONDS=10 scripts/bench.sh # longer wrk runs (default 5 s each)
 #
-# Rows (README "Performance" says what each measures):
+# Rows (docs/performance.md says what each measures):
 #   ceilings    the shop list's body from memory by a minimal axum server; the same bytes
 #               as a file from nginx (same nginx frame as the shop's); MariaDB's single-row
 #               commit rate (16 connections, autocommit INSERTs)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The compose proof (issue 15, "The deployable stack"): brings docker-compose.yml up under
-# podman on this machine, checks that it works, and takes it down with its volumes. README
-# "The compose proof" tells each step; deploy/README.md why the stand-ins are what they are.
+# podman on this machine, checks that it works, and takes it down with its volumes.
+# docs/operating/compose.md, "The compose proof", tells each step; deploy/README.md why the
+# stand-ins are what they are.
 #
 #  1. tools: podman, runc, netavark, aardvark-dns, debootstrap (Debian) and podman-compose
 #     (PyPI, pinned, in a venv under ~/.cache) when missing; podman's settings come from
@@ -314,7 +315,8 @@ expect() { # expected-status description curl-args...
 }
 expect 200 "the gallery page" "$WEB_URL/"
 grep -q '<div id="root">' "$WORK/body" || die "the gallery page is not the app"
-# The first admin, as an operator makes one (README): create-user in the admin-api container.
+# The first admin, as an operator makes one (docs/operating/compose.md): create-user in the
+# admin-api container.
 ADMIN_EMAIL=proof@example.com
 ADMIN_PASSWORD=$(rand)
 t 60 podman exec -e ADMIN_PASSWORD="$ADMIN_PASSWORD" "$(container_of admin-api)" \

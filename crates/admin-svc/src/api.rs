@@ -1,4 +1,4 @@
-//! The admin HTTP API (CONTRACT.md, "admin-svc").
+//! The admin HTTP API (docs/contract.md, "admin-svc: the catalogue").
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};

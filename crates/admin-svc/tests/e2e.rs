@@ -381,8 +381,8 @@ async fn create_user_command_creates_once_and_feeds_api_user() {
         "same email, same user"
     );
 
-    // Standard output is the answer alone, whatever the log level (TOKEN=$(…) in the
-    // README): log lines go to standard error.
+    // Standard output is the answer alone, whatever the log level (TOKEN=$(…) in
+    // docs/contract.md): log lines go to standard error.
     let token = tokio::process::Command::new(BIN)
         .args(["create-token", "--name", "readme"])
         .envs(&env)

@@ -1,5 +1,5 @@
-//! The shop's HTTP API (CONTRACT.md, "main-svc"). Paths keep the original's `/flask/api`
-//! prefix for its frontend and nginx routing.
+//! The shop's HTTP API (docs/contract.md, "main-svc: the shop front"). Paths keep the
+//! original's `/flask/api` prefix for its frontend and nginx routing.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri, header};

@@ -310,9 +310,9 @@ async fn run_as(user: &testkit::DbUser, database: &str, sql: &str) -> Result<(),
 }
 
 /// The stack ran every test above as four database users with only their own rights
-/// (`scripts/grants.sql`); this checks that those rights are as narrow as the README says,
-/// so that a consumer that ran DDL, or a service that read the other's database, would
-/// have failed those tests.
+/// (`scripts/grants.sql`); this checks that those rights are as narrow as
+/// docs/operating/security.md says, so that a consumer that ran DDL, or a service that read
+/// the other's database, would have failed those tests.
 #[tokio::test]
 async fn each_process_has_only_the_rights_it_needs() {
     let stack = start().await;

@@ -118,8 +118,8 @@ impl MysqldExporter {
     }
 }
 
-/// The exporter's user, as the README tells an operator to create it: idempotent, so that
-/// any number of runs (and other tests) share it.
+/// The exporter's user, as docs/operating/monitoring.md tells an operator to create it:
+/// idempotent, so that any number of runs (and other tests) share it.
 async fn create_exporter_user() {
     let mut conn = MySqlConnection::connect(&mysql_server_url()).await.unwrap();
     for host in ["localhost", "127.0.0.1", "%"] {

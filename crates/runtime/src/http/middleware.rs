@@ -20,7 +20,7 @@ use crate::settings::AllowedOrigins;
 /// How long a request's body may take to arrive, between its chunks.
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
-/// The largest request body accepted (docs/contract.md): 64 KiB.
+/// The largest request body accepted (docs/contract.md, "Rules the API enforces"): 64 KiB.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The largest request head accepted: its headers together, and its URI.
