@@ -47,6 +47,8 @@ export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 if want lint; then
   step "secret scan (detect-secrets over every tracked file)"
   bash scripts/secret-scan.sh
+  step "source files: none over 400 lines, tests aside"
+  bash scripts/file-sizes.sh
   step "cargo fmt --check"
   cargo fmt --all -- --check
   step "cargo clippy"

@@ -160,7 +160,7 @@ impl Drop for AbandonedGuard {
 /// Wraps a service's routes with the shared middleware: state changes from other sites
 /// refused and CORS for `allowed` ([`super::origin`]), metrics, the server span and trace
 /// context, the body limit, a JSON 404 fallback, a JSON 500 on panic, and each request run
-/// to completion even when its client hangs up ([`run_to_completion`]).
+/// to completion even when its client hangs up (`run_to_completion`).
 pub fn with_middleware(router: Router, allowed: &AllowedOrigins) -> Router {
     // Metrics recorded before the recorder exists are lost: install it before any request.
     crate::metrics::handle();
