@@ -4,7 +4,7 @@
 shop_runtime::metric_families! {
     ADMIN_SIGN_INS: Counter<1> = "admin_sign_ins_total",
         ["outcome"], None,
-        "Admin sign-in attempts, by outcome (success, bad_credentials, throttled, unavailable).";
+        "Admin sign-in attempts, by outcome (success, bad_credentials, throttled, invalid, unavailable).";
 }
 
 /// Registers the help text of admin-svc's metrics with the installed recorder.

@@ -77,7 +77,8 @@ fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) 
 
 /// Signs an admin in: a new session cookie and the admin's name, or `401` for any wrong
 /// email or password alike (same answer, same time), `429` with `Retry-After` after repeated
-/// failures for this account or address, `503` when the database cannot say.
+/// failures for this account or address; database errors as on every route (`503` with
+/// `Retry-After` when no connection came in time, else `500`).
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth",
     request_body(content = Object, description = r#"{"email": "...", "password": "..."}"#),
     responses(
@@ -85,7 +86,8 @@ fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) 
         (status = 400, description = "email or password missing"),
         (status = 401, description = "Invalid email or password", body = shop_runtime::problem::ErrorBody),
         (status = 429, description = "Too many failed sign-ins; see Retry-After", body = shop_runtime::problem::ErrorBody),
-        (status = 503, description = "Sign-in unavailable (database)", body = shop_runtime::problem::ErrorBody)))]
+        (status = 500, description = "Internal error (logged, never described)", body = shop_runtime::problem::ErrorBody),
+        (status = 503, description = "No database connection came in time; see Retry-After", body = shop_runtime::problem::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,

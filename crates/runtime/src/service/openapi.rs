@@ -22,11 +22,13 @@ pub fn operations(health_path: &str) -> OpenApi {
     };
     let health = readiness(
         "health",
-        "The original's health check, answering as /ready does.",
+        "The original's health check: 200 when the database answers and the broker is \
+         connected; 503 naming what failed.",
     );
     let ready = readiness(
         "ready",
-        "200 when the database answers and the broker is connected; 503 naming what failed.",
+        "200 while the process can do its work (an API: its database answers; a consumer: \
+         its database answers and its broker is connected); 503 naming what failed.",
     );
     let alive = OperationBuilder::new()
         .tag("operations")
