@@ -12,6 +12,8 @@
 //! - [`poll`]: waiting for what another process does;
 //! - [`stack`]: the whole back end, four processes (and more replicas of them), and a client
 //!   of its two APIs;
+//! - [`happy_path`]: create, listed, liked, counted: the path every user takes, written once
+//!   for the system tests and the compose proof;
 //! - [`monitoring`]: Prometheus and mysqld_exporter, for the checks of `grafana-prometheus/`;
 //! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
 //! - [`otlp`]: a real OTLP trace receiver;
@@ -23,6 +25,7 @@
 pub mod broker;
 pub mod db;
 pub mod hangup;
+pub mod happy_path;
 pub mod leftovers;
 pub mod mariadb_node;
 pub mod monitoring;
@@ -40,6 +43,7 @@ pub mod web;
 
 pub use broker::{QueueReader, amqp_addr, amqp_url};
 pub use db::{DbUser, ServiceUsers, TestDatabase, mysql_addr, mysql_server_url};
+pub use happy_path::{HappyPath, happy_path};
 pub use mariadb_node::MariaDbNode;
 pub use moto::Moto;
 pub use otlp::{OtlpReceiver, ReceivedSpan};

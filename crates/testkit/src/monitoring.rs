@@ -172,19 +172,7 @@ impl Prometheus {
     /// `GET /api/v1/<path>?<params>`: the answer's `data`, or the error Prometheus gave
     /// (`errorType: error`).
     pub async fn api(&self, path: &str, params: &[(&str, &str)]) -> Result<Value, String> {
-        let res = self
-            .http
-            .get(format!("{}/api/v1/{path}", self.url))
-            .query(params)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let body: Value = res.json().await.map_err(|e| e.to_string())?;
-        if body["status"] == "success" {
-            Ok(body["data"].clone())
-        } else {
-            Err(format!("{}: {}", body["errorType"], body["error"]))
-        }
+        prometheus_api(&self.http, &self.url, path, params).await
     }
 
     /// An instant query's result vector.
@@ -202,6 +190,29 @@ impl Prometheus {
     /// Stops Prometheus (SIGKILL: its data is thrown away).
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+}
+
+/// `GET <url>/api/v1/<path>?<params>` of any Prometheus (this module's, or the compose
+/// proof's container): the answer's `data`, or the error Prometheus gave (`errorType:
+/// error`).
+pub async fn prometheus_api(
+    http: &reqwest::Client,
+    url: &str,
+    path: &str,
+    params: &[(&str, &str)],
+) -> Result<Value, String> {
+    let res = http
+        .get(format!("{url}/api/v1/{path}"))
+        .query(params)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let body: Value = res.json().await.map_err(|e| e.to_string())?;
+    if body["status"] == "success" {
+        Ok(body["data"].clone())
+    } else {
+        Err(format!("{}: {}", body["errorType"], body["error"]))
     }
 }
 
