@@ -114,7 +114,9 @@ rss_report() {
     sum=$((sum + rss))
     parts+=("$p $((rss / 1024)) MB")
   done
-  echo "$((sum / 1024)) MB ($(IFS=,; echo "${parts[*]}" | sed 's/,/, /g'))"
+  local joined
+  joined=$(IFS=,; echo "${parts[*]}")
+  echo "$((sum / 1024)) MB (${joined//,/, })"
 }
 published() {
   local s=0 p

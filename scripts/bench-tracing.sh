@@ -30,6 +30,7 @@ on_exit "kill $sink_pid 2>/dev/null || true"
 run() { # label, then VAR=value... for the four processes
   local label=$1; shift
   (
+    # shellcheck disable=SC2163 # the arguments are NAME=value assignments to export
     export "$@"
     start_isolated_stack tracebench 18400
     for i in $(seq 1 50); do

@@ -144,7 +144,7 @@ measure body_bytes "$body_bytes"
 log "ceiling: the list body from memory (axum)"
 "$ex/ceiling_http" "$work/list.json" $((base + 90)) &
 ceiling_pid=$!
-extra_pids+=($ceiling_pid)
+extra_pids+=("$ceiling_pid")
 wait_for_port 127.0.0.1 $((base + 90)) ceiling_http 10
 wrk_run "http://127.0.0.1:$((base + 90))/flask/api/products"
 measure_wrk ceiling.http
@@ -162,10 +162,11 @@ server {
 }
 EOF
 # The shop's own nginx frame (worker processes, connections, access log, sendfile).
+# shellcheck disable=SC2016 # envsubst's list of variables to replace, not an expansion
 NGINX_PREFIX=$static envsubst '${NGINX_PREFIX}' < frontend/nginx/local.conf.template > "$static/nginx.conf"
 nginx -p "$static" -c nginx.conf -g 'daemon off;' &
 static_pid=$!
-extra_pids+=($static_pid)
+extra_pids+=("$static_pid")
 wait_for_port 127.0.0.1 $((base + 91)) "nginx (static)" 10
 wrk_run "http://127.0.0.1:$((base + 91))/flask/api/products"
 measure_wrk ceiling.static
@@ -234,7 +235,7 @@ t0=$(date +%s.%N)
 PORT=$consumer_port ADMIN_QUEUE=$backlog_queue SQL_HOST=$MARIADB_HOST SQL_PORT=$MARIADB_PORT \
   SQL_DATABASE=$ADMIN_DATABASE SQL_USER=root target/release/admin-consumer > "$work/backlog-consumer.log" 2>&1 &
 backlog_pid=$!
-extra_pids+=($backlog_pid)
+extra_pids+=("$backlog_pid")
 consumed=0 deadline=$((SECONDS + ${BACKLOG_LIMIT_SECONDS:-150}))
 while [ "$consumed" -lt "$backlog_events" ] && [ $SECONDS -lt $deadline ] && kill -0 $backlog_pid 2>/dev/null; do
   sleep 0.1
@@ -274,7 +275,7 @@ measure propagation.idle "$idle"
 log "admin create -> listed by the shop, while wrk loads the shop list"
 wrk -t2 -c32 -d25s --latency "$shop_list" > "$work/wrk-under.txt" 2>&1 &
 wrk_pid=$!
-extra_pids+=($wrk_pid)
+extra_pids+=("$wrk_pid")
 sleep 1
 loaded=$("$ex/create_to_listed" "$admin" "$main" 200 15)
 stop_pid $wrk_pid

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Runs every check and test: a secret scan, formatting and lints (Rust, TypeScript, the
+# Runs every check and test: a secret scan, formatting and lints (shell, Rust, TypeScript, the
 # Jenkinsfile), unit, router and end-to-end tests, the frontend's component tests and
 # production build, browser tests through nginx in Chromium, the monitoring checks
 # (promtool, dashboards, a live Prometheus), the fault suite, and the compose proof (the
 # whole docker-compose.yml brought up under podman), against real MariaDB and RabbitMQ
 # (started here if they are not running; nginx, Chromium, prometheus, mysqld_exporter,
-# podman and the Jenkinsfile linter installed if missing).
+# podman, shellcheck and the Jenkinsfile linter installed if missing).
 #
 #   scripts/test.sh              everything (what .ci/run runs)
 #   scripts/test.sh PART…        only these parts, in this order: lint, rust, frontend,
@@ -32,6 +32,7 @@ if [ -n "${JUNIT_DIR:-}" ]; then
 fi
 
 # Each part's time, printed when the script ends (whether it passed or not).
+# shellcheck disable=SC2119 # no prefix: the parts' names are enough here
 time_steps
 
 step "services: MariaDB and RabbitMQ; moto and openssl for the credential and TLS tests"
@@ -49,6 +50,11 @@ if want lint; then
   bash scripts/secret-scan.sh
   step "source files: none over 400 lines, tests aside"
   bash scripts/file-sizes.sh
+  step "shellcheck (every shell script: scripts/*.sh, deploy/**/*.sh, .ci/run)"
+  command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+  mapfile -t shell_scripts < <({ find scripts -maxdepth 1 -name '*.sh'; find deploy -name '*.sh'; } | sort)
+  # -x: follow what each script sources (paths from the repository's root).
+  shellcheck -x "${shell_scripts[@]}" .ci/run
   step "cargo fmt --check"
   cargo fmt --all -- --check
   step "cargo clippy"
@@ -68,7 +74,7 @@ fi
 
 if want frontend; then
   step "frontend: npm ci"
-  ensure_node_modules
+  ensure_node_modules frontend
   step "frontend: typecheck, lint, component tests, production build"
   (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
 fi

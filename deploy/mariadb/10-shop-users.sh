@@ -25,6 +25,7 @@ shop_grants() { # database api_user api_password consumer_user consumer_password
   sql=${sql//'{api_password}'/$(shop_sql_literal "$3")}
   sql=${sql//'{consumer_user}'/$4}
   sql=${sql//'{consumer_password}'/$(shop_sql_literal "$5")}
+  # shellcheck disable=SC2016 # backquotes around a database name, for MariaDB
   printf 'CREATE DATABASE IF NOT EXISTS `%s`;\n%s\n' "$1" "$sql" | docker_process_sql
 }
 
