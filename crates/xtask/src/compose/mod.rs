@@ -388,6 +388,7 @@ pub fn random_password() -> Result<String> {
 async fn healthy() -> Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(300);
     let mut healthy = std::collections::HashSet::new();
+    let mut said = Vec::new();
     loop {
         let mut pending = Vec::new();
         for svc in SERVICES {
@@ -408,6 +409,10 @@ async fn healthy() -> Result<()> {
         }
         if pending.is_empty() {
             break;
+        }
+        if pending != said {
+            eprintln!("  not healthy yet: {}", pending.join(" "));
+            said = pending.clone();
         }
         if tokio::time::Instant::now() >= deadline {
             for svc in &pending {
