@@ -10,8 +10,8 @@
 #   scripts/test.sh              everything (what .ci/run runs)
 #   scripts/test.sh PART…        only these parts, in this order: lint, rust, frontend,
 #                                browser, monitoring, faults, compose (the Jenkinsfile's
-#                                stages; browser needs rust's binaries and frontend's build,
-#                                compose the binaries)
+#                                stages; browser needs rust's binaries and frontend's build;
+#                                compose builds the binaries itself, a no-op after rust)
 # JUNIT_DIR=DIR: the frontend's and the browser tests' JUnit reports go there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -95,6 +95,6 @@ if want faults; then
 fi
 
 if want compose; then
-  step "compose proof: docker-compose.yml up under podman (the binaries above, packaged)"
+  step "compose proof: docker-compose.yml up under podman (the workspace's binaries, packaged)"
   bash scripts/compose-proof.sh
 fi
