@@ -20,7 +20,7 @@
 #     up; every process's spans reach the trace backend's address; a database dump; the
 #     database away and back; a graceful stop loses no accepted like; Grafana (not run: in no
 #     registry here) checked statically; down -v, also on failure.
-# Every wait is bounded; each part's time is printed at the end (the checks' by xtask).
+# Every wait is bounded; each part's time is printed at the end (the checks' parts by xtask).
 #
 # Environment: PROOF_PROFILE=debug|release (which target/ binaries to package; default:
 # release when target/release has all four and is newer, else debug), PROOF_FULL_BUILD=1 (build
@@ -208,7 +208,7 @@ rm -rf .prebuilt
 podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^localhost/shop(-proof)?/' | sort >&2
 
 # ---------------------------------------------------------------------------------------
-end_step
+step "the checks: xtask compose-proof (each of its parts timed by itself)"
 printf '%s\n' "${SUBSTITUTED[@]}" > "$WORK/substituted.txt"
-# The checks, then down -v (also when they fail); they print their own parts' times.
+# The checks, then down -v (also when they fail).
 "target/$profile/xtask" compose-proof --podman-compose "$PC"
