@@ -43,7 +43,7 @@ pub use db::{DbUser, ServiceUsers, TestDatabase, mysql_addr, mysql_server_url};
 pub use mariadb_node::MariaDbNode;
 pub use moto::Moto;
 pub use otlp::{OtlpReceiver, ReceivedSpan};
-pub use poll::eventually;
+pub use poll::{Watch, Watched, eventually, seen};
 pub use proxy::TcpProxy;
 pub use rabbit_cluster::{QueueInfo, RabbitCluster};
 pub use rabbit_node::{NodeOptions, RabbitNode};

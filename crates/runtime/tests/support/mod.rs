@@ -6,7 +6,11 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeclareOptions};
+use lapin::Confirmation;
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions,
+    QueueDeclareOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use shop_runtime::Env;
@@ -14,7 +18,7 @@ use shop_runtime::settings::{AmqpSettings, DatabaseSettings};
 use sqlx::MySqlPool;
 use testkit::TestDatabase;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Mutex, watch};
 
 /// A pool on a new database holding the runtime's tables (and nothing else), created here.
 pub async fn database(prefix: &str) -> (TestDatabase, MySqlPool) {
@@ -98,6 +102,10 @@ impl Taken {
 /// A connection of the test's own to the broker (direct, never through a test's proxy).
 pub struct Broker {
     conn: Connection,
+    /// The one channel every publish goes out on, in confirm mode: messages published one
+    /// after another reach their queue in that order (on separate channels they can overtake
+    /// each other), and each is on the queue when `publish` returns.
+    publisher: Mutex<Option<lapin::Channel>>,
 }
 
 impl Broker {
@@ -105,7 +113,10 @@ impl Broker {
         let conn = Connection::connect(&testkit::amqp_url(), ConnectionProperties::default())
             .await
             .unwrap();
-        Broker { conn }
+        Broker {
+            conn,
+            publisher: Mutex::new(None),
+        }
     }
 
     /// A channel of its own for each call: a broker error closes only that one. (A quorum
@@ -121,24 +132,44 @@ impl Broker {
             .unwrap();
     }
 
-    /// Publishes on the default exchange, as any producer would.
+    /// Publishes on the default exchange, as any producer would, and waits for the broker's
+    /// confirm: the message is on `queue`, after every message published before it.
     pub async fn publish(&self, queue: &str, properties: BasicProperties, body: &[u8]) {
-        self.channel()
-            .await
+        let mut publisher = self.publisher.lock().await;
+        if !publisher.as_ref().is_some_and(|c| c.status().connected()) {
+            let channel = self.channel().await;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await
+                .unwrap();
+            *publisher = Some(channel);
+        }
+        let confirm = publisher
+            .as_ref()
+            .unwrap()
             .basic_publish(
                 "".into(),
                 queue.into(),
-                lapin::options::BasicPublishOptions::default(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
                 body,
                 properties,
             )
             .await
+            .unwrap()
+            .await
             .unwrap();
+        assert!(
+            matches!(confirm, Confirmation::Ack(None)),
+            "the broker took the message for {queue}: {confirm:?}"
+        );
     }
 
-    /// Messages ready on `queue` (neither delivered nor being processed); `None` when the
-    /// broker cannot say right now.
-    pub async fn try_ready(&self, queue: &str) -> Option<u32> {
+    /// Messages ready on `queue` (neither delivered nor being processed) and its consumers;
+    /// `None` when the broker cannot say right now.
+    pub async fn try_counts(&self, queue: &str) -> Option<(u32, u32)> {
         let channel = self.conn.create_channel().await.ok()?;
         let passive = QueueDeclareOptions {
             passive: true,
@@ -149,7 +180,12 @@ impl Broker {
             .await
             .ok()?;
         let _ = channel.close(200, "done".into()).await;
-        Some(q.message_count())
+        Some((q.message_count(), q.consumer_count()))
+    }
+
+    /// Messages ready on `queue`; `None` when the broker cannot say right now.
+    pub async fn try_ready(&self, queue: &str) -> Option<u32> {
+        self.try_counts(queue).await.map(|(ready, _)| ready)
     }
 
     pub async fn ready(&self, queue: &str) -> u32 {
@@ -159,9 +195,24 @@ impl Broker {
     /// Waits until `queue` has exactly `n` ready messages.
     pub async fn wait_ready(&self, queue: &str, n: u32, timeout: Duration) {
         testkit::eventually(timeout, &format!("{n} ready on {queue}"), || async {
-            (self.try_ready(queue).await == Some(n)).then_some(())
+            testkit::seen(self.try_ready(queue).await, |r| *r == Some(n))
         })
         .await;
+    }
+
+    /// Waits until `queue` has no consumer left, then returns its ready messages. A consumer
+    /// that stopped is gone from the queue's count only once the broker has handled its
+    /// channel's closing, and that returned what it held unacked (a quorum queue counts a
+    /// cancelled consumer until its unacked messages are settled or returned): the count
+    /// then is final, with no wait for a message that might still come back.
+    pub async fn ready_once_unconsumed(&self, queue: &str, timeout: Duration) -> u32 {
+        let (ready, _) =
+            testkit::eventually(timeout, &format!("no consumer on {queue}"), || async {
+                testkit::seen(self.try_counts(queue).await, |c| matches!(c, Some((_, 0))))
+            })
+            .await
+            .unwrap();
+        ready
     }
 
     /// Takes (and acks) up to `n` messages, waiting at most `timeout` for them.
