@@ -63,7 +63,9 @@ where
         let last = match tokio::time::timeout(limit, check()).await {
             Ok(found) => match found.look() {
                 Ok(v) => return v,
-                Err(seen) => seen.unwrap_or_else(|| "not yet (the check says no more)".into()),
+                Err(seen) => {
+                    seen.unwrap_or_else(|| "nothing to show (the check returns no value)".into())
+                }
             },
             Err(_) => format!("look {looks} did not return within {limit:?}"),
         };
