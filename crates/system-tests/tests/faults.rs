@@ -330,20 +330,30 @@ async fn poison(stack: &ShopStack) {
         .await;
 }
 
+/// The poison message of [`poison`] is in each dead-letter queue, and nothing else: a marker
+/// (poison too) published to each queue now, behind everything the stream sent, is
+/// dead-lettered right after it, with no wait for something that might still come.
 async fn assert_poison_dead_lettered(stack: &ShopStack) {
     let broker = stack.broker().await;
-    for (queue, body) in [
-        (&stack.main_queue, &b"{\"id\": "[..]),
-        (&stack.admin_queue, &b"not a number"[..]),
+    for (queue, content_type, body) in [
+        (&stack.main_queue, "product_created", &b"{\"id\": "[..]),
+        (&stack.admin_queue, "product_liked", &b"not a number"[..]),
     ] {
+        broker
+            .publish(queue, poison_props(content_type), b"marker")
+            .await;
         let dlq = shop_runtime::amqp::dead_letter_queue(queue);
-        let dead = broker.take(&dlq, 1, testkit::WAIT).await;
-        assert_eq!(dead.len(), 1, "the poison message is in {dlq}");
-        assert_eq!(dead[0].delivery.data, body);
-        let more = broker.take(&dlq, 1, Duration::from_millis(300)).await;
-        assert!(
-            more.is_empty(),
-            "only the poison message is dead-lettered from {queue}"
+        let dead = broker.take(&dlq, 2, testkit::WAIT).await;
+        let bodies: Vec<&[u8]> = dead.iter().map(|m| m.delivery.data.as_slice()).collect();
+        assert_eq!(
+            bodies,
+            [body, b"marker"],
+            "the poison message, then the marker, and nothing else is dead-lettered from {queue}"
+        );
+        assert_eq!(
+            broker.counts(&dlq).await.unwrap().0,
+            0,
+            "nothing after the marker in {dlq}"
         );
     }
 }
