@@ -88,6 +88,20 @@ pub fn owner(port: u16, pid: u32) -> Owner {
     }
 }
 
+/// Panics unless the process `pid` (`None`: it exited) holds every socket listening on
+/// `port`: for a test that just saw `what` answer there, proof that the answer came from the
+/// process it started and not from another one that took the port first.
+pub fn assert_owned(what: &str, port: u16, pid: Option<u32>) {
+    let pid = pid.unwrap_or_else(|| panic!("{what} exited; something else answered on {port}"));
+    match owner(port, pid) {
+        Owner::Only => {}
+        Owner::Nobody => panic!("{what} (pid {pid}) does not listen on {port}"),
+        Owner::Another => {
+            panic!("port {port} was taken by another process before {what} (pid {pid})")
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
