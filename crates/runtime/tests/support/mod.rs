@@ -99,9 +99,10 @@ impl Taken {
     }
 }
 
-/// A connection of the test's own to the broker (direct, never through a test's proxy).
+/// A connection of the test's own to the broker (direct, never through a test's proxy),
+/// opened again when the broker closed it.
 pub struct Broker {
-    conn: Connection,
+    conn: Mutex<Connection>,
     /// The one channel every publish goes out on, in confirm mode: messages published one
     /// after another reach their queue in that order (on separate channels they can overtake
     /// each other), and each is on the queue when `publish` returns.
@@ -110,19 +111,31 @@ pub struct Broker {
 
 impl Broker {
     pub async fn connect() -> Self {
-        let conn = Connection::connect(&testkit::amqp_url(), ConnectionProperties::default())
-            .await
-            .unwrap();
         Broker {
-            conn,
+            conn: Mutex::new(Self::connection().await),
             publisher: Mutex::new(None),
         }
     }
 
-    /// A channel of its own for each call: a broker error closes only that one. (A quorum
-    /// queue declared again right after its deletion can answer `noproc` for a moment.)
+    async fn connection() -> Connection {
+        Connection::connect(&testkit::amqp_url(), ConnectionProperties::default())
+            .await
+            .unwrap()
+    }
+
+    /// A channel of its own for each call: a broker error closes only that one. A quorum
+    /// queue being declared (by the code under test, while the test already reads it)
+    /// answers `basic.get` with `noproc` for a moment, an error that closes the whole
+    /// connection: then the connection is opened again.
     async fn channel(&self) -> lapin::Channel {
-        self.conn.create_channel().await.unwrap()
+        let mut conn = self.conn.lock().await;
+        if conn.status().connected()
+            && let Ok(channel) = conn.create_channel().await
+        {
+            return channel;
+        }
+        *conn = Self::connection().await;
+        conn.create_channel().await.unwrap()
     }
 
     /// Declares `queue` and its dead-letter queue as the services do.
@@ -170,7 +183,7 @@ impl Broker {
     /// Messages ready on `queue` (neither delivered nor being processed) and its consumers;
     /// `None` when the broker cannot say right now.
     pub async fn try_counts(&self, queue: &str) -> Option<(u32, u32)> {
-        let channel = self.conn.create_channel().await.ok()?;
+        let channel = self.channel().await;
         let passive = QueueDeclareOptions {
             passive: true,
             ..QueueDeclareOptions::default()
