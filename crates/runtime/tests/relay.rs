@@ -226,7 +226,7 @@ async fn a_confirm_that_never_comes_leaves_rows_pending_until_the_broker_answers
 
     // The broker's host stops answering without closing anything: the publish goes into
     // the socket, its confirm never comes.
-    proxy.freeze();
+    proxy.freeze().await;
     let expected = rig.write(1..=3).await;
     // The relay gave the silent connection up instead of waiting on it: it published, and
     // the confirm's time limit (1 s here) ran out.

@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use lapin::Confirmation;
@@ -281,6 +283,8 @@ impl Broker {
 pub struct FreezingProxy {
     pub addr: SocketAddr,
     frozen: watch::Sender<bool>,
+    /// Connections that may still forward: [`FreezingProxy::freeze`] waits until none does.
+    forwarding: Arc<AtomicUsize>,
 }
 
 impl FreezingProxy {
@@ -288,27 +292,33 @@ impl FreezingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (frozen, _) = watch::channel(false);
-        let state = frozen.clone();
+        let forwarding = Arc::new(AtomicUsize::new(0));
+        let (state, count) = (frozen.clone(), forwarding.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
                     continue;
                 };
                 let mut frozen = state.subscribe();
+                let forwarding = count.clone();
+                forwarding.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let frozen_now = *frozen.borrow_and_update();
                     if frozen_now {
+                        forwarding.fetch_sub(1, Ordering::SeqCst);
                         // Held unanswered until the thaw, then dropped.
                         let _ = frozen.wait_for(|f| !*f).await;
                         return;
                     }
                     let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                        forwarding.fetch_sub(1, Ordering::SeqCst);
                         return;
                     };
                     let went_silent = tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => false,
                         r = frozen.wait_for(|f| *f) => r.is_ok(),
                     };
+                    forwarding.fetch_sub(1, Ordering::SeqCst);
                     if went_silent {
                         // Both sockets open, nothing forwarded, until the thaw.
                         let _ = frozen.wait_for(|f| !*f).await;
@@ -316,11 +326,24 @@ impl FreezingProxy {
                 });
             }
         });
-        FreezingProxy { addr, frozen }
+        FreezingProxy {
+            addr,
+            frozen,
+            forwarding,
+        }
     }
 
-    pub fn freeze(&self) {
+    /// Goes silent, and returns once no connection forwards anything any more: a connection
+    /// task that has not seen the freeze yet (a busy machine) would still pass on what the
+    /// client sends next.
+    pub async fn freeze(&self) {
         self.frozen.send_replace(true);
+        testkit::eventually(
+            Duration::from_secs(10),
+            "every connection silent",
+            || async { testkit::seen(self.forwarding.load(Ordering::SeqCst), |n| *n == 0) },
+        )
+        .await;
     }
 
     pub fn thaw(&self) {
