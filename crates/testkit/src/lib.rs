@@ -6,6 +6,7 @@
 //! - [`broker`]: the broker, and a reader that takes messages off a queue;
 //! - [`proxy`]: a TCP proxy a test cuts to take a server away;
 //! - [`service`]: binaries spawned on free ports;
+//! - [`sockets`]: who listens on a port (`/proc`), and what waits in its accept queue;
 //! - [`rabbit_node`]: a RabbitMQ node of a test's own, to stop and restart;
 //! - [`rabbit_cluster`]: a three-node RabbitMQ cluster of a test's own, to kill a node of
 //!   and to partition;
@@ -36,6 +37,7 @@ pub mod proxy;
 pub mod rabbit_cluster;
 pub mod rabbit_node;
 pub mod service;
+pub mod sockets;
 pub mod stack;
 pub mod tls;
 mod urls;
@@ -47,7 +49,7 @@ pub use happy_path::{HappyPath, happy_path};
 pub use mariadb_node::MariaDbNode;
 pub use moto::Moto;
 pub use otlp::{OtlpReceiver, ReceivedSpan};
-pub use poll::eventually;
+pub use poll::{Watch, Watched, eventually, seen};
 pub use proxy::TcpProxy;
 pub use rabbit_cluster::{QueueInfo, RabbitCluster};
 pub use rabbit_node::{NodeOptions, RabbitNode};

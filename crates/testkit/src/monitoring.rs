@@ -67,6 +67,7 @@ async fn spawn_listening(bin: &str, args: &[String], port: u16, ready_path: &str
         if let Ok(res) = http.get(&url).send().await
             && res.status().is_success()
         {
+            crate::sockets::assert_owned(bin, port, child.id());
             return child;
         }
         assert!(
