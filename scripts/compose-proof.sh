@@ -22,8 +22,9 @@
 #     registry here) checked statically; down -v, also on failure.
 # Every wait is bounded; each part's time is printed at the end (the checks' parts by xtask).
 #
-# Environment: PROOF_PROFILE=debug|release (which target/ binaries to package; default:
-# release when target/release has all four and is newer, else debug), PROOF_FULL_BUILD=1 (build
+# Environment: PROOF_PROFILE=debug|release (which target/ binaries to package, or
+# $CARGO_TARGET_DIR's: the test command's instrumented build; default: release when
+# target/release has all four and is newer, else debug), PROOF_FULL_BUILD=1 (build
 # shop/admin and shop/main through the Dockerfile's own Rust stages instead, with this
 # machine's toolchain in a stand-in Rust image: a cold release build), PROOF_KEEP=1 (leave the
 # stack up at the end), PROOF_REBUILD_BASE=1 (make the Debian base again), PROOF_WEB_PORT
@@ -126,9 +127,11 @@ fi
 # ---------------------------------------------------------------------------------------
 step "the binaries: cargo build --workspace --bins (a no-op after scripts/test.sh rust)"
 profile=${PROOF_PROFILE:-}
+# The test command's instrumented build when it set CARGO_TARGET_DIR (scripts/coverage.sh).
+bin_dir=${CARGO_TARGET_DIR:-target}
 if [ -z "$profile" ]; then
   profile=debug
-  if [ -x target/release/admin-api ] && [ target/release/admin-api -nt target/debug/admin-api ]; then profile=release; fi
+  if [ -x "$bin_dir/release/admin-api" ] && [ "$bin_dir/release/admin-api" -nt "$bin_dir/debug/admin-api" ]; then profile=release; fi
 fi
 release=()
 [ "$profile" = debug ] || release=(--release)
@@ -158,7 +161,7 @@ build_substitute web nginx "docker.io/nginxinc/nginx-unprivileged (web's base)"
 # receiver, counting spans by service), packaged stripped of debug information.
 log "building localhost/shop-proof/otlp-sink:latest in place of $(official_image jaeger)"
 rm -rf .prebuilt && mkdir -p .prebuilt/otlp-sink
-strip --strip-debug -o .prebuilt/otlp-sink/otlp-sink "target/$profile/otlp-sink"
+strip --strip-debug -o .prebuilt/otlp-sink/otlp-sink "$bin_dir/$profile/otlp-sink"
 t 900 podman build -q --pull=never --format docker --build-arg "BASE_IMAGE=$BASE_IMAGE" \
   -f deploy/proof/otlp-sink.Dockerfile -t localhost/shop-proof/otlp-sink:latest .prebuilt/otlp-sink > /dev/null \
   || die "building the OTLP sink failed"
@@ -170,7 +173,7 @@ step "our images: shop/admin, shop/main, shop/web (runtime stages of deploy/*.Do
 rm -rf .prebuilt && mkdir -p .prebuilt/bin
 if [ "${PROOF_FULL_BUILD:-0}" != 1 ]; then
   for bin in admin-api admin-consumer main-api main-consumer; do
-    strip --strip-debug -o ".prebuilt/bin/$bin" "target/$profile/$bin"
+    strip --strip-debug -o ".prebuilt/bin/$bin" "$bin_dir/$profile/$bin"
   done
   log "packaging the $profile binaries (stripped of debug information) and frontend/dist"
 fi
@@ -211,4 +214,4 @@ podman images --format '{{.Repository}}:{{.Tag}} {{.Size}}' | grep -E '^localhos
 step "the checks: xtask compose-proof (each of its parts timed by itself)"
 printf '%s\n' "${SUBSTITUTED[@]}" > "$WORK/substituted.txt"
 # The checks, then down -v (also when they fail).
-"target/$profile/xtask" compose-proof --podman-compose "$PC"
+"$bin_dir/$profile/xtask" compose-proof --podman-compose "$PC"

@@ -37,7 +37,7 @@ start_isolated_stack() {
       [ "${RELEASE:-0}" = 1 ] && profile=release
       ADMIN_TOKEN=$(DATABASE_URL='' SQL_HOST=$MARIADB_HOST SQL_PORT=$MARIADB_PORT \
         SQL_DATABASE=$ADMIN_DATABASE RUST_LOG=warn \
-        "target/$profile/admin-api" create-token --name "$name-$id")
+        "${CARGO_TARGET_DIR:-target}/$profile/admin-api" create-token --name "$name-$id")
       export ADMIN_TOKEN
       return 0
     fi

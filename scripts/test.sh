@@ -5,20 +5,32 @@
 # (promtool, dashboards, a live Prometheus), the fault suite, and the compose proof (the
 # whole docker-compose.yml brought up under podman), against real MariaDB and RabbitMQ
 # (started here if they are not running; nginx, Chromium, prometheus, mysqld_exporter,
-# podman, shellcheck and the Jenkinsfile linter installed if missing).
+# podman, shellcheck and the Jenkinsfile linter installed if missing), then the Rust crates'
+# line coverage (scripts/coverage.sh; the frontend's is part of its tests).
 #
 #   scripts/test.sh              everything (what .ci/run runs)
 #   scripts/test.sh PART…        only these parts, in this order: lint, rust, frontend,
-#                                browser, monitoring, faults, compose (the Jenkinsfile's
-#                                stages; browser needs rust's binaries and frontend's build;
-#                                compose builds the binaries itself, a no-op after rust)
+#                                browser, monitoring, faults, compose, coverage (the
+#                                Jenkinsfile's stages; browser needs rust's binaries and
+#                                frontend's build; compose builds the binaries itself, a
+#                                no-op after rust; coverage needs the profiles of the parts
+#                                before it)
 # JUNIT_DIR=DIR: the frontend's and the browser tests' JUnit reports go there.
+#
+# Coverage is measured in this one run: from the rust part on, cargo builds instrumented
+# binaries into target/llvm-cov-target (the workspace's crates only; scripts/coverage.sh),
+# and every later part runs those same binaries: the browser tests', monitoring's and the
+# fault suite's processes add their profiles to the rust part's, and the compose proof
+# packages them (in its containers they have nowhere to write a profile, and say so in one
+# line as they exit). A second, plain build for those parts would cost a build of every
+# dependency again. COVERAGE=0: a plain build in target/, no coverage part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
 source scripts/web.sh
+source scripts/coverage.sh
 
-all_parts=(lint rust frontend browser monitoring faults compose)
+all_parts=(lint rust frontend browser monitoring faults compose coverage)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 for part in "${parts[@]}"; do
@@ -45,6 +57,16 @@ ensure_nginx
 export_service_urls
 export RUST_BACKTRACE=${RUST_BACKTRACE:-1}
 
+# Coverage (scripts/coverage.sh): everything cargo makes goes to target/llvm-cov-target,
+# clippy's check included, so that the build scripts and proc macros it compiles serve the
+# instrumented build too.
+coverage=${COVERAGE:-1}
+if [ "$coverage" = 1 ]; then
+  step "coverage tools: llvm-tools, cargo-llvm-cov, jq"
+  ensure_coverage_tools
+  coverage_target_dir
+fi
+
 if want lint; then
   step "secret scan (detect-secrets over every tracked file)"
   bash scripts/secret-scan.sh
@@ -65,8 +87,16 @@ if want lint; then
   bash scripts/k8s-validate.sh
 fi
 
+# After the lints (clippy stays a plain check): from here on cargo builds instrumented.
+if [ "$coverage" = 1 ]; then coverage_env; fi
+
 if want rust; then
-  step "cargo build (every binary: the system tests spawn them)"
+  if [ "$coverage" = 1 ]; then
+    step "cargo build, instrumented (every binary: the system tests spawn them)"
+    coverage_clean
+  else
+    step "cargo build (every binary: the system tests spawn them)"
+  fi
   cargo build --workspace --bins --locked
   step "cargo test"
   cargo test --workspace --locked
@@ -75,8 +105,8 @@ fi
 if want frontend; then
   step "frontend: npm ci"
   ensure_node_modules frontend
-  step "frontend: typecheck, lint, component tests, production build"
-  (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test && npm run --silent build)
+  step "frontend: typecheck, lint, component tests with coverage, production build"
+  (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test:coverage && npm run --silent build)
 fi
 
 if want browser; then
@@ -97,4 +127,13 @@ fi
 if want compose; then
   step "compose proof: docker-compose.yml up under podman (the workspace's binaries, packaged)"
   bash scripts/compose-proof.sh
+fi
+
+if want coverage; then
+  if [ "$coverage" = 1 ]; then
+    step "coverage: line coverage per crate (the profiles of every part above)"
+    coverage_report
+  else
+    log "COVERAGE=0: no coverage measured"
+  fi
 fi

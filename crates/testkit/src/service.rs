@@ -39,7 +39,10 @@ pub fn workspace_binary(name: &str) -> String {
 /// The command that runs `binary` for a test: `env` over this process's environment, bound
 /// to 127.0.0.1, `RUST_LOG=warn` unless `env` says otherwise, and no `AWS_*` variable of
 /// this process's: a test names its own endpoint and credentials, so that no test can ever
-/// reach a real AWS account.
+/// reach a real AWS account. The environment includes `LLVM_PROFILE_FILE` under coverage
+/// (`scripts/test.sh`): the child writes its profile beside the tests'. A child still
+/// running when its handle is dropped is killed; a [`Service`] stops its child with
+/// SIGTERM first ([`stop`]).
 pub fn command(binary: &str, env: &HashMap<String, String>) -> Command {
     let mut cmd = Command::new(binary);
     for (name, _) in std::env::vars_os() {
@@ -99,7 +102,8 @@ enum Ready {
     TimedOut,
 }
 
-/// A service binary running for one test; killed when dropped.
+/// A service binary running for one test; stopped when dropped ([`stop`]: SIGTERM, then
+/// SIGKILL if it has not exited within [`STOP_PATIENCE`]).
 pub struct Service {
     pub child: Child,
     pub base_url: String,
@@ -272,18 +276,17 @@ impl Service {
     }
 
     /// Sends SIGTERM and waits up to `limit`: the exit code, `None` for a process that did
-    /// not exit in time (it is killed when dropped here) or died by a signal, and the wait.
+    /// not exit in time (it is then killed) or died by a signal, and the wait.
     pub async fn terminate_within(mut self, limit: Duration) -> (Option<i32>, Duration) {
         let pid = self.child.id().unwrap();
         let start = Instant::now();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        assert!(signal(pid, "TERM"), "kill -TERM {pid} failed");
         let code = match tokio::time::timeout(limit, self.child.wait()).await {
             Ok(exit) => exit.unwrap().code(),
-            Err(_) => None,
+            Err(_) => {
+                let _ = self.child.kill().await;
+                None
+            }
         };
         (code, start.elapsed())
     }
@@ -291,17 +294,76 @@ impl Service {
     /// Sends SIGTERM and returns the exit code.
     pub async fn terminate(mut self) -> Option<i32> {
         let pid = self.child.id().unwrap();
-        let status = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        assert!(signal(pid, "TERM"), "kill -TERM {pid} failed");
         tokio::time::timeout(Duration::from_secs(20), self.child.wait())
             .await
             .expect("service did not stop within 20 s of SIGTERM")
             .unwrap()
             .code()
     }
+}
+
+/// How long a dropped [`Service`] gets to exit after SIGTERM before it is killed: a service
+/// stops within 15 s of SIGTERM (requests, relay and pool each have their bound).
+pub const STOP_PATIENCE: Duration = Duration::from_secs(15);
+
+/// A test that ends (or fails) without [`Service::terminate`] stops its services here, as
+/// an operator would, rather than with SIGKILL: a binary built for coverage writes its
+/// profile only when it exits by itself. The fault suite's SIGKILLs are deliberate and stay
+/// SIGKILLs ([`crate::ShopStack::kill`]); those processes contribute no profile.
+impl Drop for Service {
+    fn drop(&mut self) {
+        stop(&mut self.child, STOP_PATIENCE);
+    }
+}
+
+/// Stops `child`: SIGTERM, up to `patience` for it to exit, then SIGKILL; reaps it either
+/// way. Nothing happens to a child that has already exited. Blocking (it runs in `Drop`):
+/// on a multi-threaded runtime the wait is `block_in_place`, so the test's other tasks (a
+/// proxy the child talks through) go on meanwhile.
+pub fn stop(child: &mut Child, patience: Duration) {
+    let Some(pid) = child.id() else { return };
+    if !matches!(child.try_wait(), Ok(None)) {
+        return;
+    }
+    match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+        Ok(tokio::runtime::RuntimeFlavor::MultiThread) => {
+            tokio::task::block_in_place(|| terminate_or_kill(child, pid, patience))
+        }
+        _ => terminate_or_kill(child, pid, patience),
+    }
+}
+
+fn terminate_or_kill(child: &mut Child, pid: u32, patience: Duration) {
+    let exited = |child: &mut Child, within: Duration| {
+        let deadline = Instant::now() + within;
+        loop {
+            if !matches!(child.try_wait(), Ok(None)) {
+                return true;
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    if signal(pid, "TERM") {
+        if exited(child, patience) {
+            return;
+        }
+        eprintln!("testkit: pid {pid} did not exit within {patience:?} of SIGTERM; killing it");
+    }
+    let _ = child.start_kill();
+    exited(child, Duration::from_secs(5));
+}
+
+/// `kill -SIGNAL pid`; whether it was delivered.
+fn signal(pid: u32, signal: &str) -> bool {
+    std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }
 
 #[cfg(test)]

@@ -81,9 +81,11 @@ impl Nginx {
     }
 }
 
+/// SIGTERM (nginx's fast shutdown: the master stops its workers, then exits), not SIGKILL:
+/// a killed master leaves its workers running, holding the port and the test's output.
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.start_kill();
+        crate::service::stop(&mut self.child, Duration::from_secs(5));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
