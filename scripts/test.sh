@@ -1,21 +1,22 @@
 #!/usr/bin/env bash
 # Runs every check and test: a secret scan, formatting and lints (shell, Rust, TypeScript, the
 # Jenkinsfile), unit, router and end-to-end tests, the frontend's component tests and
-# production build, browser tests through nginx in Chromium, the monitoring checks
+# production build, browser tests through nginx in Chromium, schemathesis against both
+# APIs' OpenAPI documents (directly and through nginx), the monitoring checks
 # (promtool, dashboards, a live Prometheus), the fault suite, and the compose proof (the
 # whole docker-compose.yml brought up under podman), against real MariaDB and RabbitMQ
-# (started here if they are not running; nginx, Chromium, prometheus, mysqld_exporter,
-# podman, shellcheck and the Jenkinsfile linter installed if missing), then the Rust crates'
-# line coverage (scripts/coverage.sh; the frontend's is part of its tests).
+# (started here if they are not running; nginx, Chromium, schemathesis, prometheus,
+# mysqld_exporter, podman, shellcheck and the Jenkinsfile linter installed if missing), then
+# the Rust crates' line coverage (scripts/coverage.sh; the frontend's is part of its tests).
 #
 #   scripts/test.sh              everything (what .ci/run runs)
 #   scripts/test.sh PART…        only these parts, in this order: lint, rust, frontend,
-#                                browser, monitoring, faults, compose, coverage (the
-#                                Jenkinsfile's stages; browser needs rust's binaries and
-#                                frontend's build; compose builds the binaries itself, a
-#                                no-op after rust; coverage needs the profiles of the parts
-#                                before it)
-# JUNIT_DIR=DIR: the frontend's and the browser tests' JUnit reports go there.
+#                                browser, openapi, monitoring, faults, compose, coverage
+#                                (the Jenkinsfile's stages; browser needs rust's binaries
+#                                and frontend's build, openapi the binaries; compose builds
+#                                the binaries itself, a no-op after rust; coverage needs the
+#                                profiles of the parts before it)
+# JUNIT_DIR=DIR: the frontend's, the browser tests' and schemathesis's JUnit reports go there.
 #
 # Coverage is measured in this one run: from the rust part on, cargo builds instrumented
 # binaries into target/llvm-cov-target (the workspace's crates only; scripts/coverage.sh),
@@ -30,7 +31,7 @@ source scripts/services.sh
 source scripts/web.sh
 source scripts/coverage.sh
 
-all_parts=(lint rust frontend browser monitoring faults compose coverage)
+all_parts=(lint rust frontend browser openapi monitoring faults compose coverage)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 for part in "${parts[@]}"; do
@@ -112,6 +113,11 @@ fi
 if want browser; then
   step "browser end-to-end tests through nginx"
   BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
+fi
+
+if want openapi; then
+  step "OpenAPI documents: schemathesis against both APIs, directly and through nginx"
+  bash scripts/schemathesis.sh
 fi
 
 if want monitoring; then

@@ -10,6 +10,7 @@ pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod metrics;
+pub mod openapi;
 pub mod settings;
 pub mod validation;
 
@@ -26,6 +27,7 @@ use shop_runtime::{ConfigError, Env, Settings};
 use sqlx::migrate::Migrator;
 
 use crate::auth::Auth;
+pub use crate::openapi::ApiDoc;
 use crate::settings::AdminAuthSettings;
 use utoipa::OpenApi;
 
@@ -73,30 +75,6 @@ impl FromRef<AppState> for TrustedProxies {
 
 /// The health check's path.
 pub const HEALTH_PATH: &str = "/api/health";
-
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "admin-svc", description = "The shop's catalogue API."),
-    paths(
-        api::list_products,
-        api::create_product,
-        api::get_product,
-        api::update_product,
-        api::delete_product,
-        api::random_user,
-        auth::handlers::login,
-        auth::handlers::logout,
-        auth::handlers::me,
-    ),
-    components(schemas(
-        auth::handlers::Me,
-        events::Product,
-        validation::ProductInput,
-        api::UserId,
-        shop_runtime::problem::ErrorBody
-    ))
-)]
-pub struct ApiDoc;
 
 /// All routes, with the shared middleware.
 pub fn router(state: AppState) -> Router {

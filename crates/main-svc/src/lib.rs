@@ -82,7 +82,13 @@ pub const HEALTH_PATH: &str = "/flask/api/health";
 #[openapi(
     info(title = "main-svc", description = "The shop front's API."),
     paths(api::list_products, api::like_product, api::my_likes),
-    components(schemas(events::Product, api::Liked, shop_runtime::problem::ErrorBody))
+    components(
+        schemas(events::Product, api::Liked, shop_runtime::problem::ErrorBody),
+        responses(
+            shop_runtime::service::openapi::CrossSiteRefused,
+            shop_runtime::service::openapi::Busy
+        )
+    )
 )]
 pub struct ApiDoc;
 

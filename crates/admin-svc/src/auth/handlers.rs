@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 use shop_runtime::http::ClientIp;
+use shop_runtime::problem::ErrorBody;
+use shop_runtime::service::openapi::{BodyTooLarge, CrossSiteRefused};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
@@ -21,6 +23,7 @@ use crate::api::JsonBody;
 use crate::db::{self, Account};
 use crate::error::ApiError;
 use crate::error::FieldErrors;
+use crate::openapi::{Invalid, NotJson, SignInRequired};
 
 /// The signed-in admin, as the UI shows them.
 #[derive(Debug, Serialize, ToSchema)]
@@ -38,6 +41,17 @@ impl From<&Account> for Me {
             email: a.email.clone(),
         }
     }
+}
+
+/// What signing in takes. The handler reads the JSON itself, to answer a missing, blank or
+/// mistyped field with Django REST Framework's messages; this type is its description.
+#[derive(Debug, ToSchema)]
+pub struct LoginInput {
+    /// The admin's email address; compared without case and surrounding white space.
+    #[schema(min_length = 1)]
+    pub email: String,
+    #[schema(min_length = 1)]
+    pub password: String,
 }
 
 /// An authenticated answer must not be kept by any cache.
@@ -79,15 +93,20 @@ fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) 
 /// email or password alike (same answer, same time), `429` with `Retry-After` after repeated
 /// failures for this account or address; database errors as on every route (`503` with
 /// `Retry-After` when no connection came in time, else `500`).
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
-    request_body(content = Object, description = r#"{"email": "...", "password": "..."}"#),
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginInput,
     responses(
-        (status = 200, description = "Signed in; sets the session cookie", body = Me),
-        (status = 400, description = "email or password missing"),
-        (status = 401, description = "Invalid email or password", body = shop_runtime::problem::ErrorBody),
-        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = shop_runtime::problem::ErrorBody),
-        (status = 500, description = "Internal error (logged, never described)", body = shop_runtime::problem::ErrorBody),
-        (status = 503, description = "No database connection came in time; see Retry-After", body = shop_runtime::problem::ErrorBody)))]
+        (status = 200, description = "Signed in", body = Me,
+            headers(("Set-Cookie" = String, description = "The session cookie, `shop_admin_session`"))),
+        (status = 400, response = Invalid),
+        (status = 401, description = "Invalid email or password", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"admin\"`"))),
+        (status = 403, response = CrossSiteRefused),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
+        (status = 429, description = "Too many failed sign-ins for this account or address", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
+        (status = 503, description = "No database connection came in time, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -159,7 +178,11 @@ async fn sign_in(
 
 /// Signs out: the session is deleted from the database, its cookie cleared. Always `204`.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
-    responses((status = 204, description = "Signed out (or was not signed in)")))]
+    responses(
+        (status = 204, description = "Signed out (or was not signed in)"),
+        (status = 403, response = CrossSiteRefused),
+        (status = 503, description = "The session store is unavailable, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn logout(session: Session) -> Response {
     if let Err(e) = session.delete().await {
         return ApiError::from(e).into_response();
@@ -169,9 +192,12 @@ pub async fn logout(session: Session) -> Response {
 
 /// The signed-in admin, or `401`.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    security(("session" = [])),
     responses(
-        (status = 200, description = "The signed-in admin", body = Me),
-        (status = 401, description = "Not signed in", body = shop_runtime::problem::ErrorBody)))]
+        (status = 200, description = "The signed-in admin (anyone, with `ADMIN_AUTH=disabled`)", body = Me),
+        (status = 401, response = SignInRequired),
+        (status = 503, description = "No database connection came in time, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn me(State(state): State<AppState>, session: Session) -> Response {
     if state.auth.settings.disabled {
         let anyone = Me {
