@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use reqwest::StatusCode;
-use testkit::service::{command, run_to_exit};
+use testkit::service::{run_args_to_exit, run_to_exit};
 use testkit::{Proc, ShopStack, workspace_binary};
 
 /// Variables only an API reads, each with a value an API refuses.
@@ -44,18 +44,7 @@ async fn run_to_exit_with(
     env: &HashMap<String, String>,
     args: &[&str],
 ) -> (Option<i32>, String) {
-    let mut cmd = command(binary, env);
-    cmd.args(args);
-    let out = tokio::time::timeout(Duration::from_secs(10), cmd.output())
-        .await
-        .unwrap()
-        .unwrap();
-    let printed = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code(), printed)
+    run_args_to_exit(binary, args, env, Duration::from_secs(10)).await
 }
 
 #[tokio::test]

@@ -65,8 +65,19 @@ pub async fn run_to_exit(
     env: &HashMap<String, String>,
     limit: Duration,
 ) -> (Option<i32>, String) {
+    run_args_to_exit(binary, &[], env, limit).await
+}
+
+/// [`run_to_exit`] with command-line arguments.
+pub async fn run_args_to_exit(
+    binary: &str,
+    args: &[&str],
+    env: &HashMap<String, String>,
+    limit: Duration,
+) -> (Option<i32>, String) {
     let mut cmd = command(binary, env);
-    cmd.env("PORT", free_port().to_string())
+    cmd.args(args)
+        .env("PORT", free_port().to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let out = tokio::time::timeout(limit, cmd.output())
