@@ -232,12 +232,11 @@ async fn writes_succeed_while_the_broker_is_away_and_drain_in_order_exactly_once
         "all events, in outbox order"
     );
     testkit::eventually(Duration::from_secs(5), "outbox drained", || async {
-        pending(&setup.db).await.is_empty().then_some(())
+        testkit::seen(pending(&setup.db).await, Vec::is_empty)
     })
     .await;
-    testkit::eventually(Duration::from_secs(5), "health recovers", || async {
-        let res = svc.http.get(svc.url("/api/health")).send().await.ok()?;
-        (res.status() == StatusCode::OK).then_some(())
+    testkit::eventually(Duration::from_secs(5), "health recovers", || {
+        testkit::service::answers_ok(&svc.http, svc.url("/api/health"))
     })
     .await;
 

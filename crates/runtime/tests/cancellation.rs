@@ -39,7 +39,10 @@ async fn all_returned(pool: &MySqlPool) {
     testkit::eventually(
         Duration::from_secs(5),
         "every connection back in the pool",
-        || async { (pool.size() as usize == pool.num_idle()).then_some(()) },
+        || async {
+            let (size, idle) = (pool.size() as usize, pool.num_idle());
+            testkit::seen(format!("{idle} idle of {size}"), |_| size == idle)
+        },
     )
     .await;
 }

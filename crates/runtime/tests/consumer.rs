@@ -499,7 +499,7 @@ async fn a_stop_during_a_database_outage_does_not_wait_out_the_backoff() {
     let series = r#"events_retried_total{event="product_liked",reason="database_unavailable"}"#;
     let before = support::metric_value(series);
     testkit::eventually(WAIT, "six retries", || async {
-        (support::metric_value(series) - before >= 6.0).then_some(())
+        seen(support::metric_value(series) - before, |n| *n >= 6.0)
     })
     .await;
 
@@ -536,7 +536,7 @@ async fn a_backlog_is_applied_in_batches_once_each() {
         .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
         .await;
     testkit::eventually(WAIT, "300 applied", || async {
-        (rig.applied().await.len() >= 300).then_some(())
+        seen(rig.applied().await.len(), |n| *n >= 300)
     })
     .await;
     // Each is applied once (the order within a batch is the handler's business).
@@ -575,7 +575,7 @@ async fn an_event_to_dead_letter_in_a_batch_dead_letters_only_itself() {
         .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
         .await;
     testkit::eventually(WAIT, "39 applied", || async {
-        (rig.applied().await.len() >= 39).then_some(())
+        seen(rig.applied().await.len(), |n| *n >= 39)
     })
     .await;
     let mut applied = rig.applied().await;

@@ -236,7 +236,10 @@ async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker(
     })
     .await;
     eventually(WAIT, "two likes, not three", || async {
-        (stack.client.catalogue_product(id).await["likes"] == 2).then_some(())
+        seen(
+            stack.client.catalogue_product(id).await["likes"].clone(),
+            |l| l == 2,
+        )
     })
     .await;
 
@@ -276,7 +279,10 @@ async fn every_metric_family_of_every_process_has_help_text() {
     let mut jar = None;
     assert_eq!(stack.client.like(id, &mut jar).await, StatusCode::OK);
     eventually(WAIT, "like in the catalogue", || async {
-        (stack.client.catalogue_product(id).await["likes"] == 1).then_some(())
+        seen(
+            stack.client.catalogue_product(id).await["likes"].clone(),
+            |l| l == 1,
+        )
     })
     .await;
     assert_eq!(

@@ -90,7 +90,7 @@ async fn set_up(client: &ShopClient, ledger: &mut Ledger) -> (Vec<u64>, Vec<u64>
         ledger.product_writes += 1;
     }
     testkit::eventually(testkit::WAIT, "products mirrored", || async {
-        (client.shop().await.len() == ids.len()).then_some(())
+        testkit::seen(client.shop().await.len(), |n| *n == ids.len())
     })
     .await;
     let deleted = ids.split_off(LIKED);
@@ -455,8 +455,12 @@ async fn broker_stopped_and_restarted_mid_stream() {
             testkit::WAIT,
             "admin health reports the broker down",
             || async {
-                let res = admin.http.get(admin.url("/api/health")).send().await.ok()?;
-                (res.status() == StatusCode::SERVICE_UNAVAILABLE).then_some(())
+                let res = admin.http.get(admin.url("/api/health")).send().await;
+                let status = res.map(|r| r.status()).map_err(|e| e.to_string());
+                match status {
+                    Ok(StatusCode::SERVICE_UNAVAILABLE) => Ok(()),
+                    other => Err(other),
+                }
             },
         )
         .await;
@@ -525,8 +529,10 @@ async fn database_unreachable_for_the_consumers() {
                 testkit::WAIT,
                 "consumer health reports the database down",
                 || async {
-                    let body = consumer.get_json("/health").await?;
-                    (body["database"] == "down").then_some(())
+                    let body = consumer.get_json("/health").await;
+                    testkit::seen(body, |b| {
+                        b.as_ref().is_some_and(|b| b["database"] == "down")
+                    })
                 },
             )
             .await;

@@ -39,7 +39,7 @@ async fn clients_that_hang_up_leave_nothing_behind() {
         );
     }
     testkit::eventually(testkit::WAIT, "products mirrored", || async {
-        (client.shop().await.len() == ids.len()).then_some(())
+        testkit::seen(client.shop().await.len(), |n| *n == ids.len())
     })
     .await;
     let doomed = ids.split_off(LIKED);

@@ -103,6 +103,20 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// `Ok` when `GET url` answers 200; otherwise what it answered (status and body) or why it
+/// could not: for [`crate::eventually`] to report.
+pub async fn answers_ok(http: &reqwest::Client, url: String) -> Result<(), String> {
+    match http.get(&url).send().await {
+        Ok(res) if res.status() == reqwest::StatusCode::OK => Ok(()),
+        Ok(res) => Err(format!(
+            "{} {}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        )),
+        Err(e) => Err(format!("no answer: {e}")),
+    }
+}
+
 /// How a start on a port ended.
 enum Ready {
     Yes,
@@ -263,9 +277,8 @@ impl Service {
 
     /// Waits up to `within` until `health_path` answers 200.
     pub async fn wait_healthy(&self, health_path: &str, within: Duration) {
-        crate::eventually(within, &format!("{health_path} answers 200"), || async {
-            let res = self.http.get(self.url(health_path)).send().await.ok()?;
-            (res.status() == reqwest::StatusCode::OK).then_some(())
+        crate::eventually(within, &format!("{health_path} answers 200"), || {
+            answers_ok(&self.http, self.url(health_path))
         })
         .await;
     }

@@ -284,9 +284,8 @@ impl ShopStack {
     pub async fn wait_healthy(&self) {
         for p in Proc::ALL {
             for svc in self.instances(p) {
-                eventually(WAIT, &format!("{} healthy", p.binary()), || async {
-                    let res = svc.http.get(svc.url(p.health_path())).send().await.ok()?;
-                    (res.status() == StatusCode::OK).then_some(())
+                eventually(WAIT, &format!("{} healthy", p.binary()), || {
+                    crate::service::answers_ok(&svc.http, svc.url(p.health_path()))
                 })
                 .await;
             }
