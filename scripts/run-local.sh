@@ -18,7 +18,8 @@ profile=debug; cargo_flags=()
 if [ "${RELEASE:-0}" = 1 ]; then profile=release; cargo_flags=(--release); fi
 log "building ($profile)"
 cargo build --locked "${cargo_flags[@]}" --bins
-bin=target/$profile
+# CARGO_TARGET_DIR: the test command's instrumented build (scripts/coverage.sh).
+bin=${CARGO_TARGET_DIR:-target}/$profile
 # BUILD_FRONTEND=0 reuses frontend/dist (the test command has just built it).
 if [ "${BUILD_FRONTEND:-1}" = 1 ] || [ ! -f frontend/dist/index.html ]; then build_frontend; fi
 
@@ -91,6 +92,7 @@ unset ADMIN_PASSWORD
 
 pids=()
 stopping=0
+# shellcheck disable=SC2317 # run by the trap below
 stop() {
   [ "$stopping" = 1 ] && return
   stopping=1

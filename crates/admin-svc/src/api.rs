@@ -1,4 +1,4 @@
-//! The admin HTTP API (CONTRACT.md, "admin-svc").
+//! The admin HTTP API (docs/contract.md, "admin-svc: the catalogue").
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -8,13 +8,14 @@ use axum::{Extension, Json};
 use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::changes::{self, Change};
-use shop_runtime::http::{ErrorBody, RequestTrace};
+use shop_runtime::http::RequestTrace;
+use shop_runtime::lists::{self, Change};
+use shop_runtime::problem::ErrorBody;
 
 use crate::auth::Admin;
 use crate::openapi::{Invalid, NotJson, SignInRequired};
-use shop_runtime::openapi::{BodyTooLarge, Busy, CrossSiteRefused, PageQuery, ProductId};
 use shop_runtime::outbox;
+use shop_runtime::service::openapi::{BodyTooLarge, Busy, CrossSiteRefused, PageQuery, ProductId};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -90,7 +91,7 @@ async fn commit_change(
     state: &AppState,
     mut tx: sqlx::Transaction<'static, sqlx::MySql>,
 ) -> Result<(), ApiError> {
-    changes::bump_version(&mut tx, Change::Catalogue).await?;
+    lists::versions::bump_version(&mut tx, Change::Catalogue).await?;
     shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     state.list.feed().announce(Change::Catalogue);

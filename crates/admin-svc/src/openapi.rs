@@ -8,8 +8,8 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use shop_runtime::http::ErrorBody;
-use shop_runtime::openapi::{BodyTooLarge, Busy, CrossSiteRefused};
+use shop_runtime::problem::ErrorBody;
+use shop_runtime::service::openapi::{BodyTooLarge, Busy, CrossSiteRefused};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Object, ObjectBuilder, Type};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};

@@ -1,4 +1,5 @@
-//! Product input rules (CONTRACT.md), with Django REST Framework's messages.
+//! Product input rules (docs/contract.md, "Rules the API enforces"), with Django REST
+//! Framework's messages.
 
 use serde::Deserialize;
 use serde_json::Value;

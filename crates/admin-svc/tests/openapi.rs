@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use shop_runtime::admission::Admission;
+use shop_runtime::http::admission::Admission;
 use sqlx::MySqlPool;
 use tower::ServiceExt;
 
@@ -180,6 +180,8 @@ async fn the_document_names_every_status_of_each_operation(pool: MySqlPool) {
         ("/api/auth/logout", "post", &["204", "403", "503"]),
         ("/api/auth/me", "get", &["200", "401", "503"]),
         ("/api/health", "get", &["200", "503"]),
+        ("/ready", "get", &["200", "503"]),
+        ("/alive", "get", &["200"]),
         ("/metrics", "get", &["200"]),
     ];
     for (path, method, statuses) in expected {

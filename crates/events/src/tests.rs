@@ -51,6 +51,47 @@ fn golden_python_product_liked() {
 }
 
 #[test]
+fn ids_and_likes_in_the_forms_hand_made_and_older_messages_have_them() {
+    // An id or like count may come as a string (with spaces around it), or as a whole
+    // float; a like count the producer left empty is `null`, and absent is zero too.
+    let body =
+        br#"{"id": " 7 ", "title": "Mug", "image": "https://example.com/mug.png", "likes": null}"#;
+    let env = Envelope::from_amqp(&python_properties("product_created"), body).unwrap();
+    assert_eq!(env.event, Event::ProductCreated(mug(None)));
+    for (likes, want) in [("\"12\"", 12), ("12.0", 12), ("12", 12), ("0", 0)] {
+        let body = format!(r#"{{"id": 7.0, "title": "Mug", "image": "/m.png", "likes": {likes}}}"#);
+        let env = Envelope::from_amqp(&python_properties("product_updated"), body.as_bytes())
+            .unwrap_or_else(|e| panic!("likes {likes}: {e}"));
+        let Event::ProductUpdated(p) = env.event else {
+            panic!("wrong event")
+        };
+        assert_eq!((p.id, p.likes), (7, want), "likes {likes}");
+    }
+    let body = br#"{"id": 7, "title": "Mug", "image": "/m.png"}"#;
+    let env = Envelope::from_amqp(&python_properties("product_created"), body).unwrap();
+    assert_eq!(env.event.product_id(), 7);
+    assert!(matches!(
+        env.event,
+        Event::ProductCreated(ProductState { likes: 0, .. })
+    ));
+}
+
+#[test]
+fn like_counts_that_are_not_whole_non_negative_numbers_are_refused() {
+    for likes in ["-1", "1.5", "-2.0", "\"many\"", "true", "[1]", "1e300"] {
+        let body = format!(r#"{{"id": 7, "title": "Mug", "image": "/m.png", "likes": {likes}}}"#);
+        let err = Envelope::from_amqp(&python_properties("product_created"), body.as_bytes())
+            .expect_err(likes);
+        let message = err.to_string();
+        assert!(
+            matches!(err, DecodeError::InvalidBody { .. })
+                && message.contains("a non-negative integer, or a string holding one"),
+            "likes {likes}: {message}"
+        );
+    }
+}
+
+#[test]
 fn product_with_unicode_and_escapes_from_python() {
     // json.dumps escapes non-ASCII by default.
     let body = br#"{"id": 3, "title": "Caf\u00e9 \"mug\"", "image": "/img/cafe.png", "likes": 12}"#;

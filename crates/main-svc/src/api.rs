@@ -1,5 +1,5 @@
-//! The shop's HTTP API (CONTRACT.md, "main-svc"). Paths keep the original's `/flask/api`
-//! prefix for its frontend and nginx routing.
+//! The shop's HTTP API (docs/contract.md, "main-svc: the shop front"). Paths keep the
+//! original's `/flask/api` prefix for its frontend and nginx routing.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri, header};
@@ -7,10 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use events::{Event, Product};
 use serde::Serialize;
-use shop_runtime::http::{ErrorBody, RequestTrace};
-use shop_runtime::openapi::{Busy, CrossSiteRefused, PageQuery, ProductId};
+use shop_runtime::http::{ClientIp, RequestTrace};
 use shop_runtime::outbox;
-use shop_runtime::server::ClientIp;
+use shop_runtime::problem::ErrorBody;
+use shop_runtime::service::openapi::{Busy, CrossSiteRefused, PageQuery, ProductId};
 use utoipa::ToSchema;
 
 use crate::AppState;

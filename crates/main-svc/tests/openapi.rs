@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use main_svc::{AppState, router};
 use serde_json::{Value, json};
-use shop_runtime::admission::Admission;
+use shop_runtime::http::admission::Admission;
 use sqlx::MySqlPool;
 use tower::ServiceExt;
 

@@ -67,6 +67,7 @@ impl Nginx {
             assert!(Instant::now() < deadline, "nginx did not start on {port}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        crate::sockets::assert_owned("nginx", port, child.id());
         Nginx { port, dir, child }
     }
 
@@ -80,9 +81,11 @@ impl Nginx {
     }
 }
 
+/// SIGTERM (nginx's fast shutdown: the master stops its workers, then exits), not SIGKILL:
+/// a killed master leaves its workers running, holding the port and the test's output.
 impl Drop for Nginx {
     fn drop(&mut self) {
-        let _ = self.child.start_kill();
+        crate::service::stop(&mut self.child, Duration::from_secs(5));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
