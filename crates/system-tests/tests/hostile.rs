@@ -699,7 +699,8 @@ async fn hostile_input_gets_clear_answers_and_changes_nothing() {
             ));
         }
     }
-    // What only nginx answers: /metrics is not passed on (a JSON 404, not the app's page),
+    // What only nginx answers: the processes' own /metrics, /alive and /ready are not
+    // passed on (a JSON 404, not the app's page),
     // and the app's files take GET and HEAD only.
     for (method, path, expect) in [
         ("GET", "/metrics", &[404][..]),
@@ -707,6 +708,9 @@ async fn hostile_input_gets_clear_answers_and_changes_nothing() {
         ("POST", "/metrics", &[404]),
         ("TRACE", "/metrics", &[404]),
         ("GET", "/metrics?name=x", &[404]),
+        ("GET", "/alive", &[404]),
+        ("GET", "/ready", &[404]),
+        ("TRACE", "/ready", &[404]),
         ("POST", "/", &[405]),
         ("TRACE", "/", &[405]),
         ("DELETE", "/admin/products", &[405]),

@@ -16,6 +16,10 @@ use utoipa::{IntoParams, PartialSchema, ToResponse, ToSchema};
 
 use crate::problem::ErrorBody;
 
+/// What the document says of `/alive`, `/ready` and `/metrics`.
+const PROCESS_ONLY: &str = "Served by each process on its own port, for Prometheus and the \
+     probes of Kubernetes and compose; the shop's web server (nginx) does not pass it on.";
+
 /// The probes (`/alive`, `/ready`, the original's health check at `health_path`) and
 /// `/metrics`, to merge into a service's document.
 pub fn operations(health_path: &str) -> OpenApi {
@@ -45,11 +49,13 @@ pub fn operations(health_path: &str) -> OpenApi {
         "ready",
         "200 while the process can do its work (an API: its database answers; a consumer: \
          its database answers and its broker is connected); 503 naming what failed.",
-    );
+    )
+    .description(Some(PROCESS_ONLY));
     let alive = OperationBuilder::new()
         .tag("operations")
         .operation_id(Some("alive"))
         .summary(Some("200 whenever the process answers."))
+        .description(Some(PROCESS_ONLY))
         .response(
             "200",
             ResponseBuilder::new()
@@ -61,10 +67,7 @@ pub fn operations(health_path: &str) -> OpenApi {
         .tag("operations")
         .operation_id(Some("metrics"))
         .summary(Some("Prometheus metrics in text format."))
-        .description(Some(
-            "Served by each process on its own port, for Prometheus to scrape; the shop's web \
-             server (nginx) does not pass it on.",
-        ))
+        .description(Some(PROCESS_ONLY))
         .response(
             "200",
             ResponseBuilder::new()
