@@ -24,6 +24,7 @@ case $action in
     ;;
   up)
     remote docker compose up -d --remove-orphans --wait --wait-timeout 300
+    # shellcheck disable=SC2016 # expanded by the remote shell
     remote 'port=$(sed -n "s/^WEB_PORT=//p" .env); port=${port:-8080};
       curl -fsS "http://127.0.0.1:$port/api/health" && curl -fsS "http://127.0.0.1:$port/flask/api/health"'
     ;;

@@ -96,7 +96,7 @@ COPY --from=binaries /out/admin-api /out/admin-consumer /usr/local/bin/
 EXPOSE 8000 8001
 # The consumer's container overrides both (compose: command, healthcheck).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["shop-healthcheck", "8000", "/api/health"]
+  CMD ["shop-healthcheck", "8000", "/ready"]
 CMD ["admin-api", "serve"]
 
 FROM runtime AS main
@@ -105,5 +105,5 @@ LABEL org.opencontainers.image.title="shop-main" \
 COPY --from=binaries /out/main-api /out/main-consumer /usr/local/bin/
 EXPOSE 5000 5001
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
-  CMD ["shop-healthcheck", "5000", "/flask/api/health"]
+  CMD ["shop-healthcheck", "5000", "/ready"]
 CMD ["main-api", "serve"]

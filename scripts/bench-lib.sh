@@ -1,5 +1,7 @@
+# shellcheck shell=bash
 # Sourced by the benchmarks (scripts/bench.sh, scripts/bench-scale.sh): reading wrk's and
-# http_load's output, and formatting figures. Needs BENCH_SECONDS set.
+# http_load's output, and formatting figures (bench.sh's verdicts and table are
+# crates/xtask's bench-verdict, which reads figures the same way). Needs BENCH_SECONDS set.
 
 # to_ms 1.23ms|456.00us|1.02s -> milliseconds
 to_ms() {
@@ -19,14 +21,8 @@ wrk_run() {
                END {print n + 0}' <<<"$out")
   printf '    %-48s %8s req/s  p50 %7s ms  p99 %7s ms  errors %s\n' "$url" "$W_RPS" "$W_P50" "$W_P99" "$W_BAD" >&2
 }
-# errors: ", N errors" after a wrk run that had any.
-errors() { [ "$W_BAD" = 0 ] || echo ", $W_BAD errors"; }
 # field LINE KEY: the value of KEY=value in an http_load line.
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.0f %%", 100 * a / b; else print "—" }'; }
-ge() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a >= b) }'; }
-le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a <= b) }'; }
-verdict() { if "$@"; then echo met; else echo missed; fi; }
 # num 12345.6 -> 12,345
 num() {
   awk -v n="$1" 'BEGIN { s = sprintf("%.0f", n); r = "";

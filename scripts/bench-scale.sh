@@ -3,7 +3,7 @@
 # of each (a second admin-api, admin-consumer, main-api and main-consumer on the same
 # databases and queues), under the same loads. Release build, its own stack
 # (scripts/stack.sh), loopback only, about 3 minutes after the build; stops by itself and
-# cleans up, also when interrupted. Prints one markdown table (README "Scale"):
+# cleans up, also when interrupted. Prints one markdown table (docs/operating/scale.md):
 #
 #   likes        new shoppers' likes spread over 100 products, 32 connections in all (split
 #                over the main-api replicas), BENCH_SECONDS (10); the catalogue's count must
@@ -114,7 +114,9 @@ rss_report() {
     sum=$((sum + rss))
     parts+=("$p $((rss / 1024)) MB")
   done
-  echo "$((sum / 1024)) MB ($(IFS=,; echo "${parts[*]}" | sed 's/,/, /g'))"
+  local joined
+  joined=$(IFS=,; echo "${parts[*]}")
+  echo "$((sum / 1024)) MB (${joined//,/, })"
 }
 published() {
   local s=0 p

@@ -3,7 +3,7 @@
 # list and likes by new shoppers with wrk, three times over: spans exported to an OTLP
 # receiver at 100 % sampling, to a collector that refuses (every span dropped and counted),
 # spans made but not exported (no endpoint, the default), and tracing off
-# (OTEL_SDK_DISABLED=true). Prints one line per run; the README keeps them.
+# (OTEL_SDK_DISABLED=true). Prints one line per run; docs/operating/observability.md keeps them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -16,20 +16,21 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 export_service_urls
 # wrk sends every like from one address: no like limits here.
 export LIKES_PER_MINUTE_PER_ADDRESS=0 LIKES_PER_MINUTE_PER_SHOPPER=0
-cargo build --release --locked --bins -p admin-svc -p main-svc --example otlp_sink -p system-tests
+cargo build --release --locked --bins -p admin-svc -p main-svc -p xtask
 unset DATABASE_URL
 export RELEASE=1 BUILD_FRONTEND=0 RUST_LOG=warn
 [ -f frontend/dist/index.html ] || build_frontend
 
 sink_port=18399
 mkdir -p .run
-OTLP_SINK_PORT=$sink_port target/release/examples/otlp_sink > .run/otlp-sink.log 2>&1 &
+target/release/otlp-sink --otlp "127.0.0.1:$sink_port" > .run/otlp-sink.log 2>&1 &
 sink_pid=$!
 on_exit "kill $sink_pid 2>/dev/null || true"
 
 run() { # label, then VAR=value... for the four processes
   local label=$1; shift
   (
+    # shellcheck disable=SC2163 # the arguments are NAME=value assignments to export
     export "$@"
     start_isolated_stack tracebench 18400
     for i in $(seq 1 50); do

@@ -5,11 +5,14 @@
 # 8 minutes after the build), stops by itself and cleans up (processes, databases, queues)
 # even when interrupted. Prints one markdown table: each figure, its target, the ceiling it
 # is compared with, the ratio, met or missed; then the mixed workload's per-request table.
+# This script measures; `xtask bench-verdict` (crates/xtask) reads what it measured, judges
+# each figure against its target and prints the table. The measurements stay in .run/bench/
+# (`target/release/xtask bench-verdict .run/bench` prints the table again).
 #
 #   scripts/bench.sh                  # everything
 #   BENCH_SECONDS=10 scripts/bench.sh # longer wrk runs (default 5 s each)
 #
-# Rows (README "Performance" says what each measures):
+# Rows (docs/performance.md says what each measures):
 #   ceilings    the shop list's body from memory by a minimal axum server; the same bytes
 #               as a file from nginx (same nginx frame as the shop's); MariaDB's single-row
 #               commit rate (16 connections, autocommit INSERTs)
@@ -55,7 +58,7 @@ export RUST_LOG=${RUST_LOG:-warn}
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 log "building (release)"
-cargo build --release --locked --bins -p admin-svc -p main-svc -p loadgen \
+cargo build --release --locked --bins -p admin-svc -p main-svc -p loadgen -p xtask \
   -p system-tests --example ceiling_http --example db_commit_rate --example http_load \
   --example backlog --example create_to_listed
 ex=target/release/examples
@@ -86,14 +89,16 @@ stop_pid() {
 
 source scripts/bench-lib.sh
 
-rows=()
-# row WORK MEASURED TARGET CEILING RATIO VERDICT
-row() {
-  local r
-  r=$(printf '| %s | %s | %s | %s | %s | %s |' "$@")
-  rows+=("$r")
-  log "$r"
-}
+# What this run measured, one `key=value` a line (a value on one line), for xtask
+# bench-verdict; goose's report beside it, as goose.txt.
+measurements=.run/bench
+rm -rf "$measurements"
+mkdir -p "$measurements"
+# measure KEY VALUE: records one measurement.
+measure() { printf '%s=%s\n' "$1" "${2//$'\n'/ }" >> "$measurements/measurements"; }
+# measure_wrk KEY: records the last wrk_run (its W_RPS, W_P50, W_P99 and W_BAD).
+measure_wrk() { measure "$1" "rps=$W_RPS p50_ms=$W_P50 p99_ms=$W_P99 bad=$W_BAD"; }
+measure bench_seconds "$BENCH_SECONDS"
 
 # likes_of URL ID: the like count of product ID in the list at URL (empty if not listed).
 likes_of() { curl -fsS "$1" | jq -r --argjson id "$2" '.[] | select(.id == $id) | .likes'; }
@@ -132,18 +137,17 @@ done
 curl -fsS -o "$work/list.json" "$shop_list"
 body_bytes=$(stat -c %s "$work/list.json")
 log "the list body: $body_bytes bytes"
+measure body_bytes "$body_bytes"
 
 # ---------------------------------------------------------------------------- ceilings
 
 log "ceiling: the list body from memory (axum)"
 "$ex/ceiling_http" "$work/list.json" $((base + 90)) &
 ceiling_pid=$!
-extra_pids+=($ceiling_pid)
+extra_pids+=("$ceiling_pid")
 wait_for_port 127.0.0.1 $((base + 90)) ceiling_http 10
 wrk_run "http://127.0.0.1:$((base + 90))/flask/api/products"
-ceil_http=$W_RPS
-row "ceiling: the list body ($body_bytes B) from memory, minimal axum server" \
-  "$(num "$W_RPS") req/s, p50 $W_P50 ms, p99 $W_P99 ms$(errors)" "—" "—" "—" "—"
+measure_wrk ceiling.http
 stop_pid "$ceiling_pid"
 
 log "ceiling: the same bytes as a file from nginx"
@@ -158,56 +162,46 @@ server {
 }
 EOF
 # The shop's own nginx frame (worker processes, connections, access log, sendfile).
+# shellcheck disable=SC2016 # envsubst's list of variables to replace, not an expansion
 NGINX_PREFIX=$static envsubst '${NGINX_PREFIX}' < frontend/nginx/local.conf.template > "$static/nginx.conf"
 nginx -p "$static" -c nginx.conf -g 'daemon off;' &
 static_pid=$!
-extra_pids+=($static_pid)
+extra_pids+=("$static_pid")
 wait_for_port 127.0.0.1 $((base + 91)) "nginx (static)" 10
 wrk_run "http://127.0.0.1:$((base + 91))/flask/api/products"
-ceil_static=$W_RPS
-row "ceiling: the same bytes as a static file, nginx (the shop's nginx frame)" \
-  "$(num "$W_RPS") req/s, p50 $W_P50 ms, p99 $W_P99 ms$(errors)" "—" "—" "—" "—"
+measure_wrk ceiling.static
 
 log "ceiling: MariaDB single-row commits"
 out=$(DATABASE_URL=$DEFAULT_DATABASE_URL "$ex/db_commit_rate" 16 "$BENCH_SECONDS")
 echo "    $out" >&2
-ceil_db=$(awk '{printf "%.0f", $2}' <<<"$out")
-row "ceiling: MariaDB single-row autocommit INSERTs, 16 connections" "$(num "$ceil_db") commits/s" "—" "—" "—" "—"
+measure ceiling.db "$out"
 
 # ---------------------------------------------------------------------------- lists
 
 log "lists, 100 products, wrk -t2 -c32 -d${BENCH_SECONDS}s"
-for what in "GET /flask/api/products|$shop_list" "GET /api/products|$catalogue_list"; do
-  name=${what%%|*} url=${what#*|}
-  wrk_run "$url"
-  row "$name, 100 products, 32 connections" \
-    "$(num "$W_RPS") req/s, p50 $W_P50 ms, p99 $W_P99 ms$(errors)" \
-    "≥ 65,000 req/s, p99 ≤ 5 ms" "axum $(num "$ceil_http") req/s" "$(ratio "$W_RPS" "$ceil_http")" \
-    "$(verdict eval "ge $W_RPS 65000 && le $W_P99 5 && [ $W_BAD = 0 ]")"
+for what in "shop|$shop_list" "catalogue|$catalogue_list"; do
+  wrk_run "${what#*|}"
+  measure_wrk "list.${what%%|*}"
 done
-for what in "GET /flask/api/products|$web/flask/api/products" "GET /api/products|$web/api/products"; do
-  name=${what%%|*} url=${what#*|}
-  wrk_run "$url"
-  row "$name through nginx" \
-    "$(num "$W_RPS") req/s, p50 $W_P50 ms, p99 $W_P99 ms$(errors)" \
-    "≥ 50 % of nginx's static file" "nginx static $(num "$ceil_static") req/s" "$(ratio "$W_RPS" "$ceil_static")" \
-    "$(verdict eval "ge $W_RPS $((ceil_static / 2)) && [ $W_BAD = 0 ]")"
+for what in "shop|$web/flask/api/products" "catalogue|$web/api/products"; do
+  wrk_run "${what#*|}"
+  measure_wrk "list.${what%%|*}.nginx"
 done
 stop_pid "$static_pid"
 
 # ---------------------------------------------------------------------------- likes
 
-# like_run NAME PRODUCTS(FIRST-LAST) CHECK_ID: likes by new shoppers for BENCH_SECONDS on 32
+# like_run KEY NAME PRODUCTS(FIRST-LAST): likes by new shoppers for BENCH_SECONDS on 32
 # connections; checks that the shop's and (after its consumer) the catalogue's counts grew
-# by exactly the 200s. Sets L_RATE L_P50 L_P99 L_BAD L_EXACT L_LINE.
+# by exactly the 200s. Records http_load's line as KEY and whether the counts were exact as
+# KEY.exact.
 like_run() {
-  local name=$1 range=$2 shop_before cat_before shop_after cat_after want line
+  local key=$1 name=$2 range=$3 shop_before cat_before shop_after cat_after want line exact
   shop_before=$(sum_likes "$shop_list") cat_before=$(sum_likes "$catalogue_list")
   line=$("$ex/http_load" --addr "127.0.0.1:$MAIN_PORT" --connections 32 \
     --seconds "$BENCH_SECONDS" --likes "$range")
   log "$name: $line"
-  L_LINE=$line L_RATE=$(field "$line" ok_rate) L_P50=$(field "$line" p50_ms) L_P99=$(field "$line" p99_ms)
-  L_BAD=$(($(field "$line" sent) - $(field "$line" s200)))
+  measure "$key" "$line"
   want=$(field "$line" s200)
   # The shop's list shows the new counts at once (or within its cache's staleness), the
   # catalogue once admin-consumer has applied the like events.
@@ -216,26 +210,16 @@ like_run() {
   deadline=$((SECONDS + 180))
   while cat_after=$(sum_likes "$catalogue_list"); [ $((cat_after - cat_before)) != "$want" ] && [ $SECONDS -lt $deadline ]; do sleep 0.5; done
   if [ $((shop_after - shop_before)) = "$want" ] && [ $((cat_after - cat_before)) = "$want" ]; then
-    L_EXACT=yes
+    exact=yes
   else
-    L_EXACT="no (200s $want, shop +$((shop_after - shop_before)), catalogue +$((cat_after - cat_before)))"
+    exact="no (200s $want, shop +$((shop_after - shop_before)), catalogue +$((cat_after - cat_before)))"
   fi
-  log "$name: count exact: $L_EXACT (shop and catalogue +$want)"
+  log "$name: count exact: $exact (shop and catalogue +$want)"
+  measure "$key.exact" "$exact"
 }
 
-like_run "likes spread over 100 products" 1-100
-spread_rate=$L_RATE
-row "likes, a new shopper each, over 100 products, 32 connections" \
-  "$(num "$L_RATE")/s, p50 $L_P50 ms, p99 $L_P99 ms, non-200 $L_BAD, count exact: $L_EXACT" \
-  "≥ 8,000/s, p99 ≤ 20 ms" "MariaDB $(num "$ceil_db") commits/s" "$(ratio "$L_RATE" "$ceil_db")" \
-  "$(verdict eval "ge $L_RATE 8000 && le $L_P99 20 && [ $L_BAD = 0 ] && [ '$L_EXACT' = yes ]")"
-
-like_run "likes all on product 1" 1-1
-row "likes, a new shopper each, all on one product (viral), 32 connections" \
-  "$(num "$L_RATE")/s, p50 $L_P50 ms, p99 $L_P99 ms, non-200 $L_BAD, count exact: $L_EXACT" \
-  "≥ 50 % of the spread figure, no error, count exact" "spread $(num "$spread_rate")/s" \
-  "$(ratio "$L_RATE" "$spread_rate")" \
-  "$(verdict eval "ge $L_RATE $((spread_rate / 2)) && [ $L_BAD = 0 ] && [ '$L_EXACT' = yes ]")"
+like_run likes.spread "likes spread over 100 products" 1-100
+like_run likes.viral "likes all on product 1" 1-1
 
 # ---------------------------------------------------------------------------- backlog
 
@@ -251,7 +235,7 @@ t0=$(date +%s.%N)
 PORT=$consumer_port ADMIN_QUEUE=$backlog_queue SQL_HOST=$MARIADB_HOST SQL_PORT=$MARIADB_PORT \
   SQL_DATABASE=$ADMIN_DATABASE SQL_USER=root target/release/admin-consumer > "$work/backlog-consumer.log" 2>&1 &
 backlog_pid=$!
-extra_pids+=($backlog_pid)
+extra_pids+=("$backlog_pid")
 consumed=0 deadline=$((SECONDS + ${BACKLOG_LIMIT_SECONDS:-150}))
 while [ "$consumed" -lt "$backlog_events" ] && [ $SECONDS -lt $deadline ] && kill -0 $backlog_pid 2>/dev/null; do
   sleep 0.1
@@ -261,7 +245,6 @@ t1=$(date +%s.%N)
 applied=$(metric_sum "http://127.0.0.1:$consumer_port/metrics" events_consumed_total 'outcome="applied"')
 stop_pid $backlog_pid
 drain_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
-backlog_rate=$(awk -v n="$consumed" -v s="$drain_s" 'BEGIN {printf "%.0f", n / s}')
 # Each product's catalogue count must have grown by exactly what was published for it.
 exact=no
 [ "$consumed" -ge "$backlog_events" ] || exact="not checked: $(num $((backlog_events - consumed))) events still queued after ${BACKLOG_LIMIT_SECONDS:-150} s"
@@ -274,35 +257,30 @@ for ((i = 0; i < 50 && consumed >= backlog_events; i++)); do
   fi
   sleep 0.2
 done
-log "backlog: $consumed consumed ($applied applied) in $drain_s s: $backlog_rate events/s; every product exact: $exact"
+log "backlog: $consumed consumed ($applied applied) in $drain_s s; every product exact: $exact"
 [ "$consumed" -ge "$backlog_events" ] || log "backlog: stopped waiting; the rest is deleted with the queue at the end"
-row "a backlog of $(num "$backlog_events") like events drained by one admin-consumer" \
-  "$(num "$backlog_rate") events/s ($(num "$consumed") in $drain_s s, from the consumer's start), exactly once: $exact" \
-  "≥ 10,000 events/s, exactly once" "MariaDB $(num "$ceil_db") commits/s" "$(ratio "$backlog_rate" "$ceil_db")" \
-  "$(verdict eval "ge $backlog_rate 10000 && [ '$exact' = yes ] && [ $applied = $backlog_events ]")"
+measure backlog.events "$backlog_events"
+measure backlog.consumed "$consumed"
+measure backlog.applied "$applied"
+measure backlog.drain_s "$drain_s"
+measure backlog.exact "$exact"
 
 # ---------------------------------------------------------------------------- propagation
 
 log "admin create -> listed by the shop (idle)"
 idle=$("$ex/create_to_listed" "$admin" "$main" 200 15)
 log "  $idle"
-row "admin create → listed by the shop, idle" \
-  "p50 $(field "$idle" p50_ms) ms, p99 $(field "$idle" p99_ms) ms (n=$(field "$idle" n))" \
-  "p50 ≤ 5 ms, p99 ≤ 15 ms" "—" "—" \
-  "$(verdict eval "le $(field "$idle" p50_ms) 5 && le $(field "$idle" p99_ms) 15 && [ $(field "$idle" not_listed_within_10s) = 0 ]")"
+measure propagation.idle "$idle"
 
 log "admin create -> listed by the shop, while wrk loads the shop list"
 wrk -t2 -c32 -d25s --latency "$shop_list" > "$work/wrk-under.txt" 2>&1 &
 wrk_pid=$!
-extra_pids+=($wrk_pid)
+extra_pids+=("$wrk_pid")
 sleep 1
 loaded=$("$ex/create_to_listed" "$admin" "$main" 200 15)
 stop_pid $wrk_pid
 log "  $loaded"
-row "admin create → listed by the shop, while wrk loads the shop list (32 connections)" \
-  "p50 $(field "$loaded" p50_ms) ms, p99 $(field "$loaded" p99_ms) ms (n=$(field "$loaded" n))" \
-  "p50 ≤ 5 ms, p99 ≤ 15 ms" "—" "—" \
-  "$(verdict eval "le $(field "$loaded" p50_ms) 5 && le $(field "$loaded" p99_ms) 15 && [ $(field "$loaded" not_listed_within_10s) = 0 ]")"
+measure propagation.loaded "$loaded"
 
 # ---------------------------------------------------------------------------- overload
 
@@ -312,14 +290,10 @@ over=$("$ex/http_load" --addr "127.0.0.1:$MAIN_PORT" --connections 2200 --second
   --list /flask/api/products --list-connections 200 --timeout 30)
 printf '    %s\n' "$over" >&2
 like_line=$(grep '^like ' <<<"$over") list_line=$(grep '^list ' <<<"$over")
-share() { # LINE KEY: KEY's share of the answers
-  awk -v n="$(field "$1" "$2")" -v d="$(field "$1" answered)" 'BEGIN {if (d > 0) printf "%.1f %%", 100 * n / d; else print "—"}'
-}
+measure overload.like "$like_line"
+measure overload.list "$list_line"
 ok=$(field "$like_line" s200)
-over_500=$(( $(field "$like_line" s500) + $(field "$list_line" s500) ))
 over_noanswer=$(( $(field "$like_line" noanswer) + $(field "$list_line" noanswer) ))
-over_no_retry=$(( $(field "$like_line" s503_no_retry_after) + $(field "$list_line" s503_no_retry_after) ))
-over_p99=$(awk -v a="$(field "$like_line" p99_ms)" -v b="$(field "$list_line" p99_ms)" 'BEGIN {print (a > b ? a : b)}')
 shop_after=$(wait_likes "$shop_list" 2 $((shop_before + ok)) 10 || true)
 cat_after=$(wait_likes "$catalogue_list" 2 $((cat_before + ok)) 180 || true)
 over_exact=no
@@ -347,28 +321,18 @@ open_trx=$(mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" -N -e \
   "SELECT COUNT(*) FROM information_schema.innodb_trx t JOIN information_schema.processlist p
    ON p.id = t.trx_mysql_thread_id WHERE p.db IN ('$ADMIN_DATABASE', '$MAIN_DATABASE')")
 log "overload: recovered: $recovered (like ${like_t#* } s, list ${list_t#* } s); pool connections in use: $in_use; open transactions: $open_trx"
-row "overload: 2,000 connections liking one product + 200 reading the list, 10 s" \
-  "likes: $(num "$(field "$like_line" answered)") answered, 200 $(share "$like_line" s200), 503 $(share "$like_line" s503), 429 $(share "$like_line" s429), 500 $(field "$like_line" s500), other $(field "$like_line" other), p99 $(field "$like_line" p99_ms) ms; list: $(num "$(field "$list_line" answered)") answered, 200 $(share "$list_line" s200), 503 $(share "$list_line" s503), p99 $(field "$list_line" p99_ms) ms; no answer $over_noanswer; 503 without Retry-After $over_no_retry; accepted likes counted exactly: $over_exact; recovered: $recovered (like ${like_t#* } s, list ${list_t#* } s), pool connections in use after: $in_use, open transactions: $open_trx" \
-  "no 500; quick answers, p99 ≤ 1 s (a 503 + Retry-After rather than a queue); accepted likes exact; recovers by itself" "—" "—" \
-  "$(verdict eval "[ $over_500 = 0 ] && le $over_p99 1000 && [ $over_no_retry = 0 ] && [ $over_exact = yes ] && [ $recovered = yes ] && [ $in_use = 0 ] && [ $open_trx = 0 ]")"
+measure overload.exact "$over_exact"
+measure overload.recovered "$recovered"
+measure overload.like_t "$like_t"
+measure overload.list_t "$list_t"
+measure overload.in_use "$in_use"
+measure overload.open_trx "$open_trx"
 
 # ---------------------------------------------------------------------------- mixed workload
 
 log "mixed workload (goose): 50 users through nginx, 20 s"
 ADMIN_TOKEN=$ADMIN_TOKEN PRODUCTS=100 target/release/loadgen --host "$web" --users 50 \
-  --increase-rate 50 --run-time 20s --no-reset-metrics --quiet > "$work/goose.txt" 2>&1 || true
-# goose's per-request section only (its error summary lists the returning shoppers' 400s,
-# which the workload counts as successes).
-goose_table=$(awk '/=== PER REQUEST METRICS ===/ {on = 1; print; next} on && /=== / {exit} on' "$work/goose.txt")
-[ -n "$goose_table" ] || goose_table=$(tail -60 "$work/goose.txt")
-# The Aggregated rows of goose's request tables: counts (requests, fails, req/s), times
-# (average, min, max, median), percentiles (50 %, 75 %, 98 %, 99 %, …).
-mixed=$(awk -F'|' '$1 ~ /^ *Aggregated/ {n++; for (i = 2; i <= NF; i++) gsub(/[ ,]/, "", $i)
-  if (n == 1) {reqs = $2; fails = $3; rate = $4} if (n == 3) {p50 = $2; p99 = $5}}
-  END {sub(/\(/, " (", fails)}
-  END {if (n >= 3) printf "%s req/s (%s requests, %s failed), p50 %s ms, p99 %s ms", rate, reqs, fails, p50, p99}' <<<"$goose_table")
-row "mixed workload (goose, 50 users: browsers, returning and new shoppers, an admin), through nginx, 20 s" \
-  "${mixed:-see the goose table below}" "—" "—" "—" "—"
+  --increase-rate 50 --run-time 20s --no-reset-metrics --quiet > "$measurements/goose.txt" 2>&1 || true
 
 # ---------------------------------------------------------------------------- 100k products
 
@@ -406,54 +370,39 @@ done
 big_bytes=$(curl -fsS "$shop_list" | wc -c)
 log "the lists now hold $n_shop (shop) and $n_cat (catalogue) products, $big_bytes bytes"
 page_q="limit=100&after=50000"
-for what in "GET /flask/api/products|$shop_list" "GET /api/products|$catalogue_list"; do
-  name=${what%%|*} url=${what#*|}
+measure big.products "$want"
+measure big.bytes "$big_bytes"
+measure big.page_query "$page_q"
+for what in "shop|$shop_list" "catalogue|$catalogue_list"; do
+  key=big.${what%%|*} url=${what#*|}
   WRK_C=8 wrk_run "$url" --timeout 30s
-  row "$name, $(num "$want") products (full list, $(num "$big_bytes") B), 8 connections" \
-    "$(num "$W_RPS") req/s, p50 $W_P50 ms, p99 $W_P99 ms$(errors)" \
-    "usable" "—" "—" "—"
-  page_n=$(curl -fsS "$url?$page_q" | jq length)
+  measure_wrk "$key.full"
+  measure "$key.page_n" "$(curl -fsS "$url?$page_q" | jq length)"
   WRK_C=32 wrk_run "$url?$page_q" --timeout 30s
-  if [ "$page_n" = 100 ]; then paged="a page of 100"; else paged="paging not offered: answered $page_n products"; fi
-  row "$name?$page_q, $(num "$want") products, 32 connections" \
-    "$(num "$W_RPS") req/s, p50 $W_P50 ms, p99 $W_P99 ms ($paged)" "usable (paged)" "—" "—" \
-    "$(verdict [ "$page_n" = 100 ])"
+  measure_wrk "$key.page"
 done
 
 # ---------------------------------------------------------------------------- memory
 
 log "resident memory of the four processes"
-mem_rows=() rss_sum=0 hwm_sum=0
 for p in "admin-api:$ADMIN_PORT" "admin-consumer:$ADMIN_CONSUMER_PORT" "main-api:$MAIN_PORT" "main-consumer:$MAIN_CONSUMER_PORT"; do
   pid=$(ss -ltnpH "sport = :${p#*:}" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
-  rss_sum=$((rss_sum + rss)) hwm_sum=$((hwm_sum + hwm))
-  mem_rows+=("${p%%:*} $((rss / 1024)) MB (peak $((hwm / 1024)) MB)")
+  log "  ${p%%:*}: VmRSS $rss kB, VmHWM $hwm kB"
+  measure "memory.${p%%:*}" "rss_kb=$rss hwm_kb=$hwm"
 done
-mem_detail=$(IFS=,; echo "${mem_rows[*]}")
-row "resident memory, the four processes together, at the end of the whole benchmark" \
-  "$((rss_sum / 1024)) MB now, $((hwm_sum / 1024)) MB peak (${mem_detail//,/, })" "≤ 60 MB" "—" "—" \
-  "$(verdict [ $((rss_sum / 1024)) -le 60 ])"
 
 # ---------------------------------------------------------------------------- the table
 
 total_s=$((SECONDS - began))
-cpu=$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)
-{
-  echo
-  echo "## Benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($cpu), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)"
-  echo
-  echo "Release build; local MariaDB $(mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" -N -e 'SELECT VERSION()'), RabbitMQ and nginx $(nginx -v 2>&1 | sed 's|.*/||'); every process, the load generators and the ceilings sharing the cores (load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)). wrk -t2 -c32 for ${BENCH_SECONDS} s per list row; likes with examples/http_load (32 connections, ${BENCH_SECONDS} s); like limits off."
-  echo
-  echo "| work | measured | target | ceiling (same run) | ratio to ceiling | verdict |"
-  echo "| --- | --- | --- | --- | --- | --- |"
-  printf '%s\n' "${rows[@]}"
-  echo
-  echo "Mixed workload (goose, crates/loadgen), per request type:"
-  echo
-  echo '```'
-  echo "$goose_table"
-  echo '```'
-  echo
-  echo "Took $total_s s ($build_s s building, $stack_s s starting the stack, the rest measuring)."
-}
+measure run.date "$(date -u '+%Y-%m-%d %H:%M UTC')"
+measure run.cores "$(nproc)"
+measure run.cpu "$(awk -F': ' '/model name/ {print $2; exit}' /proc/cpuinfo)"
+measure run.mem_total_kb "$(awk '/MemTotal/ {print $2}' /proc/meminfo)"
+measure run.mariadb "$(mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT" -N -e 'SELECT VERSION()')"
+measure run.nginx "$(nginx -v 2>&1 | sed 's|.*/||')"
+measure run.loadavg "$(cut -d' ' -f1-3 /proc/loadavg)"
+measure run.total_s "$total_s"
+measure run.build_s "$build_s"
+measure run.stack_s "$stack_s"
+target/release/xtask bench-verdict "$measurements"

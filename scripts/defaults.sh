@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by scripts/services.sh, so by every script: the defaults the scripts share, in one
 # place. A value already in the environment wins.
 

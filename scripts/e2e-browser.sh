@@ -11,7 +11,7 @@ source scripts/stack.sh
 ensure_services
 ensure_nginx
 ensure_chromium
-ensure_node_modules
+ensure_node_modules frontend
 
 start_isolated_stack e2e 18100
 base=http://127.0.0.1:$WEB_PORT

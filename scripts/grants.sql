@@ -1,5 +1,6 @@
--- The database users of one service, each with only its own rights (README: "Database
--- users"). scripts/run-local.sh and the tests (testkit::db::ServiceUsers) run this file.
+-- The database users of one service, each with only its own rights
+-- (docs/operating/security.md, "Database users"). scripts/run-local.sh and the tests
+-- (testkit::db::ServiceUsers) run this file.
 --   {database}           the service's database (admin or main), with _ and % escaped
 --                        (\_ \%): in GRANT they would be wildcards
 --   {api_user}           its API: applies the migrations (DDL) and reads and writes rows

@@ -92,6 +92,7 @@ unset ADMIN_PASSWORD
 
 pids=()
 stopping=0
+# shellcheck disable=SC2317 # run by the trap below
 stop() {
   [ "$stopping" = 1 ] && return
   stopping=1

@@ -1,8 +1,10 @@
+# shellcheck shell=bash
 # Sourced by every script: the shared defaults (defaults.sh), logging, exit hooks, and
 # ensure_services, which makes sure MariaDB and RabbitMQ run on this machine, installing them
 # from Debian's packages and starting them when they are not. Honours MARIADB_HOST/MARIADB_PORT
 # and RABBITMQ_HOST/RABBITMQ_PORT for remote services (then nothing is installed or started).
 
+# shellcheck source=scripts/defaults.sh
 source "$(dirname "${BASH_SOURCE[0]}")/defaults.sh"
 
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
@@ -33,7 +35,7 @@ run_exit_hooks() {
 # time_steps [PREFIX]: from then on, `step NAME` logs PREFIX NAME and starts timing that part
 # of the script; each part's time and the total are printed when the script exits.
 time_steps() {
-  step_prefix=${1:-} step_name= step_start=$SECONDS
+  step_prefix=${1:-} step_name='' step_start=$SECONDS
   step_times=()
   on_exit print_step_times
 }
@@ -75,7 +77,7 @@ ensure_mariadb() {
   fi
   command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || apt_install mariadb-server
   log "starting MariaDB"
-  mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld 2>/dev/null || true
+  if mkdir -p /run/mysqld; then chown mysql:mysql /run/mysqld 2>/dev/null || true; fi
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd
   wait_for_port "$MARIADB_HOST" "$MARIADB_PORT" MariaDB 60
 }

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the scripts that need the whole shop running on the side (browser tests,
 # benchmarks): scripts/run-local.sh in the background with its own ports, databases and
 # queues, stopped and cleaned up when the calling script exits (an exit hook: see on_exit in
@@ -34,7 +35,7 @@ start_isolated_stack() {
        && curl -fsS "http://127.0.0.1:$ADMIN_CONSUMER_PORT/health" >/dev/null 2>&1; then
       local profile=debug
       [ "${RELEASE:-0}" = 1 ] && profile=release
-      ADMIN_TOKEN=$(DATABASE_URL= SQL_HOST=$MARIADB_HOST SQL_PORT=$MARIADB_PORT \
+      ADMIN_TOKEN=$(DATABASE_URL='' SQL_HOST=$MARIADB_HOST SQL_PORT=$MARIADB_PORT \
         SQL_DATABASE=$ADMIN_DATABASE RUST_LOG=warn \
         "${CARGO_TARGET_DIR:-target}/$profile/admin-api" create-token --name "$name-$id")
       export ADMIN_TOKEN

@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
-# Runs every check and test: a secret scan, formatting and lints (Rust, TypeScript, the
+# Runs every check and test: a secret scan, formatting and lints (shell, Rust, TypeScript, the
 # Jenkinsfile), unit, router and end-to-end tests, the frontend's component tests and
-# production build, browser tests through nginx in Chromium, the monitoring checks
+# production build, browser tests through nginx in Chromium, schemathesis against both
+# APIs' OpenAPI documents (directly and through nginx), the monitoring checks
 # (promtool, dashboards, a live Prometheus), the fault suite, and the compose proof (the
 # whole docker-compose.yml brought up under podman), against real MariaDB and RabbitMQ
-# (started here if they are not running; nginx, Chromium, prometheus, mysqld_exporter,
-# podman and the Jenkinsfile linter installed if missing), then the Rust crates' line
-# coverage (scripts/coverage.sh; the frontend's is part of its tests).
+# (started here if they are not running; nginx, Chromium, schemathesis, prometheus,
+# mysqld_exporter, podman, shellcheck and the Jenkinsfile linter installed if missing), then
+# the Rust crates' line coverage (scripts/coverage.sh; the frontend's is part of its tests).
 #
 #   scripts/test.sh              everything (what .ci/run runs)
 #   scripts/test.sh PART…        only these parts, in this order: lint, rust, frontend,
-#                                browser, monitoring, faults, compose, coverage (the
-#                                Jenkinsfile's stages; browser needs rust's binaries and
-#                                frontend's build, compose the binaries, coverage the
+#                                browser, openapi, monitoring, faults, compose, coverage
+#                                (the Jenkinsfile's stages; browser needs rust's binaries
+#                                and frontend's build, openapi the binaries; compose builds
+#                                the binaries itself, a no-op after rust; coverage needs the
 #                                profiles of the parts before it)
-# JUNIT_DIR=DIR: the frontend's and the browser tests' JUnit reports go there.
+# JUNIT_DIR=DIR: the frontend's, the browser tests' and schemathesis's JUnit reports go there.
 #
 # Coverage is measured in this one run: from the rust part on, cargo builds instrumented
 # binaries into target/llvm-cov-target (the workspace's crates only; scripts/coverage.sh),
@@ -29,7 +31,7 @@ source scripts/services.sh
 source scripts/web.sh
 source scripts/coverage.sh
 
-all_parts=(lint rust frontend browser monitoring faults compose coverage)
+all_parts=(lint rust frontend browser openapi monitoring faults compose coverage)
 parts=("$@")
 [ ${#parts[@]} -gt 0 ] || parts=("${all_parts[@]}")
 for part in "${parts[@]}"; do
@@ -43,6 +45,7 @@ if [ -n "${JUNIT_DIR:-}" ]; then
 fi
 
 # Each part's time, printed when the script ends (whether it passed or not).
+# shellcheck disable=SC2119 # no prefix: the parts' names are enough here
 time_steps
 
 step "services: MariaDB and RabbitMQ; moto and openssl for the credential and TLS tests"
@@ -68,6 +71,13 @@ fi
 if want lint; then
   step "secret scan (detect-secrets over every tracked file)"
   bash scripts/secret-scan.sh
+  step "source files: none over 400 lines, tests aside"
+  bash scripts/file-sizes.sh
+  step "shellcheck (every shell script: scripts/*.sh, deploy/**/*.sh, .ci/run)"
+  command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+  mapfile -t shell_scripts < <({ find scripts -maxdepth 1 -name '*.sh'; find deploy -name '*.sh'; } | sort)
+  # -x: follow what each script sources (paths from the repository's root).
+  shellcheck -x "${shell_scripts[@]}" .ci/run
   step "cargo fmt --check"
   cargo fmt --all -- --check
   step "cargo clippy"
@@ -95,7 +105,7 @@ fi
 
 if want frontend; then
   step "frontend: npm ci"
-  ensure_node_modules
+  ensure_node_modules frontend
   step "frontend: typecheck, lint, component tests with coverage, production build"
   (cd frontend && npm run --silent typecheck && npm run --silent lint && npm run --silent test:coverage && npm run --silent build)
 fi
@@ -103,6 +113,11 @@ fi
 if want browser; then
   step "browser end-to-end tests through nginx"
   BUILD_FRONTEND=0 bash scripts/e2e-browser.sh
+fi
+
+if want openapi; then
+  step "OpenAPI documents: schemathesis against both APIs, directly and through nginx"
+  bash scripts/schemathesis.sh
 fi
 
 if want monitoring; then
@@ -116,7 +131,7 @@ if want faults; then
 fi
 
 if want compose; then
-  step "compose proof: docker-compose.yml up under podman (the binaries above, packaged)"
+  step "compose proof: docker-compose.yml up under podman (the workspace's binaries, packaged)"
   bash scripts/compose-proof.sh
 fi
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Sourced by the other scripts: the frontend's dependencies and build, nginx in front of the
 # services, and the browser the end-to-end tests drive. Installs Debian's nginx and chromium
 # when missing (never a browser download from npm).
@@ -14,7 +15,7 @@ ensure_node_modules() {
 }
 
 build_frontend() {
-  ensure_node_modules
+  ensure_node_modules frontend
   log "building the frontend"
   (cd frontend && npm run --silent build)
 }
@@ -27,7 +28,9 @@ ensure_nginx() {
 
 ensure_chromium() {
   # Debian's chromium pulls in no font: without one, pages render without text.
-  [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -q . || apt_install chromium fonts-dejavu-core
+  if ! { [ -x /usr/bin/chromium ] && fc-list 2>/dev/null | grep -q .; }; then
+    apt_install chromium fonts-dejavu-core
+  fi
 }
 
 # render_nginx DIR PORT ADMIN_API MAIN_API: writes DIR/nginx.conf serving frontend/dist on
@@ -39,10 +42,12 @@ render_nginx() {
   export NGINX_PORT=$2 ADMIN_API=$3 MAIN_API=$4
   export STATIC_ROOT=$PWD/frontend/dist
   # Only our variables: nginx's own ($uri, $host…) must stay as they are.
+  # shellcheck disable=SC2016 # envsubst's list of variables to replace, not expansions
   envsubst '${NGINX_PORT} ${STATIC_ROOT} ${ADMIN_API} ${MAIN_API}' \
     < frontend/nginx/default.conf.template > "$dir/default.conf"
   # frontend/nginx/local.conf.template: the frame the official image puts around conf.d,
   # with every path nginx writes to under DIR.
+  # shellcheck disable=SC2016 # envsubst's list of variables to replace, not an expansion
   NGINX_PREFIX=$dir envsubst '${NGINX_PREFIX}' < frontend/nginx/local.conf.template > "$dir/nginx.conf"
   nginx -t -q -p "$dir" -c nginx.conf
 }

@@ -6,6 +6,9 @@
 set -euo pipefail
 datadir=/var/lib/mysql socket=/run/mysqld/mysqld.sock
 
+# As the official image's: mariadb's own options may follow (the init scripts it sources may
+# pass some).
+# shellcheck disable=SC2120
 docker_process_sql() {
   mariadb --protocol=socket --socket="$socket" -uroot \
     ${MARIADB_ROOT_PASSWORD:+--password="$MARIADB_ROOT_PASSWORD"} "$@"
@@ -39,8 +42,11 @@ SQL
   for f in /docker-entrypoint-initdb.d/*; do
     case $f in
       *.sh) echo "entrypoint: running $f"
+            # shellcheck disable=SC1090 # the init scripts of the volume, known only here
             if [ -x "$f" ]; then "$f"; else . "$f"; fi ;;
-      *.sql) echo "entrypoint: running $f"; docker_process_sql < "$f" ;;
+      *.sql) echo "entrypoint: running $f"
+             # shellcheck disable=SC2119 # no option: the file is the input
+             docker_process_sql < "$f" ;;
       *) ;;
     esac
   done

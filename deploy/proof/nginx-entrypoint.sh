@@ -6,7 +6,9 @@ set -euo pipefail
 if [ "${1:-}" = nginx ]; then
   out=${NGINX_ENVSUBST_OUTPUT_DIR:-/etc/nginx/conf.d}
   filter=${NGINX_ENVSUBST_FILTER:-}
-  defined=$(printf '${%s} ' $(awk "END { for (name in ENVIRON) { print ( name ~ /${filter}/ ) ? name : \"\" } }" </dev/null))
+  mapfile -t names < <(awk "END { for (name in ENVIRON) if (name ~ /${filter}/) print name }" </dev/null)
+  # shellcheck disable=SC2016 # envsubst's list of variables: a literal ${NAME} for each
+  defined=$(printf '${%s} ' ${names[@]+"${names[@]}"})
   for template in /etc/nginx/templates/*.template; do
     [ -f "$template" ] || continue
     target=$out/$(basename "$template" .template)

@@ -29,7 +29,7 @@ const REQUIRED_DASHBOARDS = [
   "Event pipeline",
 ];
 
-// The agreed job names (= compose service names, README's monitoring table).
+// The agreed job names (= compose service names, docs/operating/monitoring.md's table).
 const JOBS = ["admin-api", "admin-consumer", "main-api", "main-consumer", "rabbitmq", "mysqld-exporter", "prometheus"];
 
 interface GridPos {

@@ -8,11 +8,21 @@ import { DASHBOARDS } from "./dashboards";
 export const ROOT = path.resolve(__dirname, "..");
 export const DASHBOARD_DIR = path.join(ROOT, "grafana", "dashboards");
 
+/**
+ * Said in every dashboard's description, since Grafana's JSON has no comments: the file is
+ * generated, from what, and how to make it again.
+ */
+export const GENERATED_NOTE =
+  "Generated file: made from grafana-prometheus/src/dashboards.ts by `npm run generate` " +
+  "(src/generate.ts) in grafana-prometheus/. Change the code and generate again, never this " +
+  "JSON: `npm run check` fails when the two differ.";
+
 /** Each dashboard file's name and the exact text it must have. */
 export function render(): Map<string, string> {
   const out = new Map<string, string>();
   for (const { file, build } of DASHBOARDS) {
     const dash = build().build();
+    dash.description = dash.description ? `${dash.description} ${GENERATED_NOTE}` : GENERATED_NOTE;
     // Panel ids: unique within the dashboard, in reading order (Grafana links to panels by id).
     (dash.panels ?? []).forEach((panel, i) => {
       panel.id = i + 1;

@@ -1,4 +1,4 @@
-//! The admin HTTP API (CONTRACT.md, "admin-svc").
+//! The admin HTTP API (docs/contract.md, "admin-svc: the catalogue").
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, Path, Request, State};
@@ -8,11 +8,14 @@ use axum::{Extension, Json};
 use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::changes::{self, Change};
-use shop_runtime::http::{ErrorBody, RequestTrace};
+use shop_runtime::http::RequestTrace;
+use shop_runtime::lists::{self, Change};
+use shop_runtime::problem::ErrorBody;
 
 use crate::auth::Admin;
+use crate::openapi::{Invalid, NotJson, SignInRequired};
 use shop_runtime::outbox;
+use shop_runtime::service::openapi::{BodyTooLarge, Busy, CrossSiteRefused, PageQuery, ProductId};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -64,13 +67,12 @@ fn parse_id(raw: &str) -> Result<u64, ApiError> {
 /// `ETag`), like counts at most `LIST_COUNTS_MAX_AGE_MS` late. With `limit` or `after`,
 /// one page.
 #[utoipa::path(get, path = "/api/products", tag = "products",
-    params(
-        ("limit" = Option<u32>, Query, description = "A page of at most this many products (1 to 1000); without limit or after, all of them"),
-        ("after" = Option<u64>, Query, description = "Products with a larger id than this (paging; the page size is 100 without limit)")),
+    params(PageQuery),
     responses(
         (status = 200, description = "All products (or one page), ordered by id; a page that is not the last has a `Link: <…>; rel=\"next\"` header", body = [Product]),
         (status = 304, description = "Not modified since the `ETag` sent in `If-None-Match`"),
-        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody)))]
+        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody),
+        (status = 503, response = Busy)))]
 pub async fn list_products(
     State(state): State<AppState>,
     uri: Uri,
@@ -89,7 +91,7 @@ async fn commit_change(
     state: &AppState,
     mut tx: sqlx::Transaction<'static, sqlx::MySql>,
 ) -> Result<(), ApiError> {
-    changes::bump_version(&mut tx, Change::Catalogue).await?;
+    lists::versions::bump_version(&mut tx, Change::Catalogue).await?;
     shop_runtime::statement::commit(tx).await?;
     state.core.outbox.committed();
     state.list.feed().announce(Change::Catalogue);
@@ -98,11 +100,16 @@ async fn commit_change(
 
 /// Creates a product and publishes `product_created`.
 #[utoipa::path(post, path = "/api/products", tag = "products", request_body = ProductInput,
+    security(("api_token" = []), ("session" = [])),
     responses(
-        (status = 201, description = "Created", body = Product, headers(("Location" = String))),
-        (status = 400, description = "Invalid fields (one list of messages per field) or malformed JSON"),
-        (status = 413, description = "Body over 64 KiB", body = ErrorBody),
-        (status = 415, description = "Body is not JSON", body = ErrorBody)))]
+        (status = 201, description = "Created", body = Product,
+            headers(("Location" = String, description = "The new product's path, `/api/products/{id}`"))),
+        (status = 400, response = Invalid),
+        (status = 401, response = SignInRequired),
+        (status = 403, response = CrossSiteRefused),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
+        (status = 503, response = Busy)))]
 pub async fn create_product(
     _admin: Admin,
     State(state): State<AppState>,
@@ -126,8 +133,11 @@ pub async fn create_product(
 
 /// One product.
 #[utoipa::path(get, path = "/api/products/{id}", tag = "products",
-    params(("id" = u64, Path, description = "Product id")),
-    responses((status = 200, body = Product), (status = 404, body = ErrorBody)))]
+    params(("id" = inline(ProductId), Path, description = "Product id")),
+    responses(
+        (status = 200, description = "The product", body = Product),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 503, response = Busy)))]
 pub async fn get_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -142,13 +152,17 @@ pub async fn get_product(
 /// Replaces a product's title and image (both required) and publishes `product_updated`.
 /// Answers 202, as the original did.
 #[utoipa::path(put, path = "/api/products/{id}", tag = "products", request_body = ProductInput,
-    params(("id" = u64, Path, description = "Product id")),
+    params(("id" = inline(ProductId), Path, description = "Product id")),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 202, description = "Updated", body = Product),
-        (status = 400, description = "Invalid fields or malformed JSON"),
-        (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody),
-        (status = 415, body = ErrorBody)))]
+        (status = 400, response = Invalid),
+        (status = 401, response = SignInRequired),
+        (status = 403, response = CrossSiteRefused),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
+        (status = 503, response = Busy)))]
 pub async fn update_product(
     _admin: Admin,
     State(state): State<AppState>,
@@ -171,8 +185,14 @@ pub async fn update_product(
 
 /// Deletes a product and publishes `product_deleted`.
 #[utoipa::path(delete, path = "/api/products/{id}", tag = "products",
-    params(("id" = u64, Path, description = "Product id")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
+    params(("id" = inline(ProductId), Path, description = "Product id")),
+    security(("api_token" = []), ("session" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, response = SignInRequired),
+        (status = 403, response = CrossSiteRefused),
+        (status = 404, description = "No such product", body = ErrorBody),
+        (status = 503, response = Busy)))]
 pub async fn delete_product(
     _admin: Admin,
     State(state): State<AppState>,
@@ -191,7 +211,10 @@ pub async fn delete_product(
 
 /// A random admin user's id.
 #[utoipa::path(get, path = "/api/user", tag = "users",
-    responses((status = 200, body = UserId), (status = 404, description = "No users", body = ErrorBody)))]
+    responses(
+        (status = 200, description = "A user's id", body = UserId),
+        (status = 404, description = "No users", body = ErrorBody),
+        (status = 503, response = Busy)))]
 pub async fn random_user(State(state): State<AppState>) -> Result<Json<UserId>, ApiError> {
     let id = db::random_user_id(&state.core.pool)
         .await?

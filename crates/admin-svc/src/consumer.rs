@@ -1,8 +1,8 @@
 //! The consumer of queue `admin`: each like from the shop adds one to the product's `likes`.
 
 use events::Event;
-use shop_runtime::changes::Change;
 use shop_runtime::consumer::{Handler, Outcome};
+use shop_runtime::lists::Change;
 use sqlx::MySqlConnection;
 
 /// Applies `product_liked` events to the catalogue.

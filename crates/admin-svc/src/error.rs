@@ -1,11 +1,16 @@
-//! The one error type of the admin API, mapped to HTTP once.
+//! The one error type of the admin API, mapped to HTTP once (through
+//! `shop_runtime::problem`, so both services answer an error the same way): the catalogue's
+//! errors and sign-in's alike. A database error is `500` wherever it happens (a handler's
+//! query, a token lookup, the session store), or `503` with `Retry-After` when no connection
+//! came in time.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use shop_runtime::http;
+use shop_runtime::problem;
 
 /// Field name to messages: Django REST Framework's validation error shape.
 pub type FieldErrors = BTreeMap<&'static str, Vec<String>>;
@@ -26,24 +31,64 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
+    /// No session, or one that ended.
+    #[error("no session")]
+    SignInRequired,
+    #[error("bad or revoked API token")]
+    BadToken,
+    #[error("wrong email or password")]
+    BadCredentials,
+    /// Too many failed sign-ins from this address or for this account: wait this long.
+    #[error("too many failed sign-ins")]
+    Throttled(Duration),
+    /// The session store failed (its database).
+    #[error("session store: {0}")]
+    SessionStore(#[from] tower_sessions::session::Error),
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        match self {
-            ApiError::ProductNotFound => http::error(StatusCode::NOT_FOUND, "Product not found"),
-            ApiError::NoUsers => http::error(StatusCode::NOT_FOUND, "No users available"),
+        let challenge = matches!(
+            self,
+            ApiError::SignInRequired | ApiError::BadToken | ApiError::BadCredentials
+        );
+        let mut response = match self {
+            ApiError::ProductNotFound => problem::error(StatusCode::NOT_FOUND, "Product not found"),
+            ApiError::NoUsers => problem::error(StatusCode::NOT_FOUND, "No users available"),
             ApiError::Validation(errors) => (StatusCode::BAD_REQUEST, Json(errors)).into_response(),
-            ApiError::MalformedJson(detail) => http::error(
+            ApiError::MalformedJson(detail) => problem::error(
                 StatusCode::BAD_REQUEST,
                 &format!("Malformed JSON: {detail}"),
             ),
-            ApiError::UnsupportedMediaType => http::error(
+            ApiError::UnsupportedMediaType => problem::error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Expected a JSON body with Content-Type: application/json",
             ),
-            ApiError::PayloadTooLarge => http::payload_too_large(),
-            ApiError::Database(e) => http::database_error(&e),
+            ApiError::PayloadTooLarge => problem::payload_too_large(),
+            ApiError::Database(e) => problem::database_error(&e),
+            ApiError::SignInRequired => {
+                problem::error(StatusCode::UNAUTHORIZED, "Sign in required")
+            }
+            ApiError::BadToken => {
+                problem::error(StatusCode::UNAUTHORIZED, "Invalid or revoked API token")
+            }
+            ApiError::BadCredentials => {
+                problem::error(StatusCode::UNAUTHORIZED, "Invalid email or password")
+            }
+            ApiError::Throttled(wait) => {
+                problem::too_many_requests("Too many failed sign-ins", wait)
+            }
+            ApiError::SessionStore(e) => {
+                tracing::error!(error = %e, "session store error");
+                problem::internal_error()
+            }
+        };
+        if challenge {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="admin""#),
+            );
         }
+        response
     }
 }

@@ -9,6 +9,9 @@ pub mod auth;
 pub mod consumer;
 pub mod db;
 pub mod error;
+pub mod metrics;
+pub mod openapi;
+pub mod settings;
 pub mod validation;
 
 use std::sync::{Arc, LazyLock};
@@ -17,12 +20,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
-use shop_runtime::Settings;
-use shop_runtime::listing::Listing;
+use shop_runtime::lists::Listing;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
+use shop_runtime::settings::{ApiSettings, TrustedProxies};
+use shop_runtime::{ConfigError, Env, Settings};
 use sqlx::migrate::Migrator;
 
 use crate::auth::Auth;
+pub use crate::openapi::ApiDoc;
+use crate::settings::AdminAuthSettings;
 use utoipa::OpenApi;
 
 /// The admin database's migrations, embedded in the binary: this service's own and the
@@ -42,60 +48,40 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(core: Core, settings: &Settings) -> Self {
-        let http = &settings.http;
+    /// The state over `core`, with sign-in as `auth` says and cookies `Secure` when
+    /// `cookie_secure` (`COOKIE_SECURE`).
+    pub fn new(core: Core, auth: AdminAuthSettings, cookie_secure: bool) -> Self {
         AppState {
             list: core.listing("catalogue", db::load_list),
             core,
-            auth: Auth::new(http.admin.clone(), http.cookie_secure),
+            auth: Auth::new(auth, cookie_secure),
         }
     }
 
     /// A state over `pool` with no relay running, sign-in required, default settings; for
     /// router tests.
     pub fn detached(pool: sqlx::MySqlPool, broker_connected: bool) -> Self {
-        let settings = Settings::from_env(
-            &shop_runtime::Env::default(),
-            shop_runtime::settings::ADMIN_API,
-        )
-        .expect("the defaults are valid");
-        AppState::new(Core::detached(pool, broker_connected), &settings)
+        let auth = AdminAuthSettings::from_env(&Env::default()).expect("the defaults are valid");
+        AppState::new(Core::detached(pool, broker_connected), auth, false)
+    }
+}
+
+/// The client's address ([`shop_runtime::http::ClientIp`]) is told by the core's proxies.
+impl FromRef<AppState> for TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        TrustedProxies::from_ref(&state.core)
     }
 }
 
 /// The health check's path.
 pub const HEALTH_PATH: &str = "/api/health";
 
-#[derive(OpenApi)]
-#[openapi(
-    info(title = "admin-svc", description = "The shop's catalogue API."),
-    paths(
-        api::list_products,
-        api::create_product,
-        api::get_product,
-        api::update_product,
-        api::delete_product,
-        api::random_user,
-        auth::handlers::login,
-        auth::handlers::logout,
-        auth::handlers::me,
-    ),
-    components(schemas(
-        auth::handlers::Me,
-        events::Product,
-        validation::ProductInput,
-        api::UserId,
-        shop_runtime::http::ErrorBody
-    ))
-)]
-pub struct ApiDoc;
-
 /// All routes, with the shared middleware.
 pub fn router(state: AppState) -> Router {
     // Every route but the list (served from memory) needs the database: a permit first.
     let admit = axum::middleware::from_fn_with_state(
         state.core.admission.clone(),
-        shop_runtime::admission::admit,
+        shop_runtime::http::admission::admit,
     );
     let routes = Router::new()
         .route("/api/products", post(api::create_product))
@@ -210,11 +196,18 @@ async fn admin_pool(settings: &Settings) -> anyhow::Result<sqlx::MySqlPool> {
 /// The admin API as the runtime runs it (`shop_runtime::service::run_http`): its relay
 /// publishes to the `MAIN_QUEUE`.
 impl HttpService for AppState {
+    type Settings = AdminAuthSettings;
+
+    fn settings(env: &Env) -> Result<AdminAuthSettings, ConfigError> {
+        AdminAuthSettings::from_env(env)
+    }
+
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }
 
-    fn router(core: Core, settings: &Settings) -> Router {
+    fn router(core: Core, api: &ApiSettings, auth: &AdminAuthSettings) -> Router {
+        metrics::describe();
         // Expired sessions are deleted hourly (a valid one is never served past its end).
         let store = auth::store(&core.pool);
         tokio::spawn(async move {
@@ -223,11 +216,11 @@ impl HttpService for AppState {
                 .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
                 .await;
         });
-        router(AppState::new(core, settings))
+        router(AppState::new(core, auth.clone(), api.http.cookie_secure))
     }
 
-    fn warnings(settings: &Settings) -> Vec<&'static str> {
-        if settings.http.admin.disabled {
+    fn warnings(auth: &AdminAuthSettings) -> Vec<&'static str> {
+        if auth.disabled {
             vec!["ADMIN_AUTH=disabled: anyone who can reach admin-api can change the catalogue"]
         } else {
             Vec::new()

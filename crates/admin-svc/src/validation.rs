@@ -1,4 +1,5 @@
-//! Product input rules (CONTRACT.md), with Django REST Framework's messages.
+//! Product input rules (docs/contract.md, "Rules the API enforces"), with Django REST
+//! Framework's messages.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -14,10 +15,10 @@ pub const IMAGE_MAX: usize = 200;
 #[schema(example = json!({"title": "Mug", "image": "https://example.com/mug.png"}))]
 pub struct ProductInput {
     /// 1 to 200 characters after trimming.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::openapi::title)]
     pub title: String,
     /// An `http://` or `https://` URL, or a path starting with `/`; at most 200 characters.
-    #[schema(max_length = 200)]
+    #[schema(schema_with = crate::openapi::image)]
     pub image: String,
 }
 

@@ -598,6 +598,47 @@ async fn health_names_the_failed_dependency(pool: MySqlPool) {
     assert_eq!(a.body["errors"], json!(["database: not reachable"]));
 }
 
+/// `/alive` answers whenever the process does; `/ready` needs the database but not the
+/// broker (writes go on into the outbox); the original's `/api/health` needs both.
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn probes_say_alive_ready_and_healthy_each_by_its_own_rule(pool: MySqlPool) {
+    let probe = |app: Router, path: &'static str| async move {
+        let a = call(&app, Method::GET, path, None).await;
+        (a.status, a.body)
+    };
+    let up = app(&pool).await;
+    for path in ["/alive", "/ready", "/api/health"] {
+        assert_eq!(probe(up.clone(), path).await.0, StatusCode::OK, "{path}");
+    }
+    assert_eq!(
+        probe(up.clone(), "/alive").await.1,
+        json!({"status": "alive"})
+    );
+    assert_eq!(
+        probe(up.clone(), "/ready").await.1,
+        json!({"status": "ok", "database": "up", "broker": "up"})
+    );
+
+    let no_broker = app_with_broker(&pool, false).await;
+    assert_eq!(probe(no_broker.clone(), "/alive").await.0, StatusCode::OK);
+    let (status, body) = probe(no_broker.clone(), "/ready").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["status"], "degraded");
+    assert_eq!(body["errors"], json!(["broker: not connected"]));
+    assert_eq!(
+        probe(no_broker, "/api/health").await.0,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+
+    let no_database = app(&pool).await;
+    pool.close().await;
+    assert_eq!(probe(no_database.clone(), "/alive").await.0, StatusCode::OK);
+    let (status, body) = probe(no_database, "/ready").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(body["status"], "unavailable");
+    assert_eq!(body["database"], "down");
+}
+
 #[sqlx::test(migrator = "admin_svc::MIGRATOR")]
 async fn a_dead_database_is_a_bare_500(pool: MySqlPool) {
     let app = app(&pool).await;

@@ -96,7 +96,7 @@ pub struct ProductState {
     pub version: Option<u64>,
 }
 
-/// A product as both HTTP APIs show it (CONTRACT.md): the catalogue's, or the shop's mirror
+/// A product as both HTTP APIs show it (docs/contract.md): the catalogue's, or the shop's mirror
 /// of it with the likes the shop recorded. `likes` is read-only for clients.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "sqlx", derive(sqlx::FromRow))]

@@ -1,5 +1,5 @@
-//! The shop's HTTP API (CONTRACT.md, "main-svc"). Paths keep the original's `/flask/api`
-//! prefix for its frontend and nginx routing.
+//! The shop's HTTP API (docs/contract.md, "main-svc: the shop front"). Paths keep the
+//! original's `/flask/api` prefix for its frontend and nginx routing.
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri, header};
@@ -7,9 +7,10 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use events::{Event, Product};
 use serde::Serialize;
-use shop_runtime::http::{ErrorBody, RequestTrace};
+use shop_runtime::http::{ClientIp, RequestTrace};
 use shop_runtime::outbox;
-use shop_runtime::server::ClientIp;
+use shop_runtime::problem::ErrorBody;
+use shop_runtime::service::openapi::{Busy, CrossSiteRefused, PageQuery, ProductId};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -27,13 +28,12 @@ pub struct Liked {
 /// brotli when accepted, `ETag`), like counts at most `LIST_COUNTS_MAX_AGE_MS` late. With
 /// `limit` or `after`, one page.
 #[utoipa::path(get, path = "/flask/api/products", tag = "shop",
-    params(
-        ("limit" = Option<u32>, Query, description = "A page of at most this many products (1 to 1000); without limit or after, all of them"),
-        ("after" = Option<u64>, Query, description = "Products with a larger id than this (paging; the page size is 100 without limit)")),
+    params(PageQuery),
     responses(
         (status = 200, description = "Products, ordered by id; a page that is not the last has a `Link: <…>; rel=\"next\"` header", body = [Product]),
         (status = 304, description = "Not modified since the `ETag` sent in `If-None-Match`"),
-        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody)))]
+        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody),
+        (status = 503, response = Busy)))]
 pub async fn list_products(
     State(state): State<AppState>,
     uri: Uri,
@@ -48,12 +48,15 @@ pub async fn list_products(
 /// Likes a product once per shopper. The shopper is the `shopper_id` cookie, issued (HttpOnly)
 /// on the first like. The like and its `product_liked` event commit together.
 #[utoipa::path(post, path = "/flask/api/products/{id}/like", tag = "shop",
-    params(("id" = u64, Path, description = "Product id")),
+    params(("id" = inline(ProductId), Path, description = "Product id")),
     responses(
         (status = 200, description = "Liked", body = Liked, headers(("Set-Cookie" = String, description = "shopper_id, on a shopper's first like"))),
         (status = 400, description = "This shopper liked this product before", body = ErrorBody),
+        (status = 403, response = CrossSiteRefused),
         (status = 404, description = "No such product in the shop", body = ErrorBody),
-        (status = 429, description = "Too many likes from this address or shopper; see Retry-After", body = ErrorBody)))]
+        (status = 429, description = "Too many likes from this address or shopper", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
+        (status = 503, response = Busy)))]
 pub async fn like_product(
     State(state): State<AppState>,
     ClientIp(address): ClientIp,
@@ -144,7 +147,9 @@ fn shard_of(shopper: &str) -> u8 {
 /// gallery shows them liked from its first paint; `[]` for a new shopper. The product list
 /// itself stays the same for every shopper (and cacheable); this small answer is private.
 #[utoipa::path(get, path = "/flask/api/likes", tag = "shop",
-    responses((status = 200, description = "Liked product ids, ascending", body = [u64])))]
+    responses(
+        (status = 200, description = "Liked product ids, ascending", body = [u64]),
+        (status = 503, response = Busy)))]
 pub async fn my_likes(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let shopper = shopper::identify(&headers);
     let ids = if shopper.is_new {

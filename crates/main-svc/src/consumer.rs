@@ -7,8 +7,8 @@
 //! product is deleted.
 
 use events::{Event, ProductState};
-use shop_runtime::changes::Change;
 use shop_runtime::consumer::{Handler, Outcome};
+use shop_runtime::lists::Change;
 use sqlx::MySqlConnection;
 
 use crate::db;

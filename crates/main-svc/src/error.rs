@@ -1,8 +1,9 @@
-//! The one error type of the shop API, mapped to HTTP once.
+//! The one error type of the shop API, mapped to HTTP once (through
+//! `shop_runtime::problem`, so every service answers an error the same way).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use shop_runtime::http;
+use shop_runtime::problem;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -19,21 +20,13 @@ pub enum ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
-            ApiError::Database(e) => http::database_error(&e),
-            ApiError::ProductNotFound => http::error(StatusCode::NOT_FOUND, "Product not found"),
+            ApiError::Database(e) => problem::database_error(&e),
+            ApiError::ProductNotFound => problem::error(StatusCode::NOT_FOUND, "Product not found"),
             ApiError::AlreadyLiked => {
-                http::error(StatusCode::BAD_REQUEST, "You already liked this product.")
+                problem::error(StatusCode::BAD_REQUEST, "You already liked this product.")
             }
             ApiError::TooManyLikes(wait) => {
-                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-                let mut r = http::error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &format!("Too many likes from here; try again in {secs} s"),
-                );
-                if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-                    r.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-                }
-                r
+                problem::too_many_requests("Too many likes from here", wait)
             }
         }
     }

@@ -3,7 +3,7 @@
 //! `product_liked` event through a transactional outbox.
 //!
 //! The binaries are thin: `main-api` calls [`run`], `main-consumer` runs
-//! [`consumer::ProductHandler`] under `shop_runtime::consumer::main`.
+//! [`consumer::ProductHandler`] under `shop_runtime::service::consumer::main`.
 
 pub mod api;
 pub mod consumer;
@@ -17,12 +17,15 @@ use std::sync::{Arc, LazyLock};
 use axum::Router;
 use axum::extract::FromRef;
 use axum::routing::{get, post};
-use shop_runtime::Settings;
-use shop_runtime::changes::VersionsQuery;
-use shop_runtime::listing::Listing;
+use shop_runtime::lists::Listing;
+use shop_runtime::lists::VersionsQuery;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
+use shop_runtime::settings::{ApiSettings, TrustedProxies};
+use shop_runtime::{ConfigError, Env};
 use sqlx::migrate::Migrator;
 use utoipa::OpenApi;
+
+use crate::limits::LikeLimitSettings;
 
 /// The main database's migrations, embedded in the binary: this service's own and the
 /// runtime's (outbox, processed messages), in version order.
@@ -43,10 +46,12 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub fn new(core: Core, settings: &Settings) -> Self {
+    /// The state over `core`, with `likes` limits and the shopper cookie `Secure` when
+    /// `cookie_secure` (`COOKIE_SECURE`).
+    pub fn new(core: Core, likes: LikeLimitSettings, cookie_secure: bool) -> Self {
         AppState {
-            cookie_secure: settings.http.cookie_secure,
-            likes: Arc::new(limits::LikeLimits::new(settings.http.likes)),
+            cookie_secure,
+            likes: Arc::new(limits::LikeLimits::new(likes)),
             list: core.listing("shop", db::load_list),
             core,
         }
@@ -55,13 +60,18 @@ impl AppState {
     /// A state over `pool` with no relay running, the default settings and no like limits
     /// (they have tests of their own); for router tests.
     pub fn detached(pool: sqlx::MySqlPool) -> Self {
-        let env = shop_runtime::Env::from_pairs([
-            ("LIKES_PER_MINUTE_PER_ADDRESS", "0"),
-            ("LIKES_PER_MINUTE_PER_SHOPPER", "0"),
-        ]);
-        let settings = Settings::from_env(&env, shop_runtime::settings::MAIN_API)
-            .expect("the defaults are valid");
-        AppState::new(Core::detached(pool, true), &settings)
+        let off = LikeLimitSettings {
+            per_address_per_minute: 0,
+            per_shopper_per_minute: 0,
+        };
+        AppState::new(Core::detached(pool, true), off, false)
+    }
+}
+
+/// The client's address ([`shop_runtime::http::ClientIp`]) is told by the core's proxies.
+impl FromRef<AppState> for TrustedProxies {
+    fn from_ref(state: &AppState) -> Self {
+        TrustedProxies::from_ref(&state.core)
     }
 }
 
@@ -72,16 +82,22 @@ pub const HEALTH_PATH: &str = "/flask/api/health";
 #[openapi(
     info(title = "main-svc", description = "The shop front's API."),
     paths(api::list_products, api::like_product, api::my_likes),
-    components(schemas(events::Product, api::Liked, shop_runtime::http::ErrorBody))
+    components(
+        schemas(events::Product, api::Liked, shop_runtime::problem::ErrorBody),
+        responses(
+            shop_runtime::service::openapi::CrossSiteRefused,
+            shop_runtime::service::openapi::Busy
+        )
+    )
 )]
 pub struct ApiDoc;
 
 /// All routes, with the shared middleware. Those that need the database take a permit
-/// first (`shop_runtime::admission`); the list, served from memory, does not.
+/// first (`shop_runtime::http::admission`); the list, served from memory, does not.
 pub fn router(state: AppState) -> Router {
     let admit = axum::middleware::from_fn_with_state(
         state.core.admission.clone(),
-        shop_runtime::admission::admit,
+        shop_runtime::http::admission::admit,
     );
     let routes = Router::new()
         .route("/flask/api/products/{id}/like", post(api::like_product))
@@ -99,6 +115,12 @@ pub fn router(state: AppState) -> Router {
 /// The main API as the runtime runs it (`shop_runtime::service::run_http`): its relay
 /// publishes to the `ADMIN_QUEUE`.
 impl HttpService for AppState {
+    type Settings = LikeLimitSettings;
+
+    fn settings(env: &Env) -> Result<LikeLimitSettings, ConfigError> {
+        LikeLimitSettings::from_env(env)
+    }
+
     fn migrator() -> &'static Migrator {
         &MIGRATOR
     }
@@ -107,8 +129,8 @@ impl HttpService for AppState {
         db::list_versions
     }
 
-    fn router(core: Core, settings: &Settings) -> Router {
-        let state = AppState::new(core, settings);
+    fn router(core: Core, api: &ApiSettings, likes: &LikeLimitSettings) -> Router {
+        let state = AppState::new(core, *likes, api.http.cookie_secure);
         let likes = Arc::downgrade(&state.likes);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));

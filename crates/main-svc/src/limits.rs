@@ -14,7 +14,26 @@ use std::time::Duration;
 
 use governor::clock::Clock;
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
-use shop_runtime::settings::LikeLimitSettings;
+use shop_runtime::{ConfigError, Env};
+
+/// How fast one client may like (main-api): per client address
+/// (`LIKES_PER_MINUTE_PER_ADDRESS`, default 600, shoppers behind one NAT share it) and per
+/// shopper (`LIKES_PER_MINUTE_PER_SHOPPER`, default 60); each allows a burst of a sixth of
+/// its minute at once. `0` turns a limit off (load tests from one address).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LikeLimitSettings {
+    pub per_address_per_minute: u32,
+    pub per_shopper_per_minute: u32,
+}
+
+impl LikeLimitSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(LikeLimitSettings {
+            per_address_per_minute: env.parse("LIKES_PER_MINUTE_PER_ADDRESS", 600)?,
+            per_shopper_per_minute: env.parse("LIKES_PER_MINUTE_PER_SHOPPER", 60)?,
+        })
+    }
+}
 
 /// The like limits of one process.
 #[derive(Debug, Default)]

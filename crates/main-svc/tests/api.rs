@@ -468,9 +468,12 @@ async fn a_shopper_sees_which_products_they_liked(pool: MySqlPool) {
 async fn likes_are_limited_per_address(pool: MySqlPool) {
     seed(&pool, 1, "Mug").await;
     let env = shop_runtime::Env::from_pairs([("LIKES_PER_MINUTE_PER_ADDRESS", "30")]);
-    let settings =
-        shop_runtime::Settings::from_env(&env, shop_runtime::settings::MAIN_API).unwrap();
-    let app = router(AppState::new(Core::detached(pool.clone(), true), &settings));
+    let likes = main_svc::limits::LikeLimitSettings::from_env(&env).unwrap();
+    let app = router(AppState::new(
+        Core::detached(pool.clone(), true),
+        likes,
+        false,
+    ));
     let from = |ip: &str| {
         let mut req = Request::builder()
             .method(Method::POST)

@@ -9,22 +9,20 @@ use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode, header};
 use http_body_util::BodyExt;
+use main_svc::limits::LikeLimitSettings;
 use main_svc::{AppState, router};
 use serde_json::Value;
-use shop_runtime::admission::Admission;
-use shop_runtime::changes::{Change, ChangeFeed};
+use shop_runtime::http::admission::Admission;
+use shop_runtime::lists::{Change, ChangeFeed};
 use shop_runtime::service::Core;
-use shop_runtime::{Env, Settings};
 use sqlx::MySqlPool;
 use tower::ServiceExt;
 
-fn settings() -> Settings {
-    let env = Env::from_pairs([
-        ("LIKES_PER_MINUTE_PER_ADDRESS", "0"),
-        ("LIKES_PER_MINUTE_PER_SHOPPER", "0"),
-    ]);
-    Settings::from_env(&env, shop_runtime::settings::MAIN_API).unwrap()
-}
+/// No like limits: they have tests of their own.
+const NO_LIMITS: LikeLimitSettings = LikeLimitSettings {
+    per_address_per_minute: 0,
+    per_shopper_per_minute: 0,
+};
 
 /// The shop over a feed nothing but the test bumps; like counts from elsewhere may be
 /// `max_age` late.
@@ -33,7 +31,7 @@ fn cached_app(pool: &MySqlPool, max_age: Duration) -> (Router, ChangeFeed) {
     core.feed = ChangeFeed::new("test.changes".into());
     core.lists.counts_max_age = max_age;
     let feed = core.feed.clone();
-    (router(AppState::new(core, &settings())), feed)
+    (router(AppState::new(core, NO_LIMITS, false)), feed)
 }
 
 struct Answer {
@@ -271,7 +269,7 @@ async fn likes_beyond_the_waiting_room_are_503_at_once(pool: MySqlPool) {
     let mut core = Core::detached(pool.clone(), true);
     // One request at a time may use the database, and none may wait.
     core.admission = Admission::new(1, 0);
-    let app = router(AppState::new(core, &settings()));
+    let app = router(AppState::new(core, NO_LIMITS, false));
     seed(&pool, 1).await;
     let attempts = 40;
     let answers = futures_util::future::join_all((0..attempts).map(|_| async {

@@ -5,6 +5,8 @@
 //! [`DELIVERY_LIMIT`] times. Publisher and consumer both declare it, with the same
 //! arguments, so whichever starts first creates it and nothing published is unroutable.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lapin::options::{ConfirmSelectOptions, QueueDeclareOptions};
@@ -169,4 +171,35 @@ pub async fn declare_queue(
     );
     within(limit, channel.queue_declare(queue.into(), durable, args)).await?;
     Ok(())
+}
+
+/// Whether this process's long-lived broker connection is up; set by its owner (the outbox
+/// relay or the consumer), read by the health endpoint and shown as
+/// `amqp_connected{component}`.
+#[derive(Debug, Clone)]
+pub struct BrokerStatus {
+    connected: Arc<AtomicBool>,
+    component: &'static str,
+}
+
+impl BrokerStatus {
+    /// Not connected yet; `component` (`relay`, `consumer`) labels the gauge.
+    pub fn new(component: &'static str) -> Self {
+        let status = BrokerStatus {
+            connected: Arc::default(),
+            component,
+        };
+        status.set(false);
+        status
+    }
+
+    pub fn set(&self, connected: bool) {
+        self.connected.store(connected, Ordering::Relaxed);
+        crate::metrics::catalog::AMQP_CONNECTED
+            .set([self.component], f64::from(u8::from(connected)));
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
+    }
 }

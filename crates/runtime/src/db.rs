@@ -1,6 +1,6 @@
 //! The MySQL pool: one per process, never one per request.
 //!
-//! A connection goes back to the pool only in a known state: [`release_check`] runs on
+//! A connection goes back to the pool only in a known state: `release_check` runs on
 //! every release, rolls back a transaction left open on it and closes a connection that does
 //! not answer at once. Work on the request path runs to completion whatever the client does
 //! (`http::with_middleware`); the check is the second line, for any future dropped half way.

@@ -1,7 +1,7 @@
 //! The runtime's own tables, defined once for both services: `outbox` (written by
 //! [`crate::outbox::enqueue`], read by the relay), `processed_messages` (written and
 //! purged by the consumer) and `cache_versions` (bumped by writers, read by the lists'
-//! version check, [`crate::changes`]). Their migrations live in `crates/runtime/migrations/`.
+//! version check, [`crate::lists::feed`]). Their migrations live in `crates/runtime/migrations/`.
 //!
 //! # How a service applies them
 //!

@@ -14,12 +14,12 @@ use std::time::{Duration, Instant};
 use events::{Event, OutgoingMessage};
 use lapin::BasicProperties;
 use shop_runtime::Env;
+use shop_runtime::amqp::BrokerStatus;
 use shop_runtime::consumer::{Consumer, Handler, MAX_ATTEMPTS, Outcome};
-use shop_runtime::health::BrokerStatus;
 use shop_runtime::settings::ConsumerSettings;
 use sqlx::{MySqlConnection, MySqlPool};
 use support::Broker;
-use testkit::{TcpProxy, TestDatabase};
+use testkit::{TcpProxy, TestDatabase, Watch, Watched, seen};
 use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -123,6 +123,8 @@ struct Rig {
 struct Running {
     cancel: CancellationToken,
     task: JoinHandle<()>,
+    /// Its task's wakes and polls: what it did once it saw a stop.
+    watch: Watch,
     connected: BrokerStatus,
 }
 
@@ -188,10 +190,12 @@ impl Rig {
             feed: None,
         };
         let cancel = CancellationToken::new();
-        let task = tokio::spawn(consumer.run(cancel.clone()));
+        let (run, watch) = Watched::new(consumer.run(cancel.clone()));
+        let task = tokio::spawn(run);
         let running = Running {
             cancel,
             task,
+            watch,
             connected,
         };
         testkit::eventually(WAIT, "the consumer connected", || async {
@@ -201,7 +205,8 @@ impl Rig {
         running
     }
 
-    /// Publishes a like of `product` as this system does; returns its message id.
+    /// Publishes a like of `product` as this system does; returns its message id. Publishes
+    /// reach the queue in the order they are made (one channel, each confirmed).
     async fn publish(&self, product: u64) -> String {
         let message = OutgoingMessage::new(&Event::ProductLiked(product), None);
         self.publish_message(&message).await;
@@ -228,19 +233,17 @@ impl Rig {
 
     async fn wait_applied(&self, expected: &[u64]) {
         testkit::eventually(WAIT, &format!("{expected:?} applied"), || async {
-            (self.applied().await == expected).then_some(())
+            seen(self.applied().await, |applied| applied == expected)
         })
         .await;
     }
 
-    /// Asserts that nothing comes back to `queue` once the consumer stopped: a message it
-    /// held unacked returns when its channel closes, which takes the broker a moment.
-    async fn assert_nothing_returns(&self, queue: &str, why: &str) {
-        let back = self
-            .broker
-            .take(queue, 1, Duration::from_millis(1500))
-            .await;
-        assert!(back.is_empty(), "{why}: {back:?}");
+    /// Asserts that nothing came back to the rig's queue once the consumer stopped: a
+    /// message it held unacked returns when its channel closes, which takes the broker a
+    /// moment; the queue's consumer count says when that moment is over.
+    async fn assert_nothing_returns(&self, why: &str) {
+        let back = self.broker.ready_once_unconsumed(&self.queue, WAIT).await;
+        assert_eq!(back, 0, "{why}");
     }
 
     async fn cleanup(self) {
@@ -259,8 +262,16 @@ async fn a_message_is_acked_only_after_its_commit() {
         gate: Some(gate.clone()),
         ..Probe::default()
     };
+    // One delivery at a time: the redelivery below is acked on its own, not by the later
+    // message's `multiple` ack.
+    let one_at_a_time = Env::from_pairs([("CONSUMER_BATCH_SIZE", "1")]);
     let consumer = rig
-        .start(probe.clone(), rig.pool.clone(), &proxy.amqp_url())
+        .start_with(
+            probe.clone(),
+            rig.pool.clone(),
+            &proxy.amqp_url(),
+            &one_at_a_time,
+        )
         .await;
     rig.publish(1).await;
     gate.entered().await;
@@ -272,18 +283,22 @@ async fn a_message_is_acked_only_after_its_commit() {
     gate.release();
     rig.wait_applied(&[1]).await;
 
-    // Back on the broker, the redelivery is recognised, acked and not applied again.
+    // Back on the broker, the redelivery is recognised, acked and not applied again. A
+    // later message, behind it on the queue, is applied only once the consumer is done with
+    // the redelivery (no ready message on the queue only means it was delivered, not that
+    // it was dealt with).
     proxy.restore();
-    rig.broker.wait_ready(&rig.queue, 0, WAIT).await;
+    gate.release();
+    rig.publish(2).await;
+    rig.wait_applied(&[1, 2]).await;
     consumer.stop_within(WAIT).await;
-    assert_eq!(rig.applied().await, [1], "applied once");
+    assert_eq!(rig.applied().await, [1, 2], "applied once");
     assert_eq!(
         probe.calls.load(Ordering::SeqCst),
-        1,
-        "a duplicate never reaches the handler"
+        2,
+        "the duplicate never reached the handler (the later message did)"
     );
-    rig.assert_nothing_returns(&rig.queue, "acked, not merely held")
-        .await;
+    rig.assert_nothing_returns("acked, not merely held").await;
     assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
     rig.cleanup().await;
 }
@@ -300,7 +315,7 @@ async fn a_handler_error_is_retried_and_a_later_success_applied() {
     rig.wait_applied(&[2]).await;
     consumer.stop_within(WAIT).await;
     assert_eq!(probe.calls.load(Ordering::SeqCst), MAX_ATTEMPTS);
-    rig.assert_nothing_returns(&rig.queue, "acked").await;
+    rig.assert_nothing_returns("acked").await;
     assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
     rig.cleanup().await;
 }
@@ -348,8 +363,7 @@ async fn a_handler_failing_every_attempt_is_dead_lettered_after_max_attempts() {
         "each tried exactly MAX_ATTEMPTS times"
     );
     assert!(rig.applied().await.is_empty(), "nothing half applied");
-    rig.assert_nothing_returns(&rig.queue, "rejected, not held")
-        .await;
+    rig.assert_nothing_returns("rejected, not held").await;
     rig.cleanup().await;
 }
 
@@ -361,7 +375,8 @@ async fn a_duplicate_message_id_is_acked_and_not_applied_again() {
         .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
         .await;
     let first = OutgoingMessage::new(&Event::ProductLiked(5), None);
-    // Same id, another body: were it applied, product 6 would show.
+    // Same id, another body: were it applied, product 6 would show. The three reach the
+    // queue in this order (one confirmed channel): the original first.
     let again = OutgoingMessage {
         body: Event::ProductLiked(6).body(),
         ..first.clone()
@@ -374,8 +389,7 @@ async fn a_duplicate_message_id_is_acked_and_not_applied_again() {
     // Stopping returns whatever was not acked to the queue.
     consumer.stop_within(WAIT).await;
     assert_eq!(rig.applied().await, [5, 7]);
-    rig.assert_nothing_returns(&rig.queue, "the duplicate was acked")
-        .await;
+    rig.assert_nothing_returns("the duplicate was acked").await;
     assert_eq!(
         rig.broker.ready(&rig.dead_letters()).await,
         0,
@@ -417,8 +431,7 @@ async fn undecodable_messages_are_dead_lettered_and_the_next_applied() {
         1,
         "only the good one handled"
     );
-    rig.assert_nothing_returns(&rig.queue, "every message settled")
-        .await;
+    rig.assert_nothing_returns("every message settled").await;
     rig.cleanup().await;
 }
 
@@ -445,15 +458,19 @@ async fn a_stop_with_a_message_in_hand_commits_and_acks_it_and_takes_no_other() 
     gate.entered().await;
 
     consumer.cancel.cancel();
-    // A stop does not cut the work in hand short, however long it takes.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(!consumer.task.is_finished(), "still finishing the message");
+    // A stop does not cut the work in hand short, however long it takes: once the consumer's
+    // task has been polled since the stop woke it (if it did), it has done all it would do
+    // about the stop, and it is still at work.
+    consumer.watch.settled(WAIT).await;
+    assert!(!consumer.watch.finished(), "still finishing the message");
     gate.release();
     consumer.stop_within(WAIT).await;
 
     assert_eq!(rig.applied().await, [9], "the one in hand committed");
     assert_eq!(probe.calls.load(Ordering::SeqCst), 1, "no other taken");
-    let left = rig.broker.take(&rig.queue, 2, Duration::from_secs(2)).await;
+    let left = rig.broker.ready_once_unconsumed(&rig.queue, WAIT).await;
+    assert_eq!(left, 1, "the prefetched one returned");
+    let left = rig.broker.take(&rig.queue, 1, WAIT).await;
     let ids: Vec<String> = left.iter().map(|m| m.message_id()).collect();
     assert_eq!(
         ids,
@@ -482,7 +499,7 @@ async fn a_stop_during_a_database_outage_does_not_wait_out_the_backoff() {
     let series = r#"events_retried_total{event="product_liked",reason="database_unavailable"}"#;
     let before = support::metric_value(series);
     testkit::eventually(WAIT, "six retries", || async {
-        (support::metric_value(series) - before >= 6.0).then_some(())
+        seen(support::metric_value(series) - before, |n| *n >= 6.0)
     })
     .await;
 
@@ -519,10 +536,10 @@ async fn a_backlog_is_applied_in_batches_once_each() {
         .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
         .await;
     testkit::eventually(WAIT, "300 applied", || async {
-        (rig.applied().await.len() >= 300).then_some(())
+        seen(rig.applied().await.len(), |n| *n >= 300)
     })
     .await;
-    // The test's publishes may overtake each other; each is applied once.
+    // Each is applied once (the order within a batch is the handler's business).
     let mut applied = rig.applied().await;
     applied.sort_unstable();
     assert_eq!(applied, expected);
@@ -537,8 +554,7 @@ async fn a_backlog_is_applied_in_batches_once_each() {
         .unwrap();
     assert_eq!(processed, 300);
     consumer.stop_within(WAIT).await;
-    rig.assert_nothing_returns(&rig.queue, "every delivery acked")
-        .await;
+    rig.assert_nothing_returns("every delivery acked").await;
     assert_eq!(rig.broker.ready(&rig.dead_letters()).await, 0);
     rig.cleanup().await;
 }
@@ -559,7 +575,7 @@ async fn an_event_to_dead_letter_in_a_batch_dead_letters_only_itself() {
         .start(probe.clone(), rig.pool.clone(), &testkit::amqp_url())
         .await;
     testkit::eventually(WAIT, "39 applied", || async {
-        (rig.applied().await.len() >= 39).then_some(())
+        seen(rig.applied().await.len(), |n| *n >= 39)
     })
     .await;
     let mut applied = rig.applied().await;
@@ -569,7 +585,6 @@ async fn an_event_to_dead_letter_in_a_batch_dead_letters_only_itself() {
     assert_eq!(dead.len(), 1, "only the unlucky one");
     assert_eq!(dead[0].body, Event::ProductLiked(UNLUCKY).body());
     consumer.stop_within(WAIT).await;
-    rig.assert_nothing_returns(&rig.queue, "every delivery settled")
-        .await;
+    rig.assert_nothing_returns("every delivery settled").await;
     rig.cleanup().await;
 }

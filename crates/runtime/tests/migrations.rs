@@ -4,16 +4,47 @@
 
 mod support;
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use shop_runtime::migrations::{self, wait_for_schema};
 use sqlx::migrate::Migrator;
 use testkit::TestDatabase;
 use tokio_util::sync::CancellationToken;
+use tracing::instrument::WithSubscriber;
 
 /// A service whose newest migration is newer than every runtime migration.
 fn service() -> Migrator {
     sqlx::migrate!("tests/fixtures/later_service_migrations")
+}
+
+/// What a task logs, kept for the test to read.
+#[derive(Clone, Default)]
+struct Log(Arc<Mutex<Vec<u8>>>);
+
+impl Log {
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync + 'static {
+        let log = self.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || log.clone())
+            .with_ansi(false)
+            .finish()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+impl std::io::Write for Log {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 async fn tables(pool: &sqlx::MySqlPool) -> Vec<String> {
@@ -34,11 +65,28 @@ async fn a_consumer_waits_for_every_version_not_the_newest() {
     let all = migrations::with_runtime(service());
 
     let cancel = CancellationToken::new();
-    let wait = tokio::spawn({
-        let (pool, cancel) = (pool.clone(), cancel.clone());
-        async move { wait_for_schema(&pool, &migrations::with_runtime(service()), &cancel).await }
-    });
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let log = Log::default();
+    let wait =
+        tokio::spawn(
+            {
+                let (pool, cancel) = (pool.clone(), cancel.clone());
+                async move {
+                    wait_for_schema(&pool, &migrations::with_runtime(service()), &cancel).await
+                }
+            }
+            .with_subscriber(log.subscriber()),
+        );
+    // The wait looked, found versions missing and said so (or wrongly ended): only then
+    // does "still waiting" mean something.
+    testkit::eventually(Duration::from_secs(10), "the wait's first look", || async {
+        let text = log.text();
+        if wait.is_finished() || text.contains("waiting for the API to apply database migrations") {
+            Ok(())
+        } else {
+            Err(text)
+        }
+    })
+    .await;
     assert!(
         !wait.is_finished(),
         "the outbox and processed-message tables are still missing"

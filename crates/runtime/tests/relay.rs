@@ -12,16 +12,19 @@ use std::time::Duration;
 
 use events::{Event, OutgoingMessage, PERSISTENT};
 use shop_runtime::Env;
-use shop_runtime::health::BrokerStatus;
+use shop_runtime::amqp::BrokerStatus;
 use shop_runtime::outbox::{self, OutboxHandle, Relay};
 use shop_runtime::settings::OutboxSettings;
 use sqlx::MySqlPool;
 use support::{Broker, FreezingProxy};
-use testkit::{TcpProxy, TestDatabase};
+use testkit::{TcpProxy, TestDatabase, seen};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 const WAIT: Duration = Duration::from_secs(15);
+
+/// The product of the marker event [`Rig::take_exactly`] writes after what it takes.
+const MARKER: u64 = 999_999;
 
 /// One test's database, queue and broker connection.
 struct Rig {
@@ -116,20 +119,27 @@ impl Rig {
 
     async fn wait_pending(&self, n: i64) {
         testkit::eventually(WAIT, &format!("{n} rows pending"), || async {
-            (self.pending().await == n).then_some(())
+            seen(self.pending().await, |pending| *pending == n)
         })
         .await;
     }
 
-    /// Takes `n` messages off the queue, and checks that no more come.
+    /// Takes `n` messages off the queue, and checks that no more come: a marker event,
+    /// committed after them, comes next and last. The relay publishes pending rows in id
+    /// order on one channel, so a row it sent again would have come before the marker;
+    /// no fixed wait for a message that might still come.
     async fn take_exactly(&self, n: usize) -> Vec<support::Taken> {
-        let got = self.broker.take(&self.queue, n, WAIT).await;
-        assert_eq!(got.len(), n, "{n} messages on the queue");
-        let more = self
-            .broker
-            .take(&self.queue, 1, Duration::from_millis(500))
-            .await;
-        assert!(more.is_empty(), "no message twice: {more:?}");
+        let marker = self.write([MARKER]).await;
+        let mut got = self.broker.take(&self.queue, n + 1, WAIT).await;
+        let ids = message_ids(&got);
+        assert_eq!(
+            ids.last(),
+            marker.last(),
+            "{n} messages, then the marker: {got:?}"
+        );
+        assert_eq!(got.len(), n + 1, "{n} messages, then the marker: {got:?}");
+        assert_eq!(self.broker.ready(&self.queue).await, 0, "nothing after it");
+        got.pop();
         got
     }
 
@@ -216,18 +226,17 @@ async fn a_confirm_that_never_comes_leaves_rows_pending_until_the_broker_answers
 
     // The broker's host stops answering without closing anything: the publish goes into
     // the socket, its confirm never comes.
-    proxy.freeze();
+    proxy.freeze().await;
     let expected = rig.write(1..=3).await;
-    // Past the confirm's time limit (1 s here).
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // The relay gave the silent connection up instead of waiting on it: it published, and
+    // the confirm's time limit (1 s here) ran out.
+    relay.wait_connected(false).await;
     assert_eq!(rig.pending().await, 3, "unconfirmed rows stay pending");
     assert_eq!(
         rig.broker.ready(&rig.queue).await,
         0,
         "nothing reached the broker"
     );
-    // The relay gave the silent connection up instead of waiting on it.
-    relay.wait_connected(false).await;
 
     proxy.thaw();
     let got = rig.take_exactly(3).await;
@@ -249,8 +258,14 @@ async fn writes_go_on_while_the_broker_is_down_and_drain_in_order_when_it_is_bac
     proxy.cut();
     relay.wait_connected(false).await;
     let during = rig.write(6..=45).await;
-    // Retrying to connect meanwhile (every 0.3 s at most here), and marking nothing.
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Retrying to connect meanwhile (every 0.3 s at most here), and marking nothing: two
+    // more tries turned away after the writes, so at least one whole pass of the loop
+    // began after they were committed.
+    let tried = proxy.turned_away();
+    testkit::eventually(WAIT, "two more tries to reconnect", || async {
+        seen(proxy.turned_away(), |n| *n >= tried + 2)
+    })
+    .await;
     assert_eq!(rig.pending().await, 40, "all kept while the broker is away");
 
     proxy.restore();

@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::routing::get;
-use shop_runtime::server::{ServerLimits, serve};
+use shop_runtime::http::server::serve;
+use shop_runtime::settings::ServerLimits;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
@@ -21,7 +22,10 @@ async fn start(max_connections: usize) -> (std::net::SocketAddr, CancellationTok
     let router = Router::new().route(
         "/",
         get(|req: axum::extract::Request| async move {
-            shop_runtime::server::peer(&req).unwrap().ip().to_string()
+            shop_runtime::http::client_ip::peer(&req)
+                .unwrap()
+                .ip()
+                .to_string()
         }),
     );
     let token = stop.clone();
@@ -113,17 +117,37 @@ async fn idle_and_slow_clients_are_closed_and_others_served() {
 #[tokio::test]
 async fn at_the_connection_cap_clients_wait_instead_of_failing() {
     let (addr, stop) = start(2).await;
-    // Two connections that say nothing fill the cap until the timeout closes them.
-    let _a = TcpStream::connect(addr).await.unwrap();
-    let _b = TcpStream::connect(addr).await.unwrap();
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    let third = tokio::spawn(get_root(addr));
-    tokio::time::sleep(TIMEOUT / 2).await;
-    assert!(!third.is_finished(), "not served while the cap is reached");
-    let answer = tokio::time::timeout(Duration::from_secs(5), third)
+    // Two connections that say nothing fill the cap until the timeout closes them. Plain
+    // non-blocking sockets: a read asks the kernel, now, whether the server closed them.
+    let a = std::net::TcpStream::connect(addr).unwrap();
+    let b = std::net::TcpStream::connect(addr).unwrap();
+    for s in [&a, &b] {
+        s.set_nonblocking(true).unwrap();
+    }
+    // Both accepted by the server (none left in the accept queue) before the third comes.
+    testkit::eventually(Duration::from_secs(5), "both accepted", || async {
+        testkit::seen(testkit::sockets::listening(addr.port()), |l| {
+            l.len() == 1 && l[0].accept_queue == 0
+        })
+    })
+    .await;
+    let answer = tokio::time::timeout(Duration::from_secs(5), get_root(addr))
         .await
-        .expect("served once a connection ended")
-        .unwrap();
+        .expect("served once a connection ended");
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    // Served only once the server had closed one of the two (its close reached the kernel
+    // before the third's answer did), not while both held the cap: an order of events, not
+    // a time, so a slow machine cannot make it pass.
+    assert!(
+        closed_by_server(&a) || closed_by_server(&b),
+        "not served while the cap is reached"
+    );
     stop.cancel();
+}
+
+/// Whether the server closed `s` (or sent on it): a read that does not block.
+fn closed_by_server(s: &std::net::TcpStream) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 64];
+    !matches!((&*s).read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock)
 }

@@ -1,4 +1,4 @@
-//! The hang-up check of the README (issue 9's "done when"), on a release build: ten
+//! The hang-up check of docs/architecture.md (issue 9's "done when"), on a release build: ten
 //! `wrk -c128 -d3s` bursts of likes by new shoppers (each ends with connections closed while
 //! requests are in flight), then 10,000 hang-up writes from 1,000 clients at a time, each
 //! followed by every check of what traffic leaves behind (`testkit::leftovers`), then

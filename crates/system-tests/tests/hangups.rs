@@ -20,7 +20,7 @@ use tokio::sync::Mutex;
 /// Products the burst likes and updates, and products it deletes.
 const LIKED: usize = 20;
 const DOOMED: usize = 10;
-/// The README's bound on a process's shutdown.
+/// The bound on a process's shutdown (docs/operating/processes.md).
 const STOP_WITHIN: Duration = Duration::from_secs(15);
 /// How long the consumers may take to apply the burst's backlog (a few thousand events).
 const CATCH_UP: Duration = Duration::from_secs(30);
@@ -39,7 +39,7 @@ async fn clients_that_hang_up_leave_nothing_behind() {
         );
     }
     testkit::eventually(testkit::WAIT, "products mirrored", || async {
-        (client.shop().await.len() == ids.len()).then_some(())
+        testkit::seen(client.shop().await.len(), |n| *n == ids.len())
     })
     .await;
     let doomed = ids.split_off(LIKED);

@@ -20,12 +20,40 @@ use tokio::net::TcpStream;
 #[derive(Debug)]
 struct Answer {
     status: u16,
+    /// The `Allow` header, when there is one.
+    allow: Option<String>,
     body: Vec<u8>,
 }
 
 impl Answer {
     fn json(&self) -> Option<Value> {
         serde_json::from_slice(&self.body).ok()
+    }
+
+    fn new(head: &str, body: Vec<u8>) -> Option<Answer> {
+        let status = head.split_whitespace().nth(1)?.parse().ok()?;
+        let allow = head.lines().find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("allow")
+                .then(|| value.trim().to_owned())
+        });
+        Some(Answer {
+            status,
+            allow,
+            body,
+        })
+    }
+
+    /// The methods `Allow` lists, in order of name.
+    fn allowed(&self) -> Vec<String> {
+        let mut methods: Vec<String> = self
+            .allow
+            .iter()
+            .flat_map(|a| a.split(','))
+            .map(|m| m.trim().to_owned())
+            .collect();
+        methods.sort();
+        methods
     }
 }
 
@@ -55,13 +83,12 @@ async fn exchange(addr: SocketAddr, request: &[u8]) -> Option<Answer> {
                     None => false,
                 };
                 if done {
-                    let status = head.split_whitespace().nth(1)?.parse().ok()?;
                     let body = if chunked {
                         dechunk(body)
                     } else {
                         body.to_vec()
                     };
-                    return Some(Answer { status, body });
+                    return Answer::new(&head, body);
                 }
             }
             match s.read(&mut buf).await {
@@ -69,11 +96,7 @@ async fn exchange(addr: SocketAddr, request: &[u8]) -> Option<Answer> {
                     // Closed: an answer without a length ends here.
                     let end = got.windows(4).position(|w| w == b"\r\n\r\n")?;
                     let head = String::from_utf8_lossy(&got[..end]).into_owned();
-                    let status = head.split_whitespace().nth(1)?.parse().ok()?;
-                    return Some(Answer {
-                        status,
-                        body: got[end + 4..].to_vec(),
-                    });
+                    return Answer::new(&head, got[end + 4..].to_vec());
                 }
                 Ok(n) => got.extend_from_slice(&buf[..n]),
             }
@@ -127,17 +150,20 @@ struct Case {
 /// an answer: not a hang, since the client is the one stalling.
 const MAY_CLOSE: &str = " (may close)";
 
-/// A case's verdict; `None` when it passed.
-async fn check(addr: SocketAddr, case: &Case, label: &str) -> Option<String> {
+/// A case's verdict (`None` when it passed), and its answer.
+async fn check(addr: SocketAddr, case: &Case, label: &str) -> (Option<String>, Option<Answer>) {
     let Some(answer) = exchange(addr, &case.bytes).await else {
         if case.name.ends_with(MAY_CLOSE) {
-            return None;
+            return (None, None);
         }
-        return Some(format!(
-            "{label} {}: no answer (dropped or hung)",
-            case.name
-        ));
+        let failure = format!("{label} {}: no answer (dropped or hung)", case.name);
+        return (Some(failure), None);
     };
+    let failure = verdict(&answer, case, label);
+    (failure, Some(answer))
+}
+
+fn verdict(answer: &Answer, case: &Case, label: &str) -> Option<String> {
     if !case.expect.contains(&answer.status) {
         return Some(format!(
             "{label} {}: {} (expected {:?}) {}",
@@ -152,6 +178,9 @@ async fn check(addr: SocketAddr, case: &Case, label: &str) -> Option<String> {
     }
     if String::from_utf8_lossy(&answer.body).contains("root:x:0:0") {
         return Some(format!("{label} {}: served a system file", case.name));
+    }
+    if answer.status == 405 && answer.allowed().is_empty() {
+        return Some(format!("{label} {}: 405 without Allow", case.name));
     }
     if answer.status >= 400 && !case.name.starts_with("HEAD ") {
         let shaped = answer
@@ -653,11 +682,51 @@ async fn hostile_input_gets_clear_answers_and_changes_nothing() {
         } else {
             admin
         };
+        let mut allowed = Vec::new();
         for (label, addr) in [("api", api), ("nginx", web)] {
             sent += 1;
-            if let Some(f) = check(addr, case, label).await {
-                failures.push(f);
-            }
+            let (failure, answer) = check(addr, case, label).await;
+            failures.extend(failure);
+            allowed.push(answer.filter(|a| a.status == 405).map(|a| a.allowed()));
+        }
+        // nginx answers a TRACE itself: with the methods the API lists for the path.
+        if let [Some(api), Some(nginx)] = &allowed[..]
+            && api != nginx
+        {
+            failures.push(format!(
+                "{}: nginx allows {nginx:?}, the API {api:?}",
+                case.name
+            ));
+        }
+    }
+    // What only nginx answers: the processes' own /metrics, /alive and /ready are not
+    // passed on (a JSON 404, not the app's page),
+    // and the app's files take GET and HEAD only.
+    for (method, path, expect) in [
+        ("GET", "/metrics", &[404][..]),
+        ("HEAD", "/metrics", &[404]),
+        ("POST", "/metrics", &[404]),
+        ("TRACE", "/metrics", &[404]),
+        ("GET", "/metrics?name=x", &[404]),
+        ("GET", "/alive", &[404]),
+        ("GET", "/ready", &[404]),
+        ("TRACE", "/ready", &[404]),
+        ("POST", "/", &[405]),
+        ("TRACE", "/", &[405]),
+        ("DELETE", "/admin/products", &[405]),
+    ] {
+        let case = Case {
+            name: format!("{method} {path}"),
+            bytes: request(method, path, &[], b""),
+            expect,
+        };
+        sent += 1;
+        let (failure, answer) = check(web, &case, "nginx").await;
+        failures.extend(failure);
+        if let Some(a) = answer.filter(|a| a.status == 405)
+            && a.allowed() != ["GET", "HEAD"]
+        {
+            failures.push(format!("nginx {}: Allow {:?}", case.name, a.allow));
         }
     }
     for (name, bytes, expect) in malformed_requests() {

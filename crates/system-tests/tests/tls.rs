@@ -87,7 +87,7 @@ async fn tls_to_the_database_and_the_broker_and_a_certificate_that_does_not_matc
     // By a name the certificate does not have: refused. With sqlx 0.8.6 on rustls 0.23.46
     // `verify_ca` checks the name too (sqlx's verifier that skips the name recognises only
     // rustls' older error for it): stricter than MySQL's meaning, never looser. When this
-    // starts to pass, the README's note on verify_ca must change.
+    // starts to pass, docs/operating/security.md's note on verify_ca must change.
     for mode in ["verify_identity", "verify_ca"] {
         let wrong_name = url("127.0.0.1", &format!("ssl-mode={mode}&ssl-ca={ca}"));
         let refused = tls_version(&[("DATABASE_URL", &wrong_name)])

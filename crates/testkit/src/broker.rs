@@ -21,11 +21,23 @@ pub fn amqp_addr() -> SocketAddr {
     urls::socket_addr(&amqp_url(), "AMQP_URL", 5672)
 }
 
-/// Reads messages off a queue with `basic.get`, acking each.
+/// A channel of `conn` in publisher-confirm mode.
+async fn confirm_channel(conn: &Connection) -> Result<lapin::Channel, lapin::Error> {
+    let channel = conn.create_channel().await?;
+    channel
+        .confirm_select(lapin::options::ConfirmSelectOptions::default())
+        .await?;
+    Ok(channel)
+}
+
+/// Reads messages off a queue with `basic.get`, acking each; publishes in order.
 pub struct QueueReader {
     // Held so the connection lives as long as the reader.
     _conn: Connection,
     channel: lapin::Channel,
+    /// In confirm mode: each publish is on its queue, after the ones before it, when
+    /// [`QueueReader::publish`] returns.
+    publisher: lapin::Channel,
 }
 
 impl QueueReader {
@@ -38,9 +50,11 @@ impl QueueReader {
             .await
             .unwrap();
         let channel = conn.create_channel().await.unwrap();
+        let publisher = confirm_channel(&conn).await.unwrap();
         QueueReader {
             _conn: conn,
             channel,
+            publisher,
         }
     }
 
@@ -52,9 +66,11 @@ impl QueueReader {
             .ok()?
             .ok()?;
         let channel = conn.create_channel().await.ok()?;
+        let publisher = confirm_channel(&conn).await.ok()?;
         Some(QueueReader {
             _conn: conn,
             channel,
+            publisher,
         })
     }
 
@@ -113,22 +129,34 @@ impl QueueReader {
     }
 
     /// Publishes raw bytes with the given properties on the default exchange, as any
-    /// producer (the original Python ones included) would.
+    /// producer (the original Python ones included) would, and waits for the broker's
+    /// confirm: the message is on `queue` when this returns, after every message this
+    /// reader published before it.
     pub async fn publish(&self, queue: &str, properties: lapin::BasicProperties, body: &[u8]) {
-        self.channel
+        let confirm = self
+            .publisher
             .basic_publish(
                 "".into(),
                 queue.into(),
-                lapin::options::BasicPublishOptions::default(),
+                lapin::options::BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
                 body,
                 properties,
             )
             .await
+            .unwrap()
+            .await
             .unwrap();
+        assert!(
+            matches!(confirm, lapin::Confirmation::Ack(None)),
+            "the broker took the message for {queue}: {confirm:?}"
+        );
     }
 
     /// Deletes `queue`, its dead-letter queue and its change-notice exchange
-    /// (`shop_runtime::changes::exchange`).
+    /// (`shop_runtime::lists::feed::exchange`).
     pub async fn delete_queues(&self, queue: &str) {
         for q in [
             queue.to_owned(),
@@ -139,7 +167,7 @@ impl QueueReader {
                 .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
                 .await;
         }
-        let exchange = shop_runtime::changes::exchange(queue);
+        let exchange = shop_runtime::lists::feed::exchange(queue);
         let _ = self
             .channel
             .exchange_delete(exchange.as_str().into(), Default::default())

@@ -67,6 +67,7 @@ async fn spawn_listening(bin: &str, args: &[String], port: u16, ready_path: &str
         if let Ok(res) = http.get(&url).send().await
             && res.status().is_success()
         {
+            crate::sockets::assert_owned(bin, port, child.id());
             return child;
         }
         assert!(
@@ -118,8 +119,8 @@ impl MysqldExporter {
     }
 }
 
-/// The exporter's user, as the README tells an operator to create it: idempotent, so that
-/// any number of runs (and other tests) share it.
+/// The exporter's user, as docs/operating/monitoring.md tells an operator to create it:
+/// idempotent, so that any number of runs (and other tests) share it.
 async fn create_exporter_user() {
     let mut conn = MySqlConnection::connect(&mysql_server_url()).await.unwrap();
     for host in ["localhost", "127.0.0.1", "%"] {
@@ -172,19 +173,7 @@ impl Prometheus {
     /// `GET /api/v1/<path>?<params>`: the answer's `data`, or the error Prometheus gave
     /// (`errorType: error`).
     pub async fn api(&self, path: &str, params: &[(&str, &str)]) -> Result<Value, String> {
-        let res = self
-            .http
-            .get(format!("{}/api/v1/{path}", self.url))
-            .query(params)
-            .send()
-            .await
-            .map_err(|e| e.to_string())?;
-        let body: Value = res.json().await.map_err(|e| e.to_string())?;
-        if body["status"] == "success" {
-            Ok(body["data"].clone())
-        } else {
-            Err(format!("{}: {}", body["errorType"], body["error"]))
-        }
+        prometheus_api(&self.http, &self.url, path, params).await
     }
 
     /// An instant query's result vector.
@@ -202,6 +191,29 @@ impl Prometheus {
     /// Stops Prometheus (SIGKILL: its data is thrown away).
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
+    }
+}
+
+/// `GET <url>/api/v1/<path>?<params>` of any Prometheus (this module's, or the compose
+/// proof's container): the answer's `data`, or the error Prometheus gave (`errorType:
+/// error`).
+pub async fn prometheus_api(
+    http: &reqwest::Client,
+    url: &str,
+    path: &str,
+    params: &[(&str, &str)],
+) -> Result<Value, String> {
+    let res = http
+        .get(format!("{url}/api/v1/{path}"))
+        .query(params)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let body: Value = res.json().await.map_err(|e| e.to_string())?;
+    if body["status"] == "success" {
+        Ok(body["data"].clone())
+    } else {
+        Err(format!("{}: {}", body["errorType"], body["error"]))
     }
 }
 

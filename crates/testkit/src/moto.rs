@@ -55,6 +55,7 @@ impl Moto {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        crate::sockets::assert_owned("moto_server", port, moto.child.id());
         moto
     }
 

@@ -48,6 +48,8 @@ impl ReceivedSpan {
 struct Store {
     keep: bool,
     count: AtomicUsize,
+    /// Spans received per `service.name`, kept or not.
+    by_service: Mutex<HashMap<String, usize>>,
     spans: Mutex<Vec<ReceivedSpan>>,
 }
 
@@ -79,6 +81,7 @@ impl OtlpReceiver {
         let spans = Arc::new(Store {
             keep,
             count: AtomicUsize::new(0),
+            by_service: Mutex::new(HashMap::new()),
             spans: Mutex::new(Vec::new()),
         });
         let app = Router::new()
@@ -102,6 +105,12 @@ impl OtlpReceiver {
     /// How many spans were received so far.
     pub fn count(&self) -> usize {
         self.spans.count.load(Ordering::Relaxed)
+    }
+
+    /// How many spans were received so far from each service (the resource's
+    /// `service.name`), whether the spans are kept or only counted.
+    pub fn count_by_service(&self) -> HashMap<String, usize> {
+        self.spans.by_service.lock().unwrap().clone()
     }
 
     /// Every span received so far.
@@ -144,6 +153,12 @@ async fn receive(State(store): State<Arc<Store>>, body: Bytes) -> impl IntoRespo
         }
     }
     store.count.fetch_add(received.len(), Ordering::Relaxed);
+    {
+        let mut by_service = store.by_service.lock().unwrap();
+        for span in &received {
+            *by_service.entry(span.service.clone()).or_default() += 1;
+        }
+    }
     if store.keep {
         store.spans.lock().unwrap().extend(received);
     }

@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -14,6 +14,7 @@ pub struct TcpProxy {
     pub addr: SocketAddr,
     up: Arc<AtomicBool>,
     generation: watch::Sender<u64>,
+    turned_away: Arc<AtomicU64>,
 }
 
 impl TcpProxy {
@@ -25,6 +26,8 @@ impl TcpProxy {
         let (generation, _) = watch::channel(0u64);
         let flag = up.clone();
         let gen_tx = generation.clone();
+        let turned_away = Arc::new(AtomicU64::new(0));
+        let count = turned_away.clone();
         tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
@@ -33,6 +36,7 @@ impl TcpProxy {
                 if !flag.load(Ordering::SeqCst) {
                     // Down: accept and hang up at once, as a dead broker's host would.
                     drop(inbound);
+                    count.fetch_add(1, Ordering::SeqCst);
                     continue;
                 }
                 let mut cut = gen_tx.subscribe();
@@ -51,6 +55,7 @@ impl TcpProxy {
             addr,
             up,
             generation,
+            turned_away,
         }
     }
 
@@ -67,6 +72,12 @@ impl TcpProxy {
     /// Connections forwarded now (each holds a subscription to the cut signal until it ends).
     pub fn open_connections(&self) -> usize {
         self.generation.receiver_count()
+    }
+
+    /// Connections hung up on at once because the proxy was cut: each is a try of the client
+    /// to reach the server, proof that a reconnecting loop made another pass.
+    pub fn turned_away(&self) -> u64 {
+        self.turned_away.load(Ordering::SeqCst)
     }
 
     /// An AMQP URL through this proxy.

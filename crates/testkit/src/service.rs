@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use tokio::process::{Child, Command};
 
+use crate::sockets;
+
 /// A binary of another package of this workspace, from the target directory this test or
 /// example runs in (`target/<profile>/deps/<test>` or `target/<profile>/examples/<example>`:
 /// the binary is `target/<profile>/<name>`). A test's own package's binaries are
@@ -63,8 +65,19 @@ pub async fn run_to_exit(
     env: &HashMap<String, String>,
     limit: Duration,
 ) -> (Option<i32>, String) {
+    run_args_to_exit(binary, &[], env, limit).await
+}
+
+/// [`run_to_exit`] with command-line arguments.
+pub async fn run_args_to_exit(
+    binary: &str,
+    args: &[&str],
+    env: &HashMap<String, String>,
+    limit: Duration,
+) -> (Option<i32>, String) {
     let mut cmd = command(binary, env);
-    cmd.env("PORT", free_port().to_string())
+    cmd.args(args)
+        .env("PORT", free_port().to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let out = tokio::time::timeout(limit, cmd.output())
@@ -79,13 +92,39 @@ pub async fn run_to_exit(
     (out.status.code(), printed)
 }
 
-/// A free TCP port on 127.0.0.1.
+/// A TCP port of 127.0.0.1 that was free a moment ago. Only a moment: it is released before
+/// anyone binds it, so another process may take it first; [`Service::spawn_with`] checks
+/// who answers on it, and starts its binary again on another port when it was taken.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// `Ok` when `GET url` answers 200; otherwise what it answered (status and body) or why it
+/// could not: for [`crate::eventually`] to report.
+pub async fn answers_ok(http: &reqwest::Client, url: String) -> Result<(), String> {
+    match http.get(&url).send().await {
+        Ok(res) if res.status() == reqwest::StatusCode::OK => Ok(()),
+        Ok(res) => Err(format!(
+            "{} {}",
+            res.status(),
+            res.text().await.unwrap_or_default()
+        )),
+        Err(e) => Err(format!("no answer: {e}")),
+    }
+}
+
+/// How a start on a port ended.
+enum Ready {
+    Yes,
+    /// Another process had the port; how that showed.
+    PortTaken(String),
+    /// The process exited, nobody else on its port: its exit status.
+    Exited(String),
+    TimedOut,
 }
 
 /// A service binary running for one test; stopped when dropped ([`stop`]: SIGTERM, then
@@ -133,60 +172,113 @@ impl Service {
     }
 
     /// Starts `binary` on a free port with `env` (and `RUST_LOG=warn` unless given), then
-    /// waits until `health_path` answers at all.
+    /// waits until `health_path` answers at all, from this process (see
+    /// [`Service::spawn_with`]).
     pub async fn spawn(binary: &str, env: &HashMap<String, String>, health_path: &str) -> Self {
         Self::spawn_with(binary, env, health_path, None).await
     }
 
     /// As [`Service::spawn`], with everything the process prints (stdout and stderr)
     /// appended to `log` when given.
+    ///
+    /// Ready means: `health_path` answered (any status), the process is still running, and
+    /// every socket listening on its port is one it holds (`/proc`), before and after the
+    /// answer; so the answer came from it, never from another process that took the port
+    /// [`free_port`] let go of. When another process holds the port, or the process exited
+    /// while another one listens there, it was taken: the process is stopped and started
+    /// again on another port (up to five ports). A process that exits otherwise fails the
+    /// test with its exit status.
     pub async fn spawn_with(
         binary: &str,
         env: &HashMap<String, String>,
         health_path: &str,
         log: Option<&Path>,
     ) -> Self {
-        let port = free_port();
-        let mut cmd = command(binary, env);
-        cmd.env("PORT", port.to_string());
-        if let Some(log) = log {
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(log)
-                .unwrap();
-            cmd.stdout(file.try_clone().unwrap()).stderr(file);
-        }
-        let child = cmd.spawn().unwrap();
-        let service = Service {
-            child,
-            base_url: format!("http://127.0.0.1:{port}"),
-            http: reqwest::Client::new(),
-        };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if service
-                .http
-                .get(service.url(health_path))
-                .send()
-                .await
-                .is_ok()
-            {
-                return service;
+        Self::spawn_on(binary, env, health_path, log, free_port).await
+    }
+
+    /// [`Service::spawn_with`] on the ports `next_port` gives.
+    async fn spawn_on(
+        binary: &str,
+        env: &HashMap<String, String>,
+        health_path: &str,
+        log: Option<&Path>,
+        mut next_port: impl FnMut() -> u16,
+    ) -> Self {
+        const PORTS: u32 = 5;
+        for attempt in 1..=PORTS {
+            let port = next_port();
+            let mut cmd = command(binary, env);
+            cmd.env("PORT", port.to_string());
+            if let Some(log) = log {
+                let file = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(log)
+                    .unwrap();
+                cmd.stdout(file.try_clone().unwrap()).stderr(file);
             }
-            assert!(
-                Instant::now() < deadline,
-                "{binary} did not start listening"
-            );
+            let child = cmd.spawn().unwrap();
+            let mut service = Service {
+                child,
+                base_url: format!("http://127.0.0.1:{port}"),
+                http: reqwest::Client::new(),
+            };
+            match service.wait_ready(port, health_path).await {
+                Ready::Yes => return service,
+                Ready::PortTaken(how) if attempt < PORTS => {
+                    eprintln!("{binary}: port {port} was taken ({how}); starting it on another");
+                    // Killed when dropped (kill_on_drop).
+                }
+                Ready::PortTaken(how) => {
+                    panic!(
+                        "{binary}: {PORTS} ports taken by other processes, the last {port} ({how})"
+                    )
+                }
+                Ready::Exited(status) => {
+                    panic!("{binary} exited ({status}) before it answered on port {port}")
+                }
+                Ready::TimedOut => panic!("{binary} did not start listening on port {port}"),
+            }
+        }
+        unreachable!("the last port's outcome returns or panics")
+    }
+
+    /// Waits (60 s at most) until this service's own process answers on `port`.
+    async fn wait_ready(&mut self, port: u16, health_path: &str) -> Ready {
+        let pid = self.child.id().expect("a process just spawned has an id");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return match sockets::owner(port, pid) {
+                    sockets::Owner::Nobody => Ready::Exited(status.to_string()),
+                    _ => Ready::PortTaken(format!("it exited ({status}), another listens there")),
+                };
+            }
+            match sockets::owner(port, pid) {
+                sockets::Owner::Another => {
+                    return Ready::PortTaken("another process listens there".into());
+                }
+                sockets::Owner::Nobody => {}
+                sockets::Owner::Only => {
+                    let answered = self.http.get(self.url(health_path)).send().await.is_ok();
+                    if answered
+                        && self.child.try_wait().unwrap().is_none()
+                        && sockets::owner(port, pid) == sockets::Owner::Only
+                    {
+                        return Ready::Yes;
+                    }
+                }
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        Ready::TimedOut
     }
 
     /// Waits up to `within` until `health_path` answers 200.
     pub async fn wait_healthy(&self, health_path: &str, within: Duration) {
-        crate::eventually(within, &format!("{health_path} answers 200"), || async {
-            let res = self.http.get(self.url(health_path)).send().await.ok()?;
-            (res.status() == reqwest::StatusCode::OK).then_some(())
+        crate::eventually(within, &format!("{health_path} answers 200"), || {
+            answers_ok(&self.http, self.url(health_path))
         })
         .await;
     }
@@ -296,4 +388,70 @@ fn signal(pid: u32, signal: &str) -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use tokio::io::AsyncWriteExt;
+
+    use super::*;
+
+    /// A script that serves HTTP on `$PORT` of 127.0.0.1 (Python's `http.server`; the test
+    /// scripts need python3 anyway).
+    fn http_server_script() -> std::path::PathBuf {
+        let path = std::env::temp_dir().join(format!("{}.sh", crate::unique("testkit-serve")));
+        std::fs::write(
+            &path,
+            "#!/bin/sh\nexec python3 -m http.server --bind 127.0.0.1 \"$PORT\"\n",
+        )
+        .unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
+    }
+
+    /// Somebody else's server on a port: this test process, answering 200 to anything.
+    async fn squatter() -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        port
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_port_someone_else_answers_on_is_not_taken_for_the_service() {
+        let script = http_server_script();
+        let taken = squatter().await;
+        let mut ports = vec![free_port(), taken];
+        let svc = Service::spawn_on(
+            script.to_str().unwrap(),
+            &HashMap::new(),
+            "/",
+            None,
+            move || ports.pop().unwrap(),
+        )
+        .await;
+        let port: u16 = svc.base_url.rsplit(':').next().unwrap().parse().unwrap();
+        assert_ne!(port, taken, "not the port another process answers on");
+        let pid = svc.child.id().unwrap();
+        assert_eq!(sockets::owner(port, pid), sockets::Owner::Only);
+        drop(svc);
+        std::fs::remove_file(script).unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_process_that_exits_on_its_own_fails_the_start() {
+        let start =
+            tokio::spawn(async { Service::spawn("/bin/false", &HashMap::new(), "/").await });
+        let panic = start.await.err().unwrap().into_panic();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(message.contains("exited (exit status: 1)"), "{message}");
+    }
 }

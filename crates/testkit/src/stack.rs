@@ -6,6 +6,8 @@
 //! writes rows of its own (no DDL), and neither reaches the other service's database.
 
 use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
@@ -282,9 +284,8 @@ impl ShopStack {
     pub async fn wait_healthy(&self) {
         for p in Proc::ALL {
             for svc in self.instances(p) {
-                eventually(WAIT, &format!("{} healthy", p.binary()), || async {
-                    let res = svc.http.get(svc.url(p.health_path())).send().await.ok()?;
-                    (res.status() == StatusCode::OK).then_some(())
+                eventually(WAIT, &format!("{} healthy", p.binary()), || {
+                    crate::service::answers_ok(&svc.http, svc.url(p.health_path()))
                 })
                 .await;
             }
@@ -426,14 +427,26 @@ impl ShopStack {
 }
 
 /// The two APIs as a user reaches them: shoppers anonymous, the admin with an API token
-/// (sent on every request of `http`). Cheap to clone.
+/// (sent on every request of `http`). Cheap to clone; clones share one count of the `503`s
+/// they retried ([`ShopClient::retried_503s`]), [`ShopClient::counting_apart`] makes one
+/// with a count of its own.
 #[derive(Debug, Clone, Default)]
 pub struct ShopClient {
     pub admin: String,
     pub main: String,
     pub token: Option<String>,
     pub http: reqwest::Client,
+    retried_503s: Arc<AtomicU64>,
 }
+
+/// How often [`ShopClient`] sends a request again while it is answered `503`, and how long
+/// it waits before each: 10 s in all. A `503` after the last is a failure, not an answer.
+const RETRIES: u64 = 100;
+const RETRY_PAUSE: Duration = if cfg!(test) {
+    Duration::from_millis(1)
+} else {
+    Duration::from_millis(100)
+};
 
 impl ShopClient {
     pub fn new(admin: String, main: String, token: Option<String>) -> Self {
@@ -451,7 +464,25 @@ impl ShopClient {
             main,
             token,
             http,
+            retried_503s: Arc::default(),
         }
+    }
+
+    /// A clone of this client whose retries are counted apart from this one's (and its
+    /// other clones'): for a part of a test that asserts how many it may see.
+    pub fn counting_apart(&self) -> Self {
+        ShopClient {
+            retried_503s: Arc::default(),
+            ..self.clone()
+        }
+    }
+
+    /// How many times this client (with the clones that share its count) sent a request
+    /// again because it was answered `503`. Every `503` it retried is counted, so a test
+    /// that claims the services stayed available asserts it is 0; one that overloads them
+    /// bounds it.
+    pub fn retried_503s(&self) -> u64 {
+        self.retried_503s.load(Ordering::SeqCst)
     }
 
     fn admin_url(&self, path: &str) -> String {
@@ -465,17 +496,32 @@ impl ShopClient {
     /// Sends the request `make` builds, again after a pause while it is answered `503`, as
     /// a well-behaved client does with `Retry-After`: a service sheds load before starting
     /// any work, so a `503` changed nothing and the retry is exact. The stream of the fault
-    /// suite shares the services with bursts that may fill their waiting rooms. Up to 10 s.
+    /// suite shares the services with bursts that may fill their waiting rooms. Each retry
+    /// is counted ([`ShopClient::retried_503s`]); still `503` after 10 s of retries, it
+    /// panics: that is a service that stayed unavailable, not an answer for the caller.
     async fn send(&self, make: impl Fn() -> reqwest::RequestBuilder) -> reqwest::Response {
-        let mut tries = 0;
-        loop {
-            let res = make().send().await.unwrap();
-            if res.status() != StatusCode::SERVICE_UNAVAILABLE || tries == 100 {
+        let started = std::time::Instant::now();
+        for retry in 0..=RETRIES {
+            if retry > 0 {
+                self.retried_503s.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            let (client, request) = make().build_split();
+            let request = request.unwrap();
+            let (method, url) = (request.method().clone(), request.url().clone());
+            let res = client.execute(request).await.unwrap();
+            if res.status() != StatusCode::SERVICE_UNAVAILABLE {
                 return res;
             }
-            tries += 1;
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            if retry == RETRIES {
+                let body = res.text().await.unwrap_or_default();
+                panic!(
+                    "{method} {url} still answered 503 after {RETRIES} retries in {:.1} s: {body}",
+                    started.elapsed().as_secs_f64()
+                );
+            }
         }
+        unreachable!("the last retry returns or panics")
     }
 
     pub async fn create(&self, title: &str, image: &str) -> u64 {
@@ -567,5 +613,64 @@ impl ShopClient {
             .json()
             .await
             .unwrap()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU32;
+
+    use axum::Router;
+    use axum::routing::post;
+
+    use super::*;
+
+    /// An admin API whose product writes are answered `503` `unavailable` times, then `201`.
+    async fn api(unavailable: u32) -> ShopClient {
+        let calls = Arc::new(AtomicU32::new(0));
+        let app = Router::new().route(
+            "/api/products",
+            post(move || {
+                let n = calls.fetch_add(1, Ordering::SeqCst);
+                async move {
+                    if n < unavailable {
+                        (StatusCode::SERVICE_UNAVAILABLE, "busy".to_owned())
+                    } else {
+                        (StatusCode::CREATED, json!({"id": 7}).to_string())
+                    }
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        ShopClient::new(base.clone(), base, None)
+    }
+
+    #[tokio::test]
+    async fn every_503_retried_is_counted_per_client() {
+        let client = api(3).await;
+        let apart = client.counting_apart();
+        assert_eq!(client.create("Mug", "/m.png").await, 7);
+        assert_eq!(client.retried_503s(), 3);
+        assert_eq!(client.clone().retried_503s(), 3, "clones share the count");
+        assert_eq!(apart.create("Mug", "/m.png").await, 7);
+        assert_eq!(apart.retried_503s(), 0, "its own count");
+        assert_eq!(client.retried_503s(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_503_after_the_last_retry_fails_loudly() {
+        let client = api(u32::MAX).await;
+        let counted = client.clone();
+        let sent = tokio::spawn(async move { client.create("Mug", "/m.png").await });
+        let panic = sent.await.unwrap_err().into_panic();
+        let message = panic.downcast_ref::<String>().unwrap();
+        assert!(
+            message.contains("/api/products still answered 503 after 100 retries"),
+            "{message}"
+        );
+        assert!(message.ends_with("busy"), "{message}");
+        assert_eq!(counted.retried_503s(), RETRIES);
     }
 }

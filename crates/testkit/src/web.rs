@@ -67,6 +67,7 @@ impl Nginx {
             assert!(Instant::now() < deadline, "nginx did not start on {port}");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        crate::sockets::assert_owned("nginx", port, child.id());
         Nginx { port, dir, child }
     }
 

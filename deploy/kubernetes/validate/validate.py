@@ -27,8 +27,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 # Our images and the uid each runs as (deploy/services.Dockerfile, deploy/web.Dockerfile).
 OUR_IMAGES = {"shop/admin": 10001, "shop/main": 10001, "shop/web": 101}
-# How long each process takes to stop on its own after SIGTERM, at most (README "Processes
-# and ports": an API 15 s; a consumer finishes its batch; nginx its requests: compose's 15 s).
+# How long each process takes to stop on its own after SIGTERM, at most
+# (docs/operating/processes.md: an API 15 s; a consumer finishes its batch; nginx its
+# requests: compose's 15 s).
 SHUTDOWN_SECONDS = 15
 # Secrets the operators make, by the kind and name of the resource that makes them.
 OPERATOR_SECRETS = {

@@ -3,23 +3,27 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
+use crate::metrics::ADMIN_SIGN_INS;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::metrics::catalog::ADMIN_SIGN_INS;
-use shop_runtime::server::ClientIp;
+use shop_runtime::http::ClientIp;
+use shop_runtime::problem::ErrorBody;
+use shop_runtime::service::openapi::{BodyTooLarge, CrossSiteRefused};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
 use super::throttle::Key;
-use super::{AuthError, password, signed_in, start_session};
+use super::{password, signed_in, start_session};
 use crate::AppState;
 use crate::api::JsonBody;
 use crate::db::{self, Account};
+use crate::error::ApiError;
 use crate::error::FieldErrors;
+use crate::openapi::{Invalid, NotJson, SignInRequired};
 
 /// The signed-in admin, as the UI shows them.
 #[derive(Debug, Serialize, ToSchema)]
@@ -37,6 +41,17 @@ impl From<&Account> for Me {
             email: a.email.clone(),
         }
     }
+}
+
+/// What signing in takes. The handler reads the JSON itself, to answer a missing, blank or
+/// mistyped field with Django REST Framework's messages; this type is its description.
+#[derive(Debug, ToSchema)]
+pub struct LoginInput {
+    /// The admin's email address; compared without case and surrounding white space.
+    #[schema(min_length = 1)]
+    pub email: String,
+    #[schema(min_length = 1)]
+    pub password: String,
 }
 
 /// An authenticated answer must not be kept by any cache.
@@ -76,15 +91,22 @@ fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) 
 
 /// Signs an admin in: a new session cookie and the admin's name, or `401` for any wrong
 /// email or password alike (same answer, same time), `429` with `Retry-After` after repeated
-/// failures for this account or address, `503` when the database cannot say.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
-    request_body(content = Object, description = r#"{"email": "...", "password": "..."}"#),
+/// failures for this account or address; database errors as on every route (`503` with
+/// `Retry-After` when no connection came in time, else `500`).
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginInput,
     responses(
-        (status = 200, description = "Signed in; sets the session cookie", body = Me),
-        (status = 400, description = "email or password missing"),
-        (status = 401, description = "Invalid email or password", body = shop_runtime::http::ErrorBody),
-        (status = 429, description = "Too many failed sign-ins; see Retry-After", body = shop_runtime::http::ErrorBody),
-        (status = 503, description = "Sign-in unavailable (database)", body = shop_runtime::http::ErrorBody)))]
+        (status = 200, description = "Signed in", body = Me,
+            headers(("Set-Cookie" = String, description = "The session cookie, `shop_admin_session`"))),
+        (status = 400, response = Invalid),
+        (status = 401, description = "Invalid email or password", body = ErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"admin\"`"))),
+        (status = 403, response = CrossSiteRefused),
+        (status = 413, response = BodyTooLarge),
+        (status = 415, response = NotJson),
+        (status = 429, description = "Too many failed sign-ins for this account or address", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again"))),
+        (status = 503, description = "No database connection came in time, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn login(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
@@ -103,9 +125,9 @@ pub async fn login(
         }
         Err(e) => {
             let outcome = match &e {
-                AuthError::BadCredentials => "bad_credentials",
-                AuthError::Throttled(_) => "throttled",
-                AuthError::Unavailable(_) => "unavailable",
+                ApiError::BadCredentials => "bad_credentials",
+                ApiError::Throttled(_) => "throttled",
+                ApiError::Database(_) | ApiError::SessionStore(_) => "unavailable",
                 _ => "invalid",
             };
             ADMIN_SIGN_INS.increment([outcome]);
@@ -119,12 +141,12 @@ async fn sign_in(
     ip: Option<IpAddr>,
     session: &Session,
     body: &Value,
-) -> Result<Account, AuthError> {
+) -> Result<Account, ApiError> {
     let mut errors = FieldErrors::new();
     let email = required_string(body, "email", &mut errors);
     let password = required_string(body, "password", &mut errors);
     let (Some(email), Some(password)) = (email, password) else {
-        return Err(AuthError::Validation(errors));
+        return Err(ApiError::Validation(errors));
     };
     let email = email.trim().to_lowercase();
     let account_key = Key::Account(email.clone());
@@ -135,7 +157,7 @@ async fn sign_in(
     let throttle = &state.auth.throttle;
     if let Some(wait) = throttle.wait(&keys, Instant::now()) {
         tracing::warn!(email, ip = ?ip, wait_s = wait.as_secs(), "sign-in refused: too many failures");
-        return Err(AuthError::Throttled(wait));
+        return Err(ApiError::Throttled(wait));
     }
     let account = db::account_by_email(&state.core.pool, &email).await?;
     let stored = account.as_ref().and_then(|a| a.password_hash.clone());
@@ -149,26 +171,33 @@ async fn sign_in(
         _ => {
             throttle.fail(&keys, Instant::now());
             tracing::warn!(email, ip = ?ip, "failed admin sign-in");
-            Err(AuthError::BadCredentials)
+            Err(ApiError::BadCredentials)
         }
     }
 }
 
 /// Signs out: the session is deleted from the database, its cookie cleared. Always `204`.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
-    responses((status = 204, description = "Signed out (or was not signed in)")))]
+    responses(
+        (status = 204, description = "Signed out (or was not signed in)"),
+        (status = 403, response = CrossSiteRefused),
+        (status = 503, description = "The session store is unavailable, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn logout(session: Session) -> Response {
     if let Err(e) = session.delete().await {
-        return AuthError::from(e).into_response();
+        return ApiError::from(e).into_response();
     }
     no_store(StatusCode::NO_CONTENT.into_response())
 }
 
 /// The signed-in admin, or `401`.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    security(("session" = [])),
     responses(
-        (status = 200, description = "The signed-in admin", body = Me),
-        (status = 401, description = "Not signed in", body = shop_runtime::http::ErrorBody)))]
+        (status = 200, description = "The signed-in admin (anyone, with `ADMIN_AUTH=disabled`)", body = Me),
+        (status = 401, response = SignInRequired),
+        (status = 503, description = "No database connection came in time, or the service is busy", body = ErrorBody,
+            headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn me(State(state): State<AppState>, session: Session) -> Response {
     if state.auth.settings.disabled {
         let anyone = Me {
@@ -180,7 +209,7 @@ pub async fn me(State(state): State<AppState>, session: Session) -> Response {
     }
     let answer = match signed_in(&session, &state).await {
         Ok(Some(account)) => Json(Me::from(&account)).into_response(),
-        Ok(None) => AuthError::SignInRequired.into_response(),
+        Ok(None) => ApiError::SignInRequired.into_response(),
         Err(e) => e.into_response(),
     };
     no_store(answer)

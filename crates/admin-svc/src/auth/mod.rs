@@ -16,21 +16,20 @@ pub mod throttle;
 pub mod token;
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use shop_runtime::http;
-use shop_runtime::settings::AdminAuthSettings;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::MySqlStore;
 
 use crate::AppState;
 use crate::db::{self, Account};
-use crate::error::FieldErrors;
+use crate::error::ApiError;
+use crate::settings::AdminAuthSettings;
 
 /// The session cookie's name.
 pub const COOKIE: &str = "shop_admin_session";
@@ -86,83 +85,6 @@ pub fn store(pool: &sqlx::MySqlPool) -> MySqlStore {
         })
 }
 
-/// Why a request is not an admin's, or signing in failed.
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("no session")]
-    SignInRequired,
-    #[error("bad or revoked API token")]
-    BadToken,
-    #[error("wrong email or password")]
-    BadCredentials,
-    #[error("too many failed sign-ins")]
-    Throttled(Duration),
-    #[error("invalid input")]
-    Validation(FieldErrors),
-    #[error("sign-in unavailable: {0}")]
-    Unavailable(String),
-}
-
-impl From<sqlx::Error> for AuthError {
-    fn from(e: sqlx::Error) -> Self {
-        AuthError::Unavailable(format!("database: {e}"))
-    }
-}
-
-impl From<tower_sessions::session::Error> for AuthError {
-    fn from(e: tower_sessions::session::Error) -> Self {
-        AuthError::Unavailable(format!("session store: {e}"))
-    }
-}
-
-impl IntoResponse for AuthError {
-    fn into_response(self) -> Response {
-        let mut response = match &self {
-            AuthError::SignInRequired => http::error(StatusCode::UNAUTHORIZED, "Sign in required"),
-            AuthError::BadToken => {
-                http::error(StatusCode::UNAUTHORIZED, "Invalid or revoked API token")
-            }
-            AuthError::BadCredentials => {
-                http::error(StatusCode::UNAUTHORIZED, "Invalid email or password")
-            }
-            AuthError::Throttled(wait) => {
-                let secs = wait.as_secs().max(1);
-                let mut r = http::error(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &format!("Too many failed sign-ins; try again in {secs} s"),
-                );
-                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                    r.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                r
-            }
-            AuthError::Validation(errors) => {
-                (StatusCode::BAD_REQUEST, axum::Json(errors)).into_response()
-            }
-            AuthError::Unavailable(cause) => {
-                tracing::error!(cause, "sign-in unavailable");
-                let mut r = http::error(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "Sign-in is unavailable right now; try again shortly",
-                );
-                r.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
-                r
-            }
-        };
-        if matches!(
-            self,
-            AuthError::SignInRequired | AuthError::BadToken | AuthError::BadCredentials
-        ) {
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer realm="admin""#),
-            );
-        }
-        response
-    }
-}
-
 /// Who is changing the catalogue: the proof a handler asks for.
 #[derive(Debug, Clone)]
 pub enum Admin {
@@ -175,9 +97,9 @@ pub enum Admin {
 }
 
 impl FromRequestParts<AppState> for Admin {
-    type Rejection = AuthError;
+    type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AuthError> {
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if state.auth.settings.disabled {
             return Ok(Admin::Unchecked);
         }
@@ -188,25 +110,25 @@ impl FromRequestParts<AppState> for Admin {
                 .and_then(|v| v.strip_prefix("Bearer "))
                 .map(str::trim)
                 .filter(|t| token::well_formed(t))
-                .ok_or(AuthError::BadToken)?;
+                .ok_or(ApiError::BadToken)?;
             return match db::token_name(&state.core.pool, &token::digest(token)).await? {
                 Some(name) => Ok(Admin::Token(name)),
-                None => Err(AuthError::BadToken),
+                None => Err(ApiError::BadToken),
             };
         }
         let session = Session::from_request_parts(parts, state)
             .await
-            .map_err(|_| AuthError::SignInRequired)?;
+            .map_err(|_| ApiError::SignInRequired)?;
         signed_in(&session, state)
             .await?
             .map(Admin::User)
-            .ok_or(AuthError::SignInRequired)
+            .ok_or(ApiError::SignInRequired)
     }
 }
 
 /// The account signed in on `session`, if the session is still valid: within its absolute
 /// lifetime, its user still there and not disabled. An ended session is emptied.
-pub async fn signed_in(session: &Session, state: &AppState) -> Result<Option<Account>, AuthError> {
+pub async fn signed_in(session: &Session, state: &AppState) -> Result<Option<Account>, ApiError> {
     let Some(user_id) = session.get::<u64>(USER_ID).await? else {
         return Ok(None);
     };
@@ -249,7 +171,7 @@ pub async fn no_store_when_signed_in(
 }
 
 /// Starts a session for `account`, under a new session id (no fixation).
-pub async fn start_session(session: &Session, account: &Account) -> Result<(), AuthError> {
+pub async fn start_session(session: &Session, account: &Account) -> Result<(), ApiError> {
     session.cycle_id().await?;
     session.insert(USER_ID, account.id).await?;
     session.insert(SIGNED_IN_AT, now_secs()).await?;

@@ -1,13 +1,15 @@
 //! admin-svc's HTTP API (and its operator commands).
 
+use admin_svc::AppState;
 use clap::{Parser, Subcommand};
 use shop_runtime::service::{self, ApiCommand};
 use shop_runtime::settings;
+use shop_runtime::telemetry::LogOutput;
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "The shop's catalogue service. Configured through environment variables (see README)."
+    about = "The shop's catalogue service. Configured through environment variables (see docs/operating/configuration.md)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -69,32 +71,32 @@ async fn main() -> anyhow::Result<()> {
         .command
         .unwrap_or(Command::Api(ApiCommand::Serve));
     // The operator commands print their answer on standard output, their logs elsewhere.
-    let settings = match command {
-        Command::Api(_) => service::start(settings::ADMIN_API).await?,
-        _ => service::start_command(settings::ADMIN_API).await?,
+    let logs = match command {
+        Command::Api(_) => LogOutput::Stdout,
+        _ => LogOutput::Stderr,
     };
+    let (api, auth) = service::api::start::<AppState>(settings::ADMIN_API, logs).await?;
+    let settings = &api.process;
     match command {
-        Command::Api(command) => {
-            service::run_command::<admin_svc::AppState>(command, settings).await
-        }
+        Command::Api(command) => service::run_command::<AppState>(command, api, auth).await,
         Command::CreateUser { name, email } => {
-            let (id, new) = admin_svc::create_user(&settings, &name, &email, password).await?;
+            let (id, new) = admin_svc::create_user(settings, &name, &email, password).await?;
             println!("{id}");
             tracing::info!(id, new, "user ready");
             Ok(())
         }
         Command::SetPassword { email } => {
-            admin_svc::set_password(&settings, &email, password()?).await?;
+            admin_svc::set_password(settings, &email, password()?).await?;
             tracing::info!(email, "password set");
             Ok(())
         }
         Command::CreateToken { name } => {
-            println!("{}", admin_svc::create_token(&settings, &name).await?);
+            println!("{}", admin_svc::create_token(settings, &name).await?);
             tracing::info!(name, "API token created; it is not shown again");
             Ok(())
         }
         Command::RevokeToken { name } => {
-            admin_svc::revoke_token(&settings, &name).await?;
+            admin_svc::revoke_token(settings, &name).await?;
             tracing::info!(name, "API token revoked");
             Ok(())
         }

@@ -3,11 +3,12 @@
 use clap::Parser;
 use shop_runtime::service::{self, ApiCommand};
 use shop_runtime::settings;
+use shop_runtime::telemetry::LogOutput;
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "The shop front's service. Configured through environment variables (see README)."
+    about = "The shop front's service. Configured through environment variables (see docs/operating/configuration.md)."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -17,6 +18,7 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = service::start(settings::MAIN_API).await?;
-    service::run_command::<main_svc::AppState>(cli.command.unwrap_or_default(), settings).await
+    let (api, likes) =
+        service::api::start::<main_svc::AppState>(settings::MAIN_API, LogOutput::Stdout).await?;
+    service::run_command::<main_svc::AppState>(cli.command.unwrap_or_default(), api, likes).await
 }

@@ -5,7 +5,7 @@ use events::{Envelope, Event};
 use sqlx::{MySqlConnection, MySqlPool};
 
 use super::processed;
-use crate::changes::Change;
+use crate::lists::Change;
 
 /// What became of one event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,7 @@ impl Outcome {
 pub trait Handler: Send + Sync + 'static {
     /// What the handler's applied events change, for the APIs' in-memory lists: the
     /// consumer bumps its `cache_versions` row in the same transaction and, after the
-    /// commit, tells the APIs ([`crate::changes`]).
+    /// commit, tells the APIs ([`crate::lists::feed`]).
     const CHANGES: Option<Change> = None;
 
     /// Applies `event` on `tx`; the caller commits, or rolls back on an error or a
@@ -86,7 +86,7 @@ pub async fn apply_once<H: Handler>(
         tx.rollback().await?;
     } else {
         if let (Outcome::Applied, Some(change)) = (outcome, H::CHANGES) {
-            crate::changes::bump_version(&mut tx, change).await?;
+            crate::lists::versions::bump_version(&mut tx, change).await?;
         }
         crate::statement::commit(tx).await?;
     }
@@ -132,7 +132,7 @@ pub async fn apply_batch<H: Handler>(
         return Ok(None);
     }
     if let (true, Some(change)) = (applied.contains(&Outcome::Applied), H::CHANGES) {
-        crate::changes::bump_version(&mut tx, change).await?;
+        crate::lists::versions::bump_version(&mut tx, change).await?;
     }
     crate::statement::commit(tx).await?;
     let mut applied = applied.into_iter();

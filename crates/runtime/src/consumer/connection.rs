@@ -10,10 +10,10 @@ use sqlx::MySqlPool;
 use tokio_util::sync::CancellationToken;
 
 use super::Handler;
+use crate::amqp::BrokerStatus;
 use crate::amqp::{self, AmqpError};
 use crate::backoff::Backoff;
-use crate::changes::ChangeFeed;
-use crate::health::BrokerStatus;
+use crate::lists::ChangeFeed;
 use crate::metrics::catalog;
 use crate::settings::{AmqpSettings, ConsumerSettings};
 

@@ -15,18 +15,16 @@
 //! One job per module: `apply` ([`apply_once`]: de-duplicate, handle, commit), `processed`
 //! (the `processed_messages` table), `connection` (connecting and reconnecting), `delivery`
 //! (one delivery from decoding to its ack), `retry` (what follows a failed attempt),
-//! `dead_letter` (rejecting into the dead-letter queue), `process` (the consumer process:
-//! schema wait, probes, housekeeping, [`main`]).
+//! `dead_letter` (rejecting into the dead-letter queue). The consumer process around the
+//! loop (schema wait, probes, housekeeping) is [`crate::service::consumer`].
 
 mod apply;
 mod connection;
 mod dead_letter;
 mod delivery;
-mod process;
-mod processed;
+pub(crate) mod processed;
 mod retry;
 
 pub use apply::{Handler, Outcome, apply_batch, apply_once};
 pub use connection::Consumer;
-pub use process::{main, run_consumer};
 pub use retry::MAX_ATTEMPTS;

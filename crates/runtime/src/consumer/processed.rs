@@ -69,7 +69,7 @@ pub(super) async fn record_many<'a>(
 }
 
 /// Deletes up to 10,000 records older than `retention`; returns how many went.
-pub(super) async fn purge(pool: &MySqlPool, retention: Duration) -> Result<u64, sqlx::Error> {
+pub(crate) async fn purge(pool: &MySqlPool, retention: Duration) -> Result<u64, sqlx::Error> {
     let done = statement::run("purge_processed", "DELETE processed_messages", sqlx::query(
         r#"DELETE FROM processed_messages WHERE processed_at < NOW(6) - INTERVAL ? SECOND LIMIT 10000"#,
     )

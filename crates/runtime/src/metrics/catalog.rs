@@ -1,176 +1,13 @@
-//! Every metric a process of this shop records, defined once: name, type, labels, unit and
-//! help text. Code records only through these definitions, so a metric cannot appear in
-//! `/metrics` without its `# HELP` line, and a label cannot be misspelt at one call site.
-//!
-//! Label values are passed in the order of the definition's labels; the type of each family
-//! fixes how many there are. Label values must come from a bounded set (a route pattern,
-//! never a raw path).
+//! Every metric the runtime records in every process, defined once: name, type, labels, unit
+//! and help text. Code records only through these definitions, so a metric cannot appear in
+//! `/metrics` without its `# HELP` line, and a label cannot be misspelt at one call site. A
+//! service's own metrics are defined the same way in its crate (admin-svc's sign-ins).
 
-use metrics::{Label, SharedString, Unit};
+use metrics::Unit;
 
-/// A metric's type, as Prometheus shows it (`# TYPE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Only goes up; `_total` by convention.
-    Counter,
-    /// Goes up and down.
-    Gauge,
-    /// Observations in buckets (`_seconds` families use the latency buckets).
-    Histogram,
-}
+pub use super::family::{Counter, Definition, Gauge, Histogram, Kind, NO_LABELS};
 
-impl Kind {
-    /// The type's name in the Prometheus text format.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Counter => "counter",
-            Kind::Gauge => "gauge",
-            Kind::Histogram => "histogram",
-        }
-    }
-}
-
-/// What one metric family is: all that `/metrics` says about it besides its samples.
-#[derive(Debug, Clone, Copy)]
-pub struct Definition {
-    /// The family's name in `/metrics`.
-    pub name: &'static str,
-    /// Its `# TYPE`.
-    pub kind: Kind,
-    /// Label names, in the order values are passed when recording.
-    pub labels: &'static [&'static str],
-    /// Passed to the recorder; the exporter does not add it to the name.
-    pub unit: Option<Unit>,
-    /// The `# HELP` text.
-    pub help: &'static str,
-}
-
-impl Definition {
-    fn labels<V: Into<SharedString>>(&self, values: impl IntoIterator<Item = V>) -> Vec<Label> {
-        self.labels
-            .iter()
-            .zip(values)
-            .map(|(key, value)| Label::new(*key, value))
-            .collect()
-    }
-
-    /// Registers the help text (and unit) with the installed recorder.
-    pub fn describe(&self) {
-        let (name, unit, help) = (self.name, self.unit, self.help);
-        metrics::with_recorder(|recorder| match self.kind {
-            Kind::Counter => recorder.describe_counter(name.into(), unit, help.into()),
-            Kind::Gauge => recorder.describe_gauge(name.into(), unit, help.into()),
-            Kind::Histogram => recorder.describe_histogram(name.into(), unit, help.into()),
-        });
-    }
-}
-
-/// The label values of a family without labels.
-pub const NO_LABELS: [&str; 0] = [];
-
-/// A counter family with `N` labels.
-#[derive(Debug)]
-pub struct Counter<const N: usize>(pub Definition);
-
-impl<const N: usize> Counter<N> {
-    const fn new(
-        name: &'static str,
-        labels: &'static [&'static str; N],
-        unit: Option<Unit>,
-        help: &'static str,
-    ) -> Self {
-        Counter(Definition {
-            name,
-            kind: Kind::Counter,
-            labels,
-            unit,
-            help,
-        })
-    }
-
-    /// Adds one to the series with these label values.
-    pub fn increment<V: Into<SharedString>>(&self, values: [V; N]) {
-        self.add(values, 1);
-    }
-
-    /// Adds `n` to the series with these label values.
-    pub fn add<V: Into<SharedString>>(&self, values: [V; N], n: u64) {
-        metrics::counter!(self.0.name, self.0.labels(values)).increment(n);
-    }
-}
-
-/// A gauge family with `N` labels.
-#[derive(Debug)]
-pub struct Gauge<const N: usize>(pub Definition);
-
-impl<const N: usize> Gauge<N> {
-    const fn new(
-        name: &'static str,
-        labels: &'static [&'static str; N],
-        unit: Option<Unit>,
-        help: &'static str,
-    ) -> Self {
-        Gauge(Definition {
-            name,
-            kind: Kind::Gauge,
-            labels,
-            unit,
-            help,
-        })
-    }
-
-    /// Sets the series with these label values.
-    pub fn set<V: Into<SharedString>>(&self, values: [V; N], value: f64) {
-        metrics::gauge!(self.0.name, self.0.labels(values)).set(value);
-    }
-
-    /// Adds `delta` (negative to subtract) to the series with these label values.
-    pub fn add<V: Into<SharedString>>(&self, values: [V; N], delta: f64) {
-        metrics::gauge!(self.0.name, self.0.labels(values)).increment(delta);
-    }
-}
-
-/// A histogram family with `N` labels.
-#[derive(Debug)]
-pub struct Histogram<const N: usize>(pub Definition);
-
-impl<const N: usize> Histogram<N> {
-    const fn new(
-        name: &'static str,
-        labels: &'static [&'static str; N],
-        unit: Option<Unit>,
-        help: &'static str,
-    ) -> Self {
-        Histogram(Definition {
-            name,
-            kind: Kind::Histogram,
-            labels,
-            unit,
-            help,
-        })
-    }
-
-    /// Records one observation in the series with these label values.
-    pub fn record<V: Into<SharedString>>(&self, values: [V; N], value: f64) {
-        metrics::histogram!(self.0.name, self.0.labels(values)).record(value);
-    }
-}
-
-/// Defines each family as a `pub static`, documented by its help text, and lists them all in
-/// [`ALL`], so that no family can be defined and left out of the list.
-macro_rules! families {
-    ($( $ident:ident: $kind:ident<$n:literal> = $name:literal, [$($label:literal),*], $unit:expr, $help:literal; )*) => {
-        $(
-            #[doc = concat!("`", $name, "`: ", $help)]
-            pub static $ident: $kind<$n> = $kind::new($name, &[$($label),*], $unit, $help);
-        )*
-
-        /// Every family, in the order defined here.
-        pub static ALL: &[&Definition] = &[$(&$ident.0),*];
-    };
-}
-
-families! {
+crate::metric_families! {
     HTTP_REQUESTS: Counter<3> = "http_requests_total",
         ["method", "route", "status"], None,
         "HTTP requests answered, by route, method and status.";
@@ -258,10 +95,6 @@ families! {
         ["reason"], None,
         "Requests answered 503 at once because the service was overloaded (queue_full: too many waiting for the database; pool_timeout: no connection within DB_ACQUIRE_TIMEOUT_MS).";
 
-    ADMIN_SIGN_INS: Counter<1> = "admin_sign_ins_total",
-        ["outcome"], None,
-        "Admin sign-in attempts, by outcome (success, bad_credentials, throttled, unavailable).";
-
     OTEL_SPANS_EXPORTED: Counter<0> = "otel_spans_exported_total",
         [], None,
         "Spans the trace collector accepted.";
@@ -329,9 +162,7 @@ pub static PROCESS: &[Definition] = &[
 
 /// Registers every family's help text with the installed recorder.
 pub fn describe_all() {
-    for family in ALL {
-        family.describe();
-    }
+    super::family::describe(ALL);
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! metric is (name, type, labels, help) is defined once, in [`catalog`].
 
 pub mod catalog;
+pub mod family;
 pub mod process;
 
 use std::sync::OnceLock;

@@ -11,9 +11,9 @@ use super::OutboxHandle;
 use super::leader::Leadership;
 use super::publish::{self, PublishError, Target};
 use super::store;
+use crate::amqp::BrokerStatus;
 use crate::amqp::{self, AmqpError};
 use crate::backoff::Backoff;
-use crate::health::BrokerStatus;
 use crate::metrics::catalog;
 use crate::settings::{AmqpSettings, OutboxSettings};
 

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value};
 use sqlx::mysql::MySqlConnectOptions;
 
-use crate::settings::{ConfigError, Env, Secret};
+use crate::config::{ConfigError, Env, Secret};
 
 /// The database keys of a secret. `username` and `password` are required; `host`, `port` and
 /// `dbname` are optional (an RDS-managed secret holds only the first two), and what the

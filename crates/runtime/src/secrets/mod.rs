@@ -19,7 +19,7 @@ use std::collections::HashMap;
 pub use keys::{DbSecret, Overrides, amqp_url};
 pub use store::{ReadError, SecretStore};
 
-use crate::settings::{ConfigError, Env, Secret, Settings};
+use crate::config::{ConfigError, Env, Secret};
 
 /// Where a process's database credentials come from when a secret names them, kept to read
 /// the secret again after the database refuses them (a rotated password).
@@ -44,12 +44,31 @@ impl DbSecretSource {
     }
 }
 
-/// Applies the secrets the environment names to `settings`, read from `env` alone.
-pub async fn apply(env: &Env, settings: &mut Settings) -> Result<(), ConfigError> {
+/// What the secrets the environment names hold, for the settings to take in place of the
+/// environment's ([`crate::settings::Settings::use_credentials`]).
+#[derive(Debug, Default)]
+pub struct Credentials {
+    /// `DB_SECRET_ID`'s: the credentials read (`applied`, none when the secret could not be
+    /// read and the environment's stay), and where to read them again after a rotation.
+    pub database: Option<DbSecretSource>,
+    /// `AMQP_SECRET_ID`'s broker URL, unless `SECRET_OVERRIDES` keeps the environment's.
+    pub amqp_url: Option<AmqpUrl>,
+}
+
+/// A broker URL read from a secret.
+#[derive(Debug)]
+pub struct AmqpUrl {
+    pub secret_id: String,
+    pub url: Secret<String>,
+}
+
+/// Reads the secrets the environment names (`env` alone decides which, and how long to wait).
+pub async fn read(env: &Env) -> Result<Credentials, ConfigError> {
+    let mut credentials = Credentials::default();
     let db_id = env.get("DB_SECRET_ID").map(str::trim);
     let amqp_id = env.get("AMQP_SECRET_ID").map(str::trim);
     if db_id.is_none() && amqp_id.is_none() {
-        return Ok(());
+        return Ok(credentials);
     }
     let overrides = Overrides::from_env(env)?;
     let timeout = env.millis("SECRETS_TIMEOUT_MS", 5_000, 100)?;
@@ -64,16 +83,14 @@ pub async fn apply(env: &Env, settings: &mut Settings) -> Result<(), ConfigError
     if let Some(id) = db_id {
         let mut applied = None;
         if let Some(text) = usable("DB_SECRET_ID", id, &read[id], "DATABASE_URL or SQL_*")? {
-            let secret = DbSecret::parse("DB_SECRET_ID", id, text.expose())?;
-            settings.database.options = secret.apply(settings.database.options.clone(), &overrides);
+            applied = Some(DbSecret::parse("DB_SECRET_ID", id, text.expose())?);
             tracing::info!(
                 secret = id,
                 "database credentials read from Secrets Manager"
             );
-            applied = Some(secret);
         }
         // Kept even after a fallback: a later refusal reads the secret again.
-        settings.database.secret = Some(DbSecretSource {
+        credentials.database = Some(DbSecretSource {
             id: id.to_owned(),
             overrides: overrides.clone(),
             store: store.clone(),
@@ -86,17 +103,14 @@ pub async fn apply(env: &Env, settings: &mut Settings) -> Result<(), ConfigError
         if overrides.env_wins("amqp_url") {
             tracing::info!(secret = id, "AMQP_URL overrides the secret's amqp_url");
         } else {
-            let url = amqp_url("AMQP_SECRET_ID", id, text.expose())?;
-            settings.amqp.set_url(url.expose(), env).map_err(|reason| {
-                ConfigError::new(
-                    "AMQP_SECRET_ID",
-                    format!("secret {id:?}: key \"amqp_url\" {reason}"),
-                )
-            })?;
+            credentials.amqp_url = Some(AmqpUrl {
+                secret_id: id.to_owned(),
+                url: amqp_url("AMQP_SECRET_ID", id, text.expose())?,
+            });
             tracing::info!(secret = id, "broker URL read from Secrets Manager");
         }
     }
-    Ok(())
+    Ok(credentials)
 }
 
 /// The secret's text when it was read; `None`, after a WARN naming the secret and the

@@ -10,7 +10,7 @@ use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::SdkError;
 use aws_sdk_secretsmanager::operation::get_secret_value::GetSecretValueError;
 
-use crate::settings::Secret;
+use crate::config::Secret;
 
 /// Why a secret could not be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -1,4 +1,4 @@
-//! Where and how to talk to RabbitMQ, and how the outbox relay and the consumer work.
+//! Where and how to talk to RabbitMQ.
 //!
 //! A cluster's nodes are listed in `AMQP_ADDRESSES` (`host[:port]`, comma-separated, for
 //! example `rabbit-0:5672,rabbit-1:5672,rabbit-2:5672`); the scheme, credentials, vhost and
@@ -11,7 +11,9 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{ConfigError, Env, Secret, ServiceDefaults};
+use super::ServiceDefaults;
+use super::addresses::{AddressError, BrokerAddress, UNPARSED_URL, addresses};
+use crate::config::{ConfigError, Env, Secret};
 
 /// Where and how to talk to RabbitMQ.
 #[derive(Debug, Clone)]
@@ -62,166 +64,6 @@ impl CaFile {
             pem,
         })
     }
-}
-
-/// One node of a cluster: a host and a port, never credentials (so it may be logged).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BrokerAddress {
-    /// A name, an IPv4 address or an IPv6 address (without brackets).
-    pub host: String,
-    pub port: u16,
-}
-
-impl fmt::Display for BrokerAddress {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.host.contains(':') {
-            write!(f, "[{}]:{}", self.host, self.port)
-        } else {
-            write!(f, "{}:{}", self.host, self.port)
-        }
-    }
-}
-
-/// The scheme of an AMQP URL (`amqp` or `amqps`), already checked by [`broker_url`].
-fn scheme_of(url: &str) -> &'static str {
-    if url.trim_start().starts_with("amqps://") {
-        "amqps"
-    } else {
-        "amqp"
-    }
-}
-
-/// `AMQP_ADDRESSES` (`raw`) for a broker URL whose scheme is `scheme`: the entries, or why
-/// they are refused. An entry is `host`, `host:port` or `[ipv6]:port`, optionally after
-/// `amqp://` or `amqps://` (which must then be `scheme`); a missing port is the scheme's
-/// (5672, or 5671 for `amqps`). An entry that looks like it holds credentials is refused
-/// without being quoted.
-fn parse_addresses(raw: &str, scheme: &str) -> Result<Vec<BrokerAddress>, String> {
-    let mut out: Vec<BrokerAddress> = Vec::new();
-    let mut schemes = std::collections::BTreeSet::new();
-    for (i, entry) in raw.split(',').enumerate() {
-        let n = i + 1;
-        let entry = entry.trim();
-        if entry.is_empty() {
-            return Err(format!(
-                "entry {n} is empty (a stray comma?); expected host:port,host:port,…"
-            ));
-        }
-        if entry.contains('@') {
-            return Err(format!(
-                "entry {n} holds credentials: they belong in AMQP_URL (or its secret), which \
-                 gives every address its scheme, user, password and vhost"
-            ));
-        }
-        let rest = match entry.split_once("://") {
-            Some((s, rest)) => {
-                let s = s.to_ascii_lowercase();
-                if s != "amqp" && s != "amqps" {
-                    return Err(format!(
-                        "entry {n} {entry:?}: the scheme must be amqp:// or amqps:// (or none)"
-                    ));
-                }
-                schemes.insert(s);
-                rest
-            }
-            None => entry,
-        };
-        let address = parse_host_port(rest, scheme)
-            .map_err(|reason| format!("entry {n} {entry:?}: {reason}"))?;
-        if let Some(m) = out.iter().position(|a| *a == address) {
-            return Err(format!("entry {n} {entry:?} repeats entry {}", m + 1));
-        }
-        out.push(address);
-    }
-    if schemes.len() > 1 {
-        return Err(
-            "entries mix amqp:// and amqps://; every node is reached with AMQP_URL's scheme"
-                .to_owned(),
-        );
-    }
-    if let Some(s) = schemes.first()
-        && s != scheme
-    {
-        return Err(format!(
-            "entries are {s}:// but AMQP_URL is {scheme}://; every node is reached with \
-             AMQP_URL's scheme (the prefix may be left out)"
-        ));
-    }
-    Ok(out)
-}
-
-/// `host`, `host:port` or `[ipv6]:port`, nothing after it.
-fn parse_host_port(s: &str, scheme: &str) -> Result<BrokerAddress, String> {
-    let s = s.strip_suffix('/').unwrap_or(s);
-    if s.contains(['/', '?', '#']) {
-        return Err("only host[:port] here; the vhost and options come from AMQP_URL".to_owned());
-    }
-    let (host, port) = if let Some(bracketed) = s.strip_prefix('[') {
-        let (v6, after) = bracketed
-            .split_once(']')
-            .ok_or("an IPv6 address needs its closing ]")?;
-        v6.parse::<std::net::Ipv6Addr>()
-            .map_err(|_| "not an IPv6 address between [ and ]")?;
-        let port = match after {
-            "" => None,
-            p => Some(p.strip_prefix(':').ok_or("expected :port after ]")?),
-        };
-        (v6, port)
-    } else {
-        match s.split_once(':') {
-            Some((_, p)) if p.contains(':') => {
-                return Err("an IPv6 address goes between [ and ], e.g. [::1]:5672".to_owned());
-            }
-            Some((h, p)) => (h, Some(p)),
-            None => (s, None),
-        }
-    };
-    if host.is_empty() {
-        return Err("the host is missing".to_owned());
-    }
-    if !host.contains(':')
-        && !host
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
-    {
-        return Err("a host is letters, digits, '-', '.' and '_'".to_owned());
-    }
-    let port = match port {
-        None if scheme == "amqps" => 5671,
-        None => 5672,
-        Some(p) => match p.parse::<u16>() {
-            Ok(p) if p > 0 => p,
-            _ => return Err("the port must be a number from 1 to 65535".to_owned()),
-        },
-    };
-    Ok(BrokerAddress {
-        host: host.to_owned(),
-        port,
-    })
-}
-
-/// Why `AMQP_ADDRESSES` cannot be used with a broker URL.
-enum AddressError {
-    /// The list itself (`AMQP_ADDRESSES`, a scheme other than the URL's).
-    List(String),
-    /// The URL does not parse, so its host and port cannot be replaced.
-    Url,
-}
-
-const UNPARSED_URL: &str = "is not a valid AMQP URL (user, password, host, port, vhost, \
-                            options), which AMQP_ADDRESSES needs to reach its nodes";
-
-/// `AMQP_ADDRESSES` from `env` for the broker URL `url`; empty when unset. When set,
-/// `url` must parse as an AMQP URL (its host and port are replaced per address, so a bad
-/// one would otherwise only show at the first connection).
-fn addresses(env: &Env, url: &str) -> Result<Vec<BrokerAddress>, AddressError> {
-    let Some(raw) = env.get("AMQP_ADDRESSES") else {
-        return Ok(Vec::new());
-    };
-    let list = parse_addresses(raw, scheme_of(url)).map_err(AddressError::List)?;
-    url.parse::<lapin::uri::AMQPUri>()
-        .map_err(|_| AddressError::Url)?;
-    Ok(list)
 }
 
 /// `url` checked and with a heartbeat, unless it sets its own; the reason when it is not an
@@ -292,77 +134,6 @@ impl AmqpSettings {
         })?;
         self.url = Secret::new(url);
         Ok(())
-    }
-}
-
-/// How the outbox relay works.
-#[derive(Debug, Clone)]
-pub struct OutboxSettings {
-    /// Fallback poll when no commit woke the relay.
-    pub poll_interval: Duration,
-    pub batch_size: u32,
-    /// How long published rows are kept before they are purged.
-    pub retention: Duration,
-}
-
-impl OutboxSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let batch_size: u32 = env.parse("OUTBOX_BATCH_SIZE", 200)?;
-        if !(1..=10_000).contains(&batch_size) {
-            return Err(ConfigError::new(
-                "OUTBOX_BATCH_SIZE",
-                "must be between 1 and 10000",
-            ));
-        }
-        let retention_hours: u64 = env.parse("OUTBOX_RETENTION_HOURS", 168)?;
-        Ok(OutboxSettings {
-            poll_interval: env.millis("OUTBOX_POLL_INTERVAL_MS", 100, 10)?,
-            batch_size,
-            retention: Duration::from_secs(retention_hours * 3600),
-        })
-    }
-}
-
-/// How a consumer takes messages.
-#[derive(Debug, Clone)]
-pub struct ConsumerSettings {
-    /// Unacknowledged deliveries the broker may push ahead of the one in hand.
-    pub prefetch: u16,
-    /// Deliveries applied in one database transaction at most (`CONSUMER_BATCH_SIZE`,
-    /// default 100; 1 applies each on its own). A batch is what has arrived, never a wait.
-    pub batch_size: usize,
-    /// How long processed message ids are remembered for de-duplication.
-    pub processed_retention: Duration,
-}
-
-impl ConsumerSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let prefetch: u16 = env.parse("CONSUMER_PREFETCH", 200)?;
-        if !(1..=1000).contains(&prefetch) {
-            return Err(ConfigError::new(
-                "CONSUMER_PREFETCH",
-                "must be between 1 and 1000",
-            ));
-        }
-        let days: u64 = env.parse("PROCESSED_RETENTION_DAYS", 30)?;
-        if days == 0 {
-            return Err(ConfigError::new(
-                "PROCESSED_RETENTION_DAYS",
-                "must be at least 1",
-            ));
-        }
-        let batch_size: usize = env.parse("CONSUMER_BATCH_SIZE", 100)?;
-        if !(1..=1000).contains(&batch_size) {
-            return Err(ConfigError::new(
-                "CONSUMER_BATCH_SIZE",
-                "must be between 1 and 1000",
-            ));
-        }
-        Ok(ConsumerSettings {
-            prefetch,
-            batch_size,
-            processed_retention: Duration::from_secs(days * 86_400),
-        })
     }
 }
 

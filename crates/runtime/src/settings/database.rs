@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use sqlx::mysql::{MySqlConnectOptions, MySqlSslMode};
 
-use super::{ConfigError, Env};
+use crate::config::{ConfigError, Env};
 use crate::secrets::DbSecretSource;
 
 /// Where to connect to MySQL.

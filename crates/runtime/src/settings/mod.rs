@@ -1,17 +1,29 @@
-//! Typed settings read from the environment, validated at start.
+//! Typed settings read from the environment, validated at start: plain data, per process.
+//!
+//! [`Settings`] is what every process needs (its name, address, database, broker, server
+//! limits); [`ApiSettings`] adds what an HTTP API needs, [`ConsumerProcessSettings`] what a
+//! consumer needs, so that each process reads only its own variables. A service's own
+//! settings (admin sign-in, like limits) live in its crate.
 //!
 //! Every variable has a default in code; a value that is present but bad stops the process
 //! with a message naming the variable. Secrets are wrapped so they never print.
 
+mod addresses;
 mod amqp;
 mod database;
-mod env;
+mod http;
+mod loops;
 
 use std::net::{IpAddr, SocketAddr};
 
-pub use amqp::{AmqpSettings, BrokerAddress, ConsumerSettings, OutboxSettings};
+pub use addresses::BrokerAddress;
+pub use amqp::AmqpSettings;
 pub use database::DatabaseSettings;
-pub use env::{ConfigError, Env, Secret};
+pub use http::{AllowedOrigins, HttpSettings, ListSettings, ServerLimits, TrustedProxies};
+pub use loops::{ConsumerSettings, OutboxSettings};
+
+use crate::config::{ConfigError, Env};
+use crate::secrets::Credentials;
 
 /// What differs between the two services' defaults.
 #[derive(Debug, Clone, Copy)]
@@ -84,161 +96,17 @@ pub const ADMIN_QUEUE: QueueVar = QueueVar {
     default: events::DEFAULT_ADMIN_QUEUE,
 };
 
-/// Everything one service process needs.
+/// What every process needs: the API's and the consumer's alike.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub app_id: &'static str,
-    /// Address the HTTP API listens on (`BIND_ADDRESS`, `PORT`).
+    /// Address the HTTP server listens on (`BIND_ADDRESS`, `PORT`): the API, or a consumer's
+    /// probes.
     pub http_addr: SocketAddr,
     pub database: DatabaseSettings,
     pub amqp: AmqpSettings,
-    pub outbox: OutboxSettings,
-    pub consumer: ConsumerSettings,
-    pub http: HttpSettings,
-}
-
-/// How the HTTP APIs talk to browsers.
-#[derive(Debug, Clone)]
-pub struct HttpSettings {
-    /// Mark the cookies the services set `Secure` (`COOKIE_SECURE`, for a shop served over
-    /// HTTPS).
-    pub cookie_secure: bool,
     /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_MAX_CONNECTIONS`.
-    pub limits: crate::server::ServerLimits,
-    /// Other sites allowed to call the APIs from a browser (`CORS_ALLOWED_ORIGINS`).
-    pub allowed_origins: crate::origin::AllowedOrigins,
-    /// Proxies whose `X-Forwarded-For` names the client (`TRUSTED_PROXIES`).
-    pub trusted_proxies: crate::server::TrustedProxies,
-    /// Admin sign-in (admin-api only).
-    pub admin: AdminAuthSettings,
-    /// Likes a client may send (main-api only).
-    pub likes: LikeLimitSettings,
-    /// How fresh the in-memory lists are kept ([`crate::listing`]).
-    pub lists: ListSettings,
-    /// Requests that may wait for a database connection at once, beyond the pool's
-    /// (`HTTP_MAX_WAITING`, default 256); more are answered `503` with `Retry-After` at once.
-    pub max_waiting: usize,
-}
-
-/// How fresh the in-memory product lists are kept: like counts may be served up to
-/// `LIST_COUNTS_MAX_AGE_MS` (default 250) late; every `LIST_VERSION_CHECK_MS` (default 250)
-/// each API compares the database's change versions with its own, the safety net for a
-/// change notice it missed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ListSettings {
-    pub counts_max_age: std::time::Duration,
-    pub version_check: std::time::Duration,
-}
-
-impl ListSettings {
-    fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(ListSettings {
-            counts_max_age: env.millis("LIST_COUNTS_MAX_AGE_MS", 250, 0)?,
-            version_check: env.millis("LIST_VERSION_CHECK_MS", 250, 10)?,
-        })
-    }
-}
-
-/// How fast one client may like (main-api): per client address
-/// (`LIKES_PER_MINUTE_PER_ADDRESS`, default 600, shoppers behind one NAT share it) and per
-/// shopper (`LIKES_PER_MINUTE_PER_SHOPPER`, default 60); each allows a burst of a sixth of
-/// its minute at once. `0` turns a limit off (load tests from one address).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LikeLimitSettings {
-    pub per_address_per_minute: u32,
-    pub per_shopper_per_minute: u32,
-}
-
-impl LikeLimitSettings {
-    fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        Ok(LikeLimitSettings {
-            per_address_per_minute: env.parse("LIKES_PER_MINUTE_PER_ADDRESS", 600)?,
-            per_shopper_per_minute: env.parse("LIKES_PER_MINUTE_PER_SHOPPER", 60)?,
-        })
-    }
-}
-
-/// How admins sign in to admin-api.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AdminAuthSettings {
-    /// `ADMIN_AUTH=disabled`: no sign-in required (for teams migrating from the original);
-    /// warned about at start and in the health answer. Never the default.
-    pub disabled: bool,
-    /// A session unused this long ends (`SESSION_IDLE_MINUTES`, default 60).
-    pub session_idle: std::time::Duration,
-    /// A session ends this long after sign-in, used or not (`SESSION_MAX_HOURS`, default 12).
-    pub session_max: std::time::Duration,
-}
-
-impl AdminAuthSettings {
-    fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let disabled = match env
-            .string("ADMIN_AUTH", "enabled")
-            .to_ascii_lowercase()
-            .as_str()
-        {
-            "enabled" => false,
-            "disabled" => true,
-            other => {
-                return Err(ConfigError::new(
-                    "ADMIN_AUTH",
-                    format!("expected enabled or disabled (got {other:?})"),
-                ));
-            }
-        };
-        let idle: u64 = env.parse("SESSION_IDLE_MINUTES", 60)?;
-        let max: u64 = env.parse("SESSION_MAX_HOURS", 12)?;
-        if idle == 0 {
-            return Err(ConfigError::new(
-                "SESSION_IDLE_MINUTES",
-                "must be at least 1",
-            ));
-        }
-        if max == 0 {
-            return Err(ConfigError::new("SESSION_MAX_HOURS", "must be at least 1"));
-        }
-        Ok(AdminAuthSettings {
-            disabled,
-            session_idle: std::time::Duration::from_secs(idle * 60),
-            session_max: std::time::Duration::from_secs(max * 3600),
-        })
-    }
-}
-
-impl HttpSettings {
-    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
-        let defaults = crate::server::ServerLimits::default();
-        let max_connections: usize = env.parse("HTTP_MAX_CONNECTIONS", defaults.max_connections)?;
-        if max_connections == 0 {
-            return Err(ConfigError::new(
-                "HTTP_MAX_CONNECTIONS",
-                "must be at least 1",
-            ));
-        }
-        Ok(HttpSettings {
-            cookie_secure: env.bool("COOKIE_SECURE", false)?,
-            limits: crate::server::ServerLimits {
-                header_read_timeout: env.millis(
-                    "HTTP_HEADER_READ_TIMEOUT_MS",
-                    defaults.header_read_timeout.as_millis() as u64,
-                    100,
-                )?,
-                max_connections,
-            },
-            allowed_origins: crate::origin::AllowedOrigins::parse(
-                "CORS_ALLOWED_ORIGINS",
-                env.get("CORS_ALLOWED_ORIGINS").unwrap_or(""),
-            )?,
-            trusted_proxies: crate::server::TrustedProxies::parse(
-                "TRUSTED_PROXIES",
-                &env.string("TRUSTED_PROXIES", "127.0.0.1,::1"),
-            )?,
-            admin: AdminAuthSettings::from_env(env)?,
-            likes: LikeLimitSettings::from_env(env)?,
-            lists: ListSettings::from_env(env)?,
-            max_waiting: env.parse("HTTP_MAX_WAITING", 256)?,
-        })
-    }
+    pub server: ServerLimits,
 }
 
 impl Settings {
@@ -250,9 +118,71 @@ impl Settings {
             http_addr: SocketAddr::new(bind, port),
             database: DatabaseSettings::from_env(env, defaults.database)?,
             amqp: AmqpSettings::from_env(env, &defaults)?,
+            server: ServerLimits::from_env(env)?,
+        })
+    }
+
+    /// Takes the credentials read from Secrets Manager ([`crate::secrets::read`]) in place of
+    /// the environment's: the database's (and where to read them again after a rotation),
+    /// and the broker's URL, checked against `AMQP_ADDRESSES` as the environment's is.
+    pub fn use_credentials(
+        &mut self,
+        credentials: Credentials,
+        env: &Env,
+    ) -> Result<(), ConfigError> {
+        if let Some(source) = credentials.database {
+            if let Some(secret) = &source.applied {
+                self.database.options =
+                    secret.apply(self.database.options.clone(), &source.overrides);
+            }
+            self.database.secret = Some(source);
+        }
+        if let Some(from) = credentials.amqp_url {
+            self.amqp
+                .set_url(from.url.expose(), env)
+                .map_err(|reason| {
+                    ConfigError::new(
+                        "AMQP_SECRET_ID",
+                        format!("secret {:?}: key \"amqp_url\" {reason}", from.secret_id),
+                    )
+                })?;
+        }
+        Ok(())
+    }
+}
+
+/// What an HTTP API process needs: [`Settings`], its outbox relay's, and its HTTP's. A
+/// service's own settings (sign-in, like limits) live in its crate.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    pub process: Settings,
+    pub outbox: OutboxSettings,
+    pub http: HttpSettings,
+}
+
+impl ApiSettings {
+    pub fn from_env(env: &Env, defaults: ServiceDefaults) -> Result<Self, ConfigError> {
+        Ok(ApiSettings {
+            process: Settings::from_env(env, defaults)?,
             outbox: OutboxSettings::from_env(env)?,
-            consumer: ConsumerSettings::from_env(env)?,
             http: HttpSettings::from_env(env)?,
+        })
+    }
+}
+
+/// What a consumer process needs: [`Settings`] and its consumer loop's. Nothing of the
+/// APIs': a consumer never fails to start over a setting only an API reads.
+#[derive(Debug, Clone)]
+pub struct ConsumerProcessSettings {
+    pub process: Settings,
+    pub consumer: ConsumerSettings,
+}
+
+impl ConsumerProcessSettings {
+    pub fn from_env(env: &Env, defaults: ServiceDefaults) -> Result<Self, ConfigError> {
+        Ok(ConsumerProcessSettings {
+            process: Settings::from_env(env, defaults)?,
+            consumer: ConsumerSettings::from_env(env)?,
         })
     }
 }
@@ -265,13 +195,45 @@ mod tests {
 
     #[test]
     fn defaults_need_no_environment() {
-        let s = Settings::from_env(&Env::default(), ADMIN).unwrap();
-        assert_eq!(s.http_addr.to_string(), "0.0.0.0:8000");
-        assert_eq!(s.database.database_name(), "admin");
-        assert_eq!(s.database.options.get_host(), "127.0.0.1");
-        assert_eq!(s.amqp.publish_queue, "main");
-        assert_eq!(s.amqp.consume_queue, "admin");
+        let s = ApiSettings::from_env(&Env::default(), ADMIN).unwrap();
+        assert_eq!(s.process.http_addr.to_string(), "0.0.0.0:8000");
+        assert_eq!(s.process.database.database_name(), "admin");
+        assert_eq!(s.process.database.options.get_host(), "127.0.0.1");
+        assert_eq!(s.process.amqp.publish_queue, "main");
+        assert_eq!(s.process.amqp.consume_queue, "admin");
         assert!(!s.http.cookie_secure);
+        let c = ConsumerProcessSettings::from_env(&Env::default(), ADMIN_CONSUMER).unwrap();
+        assert_eq!(c.process.http_addr.to_string(), "0.0.0.0:8001");
+    }
+
+    #[test]
+    fn each_process_reads_only_its_own_variables() {
+        // Bad values of variables only an API reads: a consumer starts, an API does not.
+        for (name, value) in [
+            ("COOKIE_SECURE", "maybe"),
+            ("CORS_ALLOWED_ORIGINS", "*"),
+            ("TRUSTED_PROXIES", "nginx"),
+            ("HTTP_MAX_WAITING", "many"),
+            ("LIST_COUNTS_MAX_AGE_MS", "soon"),
+            ("OUTBOX_BATCH_SIZE", "0"),
+        ] {
+            let env = Env::from_pairs([(name, value)]);
+            assert!(
+                ConsumerProcessSettings::from_env(&env, MAIN_CONSUMER).is_ok(),
+                "{name}"
+            );
+            assert_eq!(
+                ApiSettings::from_env(&env, MAIN_API).unwrap_err().name,
+                name
+            );
+        }
+        // And the other way round.
+        for (name, value) in [("CONSUMER_PREFETCH", "0"), ("CONSUMER_BATCH_SIZE", "x")] {
+            let env = Env::from_pairs([(name, value)]);
+            assert!(ApiSettings::from_env(&env, MAIN_API).is_ok(), "{name}");
+            let err = ConsumerProcessSettings::from_env(&env, MAIN_CONSUMER).unwrap_err();
+            assert_eq!(err.name, name);
+        }
     }
 
     #[test]
@@ -318,7 +280,13 @@ mod tests {
             ("CONSUMER_PREFETCH", "0"),
             ("PROCESSED_RETENTION_DAYS", "-1"),
         ] {
-            let err = Settings::from_env(&Env::from_pairs([(name, value)]), ADMIN).unwrap_err();
+            let env = Env::from_pairs([(name, value)]);
+            // Each variable is read by the API, the consumer, or both.
+            let api = ApiSettings::from_env(&env, ADMIN).err();
+            let consumer = ConsumerProcessSettings::from_env(&env, ADMIN_CONSUMER).err();
+            let err = api
+                .or(consumer)
+                .expect("refused by the process that reads it");
             assert_eq!(err.name, name);
             let msg = err.to_string();
             assert!(msg.contains(name), "{msg}");
@@ -357,7 +325,7 @@ mod tests {
             ("AMQP_URL", "amqp://u:topsecret@h"),
             ("SQL_PASSWORD", "pw-secret"),
         ]);
-        let s = Settings::from_env(&env, ADMIN).unwrap();
+        let s = ApiSettings::from_env(&env, ADMIN).unwrap();
         let printed = format!("{s:?}");
         assert!(!printed.contains("topsecret"), "{printed}");
         assert!(!printed.contains("pw-secret"), "{printed}");

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use opentelemetry_sdk::trace::Sampler;
 
-use crate::{ConfigError, Env};
+use crate::config::{ConfigError, Env};
 
 /// How spans travel to the collector (`OTEL_EXPORTER_OTLP_PROTOCOL`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

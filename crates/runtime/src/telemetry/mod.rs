@@ -7,11 +7,11 @@
 //!   (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is set, configured by the standard
 //!   `OTEL_*` variables ([`config`]). Without an endpoint the spans are still made, so their
 //!   ids reach log lines and travel on events, but are sent nowhere; `OTEL_SDK_DISABLED=true`
-//!   turns tracing off entirely. Export never slows a request ([`export`]).
+//!   turns tracing off entirely. Export never slows a request (`export`).
 //!
 //! The span tree of an action, following OpenTelemetry's semantic conventions: the HTTP
-//! server span ([`crate::http`]), a client span per database statement and commit
-//! ([`crate::db::traced`]), the outbox row keeping the request's context until the relay's
+//! server span ([`crate::http::trace`]), a client span per database statement and commit
+//! ([`crate::statement`]), the outbox row keeping the request's context until the relay's
 //! producer span publishes it ([`crate::outbox`]), and the other service's consumer span,
 //! a child of the producer span, around its own database spans ([`crate::consumer`]).
 //! Only this workspace's own spans are exported (not those of the HTTP, gRPC or database
@@ -41,7 +41,7 @@ pub use context::{continue_from, trace_of};
 
 use self::config::{Protocol, TraceConfig};
 use self::export::QueueProcessor;
-use crate::{ConfigError, Env};
+use crate::config::{ConfigError, Env};
 
 /// How log lines are written (`LOG_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

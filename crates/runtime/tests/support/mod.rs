@@ -4,9 +4,15 @@
 #![allow(clippy::unwrap_used, dead_code)]
 
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use lapin::options::{BasicAckOptions, BasicGetOptions, QueueDeclareOptions};
+use lapin::Confirmation;
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions,
+    QueueDeclareOptions,
+};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection, ConnectionProperties};
 use shop_runtime::Env;
@@ -14,7 +20,7 @@ use shop_runtime::settings::{AmqpSettings, DatabaseSettings};
 use sqlx::MySqlPool;
 use testkit::TestDatabase;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::watch;
+use tokio::sync::{Mutex, watch};
 
 /// A pool on a new database holding the runtime's tables (and nothing else), created here.
 pub async fn database(prefix: &str) -> (TestDatabase, MySqlPool) {
@@ -95,23 +101,43 @@ impl Taken {
     }
 }
 
-/// A connection of the test's own to the broker (direct, never through a test's proxy).
+/// A connection of the test's own to the broker (direct, never through a test's proxy),
+/// opened again when the broker closed it.
 pub struct Broker {
-    conn: Connection,
+    conn: Mutex<Connection>,
+    /// The one channel every publish goes out on, in confirm mode: messages published one
+    /// after another reach their queue in that order (on separate channels they can overtake
+    /// each other), and each is on the queue when `publish` returns.
+    publisher: Mutex<Option<lapin::Channel>>,
 }
 
 impl Broker {
     pub async fn connect() -> Self {
-        let conn = Connection::connect(&testkit::amqp_url(), ConnectionProperties::default())
-            .await
-            .unwrap();
-        Broker { conn }
+        Broker {
+            conn: Mutex::new(Self::connection().await),
+            publisher: Mutex::new(None),
+        }
     }
 
-    /// A channel of its own for each call: a broker error closes only that one. (A quorum
-    /// queue declared again right after its deletion can answer `noproc` for a moment.)
+    async fn connection() -> Connection {
+        Connection::connect(&testkit::amqp_url(), ConnectionProperties::default())
+            .await
+            .unwrap()
+    }
+
+    /// A channel of its own for each call: a broker error closes only that one. A quorum
+    /// queue being declared (by the code under test, while the test already reads it)
+    /// answers `basic.get` with `noproc` for a moment, an error that closes the whole
+    /// connection: then the connection is opened again.
     async fn channel(&self) -> lapin::Channel {
-        self.conn.create_channel().await.unwrap()
+        let mut conn = self.conn.lock().await;
+        if conn.status().connected()
+            && let Ok(channel) = conn.create_channel().await
+        {
+            return channel;
+        }
+        *conn = Self::connection().await;
+        conn.create_channel().await.unwrap()
     }
 
     /// Declares `queue` and its dead-letter queue as the services do.
@@ -121,25 +147,45 @@ impl Broker {
             .unwrap();
     }
 
-    /// Publishes on the default exchange, as any producer would.
+    /// Publishes on the default exchange, as any producer would, and waits for the broker's
+    /// confirm: the message is on `queue`, after every message published before it.
     pub async fn publish(&self, queue: &str, properties: BasicProperties, body: &[u8]) {
-        self.channel()
-            .await
+        let mut publisher = self.publisher.lock().await;
+        if !publisher.as_ref().is_some_and(|c| c.status().connected()) {
+            let channel = self.channel().await;
+            channel
+                .confirm_select(ConfirmSelectOptions::default())
+                .await
+                .unwrap();
+            *publisher = Some(channel);
+        }
+        let confirm = publisher
+            .as_ref()
+            .unwrap()
             .basic_publish(
                 "".into(),
                 queue.into(),
-                lapin::options::BasicPublishOptions::default(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                },
                 body,
                 properties,
             )
             .await
+            .unwrap()
+            .await
             .unwrap();
+        assert!(
+            matches!(confirm, Confirmation::Ack(None)),
+            "the broker took the message for {queue}: {confirm:?}"
+        );
     }
 
-    /// Messages ready on `queue` (neither delivered nor being processed); `None` when the
-    /// broker cannot say right now.
-    pub async fn try_ready(&self, queue: &str) -> Option<u32> {
-        let channel = self.conn.create_channel().await.ok()?;
+    /// Messages ready on `queue` (neither delivered nor being processed) and its consumers;
+    /// `None` when the broker cannot say right now.
+    pub async fn try_counts(&self, queue: &str) -> Option<(u32, u32)> {
+        let channel = self.channel().await;
         let passive = QueueDeclareOptions {
             passive: true,
             ..QueueDeclareOptions::default()
@@ -149,7 +195,12 @@ impl Broker {
             .await
             .ok()?;
         let _ = channel.close(200, "done".into()).await;
-        Some(q.message_count())
+        Some((q.message_count(), q.consumer_count()))
+    }
+
+    /// Messages ready on `queue`; `None` when the broker cannot say right now.
+    pub async fn try_ready(&self, queue: &str) -> Option<u32> {
+        self.try_counts(queue).await.map(|(ready, _)| ready)
     }
 
     pub async fn ready(&self, queue: &str) -> u32 {
@@ -159,9 +210,24 @@ impl Broker {
     /// Waits until `queue` has exactly `n` ready messages.
     pub async fn wait_ready(&self, queue: &str, n: u32, timeout: Duration) {
         testkit::eventually(timeout, &format!("{n} ready on {queue}"), || async {
-            (self.try_ready(queue).await == Some(n)).then_some(())
+            testkit::seen(self.try_ready(queue).await, |r| *r == Some(n))
         })
         .await;
+    }
+
+    /// Waits until `queue` has no consumer left, then returns its ready messages. A consumer
+    /// that stopped is gone from the queue's count only once the broker has handled its
+    /// channel's closing, and that returned what it held unacked (a quorum queue counts a
+    /// cancelled consumer until its unacked messages are settled or returned): the count
+    /// then is final, with no wait for a message that might still come back.
+    pub async fn ready_once_unconsumed(&self, queue: &str, timeout: Duration) -> u32 {
+        let (ready, _) =
+            testkit::eventually(timeout, &format!("no consumer on {queue}"), || async {
+                testkit::seen(self.try_counts(queue).await, |c| matches!(c, Some((_, 0))))
+            })
+            .await
+            .unwrap();
+        ready
     }
 
     /// Takes (and acks) up to `n` messages, waiting at most `timeout` for them.
@@ -217,6 +283,8 @@ impl Broker {
 pub struct FreezingProxy {
     pub addr: SocketAddr,
     frozen: watch::Sender<bool>,
+    /// Connections that may still forward: [`FreezingProxy::freeze`] waits until none does.
+    forwarding: Arc<AtomicUsize>,
 }
 
 impl FreezingProxy {
@@ -224,27 +292,33 @@ impl FreezingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (frozen, _) = watch::channel(false);
-        let state = frozen.clone();
+        let forwarding = Arc::new(AtomicUsize::new(0));
+        let (state, count) = (frozen.clone(), forwarding.clone());
         tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
                     continue;
                 };
                 let mut frozen = state.subscribe();
+                let forwarding = count.clone();
+                forwarding.fetch_add(1, Ordering::SeqCst);
                 tokio::spawn(async move {
                     let frozen_now = *frozen.borrow_and_update();
                     if frozen_now {
+                        forwarding.fetch_sub(1, Ordering::SeqCst);
                         // Held unanswered until the thaw, then dropped.
                         let _ = frozen.wait_for(|f| !*f).await;
                         return;
                     }
                     let Ok(mut outbound) = TcpStream::connect(upstream).await else {
+                        forwarding.fetch_sub(1, Ordering::SeqCst);
                         return;
                     };
                     let went_silent = tokio::select! {
                         _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => false,
                         r = frozen.wait_for(|f| *f) => r.is_ok(),
                     };
+                    forwarding.fetch_sub(1, Ordering::SeqCst);
                     if went_silent {
                         // Both sockets open, nothing forwarded, until the thaw.
                         let _ = frozen.wait_for(|f| !*f).await;
@@ -252,11 +326,24 @@ impl FreezingProxy {
                 });
             }
         });
-        FreezingProxy { addr, frozen }
+        FreezingProxy {
+            addr,
+            frozen,
+            forwarding,
+        }
     }
 
-    pub fn freeze(&self) {
+    /// Goes silent, and returns once no connection forwards anything any more: a connection
+    /// task that has not seen the freeze yet (a busy machine) would still pass on what the
+    /// client sends next.
+    pub async fn freeze(&self) {
         self.frozen.send_replace(true);
+        testkit::eventually(
+            Duration::from_secs(10),
+            "every connection silent",
+            || async { testkit::seen(self.forwarding.load(Ordering::SeqCst), |n| *n == 0) },
+        )
+        .await;
     }
 
     pub fn thaw(&self) {

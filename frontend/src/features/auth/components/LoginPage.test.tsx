@@ -100,10 +100,10 @@ describe('LoginPage', () => {
     expect(utils.password).toHaveValue('correct horse');
   });
 
-  it('says sign-in is unavailable (503 from admin-svc, or nginx when it is down)', async () => {
+  it('says sign-in is unavailable (503 from admin-svc when no database connection came, or nginx when it is down)', async () => {
     mockFetch({
       'POST /api/auth/login': [
-        { status: 503, json: { error: 'Sign-in is unavailable right now; try again shortly' } },
+        { status: 503, json: { error: 'The service is busy; try again in a moment' } },
         nginx503,
         server500,
         'network-error',
@@ -111,7 +111,7 @@ describe('LoginPage', () => {
     });
     const utils = renderLogin();
     await fillAndSubmit(utils);
-    expect(await screen.findByRole('alert')).toHaveTextContent('Sign-in is unavailable right now; try again shortly');
+    expect(await screen.findByRole('alert')).toHaveTextContent('The service is busy; try again in a moment');
     for (const expected of [
       'The service is temporarily unavailable. Please try again in a moment.',
       'Something went wrong on the server. Please try again.',

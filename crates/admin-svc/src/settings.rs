@@ -1,0 +1,75 @@
+//! admin-svc's own settings, read beside the runtime's when admin-api starts: how admins
+//! sign in.
+
+use std::time::Duration;
+
+use shop_runtime::{ConfigError, Env};
+
+/// How admins sign in to admin-api.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminAuthSettings {
+    /// `ADMIN_AUTH=disabled`: no sign-in required (for teams migrating from the original);
+    /// warned about at start and in the health answer. Never the default.
+    pub disabled: bool,
+    /// A session unused this long ends (`SESSION_IDLE_MINUTES`, default 60).
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, used or not (`SESSION_MAX_HOURS`, default 12).
+    pub session_max: Duration,
+}
+
+impl AdminAuthSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let disabled = match env
+            .string("ADMIN_AUTH", "enabled")
+            .to_ascii_lowercase()
+            .as_str()
+        {
+            "enabled" => false,
+            "disabled" => true,
+            other => {
+                return Err(ConfigError::new(
+                    "ADMIN_AUTH",
+                    format!("expected enabled or disabled (got {other:?})"),
+                ));
+            }
+        };
+        let idle: u64 = env.parse("SESSION_IDLE_MINUTES", 60)?;
+        let max: u64 = env.parse("SESSION_MAX_HOURS", 12)?;
+        if idle == 0 {
+            return Err(ConfigError::new(
+                "SESSION_IDLE_MINUTES",
+                "must be at least 1",
+            ));
+        }
+        if max == 0 {
+            return Err(ConfigError::new("SESSION_MAX_HOURS", "must be at least 1"));
+        }
+        Ok(AdminAuthSettings {
+            disabled,
+            session_idle: Duration::from_secs(idle * 60),
+            session_max: Duration::from_secs(max * 3600),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sign_in_settings_have_defaults_and_name_bad_values() {
+        let s = AdminAuthSettings::from_env(&Env::default()).unwrap();
+        assert!(!s.disabled);
+        assert_eq!(s.session_idle, Duration::from_secs(3600));
+        assert_eq!(s.session_max, Duration::from_secs(12 * 3600));
+        for (name, value) in [
+            ("ADMIN_AUTH", "maybe"),
+            ("SESSION_IDLE_MINUTES", "0"),
+            ("SESSION_IDLE_MINUTES", "soon"),
+            ("SESSION_MAX_HOURS", "0"),
+        ] {
+            let err = AdminAuthSettings::from_env(&Env::from_pairs([(name, value)])).unwrap_err();
+            assert_eq!(err.name, name);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! The product lists the APIs serve from memory, and how they stay fresh.
+//!
+//! - [`cache`]: one list of one process ([`Listing`]): a snapshot rebuilt when the data
+//!   changed, shared by concurrent requests;
+//! - [`snapshot`]: the snapshot's bytes, encodings, `ETag`s and answers; [`page`]: paging;
+//! - [`feed`]: change notices between a service's processes ([`ChangeFeed`]), and the
+//!   version check that is their safety net; [`versions`]: the database's side of it
+//!   (`cache_versions`, bumped by writers in their transaction).
+
+pub mod cache;
+pub mod feed;
+pub mod page;
+pub mod snapshot;
+pub mod versions;
+
+pub use cache::{Listing, LoadQuery};
+pub use feed::ChangeFeed;
+pub use versions::{Change, VersionsQuery};

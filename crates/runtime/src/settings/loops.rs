@@ -1,0 +1,76 @@
+//! How the outbox relay and the consumer loop work.
+
+use std::time::Duration;
+
+use crate::config::{ConfigError, Env};
+
+/// How the outbox relay works.
+#[derive(Debug, Clone)]
+pub struct OutboxSettings {
+    /// Fallback poll when no commit woke the relay.
+    pub poll_interval: Duration,
+    pub batch_size: u32,
+    /// How long published rows are kept before they are purged.
+    pub retention: Duration,
+}
+
+impl OutboxSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let batch_size: u32 = env.parse("OUTBOX_BATCH_SIZE", 200)?;
+        if !(1..=10_000).contains(&batch_size) {
+            return Err(ConfigError::new(
+                "OUTBOX_BATCH_SIZE",
+                "must be between 1 and 10000",
+            ));
+        }
+        let retention_hours: u64 = env.parse("OUTBOX_RETENTION_HOURS", 168)?;
+        Ok(OutboxSettings {
+            poll_interval: env.millis("OUTBOX_POLL_INTERVAL_MS", 100, 10)?,
+            batch_size,
+            retention: Duration::from_secs(retention_hours * 3600),
+        })
+    }
+}
+
+/// How a consumer takes messages.
+#[derive(Debug, Clone)]
+pub struct ConsumerSettings {
+    /// Unacknowledged deliveries the broker may push ahead of the one in hand.
+    pub prefetch: u16,
+    /// Deliveries applied in one database transaction at most (`CONSUMER_BATCH_SIZE`,
+    /// default 100; 1 applies each on its own). A batch is what has arrived, never a wait.
+    pub batch_size: usize,
+    /// How long processed message ids are remembered for de-duplication.
+    pub processed_retention: Duration,
+}
+
+impl ConsumerSettings {
+    pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        let prefetch: u16 = env.parse("CONSUMER_PREFETCH", 200)?;
+        if !(1..=1000).contains(&prefetch) {
+            return Err(ConfigError::new(
+                "CONSUMER_PREFETCH",
+                "must be between 1 and 1000",
+            ));
+        }
+        let days: u64 = env.parse("PROCESSED_RETENTION_DAYS", 30)?;
+        if days == 0 {
+            return Err(ConfigError::new(
+                "PROCESSED_RETENTION_DAYS",
+                "must be at least 1",
+            ));
+        }
+        let batch_size: usize = env.parse("CONSUMER_BATCH_SIZE", 100)?;
+        if !(1..=1000).contains(&batch_size) {
+            return Err(ConfigError::new(
+                "CONSUMER_BATCH_SIZE",
+                "must be between 1 and 1000",
+            ));
+        }
+        Ok(ConsumerSettings {
+            prefetch,
+            batch_size,
+            processed_retention: Duration::from_secs(days * 86_400),
+        })
+    }
+}
