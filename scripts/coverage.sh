@@ -10,13 +10,13 @@
 #
 # Measured: admin-svc, main-svc, runtime and events, their src/ (tests/ directories and
 # tests.rs files are left out, as cargo-llvm-cov does by default). Not measured: testkit,
-# system-tests and loadgen, which are test tools, not the shop.
+# system-tests, loadgen and xtask, which are test and benchmark tools, not the shop.
 
 # The cargo-llvm-cov that `cargo install` fetches when none is installed.
 CARGO_LLVM_COV_VERSION=0.9.1
 COVERAGE_CRATES=(admin-svc main-svc runtime events)
 COVERAGE_MIN=${COVERAGE_MIN:-80}
-COVERAGE_IGNORE='/crates/(testkit|system-tests|loadgen)/'
+COVERAGE_IGNORE='/crates/(testkit|system-tests|loadgen|xtask)/'
 
 # ensure_coverage_tools: llvm-tools (rustup), cargo-llvm-cov (cargo install) and jq (the
 # per-crate sums; Debian's package), each when missing.

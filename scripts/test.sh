@@ -20,11 +20,11 @@
 #
 # Coverage is measured in this one run: from the rust part on, cargo builds instrumented
 # binaries into target/llvm-cov-target (the workspace's crates only; scripts/coverage.sh),
-# and every later part runs those same binaries: the browser tests', monitoring's and the
-# fault suite's processes add their profiles to the rust part's, and the compose proof
-# packages them (in its containers they have nowhere to write a profile, and say so in one
-# line as they exit). A second, plain build for those parts would cost a build of every
-# dependency again. COVERAGE=0: a plain build in target/, no coverage part.
+# and every later part runs those same binaries: the browser tests', the OpenAPI checks',
+# monitoring's and the fault suite's processes add their profiles to the rust part's, and
+# the compose proof packages them (in its containers they have nowhere to write a profile,
+# and say so in one line as they exit). A second, plain build for those parts would cost a
+# build of every dependency again. COVERAGE=0: a plain build in target/, no coverage part.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh

@@ -228,7 +228,7 @@ impl Service {
                 Ready::Yes => return service,
                 Ready::PortTaken(how) if attempt < PORTS => {
                     eprintln!("{binary}: port {port} was taken ({how}); starting it on another");
-                    // Killed when dropped (kill_on_drop).
+                    // Stopped when dropped (SIGTERM, then SIGKILL: see `stop`).
                 }
                 Ready::PortTaken(how) => {
                     panic!(
