@@ -51,9 +51,16 @@ coverage_env() {
 
 # coverage_clean: forgets the profiles of earlier runs, and rebuilds the workspace's crates
 # (not the dependencies): a test binary left over from an older build would report its
-# stale lines as never run.
+# stale lines as never run. `cargo clean -p` removes the artifacts of the targets the
+# workspace has now; an executable still there afterwards belongs to a test, example or
+# binary since deleted or renamed, and goes too (the report reads every executable here).
 coverage_clean() {
   cargo llvm-cov clean --workspace
+  local dir
+  for dir in "$CARGO_TARGET_DIR/debug" "$CARGO_TARGET_DIR/debug/deps" "$CARGO_TARGET_DIR/debug/examples"; do
+    [ -d "$dir" ] && find "$dir" -maxdepth 1 -type f -perm -u+x ! -name '*.so' -delete
+  done
+  return 0
 }
 
 # coverage_report: merges the profiles, prints each crate's line coverage (and, for a crate
