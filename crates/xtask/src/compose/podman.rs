@@ -61,28 +61,31 @@ pub async fn podman(limit: u64, args: &[&str]) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-/// The container of a compose service of the project, `None` when there is none.
-pub async fn container_of(service: &str) -> Option<String> {
-    let names = podman(
-        30,
-        &[
-            "ps",
-            "-a",
-            "--filter",
-            &format!("label=io.podman.compose.project={PROJECT}"),
-            "--filter",
-            &format!("label=com.docker.compose.service={service}"),
-            "--format",
-            "{{.Names}}",
-        ],
-    )
-    .await
-    .ok()?;
-    names
+/// The names of the project's containers (stopped ones too), of one compose service when
+/// `service` is given.
+async fn project_containers(service: Option<&str>) -> Result<Vec<String>> {
+    let project = format!("label=io.podman.compose.project={PROJECT}");
+    let mut args = vec!["ps", "-a", "--filter", project.as_str()];
+    let of_service = service.map(|s| format!("label=com.docker.compose.service={s}"));
+    if let Some(filter) = &of_service {
+        args.extend(["--filter", filter.as_str()]);
+    }
+    args.extend(["--format", "{{.Names}}"]);
+    let names = podman(30, &args).await?;
+    Ok(names
         .lines()
-        .next()
         .filter(|n| !n.is_empty())
         .map(str::to_owned)
+        .collect())
+}
+
+/// The container of a compose service of the project, `None` when there is none.
+pub async fn container_of(service: &str) -> Option<String> {
+    project_containers(Some(service))
+        .await
+        .ok()?
+        .into_iter()
+        .next()
 }
 
 /// The container of a compose service of the project, which must exist.
@@ -94,19 +97,7 @@ pub async fn container(service: &str) -> Result<String> {
 
 /// Every container of the project.
 pub async fn containers() -> Result<Vec<String>> {
-    let names = podman(
-        30,
-        &[
-            "ps",
-            "-a",
-            "--filter",
-            &format!("label=io.podman.compose.project={PROJECT}"),
-            "--format",
-            "{{.Names}}",
-        ],
-    )
-    .await?;
-    Ok(names.lines().map(str::to_owned).collect())
+    project_containers(None).await
 }
 
 /// `podman inspect --format FORMAT` of a service's container.
