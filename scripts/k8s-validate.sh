@@ -23,15 +23,7 @@ start=$SECONDS
 
 # ---- tools ------------------------------------------------------------------------------
 venv=$CACHE/venv
-if ! [ -x "$venv/bin/python" ] || [ "$(cat "$venv/.pins" 2>/dev/null)" != "$KUBERNETES_VALIDATE_VERSION" ]; then
-  log "installing kubernetes-validate $KUBERNETES_VALIDATE_VERSION (PyPI) in $venv"
-  rm -rf "$venv"
-  mkdir -p "$CACHE"
-  python3 -m venv "$venv"
-  timeout 300 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "kubernetes-validate==$KUBERNETES_VALIDATE_VERSION"
-  echo "$KUBERNETES_VALIDATE_VERSION" > "$venv/.pins"
-fi
+ensure_pinned_venv "$venv" kubernetes-validate "$KUBERNETES_VALIDATE_VERSION"
 if command -v kubectl >/dev/null 2>&1 && kubectl kustomize --help >/dev/null 2>&1; then
   KUBECTL=kubectl
 else

@@ -30,15 +30,7 @@ SCHEMATHESIS_VERSION=4.32.5
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/shop-schemathesis
 EXAMPLES=${SCHEMATHESIS_EXAMPLES:-300}
 venv=$CACHE/venv
-if ! [ -x "$venv/bin/schemathesis" ] || [ "$(cat "$venv/.pins" 2>/dev/null)" != "$SCHEMATHESIS_VERSION" ]; then
-  log "installing schemathesis $SCHEMATHESIS_VERSION (PyPI) in $venv"
-  rm -rf "$venv"
-  mkdir -p "$CACHE"
-  python3 -m venv "$venv"
-  timeout 300 "$venv/bin/pip" install --quiet --disable-pip-version-check \
-    "schemathesis==$SCHEMATHESIS_VERSION"
-  echo "$SCHEMATHESIS_VERSION" > "$venv/.pins"
-fi
+ensure_pinned_venv "$venv" schemathesis "$SCHEMATHESIS_VERSION"
 
 ensure_services
 ensure_nginx

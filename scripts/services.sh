@@ -98,6 +98,21 @@ ensure_rabbitmq() {
 # What the credential and TLS tests need besides the servers: moto in server mode, the
 # Secrets Manager API they read secrets from (on loopback; no test ever reaches AWS), from
 # PyPI; and openssl, which makes their certificates.
+# ensure_pinned_venv VENV PACKAGE VERSION: a Python venv at VENV holding PACKAGE==VERSION
+# from PyPI, made again only when the pin (kept in VENV/.pins) changes.
+ensure_pinned_venv() {
+  local venv=$1 package=$2 version=$3
+  if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.pins" 2>/dev/null)" = "$version" ]; then
+    return 0
+  fi
+  log "installing $package $version (PyPI) in $venv"
+  rm -rf "$venv"
+  mkdir -p "$(dirname "$venv")"
+  python3 -m venv "$venv"
+  timeout 300 "$venv/bin/pip" install --quiet --disable-pip-version-check "$package==$version"
+  echo "$version" > "$venv/.pins"
+}
+
 ensure_test_tools() {
   command -v openssl >/dev/null 2>&1 || apt_install openssl
   ensure_moto
