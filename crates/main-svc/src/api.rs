@@ -105,6 +105,7 @@ async fn like(
     }
     state.core.outbox.committed();
     state.list.counts_changed_here();
+    state.live.liked();
     Ok(())
 }
 

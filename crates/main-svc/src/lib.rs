@@ -10,6 +10,8 @@ pub mod consumer;
 pub mod db;
 pub mod error;
 pub mod limits;
+pub mod live;
+pub mod metrics;
 pub mod shopper;
 
 use std::sync::{Arc, LazyLock};
@@ -43,6 +45,8 @@ pub struct AppState {
     pub likes: Arc<limits::LikeLimits>,
     /// The shop's product list, served from memory.
     pub list: Listing,
+    /// Live like counts (`GET /flask/api/products/events`).
+    pub live: live::Live,
 }
 
 impl AppState {
@@ -53,7 +57,16 @@ impl AppState {
             cookie_secure,
             likes: Arc::new(limits::LikeLimits::new(likes)),
             list: core.listing("shop", db::load_list),
+            live: live::Live::new(&core, live::LiveSettings::default()),
             core,
+        }
+    }
+
+    /// The same state with the live streams under `settings`.
+    pub fn with_live(self, settings: live::LiveSettings) -> Self {
+        AppState {
+            live: live::Live::new(&self.core, settings),
+            ..self
         }
     }
 
@@ -81,9 +94,14 @@ pub const HEALTH_PATH: &str = "/flask/api/health";
 #[derive(OpenApi)]
 #[openapi(
     info(title = "main-svc", description = "The shop front's API."),
-    paths(api::list_products, api::like_product, api::my_likes),
+    paths(api::list_products, api::like_product, api::my_likes, live::events),
     components(
-        schemas(events::Product, api::Liked, shop_runtime::problem::ErrorBody),
+        schemas(
+            events::Product,
+            api::Liked,
+            live::frame::LikeCount,
+            shop_runtime::problem::ErrorBody
+        ),
         responses(
             shop_runtime::service::openapi::CrossSiteRefused,
             shop_runtime::service::openapi::Busy
@@ -103,7 +121,9 @@ pub fn router(state: AppState) -> Router {
         .route("/flask/api/products/{id}/like", post(api::like_product))
         .route("/flask/api/likes", get(api::my_likes))
         .route_layer(admit)
-        .route("/flask/api/products", get(api::list_products));
+        .route("/flask/api/products", get(api::list_products))
+        // A stream holds no permit: it needs the database only before its answer starts.
+        .route("/flask/api/products/events", get(live::events));
     let docs = Docs::new(
         "/flask/api/docs",
         "/flask/api/openapi.json",
@@ -112,13 +132,23 @@ pub fn router(state: AppState) -> Router {
     service_router(routes, state, HEALTH_PATH, docs)
 }
 
+/// main-api's own settings: the like limits and the live streams.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ShopSettings {
+    pub likes: LikeLimitSettings,
+    pub live: live::LiveSettings,
+}
+
 /// The main API as the runtime runs it (`shop_runtime::service::run_http`): its relay
 /// publishes to the `ADMIN_QUEUE`.
 impl HttpService for AppState {
-    type Settings = LikeLimitSettings;
+    type Settings = ShopSettings;
 
-    fn settings(env: &Env) -> Result<LikeLimitSettings, ConfigError> {
-        LikeLimitSettings::from_env(env)
+    fn settings(env: &Env) -> Result<ShopSettings, ConfigError> {
+        Ok(ShopSettings {
+            likes: LikeLimitSettings::from_env(env)?,
+            live: live::LiveSettings::from_env(env)?,
+        })
     }
 
     fn migrator() -> &'static Migrator {
@@ -129,8 +159,9 @@ impl HttpService for AppState {
         db::list_versions
     }
 
-    fn router(core: Core, api: &ApiSettings, likes: &LikeLimitSettings) -> Router {
-        let state = AppState::new(core, *likes, api.http.cookie_secure);
+    fn router(core: Core, api: &ApiSettings, own: &ShopSettings) -> Router {
+        metrics::describe();
+        let state = AppState::new(core, own.likes, api.http.cookie_secure).with_live(own.live);
         let likes = Arc::downgrade(&state.likes);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));

@@ -18,7 +18,7 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let (api, likes) =
+    let (api, own) =
         service::api::start::<main_svc::AppState>(settings::MAIN_API, LogOutput::Stdout).await?;
-    service::run_command::<main_svc::AppState>(cli.command.unwrap_or_default(), api, likes).await
+    service::run_command::<main_svc::AppState>(cli.command.unwrap_or_default(), api, own).await
 }

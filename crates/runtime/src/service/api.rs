@@ -42,6 +42,9 @@ pub struct Core {
     pub admission: Admission,
     /// How fresh the in-memory lists are kept.
     pub lists: ListSettings,
+    /// Cancelled when the graceful stop begins: long-lived answers (event streams) end on it,
+    /// so that the server's drain does not wait for them.
+    pub stopping: CancellationToken,
 }
 
 impl Core {
@@ -62,6 +65,7 @@ impl Core {
                 counts_max_age: Duration::ZERO,
                 version_check: Duration::from_secs(1),
             },
+            stopping: CancellationToken::new(),
         }
     }
 
@@ -213,6 +217,7 @@ pub async fn run_http<S: HttpService>(
             api.http.max_waiting,
         ),
         lists: api.http.lists,
+        stopping: shutdown.clone(),
     };
     let feed_stop = CancellationToken::new();
     let feed_tasks = [
