@@ -51,6 +51,7 @@ async fn the_document_names_the_parameters_and_every_status(pool: MySqlPool) {
             &["200", "400", "403", "404", "429", "503"],
         ),
         ("/flask/api/likes", "get", &["200", "503"]),
+        ("/flask/api/products/events", "get", &["200", "503"]),
         ("/flask/api/health", "get", &["200", "503"]),
         ("/metrics", "get", &["200"]),
     ];
@@ -67,6 +68,13 @@ async fn the_document_names_the_parameters_and_every_status(pool: MySqlPool) {
         }
         assert!(operation["security"].is_null(), "the shop is public");
     }
+    let events = &doc["paths"]["/flask/api/products/events"]["get"];
+    assert!(
+        events["responses"]["200"]["content"]["text/event-stream"].is_object(),
+        "{events}"
+    );
+    assert!(events["responses"]["503"]["headers"]["Retry-After"].is_object());
+    assert_eq!(events["parameters"][0]["name"], "Last-Event-ID");
     let like = &doc["paths"]["/flask/api/products/{id}/like"]["post"];
     let retry = &like["responses"]["429"]["headers"]["Retry-After"];
     assert!(retry.is_object(), "{like}");
