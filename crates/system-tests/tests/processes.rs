@@ -11,11 +11,12 @@ use testkit::service::{run_args_to_exit, run_to_exit};
 use testkit::{Proc, ShopStack, workspace_binary};
 
 /// Variables only an API reads, each with a value an API refuses.
-const API_ONLY: [(&str, &str); 6] = [
+const API_ONLY: [(&str, &str); 7] = [
     ("SESSION_IDLE_MINUTES", "0"),
     ("COOKIE_SECURE", "maybe"),
     ("CORS_ALLOWED_ORIGINS", "*"),
     ("LIKES_PER_MINUTE_PER_SHOPPER", "lots"),
+    ("LIVE_MAX_STREAMS", "many"),
     ("HTTP_MAX_WAITING", "many"),
     ("OUTBOX_BATCH_SIZE", "0"),
 ];
