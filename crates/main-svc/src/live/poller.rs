@@ -6,9 +6,10 @@
 //!
 //! A round runs when likes may have come: this process committed one ([`super::Live::liked`]),
 //! or the change feed's counts generation moved (another process's likes, seen by the lists'
-//! version check within `LIST_VERSION_CHECK_MS`, or a notice). Rounds are at least
-//! `interval` (500 ms) apart, so a product is in at most one update per interval, with its
-//! count at the end of it: a hundred likes of one product in that time are one update.
+//! version check within `LIST_VERSION_CHECK_MS`, or a notice). A round runs at least
+//! `interval` (500 ms) after the last one that sent an update, so a product is in at most
+//! one update per interval, with its count at the end of it: a hundred likes of one product
+//! in that time are one update. Rounds that find nothing are 100 ms apart at least.
 //!
 //! # Likes committed out of order
 //!
@@ -39,6 +40,9 @@ const MAX_GAPS: usize = 256;
 pub(super) const START_WINDOW: u32 = 64;
 /// How often the poller looks at the feed's generation and at whether streams remain.
 const TICK: Duration = Duration::from_millis(50);
+/// Rounds that found nothing (a version check that saw this process's own likes, gaps
+/// asked for again) are at least this far apart; they do not delay the next update.
+const MIN_ROUND_GAP: Duration = Duration::from_millis(100);
 
 /// Which likes the poller has seen: the highest number, and the numbers below it not seen
 /// yet (with when they were first missed).
@@ -113,6 +117,8 @@ impl Tracker {
 pub(super) async fn run(shared: Arc<Shared>, mut tracker: Tracker) {
     let interval = shared.settings.interval;
     let mut counts_seen = shared.feed.generations().1;
+    // When the last update went out, and when the last round ran (one may find nothing).
+    let mut last_sent: Option<Instant> = None;
     let mut last_round: Option<Instant> = None;
     let mut due = false;
     loop {
@@ -136,20 +142,32 @@ pub(super) async fn run(shared: Arc<Shared>, mut tracker: Tracker) {
         if !due && tracker.gaps.is_empty() {
             continue;
         }
-        if let Some(last) = last_round {
-            let next = last + interval;
-            if Instant::now() < next {
-                tokio::select! {
-                    () = shared.stopping.cancelled() => break,
-                    () = tokio::time::sleep_until(next.into()) => {}
-                }
+        let next = [
+            last_sent.map(|t| t + interval),
+            last_round.map(|t| t + MIN_ROUND_GAP),
+        ]
+        .into_iter()
+        .flatten()
+        .max();
+        if let Some(next) = next
+            && Instant::now() < next
+        {
+            tokio::select! {
+                () = shared.stopping.cancelled() => break,
+                () = tokio::time::sleep_until(next.into()) => {}
             }
         }
-        last_round = Some(Instant::now());
+        let started = Instant::now();
+        last_round = Some(started);
         // A like committed from here on is read by this round or wakes the next.
         due = false;
         match round(&shared, &mut tracker).await {
-            Ok(more) => due |= more,
+            Ok((sent, more)) => {
+                if sent {
+                    last_sent = Some(started);
+                }
+                due |= more;
+            }
             Err(e) => {
                 shop_runtime::db::note_error(&e);
                 tracing::warn!(error = %e, "live counts: cannot read the new likes; trying again");
@@ -161,8 +179,8 @@ pub(super) async fn run(shared: Arc<Shared>, mut tracker: Tracker) {
 }
 
 /// One round: the likes since the last, their products' counts, one event to every stream.
-/// `true` when more likes wait than one round reads.
-async fn round(shared: &Shared, tracker: &mut Tracker) -> Result<bool, sqlx::Error> {
+/// Whether an update went out, and whether more likes wait than one round reads.
+async fn round(shared: &Shared, tracker: &mut Tracker) -> Result<(bool, bool), sqlx::Error> {
     let start = Instant::now();
     let rows = queries::likes_since(&shared.pool, tracker.seen, &tracker.gaps(), BATCH).await?;
     let more = rows.len() == BATCH as usize;
@@ -172,7 +190,7 @@ async fn round(shared: &Shared, tracker: &mut Tracker) -> Result<bool, sqlx::Err
     let settled = tracker.settled();
     if products.is_empty() {
         shared.settled.store(settled, Ordering::Release);
-        return Ok(more);
+        return Ok((false, more));
     }
     let counts = queries::counts_of(&shared.pool, &products).await?;
     let update = Update {
@@ -187,5 +205,5 @@ async fn round(shared: &Shared, tracker: &mut Tracker) -> Result<bool, sqlx::Err
         shop_runtime::metrics::catalog::NO_LABELS,
         start.elapsed().as_secs_f64(),
     );
-    Ok(more)
+    Ok((true, more))
 }
