@@ -31,6 +31,9 @@
 #   100k        100,000 more products inserted straight into both databases: full lists
 #               and a page (?limit=100&after=50000)
 #   memory      VmRSS and VmHWM of the four processes at the very end, summed
+#   live        live like counts (examples/sse_fanout.rs): 1,000 streams held by main-api,
+#               then 100 through nginx; memory and open files per stream, a like's time to
+#               the first, the median and the last stream's event, main-api's CPU per update
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -60,7 +63,7 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 log "building (release)"
 cargo build --release --locked --bins -p admin-svc -p main-svc -p loadgen -p xtask \
   -p system-tests --example ceiling_http --example db_commit_rate --example http_load \
-  --example backlog --example create_to_listed
+  --example backlog --example create_to_listed --example sse_fanout
 ex=target/release/examples
 build_s=$((SECONDS - began))
 
@@ -390,6 +393,22 @@ for p in "admin-api:$ADMIN_PORT" "admin-consumer:$ADMIN_CONSUMER_PORT" "main-api
   rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status") hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
   log "  ${p%%:*}: VmRSS $rss kB, VmHWM $hwm kB"
   measure "memory.${p%%:*}" "rss_kb=$rss hwm_kb=$hwm"
+done
+
+# ---------------------------------------------------------------------------- live streams
+
+# After the memory row, so that the streams' buffers are not in it. nginx's frame holds
+# 256 connections (two per stream): 100 streams through it.
+main_pid=$(ss -ltnpH "sport = :$MAIN_PORT" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+for what in "direct|$main|1000" "nginx|$web|100"; do
+  IFS='|' read -r key url n <<<"$what"
+  # main-api notices a client that left at its stream's next write (an event, or the 15 s
+  # heartbeat): the previous run's streams are gone from its figures after 16 s.
+  [ "$key" = direct ] || sleep 16
+  log "live counts: $n streams through $key, 10 likes"
+  out=$("$ex/sse_fanout" "$url" "$main" "$main_pid" "$n" 3 10)
+  log "  $out"
+  measure "sse.$key" "$out"
 done
 
 # ---------------------------------------------------------------------------- the table

@@ -121,6 +121,7 @@ impl Likes {
 }
 
 mod goose;
+mod live;
 mod rows;
 #[cfg(test)]
 mod tests;

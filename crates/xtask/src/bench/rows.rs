@@ -6,9 +6,9 @@ use super::goose::{goose_table, mixed};
 use super::{Likes, Measurements, Wrk};
 
 /// The table's rows: work, measured, target, ceiling, ratio, verdict.
-type Row = [String; 6];
+pub type Row = [String; 6];
 
-fn row(
+pub fn row(
     work: String,
     measured: String,
     target: &str,
@@ -231,6 +231,7 @@ pub fn rows(m: &Measurements) -> Vec<Row> {
     }
 
     rows.push(memory(m));
+    rows.extend(super::live::rows(m));
     rows
 }
 
