@@ -1,6 +1,7 @@
 //! Live like counts with the real processes: a stream through nginx (the shop's own server
 //! block) and one on another main-api replica each see a like within a second; the stream
-//! cap answers 503; SIGTERM ends open streams and the process at once; with main-api
+//! cap answers 503; SIGTERM ends open streams and the process at once, and a client that
+//! reconnects elsewhere with its last id gets what it missed; with main-api
 //! unreachable, nginx closes an events request without an answer, so that a browser's
 //! EventSource reconnects instead of giving up.
 #![allow(clippy::unwrap_used)]
@@ -75,8 +76,8 @@ impl Stream {
         }
     }
 
-    /// The next `likes` event within `within`, and when it came.
-    async fn likes(&mut self, within: Duration) -> (Value, Instant) {
+    /// The next `likes` event within `within`: its data, when it came, its id.
+    async fn likes(&mut self, within: Duration) -> (Value, Instant, String) {
         let deadline = Instant::now() + within;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
@@ -85,7 +86,8 @@ impl Stream {
                 .await
                 .unwrap_or_else(|| panic!("no likes event within {within:?}"));
             if e.event == "likes" {
-                return (serde_json::from_str(&e.data).unwrap(), Instant::now());
+                let data = serde_json::from_str(&e.data).unwrap();
+                return (data, Instant::now(), e.id.unwrap());
             }
         }
     }
@@ -154,9 +156,9 @@ async fn likes_reach_streams_through_nginx_and_on_other_replicas_within_a_second
     let liked = Instant::now();
     assert_eq!(stack.client.like(product, &mut None).await, 200);
     let expected = json!([{"id": product, "likes": 1}]);
-    let (data, nginx_at) = through_nginx.likes(Duration::from_secs(1)).await;
+    let (data, nginx_at, _) = through_nginx.likes(Duration::from_secs(1)).await;
     assert_eq!(data, expected);
-    let (data, replica_at) = on_replica.likes(Duration::from_secs(1)).await;
+    let (data, replica_at, position) = on_replica.likes(Duration::from_secs(1)).await;
     assert_eq!(data, expected);
     eprintln!(
         "like to event: through nginx {:?}, on another replica {:?}",
@@ -175,6 +177,24 @@ async fn likes_reach_streams_through_nginx_and_on_other_replicas_within_a_second
     assert!(took < Duration::from_secs(3), "stopped in {took:?}");
     assert!(on_replica.next(Duration::from_secs(1)).await.is_none());
     assert!(on_replica.ended, "the stream ended");
+
+    // Its browser reconnects (here to the other main-api, as after a restart behind a
+    // balancer) with the last id it got, and is told what it missed meanwhile.
+    assert_eq!(stack.client.like(product, &mut None).await, 200);
+    let resumed = http
+        .get(stack.svc(Proc::MainApi).url(EVENTS))
+        .header("Last-Event-ID", &position)
+        .send()
+        .await
+        .unwrap();
+    let mut resumed = Stream {
+        res: resumed,
+        buf: String::new(),
+        ended: false,
+    };
+    let (data, _, _) = resumed.likes(Duration::from_secs(2)).await;
+    assert_eq!(data, json!([{"id": product, "likes": 2}]));
+    drop(resumed);
 
     // The stream through nginx closes; the first main-api's pool has nothing checked out.
     drop(through_nginx);
