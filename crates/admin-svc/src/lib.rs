@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalogue;
 pub mod consumer;
 pub mod db;
 pub mod error;
@@ -204,6 +205,10 @@ impl HttpService for AppState {
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR
+    }
+
+    fn searchable() -> &'static str {
+        db::SEARCHABLE
     }
 
     fn router(core: Core, api: &ApiSettings, auth: &AdminAuthSettings) -> Router {
