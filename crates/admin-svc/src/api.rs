@@ -93,11 +93,11 @@ pub async fn list_products(
         }
         Err(message) => return ApiError::BadParameter(message).into_response(),
     };
-    let _permit = match state.core.admission.enter() {
-        Ok(permit) => permit,
-        Err(shed) => return shed,
+    let Some(_permit) = state.core.admission.enter() else {
+        return shop_runtime::http::admission::shed();
     };
-    match catalogue::page(&state.core.pool, &numbered).await {
+    let feed = state.list.feed();
+    match catalogue::page(&state.core.pool, feed, &state.totals, &numbered).await {
         Ok((products, total)) => catalogue::answer("/api/products", &numbered, &products, total),
         Err(e) => ApiError::from(e).into_response(),
     }

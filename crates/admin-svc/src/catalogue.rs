@@ -6,21 +6,78 @@
 //! (ties broken by id, which each index holds). The page's ids are found first from the index
 //! alone (a deep page skips index entries, not rows), then its rows are read by id. A search
 //! joins the term index ([`shop_runtime::lists::search`]) and sorts its matches.
+//!
+//! Totals are counted once per search until the catalogue changes ([`Totals`]): counting a
+//! hundred thousand index entries takes milliseconds, and an admin paging through one search,
+//! or many admins on the first page, would count them again on every page.
 
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use events::Product;
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use shop_runtime::lists::ChangeFeed;
 use shop_runtime::lists::page::{Numbered, SortKey};
+use shop_runtime::lists::search::Search;
 use shop_runtime::lists::snapshot::page_answer;
 use shop_runtime::statement;
 use sqlx::{MySql, MySqlPool, QueryBuilder};
 
+/// How many products matched recent searches (`None`: the unfiltered catalogue), as of one
+/// generation of the catalogue ([`ChangeFeed`]). Forgotten at the next change.
+#[derive(Debug, Default)]
+pub struct Totals(Mutex<(u64, HashMap<Option<Search>, u64>)>);
+
+/// Searches whose totals are held at most.
+const TOTALS_HELD: usize = 256;
+
+impl Totals {
+    /// The total of `search` at `feed`'s catalogue generation: remembered, or counted. Not
+    /// remembered while the feed is not live (no notices: changes could go unseen).
+    async fn of(
+        &self,
+        pool: &MySqlPool,
+        feed: &ChangeFeed,
+        search: &Option<Search>,
+    ) -> Result<u64, sqlx::Error> {
+        let generation = feed.generations().0;
+        let held = {
+            let totals = self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            (totals.0 == generation)
+                .then(|| totals.1.get(search).copied())
+                .flatten()
+        };
+        if let Some(total) = held.filter(|_| feed.is_live()) {
+            return Ok(total);
+        }
+        let total = match search {
+            Some(search) => search.count(pool).await?,
+            None => count(pool).await?,
+        };
+        let mut totals = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if totals.0 != generation || totals.1.len() >= TOTALS_HELD {
+            *totals = (generation, HashMap::new());
+        }
+        totals.1.insert(search.clone(), total);
+        Ok(total)
+    }
+}
+
 /// The page `n` asks for, and how many products match.
-pub async fn page(pool: &MySqlPool, n: &Numbered) -> Result<(Vec<Product>, u64), sqlx::Error> {
-    let total = match &n.search {
-        Some(search) => search.count(pool).await?,
-        None => count(pool).await?,
-    };
+pub async fn page(
+    pool: &MySqlPool,
+    feed: &ChangeFeed,
+    totals: &Totals,
+    n: &Numbered,
+) -> Result<(Vec<Product>, u64), sqlx::Error> {
+    let total = totals.of(pool, feed, &n.search).await?;
     if n.offset() >= total {
         return Ok((Vec::new(), total));
     }

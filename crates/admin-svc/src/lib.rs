@@ -46,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The catalogue's product list, served from memory.
     pub list: Listing,
+    /// Totals of the admin table's recent searches.
+    pub totals: Arc<catalogue::Totals>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
     pub fn new(core: Core, auth: AdminAuthSettings, cookie_secure: bool) -> Self {
         AppState {
             list: core.listing("catalogue", db::load_list),
+            totals: Arc::default(),
             core,
             auth: Auth::new(auth, cookie_secure),
         }

@@ -1002,3 +1002,44 @@ async fn products_written_before_the_index_are_indexed_at_start(pool: MySqlPool)
     let a = call(&app, Method::GET, "/api/products?q=lamp+1233", None).await;
     assert_eq!(titles(&a), ["Lamp 1233"]);
 }
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn totals_are_counted_once_until_the_catalogue_changes(pool: MySqlPool) {
+    let mut core = shop_runtime::service::Core::detached(pool.clone(), true);
+    core.feed = shop_runtime::lists::ChangeFeed::new("test.changes".into());
+    let feed = core.feed.clone();
+    let auth = admin_svc::settings::AdminAuthSettings::from_env(&Default::default()).unwrap();
+    let app = router(AppState::new(core, auth, false));
+    let add = |title: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let id = sqlx::query("INSERT INTO products (title, image) VALUES (?, '/x.png')")
+                .bind(title)
+                .execute(&mut *tx)
+                .await
+                .unwrap()
+                .last_insert_id();
+            shop_runtime::lists::search::index_product(&mut tx, id, title)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    add("Blue Lamp").await;
+    let totals = |query: &'static str| {
+        let app = app.clone();
+        async move { total(&call(&app, Method::GET, &format!("/api/products?{query}"), None).await) }
+    };
+    assert_eq!((totals("q=blue").await, totals("page=1").await), (1, 1));
+    // Written behind the process's back, without a notice: the totals held are answered.
+    add("Blue Chair").await;
+    assert_eq!((totals("q=blue").await, totals("page=1").await), (1, 1));
+    assert_eq!(
+        totals("q=chair").await,
+        1,
+        "a search not counted before is counted"
+    );
+    feed.seen(shop_runtime::lists::Change::Catalogue);
+    assert_eq!((totals("q=blue").await, totals("page=1").await), (2, 2));
+}

@@ -28,19 +28,21 @@ impl Admission {
         Admission(Arc::new(Semaphore::new(connections + waiting)))
     }
 
-    /// A permit, to hold while the request uses the database, or the `503` to answer.
-    pub fn enter(&self) -> Result<OwnedSemaphorePermit, Response> {
-        self.0
-            .clone()
-            .try_acquire_owned()
-            .map_err(|_| overloaded("queue_full"))
+    /// A permit, to hold while the request uses the database; `None`: answer [`shed`].
+    pub fn enter(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.clone().try_acquire_owned().ok()
     }
+}
+
+/// The answer to a request that found no permit: `503` with `Retry-After`.
+pub fn shed() -> Response {
+    overloaded("queue_full")
 }
 
 /// Middleware: a permit for the request's whole life, or `503` at once.
 pub async fn admit(State(admission): State<Admission>, req: Request, next: Next) -> Response {
     match admission.enter() {
-        Ok(_permit) => next.run(req).await,
-        Err(shed) => shed,
+        Some(_permit) => next.run(req).await,
+        None => shed(),
     }
 }

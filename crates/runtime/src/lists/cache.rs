@@ -219,9 +219,8 @@ impl Listing {
         };
         let found = match (&page, &search) {
             (Some(page), Some(search)) => {
-                let _permit = match self.inner.admission.enter() {
-                    Ok(permit) => permit,
-                    Err(shed) => return shed,
+                let Some(_permit) = self.inner.admission.enter() else {
+                    return crate::http::admission::shed();
                 };
                 // One more than the page tells whether there is a next one.
                 match search

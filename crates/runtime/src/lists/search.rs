@@ -93,11 +93,12 @@ pub fn terms(title: &str) -> BTreeSet<String> {
 }
 
 /// A checked query: the index terms every match has.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Search {
     /// Normalised, as the user typed them (for links and logs).
     text: String,
-    /// Distinct terms, the most selective guess (the longest) first.
+    /// Distinct terms, the most selective guess first ([`selectivity`]): the first drives
+    /// the search, the others are checked against each of its products.
     terms: Vec<String>,
 }
 
@@ -116,7 +117,7 @@ impl Search {
         let mut terms: Vec<String> = words.iter().map(|w| format!("{w}{WHOLE}")).collect();
         terms.push(last.clone());
         words.push(last);
-        terms.sort_by(|a, b| b.len().cmp(&a.len()).then_with(|| a.cmp(b)));
+        terms.sort_by(|a, b| selectivity(b).cmp(&selectivity(a)).then_with(|| a.cmp(b)));
         terms.dedup();
         // A prefix that is the start of a whole word also asked for adds nothing.
         let whole: Vec<String> = terms
@@ -187,6 +188,13 @@ impl Search {
     }
 }
 
+/// How few products a term is guessed to match, for the order of a search's joins (MariaDB
+/// keeps the first term's index order, which pages need, so it cannot reorder them): a term
+/// with a digit (a model or reference number) before others, then longer before shorter.
+fn selectivity(term: &str) -> (bool, usize) {
+    (term.chars().any(|c| c.is_numeric()), term.chars().count())
+}
+
 /// Writes the terms of product `id` titled `title`, replacing any it had; in the
 /// transaction that writes the product.
 pub async fn index_product(
@@ -233,6 +241,19 @@ async fn insert_terms(
         )
         .await?;
     }
+    Ok(())
+}
+
+/// Marks the index as to be built again from the first product: the next [`reindex`]
+/// rewrites every product's terms.
+pub async fn restart_index(pool: &MySqlPool) -> Result<(), sqlx::Error> {
+    statement::run(
+        "restart_search_index",
+        "UPDATE search_index",
+        sqlx::query("UPDATE search_index SET version = 0, after_id = 0, complete = FALSE WHERE name = 'products'")
+            .execute(pool),
+    )
+    .await?;
     Ok(())
 }
 
@@ -363,6 +384,10 @@ mod tests {
         assert_eq!(
             Search::parse(&"x".repeat(MAX_QUERY + 1)),
             Err("q must be at most 200 characters".to_owned())
+        );
+        assert_eq!(
+            Search::parse("lamp 4821").unwrap().unwrap().terms,
+            ["4821", "lamp."]
         );
         let many = Search::parse("a bb c d e f g h iii j").unwrap().unwrap();
         assert_eq!(

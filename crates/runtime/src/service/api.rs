@@ -306,6 +306,10 @@ pub enum ApiCommand {
     Serve,
     /// Create the database if needed, run migrations, and exit.
     Migrate,
+    /// Rebuild the search index of every product (after products were written into the
+    /// database by other means than the services, e.g. restored or bulk-loaded), and exit.
+    /// Safe while the service runs: each batch of products is replaced in one transaction.
+    ReindexSearch,
 }
 
 /// The settings of an API binary, its service's own included; `logs` says where its log
@@ -331,5 +335,14 @@ pub async fn run_command<S: HttpService>(
             result
         }
         ApiCommand::Migrate => migrate(&api.process, S::migrator(), S::searchable()).await,
+        ApiCommand::ReindexSearch => {
+            let pool = crate::db::connect(&api.process.database, Duration::from_secs(60)).await?;
+            crate::migrations::apply(&pool, S::migrator()).await?;
+            lists::search::restart_index(&pool).await?;
+            let indexed = lists::search::reindex(&pool, S::searchable()).await?;
+            crate::db::close(&pool, Duration::from_secs(2)).await;
+            println!("{indexed} products indexed for search");
+            Ok(())
+        }
     }
 }
