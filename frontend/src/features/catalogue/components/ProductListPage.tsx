@@ -177,7 +177,7 @@ export function ProductListPage() {
       {data === null && loading ? <LoadingState label="Loading products…" /> : null}
 
       {data !== null ? (
-        <div className={`product-results${loading ? ' is-loading' : ''}`} aria-busy={loading}>
+        <div>
           <div className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2">
             <p className="mb-0 text-body-secondary">
               <span className="fw-semibold text-body">{productCount(total)}</span>
@@ -203,51 +203,54 @@ export function ProductListPage() {
             ) : null}
           </div>
 
-          {products.length > 0 ? (
-            <ProductTable products={products} query={query} busy={loading} onDelete={openDelete} />
-          ) : null}
+          {/* The page shown stays while the next loads, dimmed (not the status above it). */}
+          <div className={`product-results${loading ? ' is-loading' : ''}`} aria-busy={loading}>
+            {products.length > 0 ? (
+              <ProductTable products={products} query={query} busy={loading} onDelete={openDelete} />
+            ) : null}
 
-          {total === 0 && shownQuery.q === '' ? (
-            <EmptyState
-              title="No products yet"
-              icon={<BoxIcon />}
-              action={
-                <Link to={paths.createProduct} className="btn btn-primary">
-                  Add your first product
-                </Link>
-              }
-            >
-              Products you add here appear in the shop a moment later.
-            </EmptyState>
-          ) : null}
+            {total === 0 && shownQuery.q === '' ? (
+              <EmptyState
+                title="No products yet"
+                icon={<BoxIcon />}
+                action={
+                  <Link to={paths.createProduct} className="btn btn-primary">
+                    Add your first product
+                  </Link>
+                }
+              >
+                Products you add here appear in the shop a moment later.
+              </EmptyState>
+            ) : null}
 
-          {total === 0 && shownQuery.q !== '' ? (
-            <EmptyState
-              title={`No products match “${shownQuery.q}”`}
-              icon={<BoxIcon />}
-              action={
-                <Link to={listHref({ ...shownQuery, q: '', page: 1 })} className="btn btn-outline-primary">
-                  Clear the search
-                </Link>
-              }
-            >
-              Titles are matched word by word; the last word may be the start of one.
-            </EmptyState>
-          ) : null}
+            {total === 0 && shownQuery.q !== '' ? (
+              <EmptyState
+                title={`No products match “${shownQuery.q}”`}
+                icon={<BoxIcon />}
+                action={
+                  <Link to={listHref({ ...shownQuery, q: '', page: 1 })} className="btn btn-outline-primary">
+                    Clear the search
+                  </Link>
+                }
+              >
+                Titles are matched word by word; the last word may be the start of one.
+              </EmptyState>
+            ) : null}
 
-          {pastTheEnd ? (
-            <EmptyState
-              title={`There is no page ${formatCount(shownQuery.page)}`}
-              icon={<BoxIcon />}
-              action={
-                <Link to={listHref({ ...shownQuery, page: shownLast })} className="btn btn-primary">
-                  Go to the last page
-                </Link>
-              }
-            >
-              The last page is page {formatCount(shownLast)}: products may have been deleted meanwhile.
-            </EmptyState>
-          ) : null}
+            {pastTheEnd ? (
+              <EmptyState
+                title={`There is no page ${formatCount(shownQuery.page)}`}
+                icon={<BoxIcon />}
+                action={
+                  <Link to={listHref({ ...shownQuery, page: shownLast })} className="btn btn-primary">
+                    Go to the last page
+                  </Link>
+                }
+              >
+                The last page is page {formatCount(shownLast)}: products may have been deleted meanwhile.
+              </EmptyState>
+            ) : null}
+          </div>
 
           {total > 0 && !pastTheEnd && last > 1 ? (
             <div className="mt-3">

@@ -18,7 +18,7 @@ export function ProductTable({ products, query, busy, onDelete }: ProductTablePr
   return (
     <div className="card shadow-sm">
       <div className="table-responsive position-relative">
-        <table className={`table table-hover align-middle mb-0 product-table${busy ? ' is-busy' : ''}`} aria-busy={busy}>
+        <table className="table table-hover align-middle mb-0 product-table" aria-busy={busy}>
           <caption className="visually-hidden">Products in the catalogue</caption>
           <thead className="table-light">
             <tr>
