@@ -175,6 +175,36 @@ describe('ProductListPage', () => {
     expect(at(router)).toBe('/admin/products');
   });
 
+  it('brings the top of the table back into view when a page link below it is followed', async () => {
+    mockFetch({
+      [FIRST_PRODUCT_PAGE]: productPage([vase], 60),
+      [pageRequest({ page: 2 })]: productPage([mug], 60),
+      [pageRequest({ sort: 'title' })]: productPage([mug], 60),
+    });
+    const scrolled: Element[] = [];
+    const scrollIntoView = vi.fn(function (this: Element) {
+      scrolled.push(this);
+    });
+    Object.defineProperty(Element.prototype, 'scrollIntoView', { configurable: true, value: scrollIntoView });
+    try {
+      const { user } = renderList();
+      await screen.findByRole('table');
+      const results = screen.getByText('60 products').closest('p')!.parentElement!.parentElement!;
+      // Scrolled down to the page links: the table's top is above the viewport.
+      vi.spyOn(results, 'getBoundingClientRect').mockReturnValue(new DOMRect(0, -800, 600, 1200));
+      await user.click(within(pages()).getByRole('link', { name: 'Next page' }));
+      await waitFor(() => expect(scrollIntoView).toHaveBeenCalledTimes(1));
+      expect(scrolled).toEqual([results]);
+      expect(scrollIntoView).toHaveBeenCalledWith({ block: 'start' });
+      // In view already (e.g. a sort header was clicked): no scrolling.
+      vi.spyOn(results, 'getBoundingClientRect').mockReturnValue(new DOMRect(0, 120, 600, 1200));
+      await user.click(within(header('Title')).getByRole('link', { name: 'Title' }));
+      expect(scrollIntoView).toHaveBeenCalledTimes(1);
+    } finally {
+      delete (Element.prototype as Partial<Element>).scrollIntoView;
+    }
+  });
+
   it('on the last page offers no Next or Last link', async () => {
     mockFetch({ [pageRequest({ page: 3 })]: productPage([mug], 60) });
     renderList('/admin/products?page=3');

@@ -1,4 +1,4 @@
-import { type ChangeEvent, useEffect, useId, useState } from 'react';
+import { type ChangeEvent, useEffect, useId, useRef, useState } from 'react';
 import { Link, useLocation, useNavigate } from 'react-router';
 import { ConfirmDialog } from '@/components/ui/ConfirmDialog';
 import { DismissibleAlert } from '@/components/ui/DismissibleAlert';
@@ -52,6 +52,14 @@ export function ProductListPage() {
       void navigate({ pathname: location.pathname, search: location.search }, { replace: true, state: null });
     }
   }, [location.pathname, location.search, location.state, navigate]);
+
+  // A page link under a long page was followed: bring the top of the table back into view
+  // (as a full page load would), only when it is scrolled out of sight above.
+  const resultsRef = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const results = resultsRef.current;
+    if (results && results.getBoundingClientRect().top < 0) results.scrollIntoView({ block: 'start' });
+  }, [location.search]);
 
   const [toDelete, setToDelete] = useState<Product | null>(null);
   const [deleting, setDeleting] = useState(false);
@@ -177,7 +185,7 @@ export function ProductListPage() {
       {data === null && loading ? <LoadingState label="Loading products…" /> : null}
 
       {data !== null ? (
-        <div>
+        <div ref={resultsRef}>
           <div className="d-flex flex-wrap align-items-center justify-content-between gap-2 mb-2">
             <p className="mb-0 text-body-secondary">
               <span className="fw-semibold text-body">{productCount(total)}</span>
