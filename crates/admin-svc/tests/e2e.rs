@@ -641,8 +641,13 @@ async fn a_listed_origin_gets_cors_with_credentials_and_others_do_not() {
         .await
         .unwrap();
     assert_eq!(res.headers()["x-total-count"], "1");
-    let exposed = res.headers()["access-control-expose-headers"].to_str().unwrap();
-    assert!(exposed.contains("link") && exposed.contains("x-total-count"), "{exposed}");
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        exposed.contains("link") && exposed.contains("x-total-count"),
+        "{exposed}"
+    );
     let res = write(other).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.headers().get("access-control-allow-origin").is_none());
