@@ -187,6 +187,8 @@ export interface RequestOptions {
   /** Sent as JSON when given. */
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /** Called with the response before its body is read, e.g. to read a `Link` header. */
+  onResponse?: ((response: Response) => void) | undefined;
 }
 
 /**
@@ -222,6 +224,7 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
     });
   }
 
+  options.onResponse?.(response);
   const { json, isJson } = await readBody(response);
   if (!response.ok) {
     throw errorFromResponse(response.status, response.statusText, isJson ? json : undefined);
