@@ -437,10 +437,10 @@ export function GalleryPage() {
 
       {showing && products.length > 0 ? (
         <>
-          <div ref={spacerRef} aria-hidden="true" />
+          <div ref={spacerRef} aria-hidden="true" data-testid="gallery-spacer" />
           {state.above.length > 0 ? (
             <div className="text-center mb-4">
-              <div ref={topSentinelRef} />
+              <div ref={topSentinelRef} data-testid="gallery-earlier-sentinel" />
               <LoadButton label="Show earlier products" loading={state.loading === 'earlier'} onClick={loadEarlier} />
             </div>
           ) : null}
@@ -484,7 +484,7 @@ export function GalleryPage() {
           ) : null}
           {state.next !== null ? (
             <div className="text-center mt-4">
-              <div ref={bottomSentinelRef} />
+              <div ref={bottomSentinelRef} data-testid="gallery-more-sentinel" />
               <LoadButton label="Show more products" loading={state.loading === 'more'} onClick={() => loadMore(true)} />
             </div>
           ) : (
