@@ -124,7 +124,7 @@ export class FakeIntersectionObserver {
           rootBounds: null,
           time: performance.now(),
         } as IntersectionObserverEntry;
-        observer.callback([entry], observer as unknown as IntersectionObserver);
+        observer.callback([entry], observer);
       }
     });
   }

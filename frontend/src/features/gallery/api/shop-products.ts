@@ -6,11 +6,6 @@ import { isProductList, type Product } from '@/lib/product';
 
 const BASE = '/flask/api/products';
 
-/** GET /flask/api/products: the shop's mirror of the catalogue, ordered by id (all of it). */
-export async function listShopProducts(signal?: AbortSignal): Promise<Product[]> {
-  return expectShape(await api.get<unknown>(BASE, signal), isProductList, 'product list');
-}
-
 /** The gallery's page size: 48 cards fill whole rows of 1, 2, 3 or 4 columns. */
 export const PAGE_SIZE = 48;
 

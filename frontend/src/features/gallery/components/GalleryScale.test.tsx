@@ -119,7 +119,7 @@ describe('the gallery at scale', () => {
     for (let page = 2; page <= 12; page += 1) {
       FakeIntersectionObserver.intersect(moreSentinel());
       await findTitle(`Product ${page * 48}`);
-      expect(cards().length).toBeLessThanOrEqual(MAX_PAGES * 48);
+      expect(cards().length).toBeLessThanOrEqual(Math.min(MAX_PAGES * 48, 300));
     }
     // Pages 8 to 12 are mounted; the first seven are remembered, not rendered.
     expect(cards()).toHaveLength(MAX_PAGES * 48);
