@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { memo, useId, useState } from 'react';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { HeartIcon } from '@/components/ui/icons';
 import { ButtonSpinner } from '@/components/ui/Spinner';
@@ -27,7 +27,11 @@ interface ProductCardProps {
   onGone: (product: Product) => void;
 }
 
-export function ProductCard({ product, likedBefore = false, onLiked, onGone }: ProductCardProps) {
+/**
+ * One product. Memoised: a live count re-renders only the card whose product changed (the
+ * gallery keeps unchanged products as the same objects and its callbacks stable).
+ */
+export const ProductCard = memo(function ProductCard({ product, likedBefore = false, onLiked, onGone }: ProductCardProps) {
   const titleId = useId();
   const messageId = useId();
   const [like, setLike] = useState<LikeState>({ kind: 'idle' });
@@ -105,4 +109,4 @@ export function ProductCard({ product, likedBefore = false, onLiked, onGone }: P
       </div>
     </article>
   );
-}
+});
