@@ -4,6 +4,7 @@ import { createMemoryRouter, matchRoutes, RouterProvider } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { editProductPath, paths } from '@/lib/paths';
 import { mockFetch } from '@/testing/mock-fetch';
+import { FIRST_PRODUCT_PAGE, productPage } from '@/testing/product-pages';
 import { routes } from './routes';
 
 const ada = { id: 3, name: 'Ada Lovelace', email: 'ada@example.com' };
@@ -30,7 +31,7 @@ describe('app routes', () => {
   it('navigates between the shop and the admin with the navbar', async () => {
     mockFetch({
       'GET /flask/api/products?limit=48': { json: [] },
-      'GET /api/products': { json: [] },
+      [FIRST_PRODUCT_PAGE]: productPage([]),
       'GET /api/auth/me': { json: ada },
     });
     const { user, router } = renderApp('/');
@@ -64,7 +65,7 @@ describe('app routes', () => {
     mockFetch({
       'GET /api/auth/me': [signInRequired, { json: ada }],
       'POST /api/auth/login': { json: ada },
-      'GET /api/products': { json: [] },
+      [FIRST_PRODUCT_PAGE]: productPage([]),
     });
     const { router, user } = renderApp('/admin');
     expect(await screen.findByRole('heading', { level: 1, name: 'Sign in' })).toBeInTheDocument();
@@ -82,7 +83,7 @@ describe('app routes', () => {
       'GET /api/auth/me': [{ json: ada }, { json: ada }],
       'POST /api/products': [signInRequired, { status: 201, json: created }],
       'POST /api/auth/login': { json: ada },
-      'GET /api/products': { json: [created] },
+      [FIRST_PRODUCT_PAGE]: productPage([created]),
     });
     const { router, user } = renderApp('/admin/products/create');
     await user.type(await screen.findByLabelText('Title'), 'Lamp');
@@ -112,7 +113,7 @@ describe('app routes', () => {
   });
 
   it('redirects /admin to the product list', async () => {
-    mockFetch({ 'GET /api/products': { json: [] }, 'GET /api/auth/me': { json: ada } });
+    mockFetch({ [FIRST_PRODUCT_PAGE]: productPage([]), 'GET /api/auth/me': { json: ada } });
     const { router } = renderApp('/admin');
     expect(await screen.findByRole('heading', { level: 1, name: 'Products' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/admin/products');

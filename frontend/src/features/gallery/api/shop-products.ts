@@ -1,4 +1,4 @@
-import { api, apiRequest, expectShape } from '@/lib/api-client';
+import { api, expectShape } from '@/lib/api-client';
 import { isRecord } from '@/lib/guards';
 import { isProductList, type Product } from '@/lib/product';
 
@@ -59,15 +59,9 @@ export function nextAfterFromLink(link: string | null): number | null | undefine
  * after that id (or after the page's last id if the link cannot be read).
  */
 export async function listShopPage(query: PageQuery, signal?: AbortSignal): Promise<ShopPage> {
-  let link: string | null = null;
-  const body = await apiRequest<unknown>(pageUrl(query), {
-    signal,
-    onResponse: (response) => {
-      link = response.headers.get('Link');
-    },
-  });
+  const { body, headers } = await api.getWithHeaders<unknown>(pageUrl(query), signal);
   const products = expectShape(body, isProductList, 'product list');
-  const next = nextAfterFromLink(link);
+  const next = nextAfterFromLink(headers.get('Link'));
   if (next === undefined || products.length === 0) return { products, next: null };
   return { products, next: next ?? products[products.length - 1]!.id };
 }
