@@ -30,7 +30,7 @@ describe('app routes', () => {
 
   it('navigates between the shop and the admin with the navbar', async () => {
     mockFetch({
-      'GET /flask/api/products': { json: [] },
+      'GET /flask/api/products?limit=48': { json: [] },
       [FIRST_PRODUCT_PAGE]: productPage([]),
       'GET /api/auth/me': { json: ada },
     });
@@ -51,12 +51,12 @@ describe('app routes', () => {
   });
 
   it('shows the gallery without asking who is signed in, and no sign-in prompt', async () => {
-    const { calls } = mockFetch({ 'GET /flask/api/products': { json: [mug] }, 'GET /flask/api/likes': { json: [] } });
+    const { calls } = mockFetch({ 'GET /flask/api/products?limit=48': { json: [mug] }, 'GET /flask/api/likes': { json: [] } });
     const { router } = renderApp('/');
     expect(await screen.findByRole('article', { name: 'Mug' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/');
     // Only the shop's API: the products and this shopper's likes; nothing of the admin's.
-    expect(calls.map((c) => `${c.method} ${c.url}`).sort()).toEqual(['GET /flask/api/likes', 'GET /flask/api/products']);
+    expect(calls.map((c) => `${c.method} ${c.url}`).sort()).toEqual(['GET /flask/api/likes', 'GET /flask/api/products?limit=48']);
     expect(screen.queryByText(/sign in/i)).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Sign out' })).not.toBeInTheDocument();
   });
@@ -120,7 +120,7 @@ describe('app routes', () => {
   });
 
   it('has a skip link to the main content', async () => {
-    mockFetch({ 'GET /flask/api/products': { json: [] } });
+    mockFetch({ 'GET /flask/api/products?limit=48': { json: [] } });
     const { user } = renderApp('/');
     await user.click(screen.getByRole('link', { name: 'Skip to main content' }));
     expect(screen.getByRole('main')).toHaveFocus();
