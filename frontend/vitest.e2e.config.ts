@@ -13,6 +13,9 @@ export default defineConfig({
     sequence: { concurrent: false },
     // JUNIT_DIR (an absolute path; the Jenkinsfile sets it): a JUnit report beside the usual output.
     reporters: process.env.JUNIT_DIR ? ['verbose', 'junit'] : ['verbose'],
-    outputFile: process.env.JUNIT_DIR ? { junit: `${process.env.JUNIT_DIR}/browser.xml` } : undefined,
+    // E2E_STORY names the story run (scripts/e2e-browser.sh runs them one after the other).
+    outputFile: process.env.JUNIT_DIR
+      ? { junit: `${process.env.JUNIT_DIR}/browser-${process.env.E2E_STORY ?? 'all'}.xml` }
+      : undefined,
   },
 });

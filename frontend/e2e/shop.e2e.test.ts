@@ -1,23 +1,28 @@
 // End-to-end story in a real browser against the real stack (nginx + both APIs + broker):
 // no mocks. See frontend/README.md ("End-to-end tests") for what it expects.
-import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as support from './support';
+import {
+  ADMIN_EMAIL,
+  ADMIN_PASSWORD,
+  BASE_URL,
+  SESSION_COOKIE,
+  api,
+  apiSignIn,
+  expectFailedLoads,
+  newPage,
+  problems,
+  screenshot,
+  signIn,
+  sleep,
+} from './support';
 
-const BASE_URL = (process.env.E2E_BASE_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), 'screenshots');
 /** How long to wait for an event to travel through RabbitMQ to the other service. */
 const PROPAGATION_MS = 10_000;
 const IMAGE_RULE = 'Enter a valid URL (http:// or https://) or a path starting with /.';
-// The stack's first admin (scripts/e2e-browser.sh passes ADMIN_EMAIL and ADMIN_PASSWORD).
-const ADMIN_EMAIL = process.env.E2E_ADMIN_EMAIL ?? '';
-const ADMIN_PASSWORD = process.env.E2E_ADMIN_PASSWORD ?? '';
-const SESSION_COOKIE = 'shop_admin_session';
 const ALREADY_LIKED = 'You already liked this product.';
 
 // Unique per run, so runs (and parallel runs on one stack) do not collide.
@@ -31,54 +36,17 @@ let browser: Browser;
 let admin: BrowserContext;
 let adminPage: Page;
 let productId: number | undefined;
-/** Console errors and uncaught exceptions seen in any page (CSP violations show up here). */
-const problems: string[] = [];
+const newContext = (viewport?: { width: number; height: number }): Promise<BrowserContext> =>
+  support.newContext(browser, viewport);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function newContext(viewport = { width: 1280, height: 900 }): Promise<BrowserContext> {
-  const context = await browser.newContext({ viewport, baseURL: BASE_URL });
-  context.setDefaultTimeout(10_000);
-  context.setDefaultNavigationTimeout(15_000);
-  return context;
-}
-
-/**
- * The failed loads this story provokes on purpose, which Chrome logs as console errors
- * ("Failed to load resource: the server responded with a status of 401 …"): by status and
- * path. Any other failed load is a problem, like any other console error.
- */
-const EXPECTED_FAILED_LOADS: [number, RegExp][] = [
+// The failed loads this story provokes on purpose.
+expectFailedLoads([
   [401, /^\/api\/auth\/me$/], // an admin page asks who is signed in: nobody, or the session ended
   [401, /^\/api\/auth\/login$/], // the wrong password
   [401, /^\/api\/products$/], // a save after the session ended
   [400, /^\/flask\/api\/products\/\d+\/like$/], // already liked
   [404, /^\/api\/products\/\d+$/], // the deleted product's edit page
-];
-
-function expectedFailedLoad(text: string, url: string): boolean {
-  if (!text.startsWith('Failed to load resource:')) return false;
-  const resource = new URL(url, BASE_URL);
-  // Product images from other hosts may not load offline.
-  if (resource.origin !== BASE_URL && text.includes('net::')) return true;
-  const status = Number(/status of (\d{3})/.exec(text)?.[1]);
-  return resource.origin === BASE_URL && EXPECTED_FAILED_LOADS.some(([s, path]) => s === status && path.test(resource.pathname));
-}
-
-async function newPage(context: BrowserContext): Promise<Page> {
-  const page = await context.newPage();
-  page.on('console', (message) => {
-    if (message.type() === 'error' && !expectedFailedLoad(message.text(), message.location().url)) {
-      problems.push(`${page.url()}: ${message.text()} (${message.location().url})`);
-    }
-  });
-  page.on('pageerror', (error) => problems.push(`${page.url()}: ${error.message}`));
-  return page;
-}
-
-async function screenshot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true, timeout: 15_000 });
-}
+]);
 
 /** Reloads `path` until `check` passes or `timeoutMs` runs out (for asynchronous updates). */
 async function pollWithReload(page: Page, path: string, check: () => Promise<void>, timeoutMs = PROPAGATION_MS) {
@@ -114,27 +82,11 @@ async function focused(page: Page): Promise<string> {
   });
 }
 
-async function api(path: string, init?: RequestInit): Promise<Response> {
-  return fetch(`${BASE_URL}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
-}
-
 /** The `Cookie` header of a context's admin session (its value, as a script would replay it). */
 async function sessionCookie(context: BrowserContext): Promise<string> {
   const cookie = (await context.cookies(BASE_URL)).find((c) => c.name === SESSION_COOKIE);
   if (!cookie) throw new Error('no admin session cookie in this browser context');
   return `${cookie.name}=${cookie.value}`;
-}
-
-/** A new admin session for the test's own API calls (cleanup): its `Cookie` header. */
-async function apiSignIn(): Promise<string> {
-  const res = await api('/api/auth/login', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
-  });
-  const cookie = res.headers.getSetCookie().find((c) => c.startsWith(`${SESSION_COOKIE}=`));
-  if (res.status !== 200 || !cookie) throw new Error(`E2E: signing in through the API answered ${res.status}`);
-  return cookie.split(';')[0]!;
 }
 
 /** The sign-in page, reached from `next` (path, or null for none). */
@@ -144,44 +96,11 @@ async function expectLoginPage(page: Page, next: string | null): Promise<void> {
   await expect.poll(() => page.title()).toBe('Sign in · Little Shop');
 }
 
-/** Signs in on the sign-in page shown. */
-async function signIn(page: Page, password = ADMIN_PASSWORD): Promise<void> {
-  await page.getByLabel('Email').fill(ADMIN_EMAIL);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
-
 /** The admin pages' account bar, once signed in. */
 const accountBar = (page: Page): Locator => page.getByRole('region', { name: 'Your account' });
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  if (!ADMIN_EMAIL || !ADMIN_PASSWORD) {
-    throw new Error('E2E: set E2E_ADMIN_EMAIL and E2E_ADMIN_PASSWORD to an admin of the stack (scripts/e2e-browser.sh does).');
-  }
-  // Fail early with a clear message when the stack is not there.
-  for (const path of ['/', '/api/products', '/flask/api/products']) {
-    let status: number;
-    try {
-      status = (await api(path)).status;
-    } catch (error) {
-      throw new Error(`E2E: ${BASE_URL}${path} is not reachable (${String(error)}). Start the stack and nginx first.`);
-    }
-    if (status !== 200) throw new Error(`E2E: ${BASE_URL}${path} answered ${status}, expected 200.`);
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--disable-quic',
-    ],
-    timeout: 30_000,
-  });
+  browser = await support.launch();
   admin = await newContext();
   adminPage = await newPage(admin);
 });

@@ -9,16 +9,18 @@ use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
 use shop_runtime::http::RequestTrace;
+use shop_runtime::lists::page::{Numbered, Params};
 use shop_runtime::lists::{self, Change};
 use shop_runtime::problem::ErrorBody;
 
 use crate::auth::Admin;
-use crate::openapi::{Invalid, NotJson, SignInRequired};
+use crate::openapi::{CatalogueQuery, Invalid, NotJson, SignInRequired};
 use shop_runtime::outbox;
 use shop_runtime::service::openapi::{BodyTooLarge, Busy, CrossSiteRefused, PageQuery, ProductId};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::catalogue;
 use crate::db::{self, ProductRow};
 use crate::error::ApiError;
 use crate::validation::{self, ProductInput};
@@ -63,25 +65,42 @@ fn parse_id(raw: &str) -> Result<u64, ApiError> {
     shop_runtime::http::positive_id(raw).ok_or(ApiError::ProductNotFound)
 }
 
-/// Lists the catalogue, ordered by id; served from memory (gzip or brotli when accepted,
-/// `ETag`), like counts at most `LIST_COUNTS_MAX_AGE_MS` late. With `limit` or `after`,
-/// one page.
+/// Lists the catalogue. Bare, or with `limit`/`after`: ordered by id, served from memory
+/// (gzip or brotli when accepted, `ETag`), like counts at most `LIST_COUNTS_MAX_AGE_MS` late.
+/// With any of `q`, `sort`, `page` and `per_page`: a numbered page of the sorted, searched
+/// catalogue, read from the database, with `X-Total-Count` and `Link`s.
 #[utoipa::path(get, path = "/api/products", tag = "products",
-    params(PageQuery),
+    params(PageQuery, CatalogueQuery),
     responses(
-        (status = 200, description = "All products (or one page), ordered by id; a page that is not the last has a `Link: <…>; rel=\"next\"` header", body = [Product]),
+        (status = 200, description = "All products, or one page. A keyset page that is not the last has a `Link: <…>; rel=\"next\"` header; a numbered page has `Link`s to the first, previous, next and last pages", body = [Product],
+            headers(("X-Total-Count" = u64, description = "With `q`, `sort`, `page` or `per_page`: how many products match"))),
         (status = 304, description = "Not modified since the `ETag` sent in `If-None-Match`"),
-        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody),
+        (status = 400, description = "A parameter is out of range, unknown (`sort`), or `limit`/`after` come with `q`, `sort`, `page` or `per_page`; the message names it", body = ErrorBody),
         (status = 503, response = Busy)))]
 pub async fn list_products(
     State(state): State<AppState>,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    state
-        .list
-        .respond("/api/products", uri.query(), &headers)
-        .await
+    let params = Params::parse(uri.query());
+    let numbered = match Numbered::parse(&params) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            return state
+                .list
+                .respond("/api/products", uri.query(), &headers)
+                .await;
+        }
+        Err(message) => return ApiError::BadParameter(message).into_response(),
+    };
+    let Some(_permit) = state.core.admission.enter() else {
+        return shop_runtime::http::admission::shed();
+    };
+    let feed = state.list.feed();
+    match catalogue::page(&state.core.pool, feed, &state.totals, &numbered).await {
+        Ok((products, total)) => catalogue::answer("/api/products", &numbered, &products, total),
+        Err(e) => ApiError::from(e).into_response(),
+    }
 }
 
 /// Commits a change to the catalogue with its event (already enqueued on `tx`): the

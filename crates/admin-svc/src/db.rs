@@ -4,6 +4,7 @@ use std::collections::HashSet;
 
 use events::Product;
 use futures_util::future::BoxFuture;
+use shop_runtime::lists::search;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool, QueryBuilder};
 
@@ -16,6 +17,11 @@ pub struct ProductRow {
     pub product: Product,
     pub version: u64,
 }
+
+/// The products in the catalogue's search index (`shop_runtime::lists::search::reindex`):
+/// all of them.
+pub const SEARCHABLE: &str =
+    r#"SELECT id, title FROM products WHERE id > ? ORDER BY id LIMIT ? LOCK IN SHARE MODE"#;
 
 pub async fn list_products(pool: &MySqlPool) -> Result<Vec<ProductRow>, sqlx::Error> {
     statement::run(
@@ -66,9 +72,10 @@ pub async fn insert_product(
         sqlx::query(r#"INSERT INTO products (title, image) VALUES (?, ?)"#)
             .bind(&input.title)
             .bind(&input.image)
-            .execute(tx),
+            .execute(&mut *tx),
     )
     .await?;
+    search::index_product(tx, done.last_insert_id(), &input.title).await?;
     Ok(ProductRow {
         product: Product {
             id: done.last_insert_id(),
@@ -95,9 +102,10 @@ pub async fn update_product(
         .bind(&input.title)
         .bind(&input.image)
         .bind(current.product.id)
-        .execute(tx),
+        .execute(&mut *tx),
     )
     .await?;
+    search::index_product(tx, current.product.id, &input.title).await?;
     Ok(ProductRow {
         product: Product {
             title: input.title.clone(),
@@ -115,9 +123,10 @@ pub async fn delete_product(tx: &mut MySqlConnection, id: u64) -> Result<bool, s
         "DELETE products",
         sqlx::query(r#"DELETE FROM products WHERE id = ?"#)
             .bind(id)
-            .execute(tx),
+            .execute(&mut *tx),
     )
     .await?;
+    search::unindex_product(tx, id).await?;
     Ok(done.rows_affected() > 0)
 }
 

@@ -25,6 +25,9 @@ pub enum ApiError {
     Validation(FieldErrors),
     #[error("malformed JSON: {0}")]
     MalformedJson(String),
+    /// A query parameter is out of range or unknown; the message names it.
+    #[error("bad parameter: {0}")]
+    BadParameter(String),
     #[error("request body is not JSON")]
     UnsupportedMediaType,
     #[error("request body too large")]
@@ -60,6 +63,7 @@ impl IntoResponse for ApiError {
                 StatusCode::BAD_REQUEST,
                 &format!("Malformed JSON: {detail}"),
             ),
+            ApiError::BadParameter(message) => problem::error(StatusCode::BAD_REQUEST, &message),
             ApiError::UnsupportedMediaType => problem::error(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "Expected a JSON body with Content-Type: application/json",

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod catalogue;
 pub mod consumer;
 pub mod db;
 pub mod error;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The catalogue's product list, served from memory.
     pub list: Listing,
+    /// Totals of the admin table's recent searches.
+    pub totals: Arc<catalogue::Totals>,
 }
 
 impl AppState {
@@ -53,6 +56,7 @@ impl AppState {
     pub fn new(core: Core, auth: AdminAuthSettings, cookie_secure: bool) -> Self {
         AppState {
             list: core.listing("catalogue", db::load_list),
+            totals: Arc::default(),
             core,
             auth: Auth::new(auth, cookie_secure),
         }
@@ -204,6 +208,10 @@ impl HttpService for AppState {
 
     fn migrator() -> &'static Migrator {
         &MIGRATOR
+    }
+
+    fn searchable() -> &'static str {
+        db::SEARCHABLE
     }
 
     fn router(core: Core, api: &ApiSettings, auth: &AdminAuthSettings) -> Router {

@@ -234,3 +234,41 @@ pub fn image() -> Object {
 
 #[cfg(test)]
 mod tests;
+
+/// `?q=…&sort=…&page=P&per_page=N`: a numbered page of the sorted, searched catalogue
+/// (`shop_runtime::lists::page::Numbered`). With any of these, `limit` and `after` are
+/// ignored.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogueQuery {
+    /// Products whose title has these words (case and accents ignored; the last word may be
+    /// the start of one). With no letters or digits, no filter.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// The order: `id`, `title` or `likes`, descending with a leading `-`; ties by id.
+    #[param(inline)]
+    pub sort: Option<SortOrder>,
+    /// The page, from 1 (default 1); a page past the end is `[]`.
+    #[param(minimum = 1, maximum = 1_000_000_000)]
+    pub page: Option<u64>,
+    /// Products a page, 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<u32>,
+}
+
+/// The orders of [`CatalogueQuery::sort`].
+#[derive(ToSchema)]
+pub enum SortOrder {
+    #[schema(rename = "id")]
+    Id,
+    #[schema(rename = "-id")]
+    IdDescending,
+    #[schema(rename = "title")]
+    Title,
+    #[schema(rename = "-title")]
+    TitleDescending,
+    #[schema(rename = "likes")]
+    Likes,
+    #[schema(rename = "-likes")]
+    LikesDescending,
+}

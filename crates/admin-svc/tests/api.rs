@@ -753,3 +753,293 @@ async fn events_continue_the_callers_trace(pool: MySqlPool) {
         "the event is a child span: {tp}"
     );
 }
+
+/// The titles of a list answer, in order.
+fn titles(a: &Answer) -> Vec<String> {
+    a.body
+        .as_array()
+        .unwrap_or_else(|| panic!("not a list: {}", a.body))
+        .iter()
+        .map(|p| p["title"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn total(a: &Answer) -> u64 {
+    a.headers["x-total-count"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+/// Creates `titles` through the API, in order, and gives product `i` `likes[i]` likes.
+async fn catalogue(app: &Router, pool: &MySqlPool, titles: &[&str], likes: &[u64]) {
+    for (title, likes) in titles.iter().zip(likes) {
+        let id = create(app, title, "/x.png").await["id"].as_u64().unwrap();
+        sqlx::query("UPDATE products SET likes = ? WHERE id = ?")
+            .bind(likes)
+            .bind(id)
+            .execute(pool)
+            .await
+            .unwrap();
+    }
+}
+
+const TITLES: [&str; 6] = [
+    "Blue Widget",
+    "Blueberry Jam",
+    "Café Crème",
+    "red widget",
+    "Widgets (pack of 3)",
+    "The \"best\" +plus -minus *star @at (paren ~tilde",
+];
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn search_matches_words_case_and_accents_aside_and_the_last_as_a_prefix(pool: MySqlPool) {
+    let app = app(&pool).await;
+    catalogue(&app, &pool, &TITLES, &[0; 6]).await;
+    let search = |q: &str| {
+        let uri = format!("/api/products?q={}", urlencode(q));
+        let app = app.clone();
+        async move { call(&app, Method::GET, &uri, None).await }
+    };
+    for (q, expected) in [
+        ("blue", &["Blue Widget", "Blueberry Jam"][..]),
+        ("BLUE wid", &["Blue Widget"]),
+        ("wid", &["Blue Widget", "red widget", "Widgets (pack of 3)"]),
+        (
+            "widget",
+            &["Blue Widget", "red widget", "Widgets (pack of 3)"],
+        ),
+        ("widget red", &["red widget"]),
+        ("cafe creme", &["Café Crème"]),
+        ("CAFÉ", &["Café Crème"]),
+        // Only the last word is a prefix.
+        ("blu widget", &[]),
+        ("the", &[TITLES[5]]),
+        ("3", &["Widgets (pack of 3)"]),
+        // FULLTEXT boolean syntax is text here: separators.
+        ("+blue -widget*", &["Blue Widget"]),
+        ("\"best\" (paren", &[TITLES[5]]),
+        ("~tilde @at", &[TITLES[5]]),
+        ("nothing-like-it", &[]),
+    ] {
+        let a = search(q).await;
+        assert_eq!(a.status, StatusCode::OK, "{q}: {}", a.body);
+        assert_eq!(titles(&a), expected, "{q}");
+        assert_eq!(total(&a), expected.len() as u64, "{q}");
+    }
+    // Spaces or punctuation alone: the unfiltered list, as a numbered page.
+    for q in ["   ", "\"", "+", "-", "*", "@", "(", "~", "\"+-*@(~)"] {
+        let a = search(q).await;
+        assert_eq!(a.status, StatusCode::OK, "{q:?}");
+        assert_eq!(total(&a), 6, "{q:?}");
+        assert_eq!(titles(&a).len(), 6, "{q:?}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn search_follows_every_change_of_a_title(pool: MySqlPool) {
+    let app = app(&pool).await;
+    let id = create(&app, "Old Name", "/x.png").await["id"]
+        .as_u64()
+        .unwrap();
+    let find = |q: &'static str| {
+        let app = app.clone();
+        async move { titles(&call(&app, Method::GET, &format!("/api/products?q={q}"), None).await) }
+    };
+    assert_eq!(find("old").await, ["Old Name"]);
+    let a = call(
+        &app,
+        Method::PUT,
+        &format!("/api/products/{id}"),
+        Some(json!({"title": "New Name", "image": "/x.png"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::ACCEPTED);
+    assert!(find("old").await.is_empty());
+    assert_eq!(find("new+na").await, ["New Name"]);
+    let a = call(&app, Method::DELETE, &format!("/api/products/{id}"), None).await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    assert!(find("new").await.is_empty());
+    let terms: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM product_search_terms")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(terms, 0, "a deleted product leaves no terms");
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn numbered_pages_sort_by_each_column_with_total_and_links(pool: MySqlPool) {
+    let app = app(&pool).await;
+    // Ids 1..=6; likes tie for two products so that id breaks the tie.
+    catalogue(&app, &pool, &TITLES, &[5, 1, 9, 5, 0, 3]).await;
+    let page = |query: &'static str| {
+        let app = app.clone();
+        async move { call(&app, Method::GET, &format!("/api/products?{query}"), None).await }
+    };
+    let ids = |a: &Answer| -> Vec<u64> {
+        a.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].as_u64().unwrap())
+            .collect()
+    };
+    for (query, expected) in [
+        ("sort=id", vec![1, 2, 3, 4, 5, 6]),
+        ("sort=-id", vec![6, 5, 4, 3, 2, 1]),
+        ("sort=title", vec![1, 2, 3, 4, 6, 5]),
+        ("sort=-title", vec![5, 6, 4, 3, 2, 1]),
+        ("sort=likes", vec![5, 2, 6, 1, 4, 3]),
+        ("sort=-likes", vec![3, 4, 1, 6, 2, 5]),
+        ("q=widget&sort=-likes", vec![4, 1, 5]),
+        ("q=widget&sort=-id", vec![5, 4, 1]),
+    ] {
+        let a = page(query).await;
+        assert_eq!(a.status, StatusCode::OK, "{query}");
+        assert_eq!(ids(&a), expected, "{query}");
+    }
+    let a = page("sort=-likes&page=2&per_page=4").await;
+    assert_eq!(ids(&a), [2, 5]);
+    assert_eq!(total(&a), 6);
+    assert_eq!(
+        a.headers[header::LINK].to_str().unwrap(),
+        "</api/products?sort=-likes&page=1&per_page=4>; rel=\"first\", \
+         </api/products?sort=-likes&page=1&per_page=4>; rel=\"prev\", \
+         </api/products?sort=-likes&page=2&per_page=4>; rel=\"last\""
+    );
+    let a = page("q=widget&per_page=1").await;
+    assert_eq!((ids(&a), total(&a)), (vec![1], 3));
+    assert!(
+        a.headers[header::LINK]
+            .to_str()
+            .unwrap()
+            .contains("</api/products?q=widget&page=2&per_page=1>; rel=\"next\"")
+    );
+    // Past the end: an empty page, the total, and a way back.
+    let a = page("page=9").await;
+    assert_eq!(
+        (a.status, a.body.clone(), total(&a)),
+        (StatusCode::OK, json!([]), 6)
+    );
+    // The default page size is 25, and limit/after are not read beside a numbered page.
+    let a = page("page=1&limit=2&after=3").await;
+    assert_eq!(ids(&a), [1, 2, 3, 4, 5, 6]);
+    // Bare, the list is the whole catalogue as it always was: no numbered-page headers.
+    let a = call(&app, Method::GET, "/api/products", None).await;
+    assert!(a.headers.get("x-total-count").is_none() && a.headers.get(header::LINK).is_none());
+    assert_eq!(a.body.as_array().unwrap().len(), 6);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn bad_list_parameters_are_400_naming_the_parameter(pool: MySqlPool) {
+    let app = app(&pool).await;
+    create(&app, "Blue", "/x.png").await;
+    let long = "x".repeat(201);
+    for (query, named) in [
+        (format!("q={long}"), "q "),
+        ("sort=price".to_owned(), "sort "),
+        ("sort=".to_owned(), "sort "),
+        ("page=0".to_owned(), "page "),
+        ("page=-1".to_owned(), "page "),
+        ("page=two".to_owned(), "page "),
+        ("per_page=101".to_owned(), "per_page "),
+        ("per_page=0".to_owned(), "per_page "),
+        ("per_page=1.5".to_owned(), "per_page "),
+        ("limit=1001".to_owned(), "limit "),
+        ("limit=x".to_owned(), "limit "),
+        ("after=-3".to_owned(), "after "),
+    ] {
+        let a = call(&app, Method::GET, &format!("/api/products?{query}"), None).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{query}");
+        let message = a.body["error"].as_str().unwrap();
+        assert!(message.starts_with(named), "{query}: {message}");
+    }
+    // 200 characters is the most, and still answered.
+    let a = call(
+        &app,
+        Method::GET,
+        &format!("/api/products?q={}", "x".repeat(200)),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn products_written_before_the_index_are_indexed_at_start(pool: MySqlPool) {
+    // 1,234 products written straight into the table (as before the index existed), in
+    // more than one of the reindexing's batches.
+    sqlx::query(
+        "INSERT INTO products (title, image)
+         SELECT CONCAT('Lamp ', seq), '/x.png' FROM seq_1_to_1234",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let app = app(&pool).await;
+    let a = call(&app, Method::GET, "/api/products?q=lamp", None).await;
+    assert_eq!(total(&a), 0, "not indexed yet");
+    let searchable = <AppState as shop_runtime::service::HttpService>::searchable();
+    let indexed = shop_runtime::lists::search::reindex(&pool, searchable)
+        .await
+        .unwrap();
+    assert_eq!(indexed, 1234);
+    assert_eq!(
+        shop_runtime::lists::search::reindex(&pool, searchable)
+            .await
+            .unwrap(),
+        0,
+        "a complete index is not built again"
+    );
+    let a = call(&app, Method::GET, "/api/products?q=lamp", None).await;
+    assert_eq!(total(&a), 1234);
+    let a = call(&app, Method::GET, "/api/products?q=lamp+1233", None).await;
+    assert_eq!(titles(&a), ["Lamp 1233"]);
+}
+
+#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+async fn totals_are_counted_once_until_the_catalogue_changes(pool: MySqlPool) {
+    let mut core = shop_runtime::service::Core::detached(pool.clone(), true);
+    core.feed = shop_runtime::lists::ChangeFeed::new("test.changes".into());
+    let feed = core.feed.clone();
+    let auth = admin_svc::settings::AdminAuthSettings::from_env(&Default::default()).unwrap();
+    let app = router(AppState::new(core, auth, false));
+    let add = |title: &'static str| {
+        let pool = pool.clone();
+        async move {
+            let mut tx = pool.begin().await.unwrap();
+            let id = sqlx::query("INSERT INTO products (title, image) VALUES (?, '/x.png')")
+                .bind(title)
+                .execute(&mut *tx)
+                .await
+                .unwrap()
+                .last_insert_id();
+            shop_runtime::lists::search::index_product(&mut tx, id, title)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+    };
+    add("Blue Lamp").await;
+    let totals = |query: &'static str| {
+        let app = app.clone();
+        async move { total(&call(&app, Method::GET, &format!("/api/products?{query}"), None).await) }
+    };
+    assert_eq!((totals("q=blue").await, totals("page=1").await), (1, 1));
+    // Written behind the process's back, without a notice: the totals held are answered.
+    add("Blue Chair").await;
+    assert_eq!((totals("q=blue").await, totals("page=1").await), (1, 1));
+    assert_eq!(
+        totals("q=chair").await,
+        1,
+        "a search not counted before is counted"
+    );
+    feed.seen(shop_runtime::lists::Change::Catalogue);
+    assert_eq!((totals("q=blue").await, totals("page=1").await), (2, 2));
+}

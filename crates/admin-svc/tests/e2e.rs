@@ -632,6 +632,22 @@ async fn a_listed_origin_gets_cors_with_credentials_and_others_do_not() {
     let res = write(listed).await;
     assert_eq!(res.status(), StatusCode::CREATED);
     assert_eq!(res.headers()["access-control-allow-origin"], listed);
+    // The admin table's total and page links are readable from the listed origin.
+    let res = svc
+        .http
+        .get(svc.url("/api/products?page=1"))
+        .header("origin", listed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()["x-total-count"], "1");
+    let exposed = res.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap();
+    assert!(
+        exposed.contains("link") && exposed.contains("x-total-count"),
+        "{exposed}"
+    );
     let res = write(other).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res.headers().get("access-control-allow-origin").is_none());

@@ -10,7 +10,7 @@ use serde::Serialize;
 use shop_runtime::http::{ClientIp, RequestTrace};
 use shop_runtime::outbox;
 use shop_runtime::problem::ErrorBody;
-use shop_runtime::service::openapi::{Busy, CrossSiteRefused, PageQuery, ProductId};
+use shop_runtime::service::openapi::{Busy, CrossSiteRefused, PageQuery, ProductId, SearchQuery};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -26,13 +26,14 @@ pub struct Liked {
 
 /// The mirrored catalogue with like counts, ordered by id; served from memory (gzip or
 /// brotli when accepted, `ETag`), like counts at most `LIST_COUNTS_MAX_AGE_MS` late. With
-/// `limit` or `after`, one page.
+/// `limit`, `after` or `q`, one page; with `q`, of the products whose title matches, found
+/// through the search index.
 #[utoipa::path(get, path = "/flask/api/products", tag = "shop",
-    params(PageQuery),
+    params(PageQuery, SearchQuery),
     responses(
         (status = 200, description = "Products, ordered by id; a page that is not the last has a `Link: <…>; rel=\"next\"` header", body = [Product]),
         (status = 304, description = "Not modified since the `ETag` sent in `If-None-Match`"),
-        (status = 400, description = "A paging parameter is not a whole number in range", body = ErrorBody),
+        (status = 400, description = "A paging parameter is not a whole number in range, or `q` is over 200 characters", body = ErrorBody),
         (status = 503, response = Busy)))]
 pub async fn list_products(
     State(state): State<AppState>,

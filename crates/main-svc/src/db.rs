@@ -2,6 +2,7 @@
 
 use events::{Product, ProductState};
 use futures_util::future::BoxFuture;
+use shop_runtime::lists::search;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool};
 
@@ -24,6 +25,11 @@ pub async fn list_products(pool: &MySqlPool) -> Result<Vec<Product>, sqlx::Error
     )
     .await
 }
+
+/// The products in the shop's search index (`shop_runtime::lists::search::reindex`): the
+/// mirror's live ones.
+pub const SEARCHABLE: &str = r#"SELECT id, title FROM products
+    WHERE id > ? AND deleted_at IS NULL ORDER BY id LIMIT ? LOCK IN SHARE MODE"#;
 
 /// What changed last, for the list's version check: the catalogue's version
 /// (`cache_versions`, bumped by the consumer) and the newest like's number.
@@ -135,10 +141,10 @@ pub async fn insert_mirror(tx: &mut MySqlConnection, p: &ProductState) -> Result
             .bind(&p.title)
             .bind(&p.image)
             .bind(p.version)
-            .execute(tx),
+            .execute(&mut *tx),
     )
     .await?;
-    Ok(())
+    search::index_product(tx, p.id, &p.title).await
 }
 
 /// Overwrites title and image; keeps the stored version when the event carries none.
@@ -150,8 +156,8 @@ pub async fn update_mirror(tx: &mut MySqlConnection, p: &ProductState) -> Result
     .bind(&p.image)
     .bind(p.version)
     .bind(p.id)
-    .execute(tx)).await?;
-    Ok(())
+    .execute(&mut *tx)).await?;
+    search::index_product(tx, p.id, &p.title).await
 }
 
 /// Marks a product deleted, creating the tombstone when the product never arrived.
@@ -164,10 +170,10 @@ pub async fn tombstone(tx: &mut MySqlConnection, id: u64) -> Result<(), sqlx::Er
            ON DUPLICATE KEY UPDATE deleted_at = COALESCE(deleted_at, NOW(6))"#,
         )
         .bind(id)
-        .execute(tx),
+        .execute(&mut *tx),
     )
     .await?;
-    Ok(())
+    search::unindex_product(tx, id).await
 }
 
 /// The products `shopper` liked, by id.

@@ -155,6 +155,10 @@ impl HttpService for AppState {
         &MIGRATOR
     }
 
+    fn searchable() -> &'static str {
+        db::SEARCHABLE
+    }
+
     fn list_versions() -> VersionsQuery {
         db::list_versions
     }

@@ -308,3 +308,89 @@ async fn likes_beyond_the_waiting_room_are_503_at_once(pool: MySqlPool) {
     let app_list = list(&app).await;
     assert_eq!(app_list.status, StatusCode::OK);
 }
+
+/// Mirrors `title` as product `id` the way main-consumer does (the search index included).
+async fn mirror(pool: &MySqlPool, id: u64, title: &str) {
+    let mut tx = pool.begin().await.unwrap();
+    let p = events::ProductState {
+        id,
+        title: title.to_owned(),
+        image: "/i.png".to_owned(),
+        likes: 0,
+        version: Some(1),
+    };
+    main_svc::db::insert_mirror(&mut tx, &p).await.unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn a_search_pages_in_id_order_with_links_that_keep_it(pool: MySqlPool) {
+    let (app, feed) = cached_app(&pool, Duration::from_secs(3600));
+    for (id, title) in [
+        (1, "Blue Widget"),
+        (2, "Red Lamp"),
+        (3, "Café bleu"),
+        (4, "Widgets, blue"),
+        (5, "blueberry"),
+    ] {
+        mirror(&pool, id, title).await;
+    }
+    let a = get(&app, "/flask/api/products?q=BLUE&limit=2", &[]).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.ids(), [1, 4]);
+    let next = a.header(header::LINK).unwrap();
+    assert_eq!(
+        next,
+        "</flask/api/products?q=blue&after=4&limit=2>; rel=\"next\""
+    );
+    let a = get(&app, "/flask/api/products?q=blue&after=4&limit=2", &[]).await;
+    assert_eq!(a.ids(), [5]);
+    assert_eq!(a.header(header::LINK), None, "the last page");
+    // The products are the list's own (likes included), and the whole word rule holds.
+    assert_eq!(a.json()[0]["title"], "blueberry");
+    let a = get(&app, "/flask/api/products?q=blue+widget", &[]).await;
+    assert_eq!(a.ids(), [1, 4], "`widget` is a prefix of `Widgets`");
+    let a = get(&app, "/flask/api/products?q=widget+blue", &[]).await;
+    assert_eq!(a.ids(), [1], "`widget` is not a whole word of `Widgets`");
+    let a = get(&app, "/flask/api/products?q=cafe+bleu", &[]).await;
+    assert_eq!(a.ids(), [3]);
+    // A product the consumer deletes leaves the search with it.
+    let mut tx = pool.begin().await.unwrap();
+    main_svc::db::tombstone(&mut tx, 1).await.unwrap();
+    tx.commit().await.unwrap();
+    let a = get(&app, "/flask/api/products?q=widget", &[]).await;
+    assert_eq!(a.ids(), [4]);
+    feed.seen(Change::Catalogue);
+    // Punctuation alone is the unfiltered list, paged (100 by default).
+    let a = get(&app, "/flask/api/products?q=%22%2B-*%40(~", &[]).await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.ids().len(), 4);
+}
+
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn bad_search_parameters_are_400_and_others_are_ignored(pool: MySqlPool) {
+    let (app, _feed) = cached_app(&pool, Duration::from_secs(3600));
+    mirror(&pool, 1, "Blue").await;
+    let long = "x".repeat(201);
+    for (query, named) in [
+        (format!("q={long}"), "q "),
+        ("q=blue&limit=1001".to_owned(), "limit "),
+        ("q=blue&limit=0".to_owned(), "limit "),
+        ("q=blue&after=x".to_owned(), "after "),
+    ] {
+        let a = get(&app, &format!("/flask/api/products?{query}"), &[]).await;
+        assert_eq!(a.status, StatusCode::BAD_REQUEST, "{query}");
+        let message = a.json()["error"].as_str().unwrap().to_owned();
+        assert!(message.starts_with(named), "{query}: {message}");
+    }
+    // The shop has no numbered pages: those parameters are ignored, as unknown ones always
+    // were, and the bare answer stays the whole list.
+    let bare = get(&app, "/flask/api/products", &[]).await;
+    let ignored = get(
+        &app,
+        "/flask/api/products?sort=-title&page=0&per_page=999",
+        &[],
+    )
+    .await;
+    assert_eq!((ignored.status, &ignored.raw), (StatusCode::OK, &bare.raw));
+}

@@ -457,6 +457,57 @@ fn hostile_requests(product: u64, auth: &str) -> Vec<Case> {
             },
         });
     }
+    // Search, sort and pages: every new parameter, as text an attacker would try. A search
+    // is text, never syntax: answered 200 (matching or not) or 400 naming the parameter. The
+    // catalogue reads `limit` and `after` only without its numbered pages' parameters; the
+    // shop has no `sort`, `page` or `per_page` and ignores them.
+    let long_q = format!("q={}", "%22".repeat(201));
+    const OK: &[u16] = &[200];
+    const BAD: &[u16] = &[400];
+    for (query, catalogue, shop) in [
+        ("q=%27%20OR%201%3D1%20--%20", OK, OK),
+        ("q=%22%2B-*%40(~)%3C%3E", OK, OK),
+        ("q=blue*%20-red%20%2Bgreen%20%40distance%203", OK, OK),
+        ("q=%25%25%25_%5C", OK, OK),
+        ("q=%00", OK, OK),
+        ("q=a%00b", OK, OK),
+        ("q=%FF%FE", OK, OK),
+        ("q=%C0%AE", OK, OK),
+        ("q=%F0%9F%92%A3%20%E2%80%AE%20Z%CC%B5%CC%A1", OK, OK),
+        ("q=x&q=y&q=", OK, OK),
+        ("q", OK, OK),
+        (
+            "q=a%20b%20c%20d%20e%20f%20g%20h%20i%20j%20k%20l%20m%20n%20o%20p",
+            OK,
+            OK,
+        ),
+        (long_q.as_str(), BAD, BAD),
+        ("sort=title;DROP%20TABLE%20products", BAD, OK),
+        ("sort=title%00", BAD, OK),
+        ("sort=-", BAD, OK),
+        ("sort=%2Dlikes", OK, OK),
+        ("sort=LIKES", BAD, OK),
+        ("page=99999999999999999999", BAD, OK),
+        ("page=1000000000", OK, OK),
+        ("page=0x10", BAD, OK),
+        ("page=%2B1", BAD, OK),
+        ("page=1%20", BAD, OK),
+        ("per_page=-0", BAD, OK),
+        ("per_page=100&page=1000000000", OK, OK),
+        ("limit=1000&q=a", OK, OK),
+        ("limit=1001&q=a", OK, BAD),
+        ("after=18446744073709551615&q=a", OK, OK),
+        ("after=18446744073709551616&q=a", OK, BAD),
+        ("after=18446744073709551616", BAD, BAD),
+    ] {
+        for (path, expect) in [("/api/products", catalogue), ("/flask/api/products", shop)] {
+            cases.push(Case {
+                name: format!("GET {path}?{query}"),
+                bytes: request("GET", &format!("{path}?{query}"), &[], b""),
+                expect,
+            });
+        }
+    }
     cases.push(Case {
         name: "URI of 20,000 characters".into(),
         bytes: request("GET", &format!("/api/products?x={big}"), &[], b""),

@@ -4,6 +4,7 @@ import { createMemoryRouter, matchRoutes, RouterProvider } from 'react-router';
 import { describe, expect, it } from 'vitest';
 import { editProductPath, paths } from '@/lib/paths';
 import { mockFetch } from '@/testing/mock-fetch';
+import { FIRST_PRODUCT_PAGE, productPage } from '@/testing/product-pages';
 import { routes } from './routes';
 
 const ada = { id: 3, name: 'Ada Lovelace', email: 'ada@example.com' };
@@ -29,8 +30,8 @@ describe('app routes', () => {
 
   it('navigates between the shop and the admin with the navbar', async () => {
     mockFetch({
-      'GET /flask/api/products': { json: [] },
-      'GET /api/products': { json: [] },
+      'GET /flask/api/products?limit=48': { json: [] },
+      [FIRST_PRODUCT_PAGE]: productPage([]),
       'GET /api/auth/me': { json: ada },
     });
     const { user, router } = renderApp('/');
@@ -50,12 +51,12 @@ describe('app routes', () => {
   });
 
   it('shows the gallery without asking who is signed in, and no sign-in prompt', async () => {
-    const { calls } = mockFetch({ 'GET /flask/api/products': { json: [mug] }, 'GET /flask/api/likes': { json: [] } });
+    const { calls } = mockFetch({ 'GET /flask/api/products?limit=48': { json: [mug] }, 'GET /flask/api/likes': { json: [] } });
     const { router } = renderApp('/');
     expect(await screen.findByRole('article', { name: 'Mug' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/');
     // Only the shop's API: the products and this shopper's likes; nothing of the admin's.
-    expect(calls.map((c) => `${c.method} ${c.url}`).sort()).toEqual(['GET /flask/api/likes', 'GET /flask/api/products']);
+    expect(calls.map((c) => `${c.method} ${c.url}`).sort()).toEqual(['GET /flask/api/likes', 'GET /flask/api/products?limit=48']);
     expect(screen.queryByText(/sign in/i)).not.toBeInTheDocument();
     expect(screen.queryByRole('button', { name: 'Sign out' })).not.toBeInTheDocument();
   });
@@ -64,7 +65,7 @@ describe('app routes', () => {
     mockFetch({
       'GET /api/auth/me': [signInRequired, { json: ada }],
       'POST /api/auth/login': { json: ada },
-      'GET /api/products': { json: [] },
+      [FIRST_PRODUCT_PAGE]: productPage([]),
     });
     const { router, user } = renderApp('/admin');
     expect(await screen.findByRole('heading', { level: 1, name: 'Sign in' })).toBeInTheDocument();
@@ -82,7 +83,7 @@ describe('app routes', () => {
       'GET /api/auth/me': [{ json: ada }, { json: ada }],
       'POST /api/products': [signInRequired, { status: 201, json: created }],
       'POST /api/auth/login': { json: ada },
-      'GET /api/products': { json: [created] },
+      [FIRST_PRODUCT_PAGE]: productPage([created]),
     });
     const { router, user } = renderApp('/admin/products/create');
     await user.type(await screen.findByLabelText('Title'), 'Lamp');
@@ -112,14 +113,14 @@ describe('app routes', () => {
   });
 
   it('redirects /admin to the product list', async () => {
-    mockFetch({ 'GET /api/products': { json: [] }, 'GET /api/auth/me': { json: ada } });
+    mockFetch({ [FIRST_PRODUCT_PAGE]: productPage([]), 'GET /api/auth/me': { json: ada } });
     const { router } = renderApp('/admin');
     expect(await screen.findByRole('heading', { level: 1, name: 'Products' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/admin/products');
   });
 
   it('has a skip link to the main content', async () => {
-    mockFetch({ 'GET /flask/api/products': { json: [] } });
+    mockFetch({ 'GET /flask/api/products?limit=48': { json: [] } });
     const { user } = renderApp('/');
     await user.click(screen.getByRole('link', { name: 'Skip to main content' }));
     expect(screen.getByRole('main')).toHaveFocus();

@@ -21,6 +21,14 @@ describe('apiRequest', () => {
     ]);
   });
 
+  it('resolves with the response headers too when asked (getWithHeaders)', async () => {
+    mockFetch({ 'GET /api/products?page=2': { json: [], headers: { 'X-Total-Count': '1234' } } });
+    const { body, headers } = await api.getWithHeaders('/api/products?page=2');
+    expect(body).toEqual([]);
+    expect(headers.get('X-Total-Count')).toBe('1234');
+    expect(headers.get('Content-Type')).toBe('application/json');
+  });
+
   it('resolves an empty 204 with undefined', async () => {
     mockFetch({ 'DELETE /api/products/1': { status: 204 } });
     await expect(api.delete('/api/products/1')).resolves.toBeUndefined();

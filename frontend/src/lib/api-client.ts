@@ -195,6 +195,17 @@ export interface RequestOptions {
  * `AbortError` when `signal` aborts.
  */
 export async function apiRequest<T>(path: string, options: RequestOptions = {}): Promise<T> {
+  return (await apiRequestWithHeaders<T>(path, options)).body;
+}
+
+/** A decoded answer with its response headers (e.g. `X-Total-Count` of a numbered page). */
+export interface ApiResponse<T> {
+  body: T;
+  headers: Headers;
+}
+
+/** {@link apiRequest}, also resolving with the answer's headers. */
+export async function apiRequestWithHeaders<T>(path: string, options: RequestOptions = {}): Promise<ApiResponse<T>> {
   if (!path.startsWith('/') || path.startsWith('//')) {
     throw new Error(`apiRequest takes a same-origin path, got ${path}`);
   }
@@ -233,11 +244,13 @@ export async function apiRequest<T>(path: string, options: RequestOptions = {}):
       message: 'The server sent an answer that is not JSON.',
     });
   }
-  return json as T;
+  return { body: json as T, headers: response.headers };
 }
 
 export const api = {
   get: <T>(path: string, signal?: AbortSignal) => apiRequest<T>(path, { signal }),
+  /** A GET resolving with the body and the response headers. */
+  getWithHeaders: <T>(path: string, signal?: AbortSignal) => apiRequestWithHeaders<T>(path, { signal }),
   post: <T>(path: string, body?: unknown, signal?: AbortSignal) =>
     apiRequest<T>(path, { method: 'POST', body, signal }),
   put: <T>(path: string, body: unknown, signal?: AbortSignal) =>

@@ -2,7 +2,7 @@ import { vi } from 'vitest';
 
 /** One canned answer. */
 export type MockReply =
-  | { status?: number; json?: unknown; text?: string; contentType?: string }
+  | { status?: number; json?: unknown; text?: string; contentType?: string; headers?: Record<string, string> }
   | 'network-error'
   /** Never answers (to see loading states). */
   | 'pending';
@@ -53,7 +53,10 @@ export function mockFetch(routes: Record<string, MockReply | MockReply[]>) {
     const contentType = reply.contentType ?? (reply.text === undefined ? 'application/json' : 'text/html');
     const nullBody = status === 204 || status === 304;
     return Promise.resolve(
-      new Response(nullBody ? null : text, { status, headers: nullBody ? {} : { 'Content-Type': contentType } }),
+      new Response(nullBody ? null : text, {
+        status,
+        headers: { ...(nullBody ? {} : { 'Content-Type': contentType }), ...reply.headers },
+      }),
     );
   });
   return { spy, calls };

@@ -6,14 +6,15 @@
 //! `503` at once (`http_requests_shed_total{reason="queue_full"}`); one that got a permit but
 //! no connection within `DB_ACQUIRE_TIMEOUT_MS` is answered `503` too
 //! (`reason="pool_timeout"`, [`crate::problem::database_error`]). Nothing it did is half done:
-//! a shed request never started its transaction. Lists served from memory take no permit.
+//! a shed request never started its transaction. Lists served from memory take no permit;
+//! a searched or sorted page, which reads the database, does.
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use tokio::sync::Semaphore;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::problem::overloaded;
 
@@ -26,12 +27,22 @@ impl Admission {
     pub fn new(connections: usize, waiting: usize) -> Self {
         Admission(Arc::new(Semaphore::new(connections + waiting)))
     }
+
+    /// A permit, to hold while the request uses the database; `None`: answer [`shed`].
+    pub fn enter(&self) -> Option<OwnedSemaphorePermit> {
+        self.0.clone().try_acquire_owned().ok()
+    }
+}
+
+/// The answer to a request that found no permit: `503` with `Retry-After`.
+pub fn shed() -> Response {
+    overloaded("queue_full")
 }
 
 /// Middleware: a permit for the request's whole life, or `503` at once.
 pub async fn admit(State(admission): State<Admission>, req: Request, next: Next) -> Response {
-    match admission.0.clone().try_acquire_owned() {
-        Ok(_permit) => next.run(req).await,
-        Err(_) => overloaded("queue_full"),
+    match admission.enter() {
+        Some(_permit) => next.run(req).await,
+        None => shed(),
     }
 }

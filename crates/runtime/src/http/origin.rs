@@ -38,6 +38,11 @@ pub fn cors(allowed: &AllowedOrigins) -> Option<CorsLayer> {
                 header::HeaderName::from_static("traceparent"),
                 header::HeaderName::from_static("tracestate"),
             ])
+            // A page's links and the catalogue's total, for a UI served from another origin.
+            .expose_headers([
+                header::LINK,
+                header::HeaderName::from_static("x-total-count"),
+            ])
             .max_age(std::time::Duration::from_secs(600)),
     )
 }

@@ -41,8 +41,9 @@ use futures_util::future::BoxFuture;
 use sqlx::MySqlPool;
 
 use super::feed::ChangeFeed;
-use super::page::Page;
+use super::page::{Page, Params};
 use super::snapshot::Snapshot;
+use crate::http::admission::Admission;
 use crate::metrics::catalog;
 
 /// Reads the whole list from the database, in id order.
@@ -61,6 +62,8 @@ struct Inner {
     feed: ChangeFeed,
     load: LoadQuery,
     counts_max_age: Duration,
+    /// Permits to read the database, for a search.
+    admission: Admission,
     /// Bumped when this process commits a change of counts ([`Listing::counts_changed_here`]).
     own: AtomicU64,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
@@ -83,6 +86,7 @@ impl Listing {
         feed: ChangeFeed,
         load: LoadQuery,
         counts_max_age: Duration,
+        admission: Admission,
     ) -> Self {
         Listing {
             inner: Arc::new(Inner {
@@ -91,6 +95,7 @@ impl Listing {
                 feed,
                 load,
                 counts_max_age,
+                admission,
                 own: AtomicU64::new(0),
                 snapshot: RwLock::new(None),
                 building: tokio::sync::Mutex::new(()),
@@ -204,19 +209,42 @@ impl Listing {
     }
 
     /// The answer to `GET path?query` with `headers`: the whole list (negotiated encoding,
-    /// `ETag`, `304`), or a page; `400` for a bad paging parameter.
+    /// `ETag`, `304`), or a page, searched with `q` ([`super::search`]); `400` for a bad
+    /// parameter.
     pub async fn respond(&self, path: &str, query: Option<&str>, headers: &HeaderMap) -> Response {
-        let page = match Page::parse(query) {
-            Ok(page) => page,
-            Err(message) => return crate::problem::error(StatusCode::BAD_REQUEST, message),
+        let params = Params::parse(query);
+        let (page, search) = match Page::parse(&params).and_then(|p| Ok((p, params.search()?))) {
+            Ok(parsed) => parsed,
+            Err(message) => return crate::problem::error(StatusCode::BAD_REQUEST, &message),
+        };
+        let found = match (&page, &search) {
+            (Some(page), Some(search)) => {
+                let Some(_permit) = self.inner.admission.enter() else {
+                    return crate::http::admission::shed();
+                };
+                // One more than the page tells whether there is a next one.
+                match search
+                    .ids_after(&self.inner.pool, page.after, page.limit + 1)
+                    .await
+                {
+                    Ok(ids) => Some(ids),
+                    Err(e) => return crate::problem::database_error(&e),
+                }
+            }
+            _ => None,
         };
         let snapshot = match self.snapshot().await {
             Ok(s) => s,
             Err(e) => return crate::problem::database_error(&e),
         };
-        match page {
-            None => snapshot.whole(headers).await,
-            Some(page) => snapshot.page(path, page),
+        match (page, search, found) {
+            (Some(page), Some(search), Some(mut ids)) => {
+                let more = ids.len() > page.limit;
+                ids.truncate(page.limit);
+                snapshot.found(path, page, search.text(), &ids, more)
+            }
+            (Some(page), ..) => snapshot.page(path, page),
+            (None, ..) => snapshot.whole(headers).await,
         }
     }
 }

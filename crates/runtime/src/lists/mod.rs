@@ -2,7 +2,9 @@
 //!
 //! - [`cache`]: one list of one process ([`Listing`]): a snapshot rebuilt when the data
 //!   changed, shared by concurrent requests;
-//! - [`snapshot`]: the snapshot's bytes, encodings, `ETag`s and answers; [`page`]: paging;
+//! - [`snapshot`]: the snapshot's bytes, encodings, `ETag`s and answers; [`page`]: what a
+//!   request asks for (whole, keyset page, numbered page) and its `Link`s; [`search`]: search
+//!   by title through an index table;
 //! - [`feed`]: change notices between a service's processes ([`ChangeFeed`]), and the
 //!   version check that is their safety net; [`versions`]: the database's side of it
 //!   (`cache_versions`, bumped by writers in their transaction).
@@ -10,6 +12,7 @@
 pub mod cache;
 pub mod feed;
 pub mod page;
+pub mod search;
 pub mod snapshot;
 pub mod versions;
 

@@ -191,22 +191,49 @@ impl Snapshot {
         let start = self.products.partition_point(|p| p.id <= page.after);
         let end = (start + page.limit).min(self.products.len());
         let items = &self.products[start..end];
-        let body = serde_json::to_vec(items).unwrap_or_default();
-        let mut response = Response::new(Body::from(body));
-        let h = response.headers_mut();
-        h.insert(header::CONTENT_TYPE, JSON);
-        h.insert(header::CACHE_CONTROL, CACHE_CONTROL);
-        if end < self.products.len()
-            && let Some(last) = items.last()
-            && let Ok(link) = HeaderValue::from_str(&format!(
-                "<{path}?after={}&limit={}>; rel=\"next\"",
-                last.id, page.limit
-            ))
-        {
-            h.insert(header::LINK, link);
-        }
-        response
+        let next = (end < self.products.len())
+            .then(|| items.last())
+            .flatten()
+            .map(|last| page.next_link(path, None, last.id));
+        page_answer(items.iter(), next)
     }
+
+    /// The products of `ids` (ascending; the page of a search) this snapshot holds. `more`
+    /// when the search has more after the last of `ids`.
+    pub(super) fn found(
+        &self,
+        path: &str,
+        page: Page,
+        search: &str,
+        ids: &[u64],
+        more: bool,
+    ) -> Response {
+        let items = ids.iter().filter_map(|id| {
+            self.products
+                .binary_search_by_key(id, |p| p.id)
+                .ok()
+                .map(|i| &self.products[i])
+        });
+        let next = more
+            .then(|| ids.last())
+            .flatten()
+            .map(|last| page.next_link(path, Some(search), *last));
+        page_answer(items, next)
+    }
+}
+
+/// A page's answer: `items` as JSON, with a `Link` to the `next` page when there is one.
+pub fn page_answer<'a>(items: impl Iterator<Item = &'a Product>, next: Option<String>) -> Response {
+    let items: Vec<&Product> = items.collect();
+    let body = serde_json::to_vec(&items).unwrap_or_default();
+    let mut response = Response::new(Body::from(body));
+    let h = response.headers_mut();
+    h.insert(header::CONTENT_TYPE, JSON);
+    h.insert(header::CACHE_CONTROL, CACHE_CONTROL);
+    if let Some(link) = next.and_then(|l| HeaderValue::from_str(&l).ok()) {
+        h.insert(header::LINK, link);
+    }
+    response
 }
 
 /// `identity` compressed: the usual levels for a list of hundreds of products, the fast ones

@@ -77,6 +77,7 @@ impl Core {
             self.feed.clone(),
             load,
             self.lists.counts_max_age,
+            self.admission.clone(),
         )
     }
 }
@@ -118,6 +119,10 @@ pub trait HttpService {
     /// The service's database migrations, embedded in the binary: its own and the
     /// runtime's ([`crate::migrations::with_runtime`], built on first use, hence a function).
     fn migrator() -> &'static Migrator;
+
+    /// The products that belong in the search index ([`crate::lists::search::reindex`]): their
+    /// id and title, with an id over `?`, ascending, at most `?`, locked in share mode.
+    fn searchable() -> &'static str;
 
     /// Every route of the API, with its state and middleware ([`service_router`]).
     fn router(core: Core, settings: &ApiSettings, own: &Self::Settings) -> Router;
@@ -173,19 +178,34 @@ pub fn operations_routes(health_path: &str) -> Router<Probes> {
     health::routes(health_path).route("/metrics", get(metrics))
 }
 
-/// Creates the database if needed and applies `migrator`; the `migrate` command of the API
-/// binaries.
+/// Creates the database if needed, applies `migrator` and fills the search index of the
+/// products `searchable` reads ([`prepare`]); the `migrate` command of the API binaries.
 pub async fn migrate(
     settings: &crate::settings::Settings,
     migrator: &'static Migrator,
+    searchable: &'static str,
 ) -> anyhow::Result<()> {
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
-    crate::migrations::apply(&pool, migrator).await?;
+    prepare(&pool, migrator, searchable).await?;
     crate::db::close(&pool, Duration::from_secs(2)).await;
     tracing::info!(
         database = settings.database.database_name(),
         "migrations applied"
     );
+    Ok(())
+}
+
+/// Applies `migrator`, then indexes for search the products written before the index
+/// existed or before its rules changed ([`lists::search::reindex`]: nothing to do on a
+/// database already indexed, tens of seconds the first time for 100,000 products). An API
+/// is not ready before its search can find every product.
+pub async fn prepare(
+    pool: &sqlx::MySqlPool,
+    migrator: &'static Migrator,
+    searchable: &'static str,
+) -> anyhow::Result<()> {
+    crate::migrations::apply(pool, migrator).await?;
+    lists::search::reindex(pool, searchable).await?;
     Ok(())
 }
 
@@ -203,7 +223,7 @@ pub async fn run_http<S: HttpService>(
     let settings = &api.process;
     crate::metrics::handle();
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
-    crate::migrations::apply(&pool, migrator).await?;
+    prepare(&pool, migrator, S::searchable()).await?;
     let core = Core {
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
@@ -291,6 +311,10 @@ pub enum ApiCommand {
     Serve,
     /// Create the database if needed, run migrations, and exit.
     Migrate,
+    /// Rebuild the search index of every product (after products were written into the
+    /// database by other means than the services, e.g. restored or bulk-loaded), and exit.
+    /// Safe while the service runs: each batch of products is replaced in one transaction.
+    ReindexSearch,
 }
 
 /// The settings of an API binary, its service's own included; `logs` says where its log
@@ -315,6 +339,15 @@ pub async fn run_command<S: HttpService>(
             crate::telemetry::shutdown(Duration::from_secs(2)).await;
             result
         }
-        ApiCommand::Migrate => migrate(&api.process, S::migrator()).await,
+        ApiCommand::Migrate => migrate(&api.process, S::migrator(), S::searchable()).await,
+        ApiCommand::ReindexSearch => {
+            let pool = crate::db::connect(&api.process.database, Duration::from_secs(60)).await?;
+            crate::migrations::apply(&pool, S::migrator()).await?;
+            lists::search::restart_index(&pool).await?;
+            let indexed = lists::search::reindex(&pool, S::searchable()).await?;
+            crate::db::close(&pool, Duration::from_secs(2)).await;
+            println!("{indexed} products indexed for search");
+            Ok(())
+        }
     }
 }

@@ -150,6 +150,16 @@ pub struct PageQuery {
     pub after: Option<u64>,
 }
 
+/// `?q=…`: a search by title (`crate::lists::search`).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// Products whose title has these words (case and accents ignored; the last word may be
+    /// the start of one). With no letters or digits, no filter. A page of 100 without `limit`.
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+}
+
 /// `after`: a whole number from 0 to 2^64 − 1 in plain digits (the format `int64` would cap
 /// it at 2^63 − 1).
 pub struct AfterId;

@@ -1,4 +1,4 @@
-import { api, expectShape } from '@/lib/api-client';
+import { api, ApiError, expectShape } from '@/lib/api-client';
 import { isRecord } from '@/lib/guards';
 import { isProduct, isProductList, type Product } from '@/lib/product';
 
@@ -20,9 +20,29 @@ function productPath(id: number | string): string {
   return `${BASE}/${encodeURIComponent(String(id))}`;
 }
 
-/** GET /api/products: the catalogue, ordered by id. */
-export async function listProducts(signal?: AbortSignal): Promise<Product[]> {
-  return expectShape(await api.get<unknown>(BASE, signal), isProductList, 'product list');
+/** One numbered page of the catalogue and the number of products matching its search. */
+export interface ProductPage {
+  products: Product[];
+  total: number;
+}
+
+/**
+ * GET /api/products?q=&sort=&page=&per_page=: one numbered page (`[]` past the end) and
+ * the `X-Total-Count` header. `search` is the query string, from `apiSearch` (list-query.ts).
+ */
+export async function listProductPage(search: string, signal?: AbortSignal): Promise<ProductPage> {
+  const { body, headers } = await api.getWithHeaders<unknown>(`${BASE}${search}`, signal);
+  const products = expectShape(body, isProductList, 'product list');
+  const header = headers.get('X-Total-Count')?.trim() ?? '';
+  const total = /^\d+$/.test(header) ? Number(header) : Number.NaN;
+  if (!Number.isSafeInteger(total)) {
+    throw new ApiError({
+      kind: 'invalid-response',
+      status: 200,
+      message: 'The server sent a product page without its total (X-Total-Count).',
+    });
+  }
+  return { products, total };
 }
 
 /** GET /api/products/{id}: 404 when there is no such product. */

@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { mockFetch, nginx503, server500 } from '@/testing/mock-fetch';
+import { FIRST_PRODUCT_PAGE, productPage } from '@/testing/product-pages';
 import { renderRoutes } from '@/testing/render';
 import { CreateProductPage } from './CreateProductPage';
 import { ProductListPage } from './ProductListPage';
@@ -179,7 +180,7 @@ describe('CreateProductPage', () => {
     const created = { id: 7, title: 'Mug', image: 'https://example.com/mug.png', likes: 0 };
     const { calls } = mockFetch({
       'POST /api/products': { status: 201, json: created },
-      'GET /api/products': { json: [created] },
+      [FIRST_PRODUCT_PAGE]: productPage([created]),
     });
     const { user, title, image, submit, router } = renderCreate();
     await user.type(title, '  Mug  ');

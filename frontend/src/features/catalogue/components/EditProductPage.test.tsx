@@ -1,6 +1,7 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { mockFetch, server500 } from '@/testing/mock-fetch';
+import { FIRST_PRODUCT_PAGE, productPage } from '@/testing/product-pages';
 import { renderRoutes } from '@/testing/render';
 import { EditProductRoute } from './EditProductPage';
 import { ProductListPage } from './ProductListPage';
@@ -55,7 +56,7 @@ describe('EditProductPage', () => {
     const { calls } = mockFetch({
       'GET /api/products/5': { json: mug },
       'PUT /api/products/5': { status: 202, json: updated },
-      'GET /api/products': { json: [updated] },
+      [FIRST_PRODUCT_PAGE]: productPage([updated]),
     });
     const { user, router } = renderEdit();
     const title = await screen.findByLabelText('Title');

@@ -4,7 +4,8 @@ import { mockFetch, nginx503, server500 } from '@/testing/mock-fetch';
 import { renderRoutes } from '@/testing/render';
 import { GalleryPage } from './GalleryPage';
 
-const PRODUCTS = '/flask/api/products';
+// The first page of the gallery: 48 products from the start.
+const PRODUCTS = '/flask/api/products?limit=48';
 const mug = { id: 1, title: 'Mug', image: 'https://example.com/mug.png', likes: 0 };
 const lamp = { id: 2, title: 'Lamp', image: '/img/lamp.png', likes: 3 };
 
@@ -119,9 +120,9 @@ describe('GalleryPage', () => {
     expect(within(card('Mug')).getByRole('button', { name: 'Try again' })).toBeInTheDocument();
   });
 
-  it('tells the person when a product was deleted meanwhile and refreshes the list', async () => {
-    const { calls } = mockFetch({
-      [`GET ${PRODUCTS}`]: [{ json: [mug, lamp] }, { json: [lamp] }],
+  it('tells the person when a product was deleted meanwhile and takes it off the list', async () => {
+    mockFetch({
+      [`GET ${PRODUCTS}`]: { json: [mug, lamp] },
       'POST /flask/api/products/1/like': { status: 404, json: { error: 'Product not found' } },
     });
     const { user } = renderGallery();
@@ -129,7 +130,6 @@ describe('GalleryPage', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent('“Mug” is no longer available');
     expect(screen.queryByRole('heading', { name: 'Mug' })).not.toBeInTheDocument();
     expect(screen.getByRole('heading', { name: 'Lamp' })).toBeInTheDocument();
-    await waitFor(() => expect(calls.filter((c) => c.url === PRODUCTS)).toHaveLength(2));
   });
 
   it('disables the Like button while the like is being sent', async () => {

@@ -1,4 +1,4 @@
-import { useId, useState } from 'react';
+import { memo, useId, useState } from 'react';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
 import { HeartIcon } from '@/components/ui/icons';
 import { ButtonSpinner } from '@/components/ui/Spinner';
@@ -18,13 +18,20 @@ interface ProductCardProps {
   product: Product;
   /** This shopper liked it on an earlier visit (GET /flask/api/likes). */
   likedBefore?: boolean;
-  /** The like was counted: the page bumps the count. */
-  onLiked: (id: number) => void;
+  /**
+   * The like was counted: the page bumps the count. `sentAt` (`performance.now()` when the
+   * like was sent) tells whether a live count that arrived meanwhile already includes it.
+   */
+  onLiked: (id: number, sentAt: number) => void;
   /** The product no longer exists (404): the page tells the person and refreshes. */
   onGone: (product: Product) => void;
 }
 
-export function ProductCard({ product, likedBefore = false, onLiked, onGone }: ProductCardProps) {
+/**
+ * One product. Memoised: a live count re-renders only the card whose product changed (the
+ * gallery keeps unchanged products as the same objects and its callbacks stable).
+ */
+export const ProductCard = memo(function ProductCard({ product, likedBefore = false, onLiked, onGone }: ProductCardProps) {
   const titleId = useId();
   const messageId = useId();
   const [like, setLike] = useState<LikeState>({ kind: 'idle' });
@@ -32,10 +39,11 @@ export function ProductCard({ product, likedBefore = false, onLiked, onGone }: P
   async function handleLike() {
     if (like.kind === 'pending') return;
     setLike({ kind: 'pending' });
+    const sentAt = performance.now();
     try {
       await likeProduct(product.id);
       setLike({ kind: 'liked' });
-      onLiked(product.id);
+      onLiked(product.id, sentAt);
     } catch (error) {
       const e = toApiError(error);
       if (e.status === ALREADY_LIKED_STATUS) {
@@ -53,7 +61,8 @@ export function ProductCard({ product, likedBefore = false, onLiked, onGone }: P
   const hearted = like.kind === 'liked' || like.kind === 'already' || (like.kind === 'idle' && likedBefore);
 
   return (
-    <article className="card h-100 shadow-sm product-card" aria-labelledby={titleId}>
+    // tabIndex -1: the gallery moves focus to the first card of a page loaded by keyboard.
+    <article className="card h-100 shadow-sm product-card" aria-labelledby={titleId} tabIndex={-1}>
       <div className="ratio ratio-4x3 card-img-top overflow-hidden bg-body-secondary">
         <ImageWithFallback
           src={product.image}
@@ -100,4 +109,4 @@ export function ProductCard({ product, likedBefore = false, onLiked, onGone }: P
       </div>
     </article>
   );
-}
+});
