@@ -15,7 +15,13 @@ seed_catalogue() {
   local n=$1 sql=(mariadb -uroot -h"$MARIADB_HOST" -P"$MARIADB_PORT") first work profile=debug db
   [ "${RELEASE:-0}" = 1 ] && profile=release
   work=$(mktemp -d)
-  first=$("${sql[@]}" -N -e "SELECT COALESCE(MAX(id), 0) FROM $ADMIN_DATABASE.products")
+  # After the largest id either database has seen (the shop keeps deleted products' ids as
+  # tombstones; the catalogue's counter is past its deleted ones).
+  first=$("${sql[@]}" -N -e "SELECT GREATEST(
+      COALESCE((SELECT MAX(id) FROM $ADMIN_DATABASE.products), 0),
+      COALESCE((SELECT MAX(id) FROM $MAIN_DATABASE.products), 0),
+      COALESCE((SELECT AUTO_INCREMENT - 1 FROM information_schema.tables
+                WHERE table_schema = '$ADMIN_DATABASE' AND table_name = 'products'), 0))")
   awk -v first="$first" -v n="$n" 'BEGIN {
     split("Red Blue Green Black White Grey Yellow Orange Purple Pink Brown Navy Teal Olive Ivory Gold", colour, " ")
     split("Linen Cotton Wool Silk Leather Suède Oak Walnut Steel Brass Copper Glass Ceramic Bamboo Crème Velvet", material, " ")

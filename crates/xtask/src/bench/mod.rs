@@ -122,6 +122,7 @@ impl Likes {
 
 mod goose;
 mod live;
+mod search;
 mod rows;
 #[cfg(test)]
 mod tests;

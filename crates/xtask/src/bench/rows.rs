@@ -231,6 +231,7 @@ pub fn rows(m: &Measurements) -> Vec<Row> {
     }
 
     rows.push(memory(m));
+    rows.extend(super::search::rows(m));
     rows.extend(super::live::rows(m));
     rows
 }
