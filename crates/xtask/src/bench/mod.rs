@@ -122,8 +122,8 @@ impl Likes {
 
 mod goose;
 mod live;
-mod search;
 mod rows;
+mod search;
 #[cfg(test)]
 mod tests;
 
@@ -144,11 +144,16 @@ pub fn table(dir: &Path) -> Result<String> {
     writeln!(out)?;
     writeln!(
         out,
-        "Release build; local MariaDB {}, RabbitMQ and nginx {}; every process, the load \
-         generators and the ceilings sharing the cores (load average at the end: {}). wrk -t2 \
-         -c32 for {seconds} s per list row; likes with examples/http_load (32 connections, \
-         {seconds} s); like limits off.",
+        "Release build; local MariaDB {}{}, RabbitMQ and nginx {}; \
+         every process, the load generators and the ceilings sharing the cores (load average \
+         at the end: {}). wrk -t2 -c32 for {seconds} s per list row; likes with \
+         examples/http_load (32 connections, {seconds} s); like limits off.",
         m.get("run.mariadb"),
+        // Runs before it was recorded do not say.
+        match m.get("run.buffer_pool_mb") {
+            "" => String::new(),
+            mb => format!(" (InnoDB buffer pool {mb} MB)"),
+        },
         m.get("run.nginx"),
         m.get("run.loadavg")
     )?;

@@ -8,14 +8,26 @@ use super::{Measurements, Wrk};
 
 /// (key, what the request is).
 const RUNS: [(&str, &str); 8] = [
-    ("shop_typing", "shop search while typing: two words and a prefix"),
-    ("shop_word", "shop search: one word matching 1/32 of the catalogue"),
+    (
+        "shop_typing",
+        "shop search while typing: two words and a prefix",
+    ),
+    (
+        "shop_word",
+        "shop search: one word matching 1/32 of the catalogue",
+    ),
     ("shop_number", "shop search: a word and a product number"),
     ("catalogue_search", "admin table search, newest first"),
     ("catalogue_title", "admin table sorted by title, first page"),
     ("catalogue_likes", "admin table sorted by likes, page 3"),
-    ("catalogue_deep", "admin table sorted by title, page 2,000 (offset 49,975)"),
-    ("catalogue_search_title", "admin table search matching 1/16, sorted by title"),
+    (
+        "catalogue_deep",
+        "admin table sorted by title, page 2,000 (offset 49,975)",
+    ),
+    (
+        "catalogue_search_title",
+        "admin table search matching 1/16, sorted by title",
+    ),
 ];
 
 pub fn rows(m: &Measurements) -> Vec<Row> {
