@@ -16,6 +16,7 @@ use serde_json::{Value, json};
 use shop_runtime::lists::{Change, ChangeFeed};
 use shop_runtime::service::Core;
 use sqlx::MySqlPool;
+use testkit::sse::{SseBuffer, SseEvent};
 use tower::ServiceExt;
 
 const EVENTS: &str = "/flask/api/products/events";
@@ -77,28 +78,14 @@ async fn like_in(tx: &mut sqlx::MySqlConnection, id: u64) {
     .unwrap();
 }
 
-/// One event as a client parses it.
-#[derive(Debug, Default, Clone, PartialEq)]
-struct Event {
-    event: String,
-    id: Option<String>,
-    data: String,
-    comment: Option<String>,
-    retry: Option<String>,
-}
-
-impl Event {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.data).unwrap()
-    }
-}
+type Event = SseEvent;
 
 /// The client end of one stream.
 struct Stream {
     status: StatusCode,
     headers: HeaderMap,
     body: Body,
-    buf: String,
+    buf: SseBuffer,
     ended: bool,
 }
 
@@ -117,7 +104,7 @@ async fn open(app: &Router, last_event_id: Option<&str>) -> Stream {
         status: parts.status,
         headers: parts.headers,
         body,
-        buf: String::new(),
+        buf: SseBuffer::default(),
         ended: false,
     }
 }
@@ -127,20 +114,7 @@ impl Stream {
     async fn next(&mut self, within: Duration) -> Option<Event> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let mut e = Event::default();
-                for line in block.lines().filter(|l| !l.is_empty()) {
-                    let (field, value) = line.split_once(": ").unwrap_or((line, ""));
-                    match field {
-                        "" => e.comment = Some(value.to_owned()),
-                        "event" => e.event = value.to_owned(),
-                        "id" => e.id = Some(value.to_owned()),
-                        "data" => e.data = value.to_owned(),
-                        "retry" => e.retry = Some(value.to_owned()),
-                        other => panic!("unknown field {other:?} in {block:?}"),
-                    }
-                }
+            if let Some(e) = self.buf.next_block() {
                 return Some(e);
             }
             if self.ended {
@@ -151,7 +125,7 @@ impl Stream {
                 Ok(None) => self.ended = true,
                 Ok(Some(frame)) => {
                     if let Ok(data) = frame.unwrap().into_data() {
-                        self.buf.push_str(std::str::from_utf8(&data).unwrap());
+                        self.buf.push(&data);
                     }
                 }
             }

@@ -9,6 +9,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use testkit::sse::{SseBuffer, SseEvent};
 use testkit::web::Nginx;
 use testkit::{Proc, ShopStack, WAIT};
 
@@ -17,17 +18,11 @@ const EVENTS: &str = "/flask/api/products/events";
 /// The client end of one stream, parsed as a browser does.
 struct Stream {
     res: reqwest::Response,
-    buf: String,
+    buf: SseBuffer,
     ended: bool,
 }
 
-#[derive(Debug, Default)]
-struct Event {
-    event: String,
-    id: Option<String>,
-    data: String,
-    retry: Option<String>,
-}
+type Event = SseEvent;
 
 impl Stream {
     async fn open(http: &reqwest::Client, url: String) -> Stream {
@@ -40,7 +35,7 @@ impl Stream {
             .unwrap();
         Stream {
             res,
-            buf: String::new(),
+            buf: SseBuffer::default(),
             ended: false,
         }
     }
@@ -49,19 +44,7 @@ impl Stream {
     async fn next(&mut self, within: Duration) -> Option<Event> {
         let deadline = tokio::time::Instant::now() + within;
         loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let block: String = self.buf.drain(..end + 2).collect();
-                let mut e = Event::default();
-                for line in block.lines().filter(|l| !l.is_empty()) {
-                    let (field, value) = line.split_once(": ").unwrap_or((line, ""));
-                    match field {
-                        "event" => e.event = value.to_owned(),
-                        "id" => e.id = Some(value.to_owned()),
-                        "data" => e.data = value.to_owned(),
-                        "retry" => e.retry = Some(value.to_owned()),
-                        _ => {}
-                    }
-                }
+            if let Some(e) = self.buf.next_block() {
                 return Some(e);
             }
             if self.ended {
@@ -69,7 +52,7 @@ impl Stream {
             }
             match tokio::time::timeout_at(deadline, self.res.chunk()).await {
                 Err(_) => return None,
-                Ok(Ok(Some(bytes))) => self.buf.push_str(std::str::from_utf8(&bytes).unwrap()),
+                Ok(Ok(Some(bytes))) => self.buf.push(&bytes),
                 Ok(Ok(None)) => self.ended = true,
                 Ok(Err(e)) => panic!("the stream broke instead of ending: {e}"),
             }
@@ -189,7 +172,7 @@ async fn likes_reach_streams_through_nginx_and_on_other_replicas_within_a_second
         .unwrap();
     let mut resumed = Stream {
         res: resumed,
-        buf: String::new(),
+        buf: SseBuffer::default(),
         ended: false,
     };
     let (data, _, _) = resumed.likes(Duration::from_secs(2)).await;

@@ -38,6 +38,7 @@ pub mod rabbit_cluster;
 pub mod rabbit_node;
 pub mod service;
 pub mod sockets;
+pub mod sse;
 pub mod stack;
 pub mod tls;
 mod urls;
