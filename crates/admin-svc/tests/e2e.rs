@@ -564,6 +564,39 @@ async fn operator_commands_set_a_password_and_revoke_a_token() {
         "revoked twice: {printed}"
     );
 
+    // Products loaded behind the service's back (a restore, a bulk load) are found by a
+    // search once `reindex-search` ran, while the API serves.
+    let pool = sqlx::MySqlPool::connect(&setup.db.url()).await.unwrap();
+    sqlx::query("INSERT INTO products (title, image) VALUES ('Loaded Lantern', '/l.png')")
+        .execute(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    let found = async || {
+        let res = svc
+            .http
+            .get(svc.url("/api/products?q=lantern"))
+            .send()
+            .await
+            .unwrap();
+        res.headers()["x-total-count"].to_str().unwrap().to_owned()
+    };
+    assert_eq!(found().await, "0");
+    let (ok, printed) = run(&["reindex-search"], None).await;
+    assert!(
+        ok && printed.contains("2 products indexed for search"),
+        "{printed}"
+    );
+    // The running API learns of it by its version check (LIST_VERSION_CHECK_MS).
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while found().await != "1" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the new index is not searched"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     assert_eq!(svc.terminate().await, Some(0));
     setup.cleanup().await;
 }

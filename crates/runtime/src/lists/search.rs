@@ -317,6 +317,11 @@ pub async fn reindex(pool: &MySqlPool, live: &'static str) -> Result<u64, sqlx::
             insert_terms(&mut tx, &products).await?;
         }
         let done = (batch.len() as u64) < REINDEX_BATCH;
+        if !batch.is_empty() {
+            // What searches find changed: the lists' version check tells every process, so
+            // that none answers from what it held (admin-api's totals).
+            super::versions::bump_version(&mut tx, super::versions::Change::Catalogue).await?;
+        }
         statement::run(
             "record_search_index",
             "UPDATE search_index",
