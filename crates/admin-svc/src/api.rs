@@ -97,7 +97,7 @@ pub async fn list_products(
         return shop_runtime::http::admission::shed();
     };
     let feed = state.list.feed();
-    match catalogue::page(&state.core.pool, feed, &state.totals, &numbered).await {
+    match catalogue::page(&state.core.pool, feed, &state.held, &numbered).await {
         Ok((products, total)) => catalogue::answer("/api/products", &numbered, &products, total),
         Err(e) => ApiError::from(e).into_response(),
     }

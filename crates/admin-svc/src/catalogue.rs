@@ -3,130 +3,101 @@
 //! `Link`s to the first, previous, next and last pages.
 //!
 //! Every order reads an index: `id` the primary key, `title` and `likes` their own indexes
-//! (ties broken by id, which each index holds). The page's ids are found first from the index
-//! alone (a deep page skips index entries, not rows), then its rows are read by id. A search
-//! joins the term index ([`shop_runtime::lists::search`]) and sorts its matches.
-//!
-//! Totals are counted once per search until the catalogue changes ([`Totals`]): counting a
-//! hundred thousand index entries takes milliseconds, and an admin paging through one search,
-//! or many admins on the first page, would count them again on every page.
+//! (ties broken by id, which each index holds); a search joins the term index
+//! ([`shop_runtime::lists::search`]) and sorts its matches. The whole order of ids is read
+//! once and held until the catalogue (for `likes`, its counts) changes
+//! ([`shop_runtime::lists::found`]): its length is the total, a page is a slice of it, from
+//! the end when descending, and only the page's rows are read, by id. So page 2,000 costs
+//! what page 1 does, a total is never counted twice, and paging through a search reads its
+//! matches once.
 
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use events::Product;
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use shop_runtime::lists::ChangeFeed;
+use shop_runtime::lists::found::{By, Held, Key};
 use shop_runtime::lists::page::{Numbered, SortKey};
-use shop_runtime::lists::search::Search;
 use shop_runtime::lists::snapshot::page_answer;
 use shop_runtime::statement;
-use sqlx::{MySql, MySqlPool, QueryBuilder};
+use sqlx::{MySqlPool, QueryBuilder};
 
-/// How many products matched recent searches (`None`: the unfiltered catalogue), as of one
-/// generation of the catalogue ([`ChangeFeed`]). Forgotten at the next change.
-#[derive(Debug, Default)]
-pub struct Totals(Mutex<(u64, HashMap<Option<Search>, u64>)>);
-
-/// Searches whose totals are held at most.
-const TOTALS_HELD: usize = 256;
-
-impl Totals {
-    /// The total of `search` at `feed`'s catalogue generation: remembered, or counted. Not
-    /// remembered while the feed is not live (no notices: changes could go unseen).
-    async fn of(
-        &self,
-        pool: &MySqlPool,
-        feed: &ChangeFeed,
-        search: &Option<Search>,
-    ) -> Result<u64, sqlx::Error> {
-        let generation = feed.generations().0;
-        let held = {
-            let totals = self
-                .0
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            (totals.0 == generation)
-                .then(|| totals.1.get(search).copied())
-                .flatten()
-        };
-        if let Some(total) = held.filter(|_| feed.is_live()) {
-            return Ok(total);
-        }
-        let total = match search {
-            Some(search) => search.count(pool).await?,
-            None => count(pool).await?,
-        };
-        let mut totals = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if totals.0 != generation || totals.1.len() >= TOTALS_HELD {
-            *totals = (generation, HashMap::new());
-        }
-        totals.1.insert(search.clone(), total);
-        Ok(total)
-    }
-}
-
-/// The page `n` asks for, and how many products match.
+/// The page `n` asks for, and how many products match: the whole order read once and held
+/// ([`Held`]), the page's rows read by id.
 pub async fn page(
     pool: &MySqlPool,
     feed: &ChangeFeed,
-    totals: &Totals,
+    held: &Held,
     n: &Numbered,
 ) -> Result<(Vec<Product>, u64), sqlx::Error> {
-    let total = totals.of(pool, feed, &n.search).await?;
-    if n.offset() >= total {
+    let by = match n.sort.key {
+        SortKey::Id => By::Id,
+        SortKey::Title => By::Title,
+        SortKey::Likes => By::Likes,
+    };
+    let key = Key {
+        search: n.search.clone(),
+        by,
+    };
+    let read_pool = pool.clone();
+    let order = held
+        .order(feed, key.clone(), move || {
+            Box::pin(read_order(read_pool, key))
+        })
+        .await?;
+    let total = order.len() as u64;
+    let (offset, per_page) = (n.offset(), n.per_page);
+    if offset >= total {
         return Ok((Vec::new(), total));
     }
-    let mut q = QueryBuilder::new(
-        "SELECT p.id, p.title, p.image, p.likes FROM products p JOIN (SELECT s.id FROM products s",
-    );
-    if let Some(search) = &n.search {
-        q.push(" JOIN (SELECT t0.product_id");
-        search.push_matches(&mut q);
-        q.push(") m ON m.product_id = s.id");
+    // Descending is the ascending order read from its end.
+    let positions = offset..(offset + per_page).min(total);
+    let ids: Vec<u64> = positions
+        .map(|i| {
+            let i = usize::try_from(i).unwrap_or(usize::MAX);
+            if n.sort.descending {
+                order[order.len() - 1 - i]
+            } else {
+                order[i]
+            }
+        })
+        .collect();
+    let mut q = QueryBuilder::new("SELECT id, title, image, likes FROM products WHERE id IN (");
+    let mut list = q.separated(", ");
+    for id in &ids {
+        list.push_bind(*id);
     }
-    push_order(&mut q, n, "s");
-    q.push(" LIMIT ");
-    q.push_bind(n.per_page);
-    q.push(" OFFSET ");
-    q.push_bind(n.offset());
-    q.push(") k ON k.id = p.id");
-    push_order(&mut q, n, "p");
-    let rows = statement::run(
+    q.push(")");
+    let mut rows: Vec<Product> = statement::run(
         "catalogue_page",
         "SELECT products",
         q.build_query_as().fetch_all(pool),
     )
     .await?;
+    // In the page's order; a product deleted since the order was read is left out.
+    rows.sort_by_key(|p| ids.iter().position(|id| *id == p.id));
     Ok((rows, total))
 }
 
-/// ` ORDER BY <key>[ DESC], id[ DESC]` over the table aliased `table`.
-fn push_order(q: &mut QueryBuilder<'_, MySql>, n: &Numbered, table: &str) {
-    let dir = if n.sort.descending { " DESC" } else { "" };
-    let key = match n.sort.key {
-        SortKey::Id => "id",
-        SortKey::Title => "title",
-        SortKey::Likes => "likes",
+/// Every id `key` orders, ascending (ties by id).
+async fn read_order(pool: MySqlPool, key: Key) -> Result<Vec<u64>, sqlx::Error> {
+    let by = match key.by {
+        By::Id => "id",
+        By::Title => "title, s.id",
+        By::Likes => "likes, s.id",
     };
-    q.push(format_args!(" ORDER BY {table}.{key}{dir}"));
-    if n.sort.key != SortKey::Id {
-        q.push(format_args!(", {table}.id{dir}"));
+    let mut q = QueryBuilder::new("SELECT s.id FROM products s");
+    if let Some(search) = &key.search {
+        q.push(" JOIN (SELECT t0.product_id");
+        search.push_matches(&mut q);
+        q.push(") m ON m.product_id = s.id");
     }
-}
-
-async fn count(pool: &MySqlPool) -> Result<u64, sqlx::Error> {
-    let n: i64 = statement::run(
-        "count_products",
+    q.push(format_args!(" ORDER BY s.{by}"));
+    statement::run(
+        "catalogue_order",
         "SELECT products",
-        sqlx::query_scalar("SELECT COUNT(*) FROM products").fetch_one(pool),
+        q.build_query_scalar().fetch_all(&pool),
     )
-    .await?;
-    Ok(n.unsigned_abs())
+    .await
 }
 
 /// The answer: the page's products, `X-Total-Count` and the `Link`s.

@@ -46,8 +46,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// The catalogue's product list, served from memory.
     pub list: Listing,
-    /// Totals of the admin table's recent searches.
-    pub totals: Arc<catalogue::Totals>,
+    /// The admin table's orders (sorted, searched), held per catalogue version.
+    pub held: Arc<shop_runtime::lists::found::Held>,
 }
 
 impl AppState {
@@ -56,7 +56,7 @@ impl AppState {
     pub fn new(core: Core, auth: AdminAuthSettings, cookie_secure: bool) -> Self {
         AppState {
             list: core.listing("catalogue", db::load_list),
-            totals: Arc::default(),
+            held: Arc::default(),
             core,
             auth: Auth::new(auth, cookie_secure),
         }

@@ -365,6 +365,15 @@ async fn a_search_pages_in_id_order_with_links_that_keep_it(pool: MySqlPool) {
     let a = get(&app, "/flask/api/products?q=%22%2B-*%40(~", &[]).await;
     assert_eq!(a.status, StatusCode::OK);
     assert_eq!(a.ids().len(), 4);
+    // A search of several words is read once and held until the catalogue changes.
+    let a = get(&app, "/flask/api/products?q=blue+wid", &[]).await;
+    assert_eq!(a.ids(), [4]);
+    mirror(&pool, 6, "Blue Widget Two").await;
+    let a = get(&app, "/flask/api/products?q=blue+wid", &[]).await;
+    assert_eq!(a.ids(), [4], "held: no change was noticed");
+    feed.seen(Change::Catalogue);
+    let a = get(&app, "/flask/api/products?q=blue+wid", &[]).await;
+    assert_eq!(a.ids(), [4, 6]);
 }
 
 #[sqlx::test(migrator = "main_svc::MIGRATOR")]

@@ -41,7 +41,9 @@ use futures_util::future::BoxFuture;
 use sqlx::MySqlPool;
 
 use super::feed::ChangeFeed;
+use super::found::{By, Held, Key};
 use super::page::{Page, Params};
+use super::search::Search;
 use super::snapshot::Snapshot;
 use crate::http::admission::Admission;
 use crate::metrics::catalog;
@@ -64,6 +66,8 @@ struct Inner {
     counts_max_age: Duration,
     /// Permits to read the database, for a search.
     admission: Admission,
+    /// The matches of searches of more than one term.
+    found: Held,
     /// Bumped when this process commits a change of counts ([`Listing::counts_changed_here`]).
     own: AtomicU64,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
@@ -96,6 +100,7 @@ impl Listing {
                 load,
                 counts_max_age,
                 admission,
+                found: Held::default(),
                 own: AtomicU64::new(0),
                 snapshot: RwLock::new(None),
                 building: tokio::sync::Mutex::new(()),
@@ -223,10 +228,7 @@ impl Listing {
                     return crate::http::admission::shed();
                 };
                 // One more than the page tells whether there is a next one.
-                match search
-                    .ids_after(&self.inner.pool, page.after, page.limit + 1)
-                    .await
-                {
+                match self.found(search, *page).await {
                     Ok(ids) => Some(ids),
                     Err(e) => return crate::problem::database_error(&e),
                 }
@@ -246,6 +248,32 @@ impl Listing {
             (Some(page), ..) => snapshot.page(path, page),
             (None, ..) => snapshot.whole(headers).await,
         }
+    }
+}
+
+impl Listing {
+    /// The ids of `search`'s matches on `page`, and one more when a next page exists. One
+    /// term: that page of its index range. More: every match is read once (an intersection
+    /// reads as many index entries for a page as for all) and held ([`Held`]).
+    async fn found(&self, search: &Search, page: Page) -> Result<Vec<u64>, sqlx::Error> {
+        let pool = &self.inner.pool;
+        if search.is_one_term() {
+            return search.ids_after(pool, page.after, page.limit + 1).await;
+        }
+        let key = Key {
+            search: Some(search.clone()),
+            by: By::Id,
+        };
+        let (pool, search) = (pool.clone(), search.clone());
+        let all = self
+            .inner
+            .found
+            .order(&self.inner.feed, key, move || {
+                Box::pin(async move { search.ids_after(&pool, 0, usize::MAX).await })
+            })
+            .await?;
+        let start = all.partition_point(|id| *id <= page.after);
+        Ok(all[start..].iter().take(page.limit + 1).copied().collect())
     }
 }
 

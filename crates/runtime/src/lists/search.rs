@@ -133,6 +133,12 @@ impl Search {
         }))
     }
 
+    /// Whether one index term answers it: its matches are one range of the index, in id
+    /// order, and a page reads just the page.
+    pub fn is_one_term(&self) -> bool {
+        self.terms.len() == 1
+    }
+
     /// The normalised words searched for.
     pub fn text(&self) -> &str {
         &self.text
@@ -165,26 +171,13 @@ impl Search {
         query.push(" AND t0.product_id > ");
         query.push_bind(after);
         query.push(" ORDER BY t0.product_id LIMIT ");
-        query.push_bind(limit as u64);
+        query.push_bind(u64::try_from(limit).unwrap_or(u64::MAX));
         statement::run(
             "search_products",
             "SELECT product_search_terms",
             query.build_query_scalar().fetch_all(pool),
         )
         .await
-    }
-
-    /// How many products match.
-    pub async fn count(&self, pool: &MySqlPool) -> Result<u64, sqlx::Error> {
-        let mut query = QueryBuilder::new("SELECT COUNT(*)");
-        self.push_matches(&mut query);
-        let count: i64 = statement::run(
-            "count_search",
-            "SELECT product_search_terms",
-            query.build_query_scalar().fetch_one(pool),
-        )
-        .await?;
-        Ok(count.unsigned_abs())
     }
 }
 
