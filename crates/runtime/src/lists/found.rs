@@ -6,9 +6,10 @@
 //! a deep numbered page skips tens of thousands of entries: milliseconds of a core each
 //! time, for an answer that only changes with the catalogue. So the whole order is read once
 //! and held until the data it came from changes: the catalogue's generation of the
-//! [`ChangeFeed`], and for an order by likes its counts' generation too. Concurrent requests
-//! for one order share one read. Nothing is held while the feed is not live (a change could
-//! go unseen), and at most [`MAX_HELD`] ids in all (8 bytes each).
+//! [`ChangeFeed`], and for an order by likes its counts' generation too: as fresh as the lists
+//! in memory ([`super::cache`]). Concurrent requests for one order share one read. Nothing is
+//! held over a detached feed (router tests: no change would be seen), and at most
+//! [`MAX_HELD`] ids in all (8 bytes each).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
