@@ -75,7 +75,7 @@ pub async fn insert_product(
             .execute(&mut *tx),
     )
     .await?;
-    search::index_product(tx, done.last_insert_id(), &input.title).await?;
+    search::index_new_product(tx, done.last_insert_id(), &input.title).await?;
     Ok(ProductRow {
         product: Product {
             id: done.last_insert_id(),

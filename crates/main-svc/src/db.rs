@@ -144,7 +144,7 @@ pub async fn insert_mirror(tx: &mut MySqlConnection, p: &ProductState) -> Result
             .execute(&mut *tx),
     )
     .await?;
-    search::index_product(tx, p.id, &p.title).await
+    search::index_new_product(tx, p.id, &p.title).await
 }
 
 /// Overwrites title and image; keeps the stored version when the event carries none.

@@ -106,6 +106,8 @@ async fn a_consumer_waits_for_every_version_not_the_newest() {
             "cache_versions",
             "outbox",
             "processed_messages",
+            "product_search_terms",
+            "search_index",
             "widgets"
         ]
     );
@@ -167,6 +169,8 @@ async fn replicas_migrating_a_new_database_at_once_all_succeed() {
             "cache_versions",
             "outbox",
             "processed_messages",
+            "product_search_terms",
+            "search_index",
             "widgets"
         ]
     );

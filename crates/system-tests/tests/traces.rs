@@ -165,6 +165,7 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         [
             "COMMIT",
             "INSERT outbox",
+            "INSERT product_search_terms",
             "INSERT products",
             "SELECT api_tokens",
             "UPDATE cache_versions"
@@ -202,6 +203,7 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         [
             "COMMIT",
             "INSERT processed_messages",
+            "INSERT product_search_terms",
             "INSERT products",
             "SELECT products",
             "UPDATE cache_versions"

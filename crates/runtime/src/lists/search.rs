@@ -189,29 +189,87 @@ fn selectivity(term: &str) -> (bool, usize) {
 }
 
 /// Writes the terms of product `id` titled `title`, replacing any it had; in the
-/// transaction that writes the product.
+/// transaction that writes the product, which holds the product's row (so no one else
+/// writes its terms meanwhile).
+///
+/// Only the terms that change are written, each by its whole key: a delete by key locks
+/// that row alone, where a delete of a range (`WHERE product_id = ?`) would also lock the
+/// gaps around it, and concurrent writes of neighbouring products' terms then deadlock
+/// (InnoDB's next-key locks under repeatable read).
 pub async fn index_product(
     tx: &mut MySqlConnection,
     id: u64,
     title: &str,
 ) -> Result<(), sqlx::Error> {
-    unindex_product(tx, id).await?;
+    let held = held_terms(tx, id).await?;
+    let wanted = terms(title);
+    let gone: Vec<&String> = held.iter().filter(|t| !wanted.contains(*t)).collect();
+    delete_terms(tx, id, &gone).await?;
+    let added: Vec<(u64, String)> = wanted
+        .into_iter()
+        .filter(|t| !held.contains(t))
+        .map(|t| (id, t))
+        .collect();
+    insert_rows(tx, &added).await
+}
+
+/// Writes the terms of a product just created (it has none: nothing to read or delete).
+pub async fn index_new_product(
+    tx: &mut MySqlConnection,
+    id: u64,
+    title: &str,
+) -> Result<(), sqlx::Error> {
     insert_terms(tx, &[(id, title)]).await
 }
 
 /// Removes the terms of product `id`: it was deleted.
 pub async fn unindex_product(tx: &mut MySqlConnection, id: u64) -> Result<(), sqlx::Error> {
-    statement::run(
-        "unindex_product",
-        "DELETE product_search_terms",
-        sqlx::query("DELETE FROM product_search_terms WHERE product_id = ?")
+    let held = held_terms(tx, id).await?;
+    delete_terms(tx, id, &held.iter().collect::<Vec<_>>()).await
+}
+
+/// The terms product `id` has: a plain read, which takes no lock (the caller holds the
+/// product's row).
+async fn held_terms(tx: &mut MySqlConnection, id: u64) -> Result<BTreeSet<String>, sqlx::Error> {
+    // A binary collation (`utf8mb4_bin`) comes back as bytes.
+    let held: Vec<Vec<u8>> = statement::run(
+        "product_terms",
+        "SELECT product_search_terms",
+        sqlx::query_scalar("SELECT term FROM product_search_terms WHERE product_id = ?")
             .bind(id)
-            .execute(tx),
+            .fetch_all(&mut *tx),
     )
     .await?;
+    Ok(held
+        .into_iter()
+        .map(|t| String::from_utf8_lossy(&t).into_owned())
+        .collect())
+}
+
+/// Deletes `terms` of product `id`, each by its whole key in a statement of its own: an
+/// equality on every column of the primary key locks the row alone, where `term IN (…)` is
+/// read as a range and locks the gap after it too (up to the index's end, for the newest
+/// product), which concurrent inserts of other products' terms then wait on.
+async fn delete_terms(
+    tx: &mut MySqlConnection,
+    id: u64,
+    terms: &[&String],
+) -> Result<(), sqlx::Error> {
+    for term in terms {
+        statement::run(
+            "unindex_product",
+            "DELETE product_search_terms",
+            sqlx::query("DELETE FROM product_search_terms WHERE product_id = ? AND term = ?")
+                .bind(id)
+                .bind(*term)
+                .execute(&mut *tx),
+        )
+        .await?;
+    }
     Ok(())
 }
 
+/// Inserts the terms of `products` (none of which has any).
 async fn insert_terms(
     tx: &mut MySqlConnection,
     products: &[(u64, &str)],
@@ -220,6 +278,11 @@ async fn insert_terms(
         .iter()
         .flat_map(|(id, title)| terms(title).into_iter().map(move |t| (*id, t)))
         .collect();
+    insert_rows(tx, &rows).await
+}
+
+/// Inserts `(product_id, term)` rows (one there already is left as it is).
+async fn insert_rows(tx: &mut MySqlConnection, rows: &[(u64, String)]) -> Result<(), sqlx::Error> {
     // Well under MariaDB's 65,535 placeholders a statement.
     for chunk in rows.chunks(10_000) {
         let mut query =
