@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use events::Product;
 use futures_util::future::BoxFuture;
-use shop_runtime::lists::search;
+use shop_runtime::lists::search_index as search;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool, QueryBuilder};
 
@@ -18,7 +18,7 @@ pub struct ProductRow {
     pub version: u64,
 }
 
-/// The products in the catalogue's search index (`shop_runtime::lists::search::reindex`):
+/// The products in the catalogue's search index (`shop_runtime::lists::search_index::reindex`):
 /// all of them.
 pub const SEARCHABLE: &str =
     r#"SELECT id, title FROM products WHERE id > ? ORDER BY id LIMIT ? LOCK IN SHARE MODE"#;

@@ -986,12 +986,12 @@ async fn products_written_before_the_index_are_indexed_at_start(pool: MySqlPool)
     let a = call(&app, Method::GET, "/api/products?q=lamp", None).await;
     assert_eq!(total(&a), 0, "not indexed yet");
     let searchable = <AppState as shop_runtime::service::HttpService>::searchable();
-    let indexed = shop_runtime::lists::search::reindex(&pool, searchable)
+    let indexed = shop_runtime::lists::search_index::reindex(&pool, searchable)
         .await
         .unwrap();
     assert_eq!(indexed, 1234);
     assert_eq!(
-        shop_runtime::lists::search::reindex(&pool, searchable)
+        shop_runtime::lists::search_index::reindex(&pool, searchable)
             .await
             .unwrap(),
         0,
@@ -1020,7 +1020,7 @@ async fn totals_are_counted_once_until_the_catalogue_changes(pool: MySqlPool) {
                 .await
                 .unwrap()
                 .last_insert_id();
-            shop_runtime::lists::search::index_product(&mut tx, id, title)
+            shop_runtime::lists::search_index::index_product(&mut tx, id, title)
                 .await
                 .unwrap();
             tx.commit().await.unwrap();

@@ -2,7 +2,7 @@
 
 use events::{Product, ProductState};
 use futures_util::future::BoxFuture;
-use shop_runtime::lists::search;
+use shop_runtime::lists::search_index as search;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool};
 
@@ -26,7 +26,7 @@ pub async fn list_products(pool: &MySqlPool) -> Result<Vec<Product>, sqlx::Error
     .await
 }
 
-/// The products in the shop's search index (`shop_runtime::lists::search::reindex`): the
+/// The products in the shop's search index (`shop_runtime::lists::search_index::reindex`): the
 /// mirror's live ones.
 pub const SEARCHABLE: &str = r#"SELECT id, title FROM products
     WHERE id > ? AND deleted_at IS NULL ORDER BY id LIMIT ? LOCK IN SHARE MODE"#;

@@ -4,7 +4,7 @@
 //!   changed, shared by concurrent requests;
 //! - [`snapshot`]: the snapshot's bytes, encodings, `ETag`s and answers; [`page`]: what a
 //!   request asks for (whole, keyset page, numbered page) and its `Link`s; [`search`]: search
-//!   by title through an index table; [`found`]: the orders the database worked out
+//!   by title through an index table, which [`search_index`] writes; [`found`]: the orders the database worked out
 //!   (matches, sorted ids), held per version of the data;
 //! - [`feed`]: change notices between a service's processes ([`ChangeFeed`]), and the
 //!   version check that is their safety net; [`versions`]: the database's side of it
@@ -15,6 +15,7 @@ pub mod feed;
 pub mod found;
 pub mod page;
 pub mod search;
+pub mod search_index;
 pub mod snapshot;
 pub mod versions;
 

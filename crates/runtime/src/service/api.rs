@@ -120,7 +120,7 @@ pub trait HttpService {
     /// runtime's ([`crate::migrations::with_runtime`], built on first use, hence a function).
     fn migrator() -> &'static Migrator;
 
-    /// The products that belong in the search index ([`crate::lists::search::reindex`]): their
+    /// The products that belong in the search index ([`crate::lists::search_index::reindex`]): their
     /// id and title, with an id over `?`, ascending, at most `?`, locked in share mode.
     fn searchable() -> &'static str;
 
@@ -196,7 +196,7 @@ pub async fn migrate(
 }
 
 /// Applies `migrator`, then indexes for search the products written before the index
-/// existed or before its rules changed ([`lists::search::reindex`]: nothing to do on a
+/// existed or before its rules changed ([`lists::search_index::reindex`]: nothing to do on a
 /// database already indexed; the first time, about 6 s for 100,000 products in a release
 /// build). An API is not ready before its search can find every product.
 pub async fn prepare(
@@ -205,7 +205,7 @@ pub async fn prepare(
     searchable: &'static str,
 ) -> anyhow::Result<()> {
     crate::migrations::apply(pool, migrator).await?;
-    lists::search::reindex(pool, searchable).await?;
+    lists::search_index::reindex(pool, searchable).await?;
     Ok(())
 }
 
@@ -343,8 +343,8 @@ pub async fn run_command<S: HttpService>(
         ApiCommand::ReindexSearch => {
             let pool = crate::db::connect(&api.process.database, Duration::from_secs(60)).await?;
             crate::migrations::apply(&pool, S::migrator()).await?;
-            lists::search::restart_index(&pool).await?;
-            let indexed = lists::search::reindex(&pool, S::searchable()).await?;
+            lists::search_index::restart_index(&pool).await?;
+            let indexed = lists::search_index::reindex(&pool, S::searchable()).await?;
             crate::db::close(&pool, Duration::from_secs(2)).await;
             println!("{indexed} products indexed for search");
             Ok(())
