@@ -75,7 +75,7 @@ fn parse_id(raw: &str) -> Result<u64, ApiError> {
         (status = 200, description = "All products, or one page. A keyset page that is not the last has a `Link: <…>; rel=\"next\"` header; a numbered page has `Link`s to the first, previous, next and last pages", body = [Product],
             headers(("X-Total-Count" = u64, description = "With `q`, `sort`, `page` or `per_page`: how many products match"))),
         (status = 304, description = "Not modified since the `ETag` sent in `If-None-Match`"),
-        (status = 400, description = "A parameter is out of range, unknown (`sort`), or `limit`/`after` come with `q`, `sort`, `page` or `per_page`; the message names it", body = ErrorBody),
+        (status = 400, description = "A parameter is out of range or not a whole number, or `sort` is unknown; the message names it", body = ErrorBody),
         (status = 503, response = Busy)))]
 pub async fn list_products(
     State(state): State<AppState>,

@@ -237,7 +237,7 @@ mod tests;
 
 /// `?q=…&sort=…&page=P&per_page=N`: a numbered page of the sorted, searched catalogue
 /// (`shop_runtime::lists::page::Numbered`). With any of these, `limit` and `after` are
-/// ignored.
+/// checked but not used.
 #[derive(utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CatalogueQuery {

@@ -927,7 +927,8 @@ async fn numbered_pages_sort_by_each_column_with_total_and_links(pool: MySqlPool
         (a.status, a.body.clone(), total(&a)),
         (StatusCode::OK, json!([]), 6)
     );
-    // The default page size is 25, and limit/after are not read beside a numbered page.
+    // The default page size is 25, and limit/after are not used beside a numbered page (but
+    // checked: a bad one is a 400, below).
     let a = page("page=1&limit=2&after=3").await;
     assert_eq!(ids(&a), [1, 2, 3, 4, 5, 6]);
     // Bare, the list is the whole catalogue as it always was: no numbered-page headers.
@@ -954,6 +955,8 @@ async fn bad_list_parameters_are_400_naming_the_parameter(pool: MySqlPool) {
         ("limit=1001".to_owned(), "limit "),
         ("limit=x".to_owned(), "limit "),
         ("after=-3".to_owned(), "after "),
+        ("page=2&limit=".to_owned(), "limit "),
+        ("q=a&after=x".to_owned(), "after "),
     ] {
         let a = call(&app, Method::GET, &format!("/api/products?{query}"), None).await;
         assert_eq!(a.status, StatusCode::BAD_REQUEST, "{query}");
