@@ -2,8 +2,8 @@
 # seed_catalogue N: N more products in a running stack's two databases (scripts/stack.sh's
 # ADMIN_DATABASE and MAIN_DATABASE on MARIADB_HOST:MARIADB_PORT), inserted straight into both
 # (multi-row INSERTs, seconds for 100,000 where the admin API would take minutes), then indexed
-# for search by each API's `reindex-search` command, and the lists told that the catalogue
-# changed. Sourced by the benchmark and the browser tests; the binaries are target/$PROFILE's
+# for search by each API's `reindex-search` command (which also tells the running APIs that
+# the catalogue changed, through its version). Sourced by the benchmark and the browser tests; the binaries are target/$PROFILE's
 # (debug unless RELEASE=1).
 #
 # Titles are made to be searched like a real catalogue's: a colour, a material, a kind of
@@ -43,7 +43,5 @@ seed_catalogue() {
   for db in "admin-api:$ADMIN_DATABASE" "main-api:$MAIN_DATABASE"; do
     DATABASE_URL='' SQL_HOST=$MARIADB_HOST SQL_PORT=$MARIADB_PORT SQL_DATABASE=${db#*:} \
       RUST_LOG=warn "${CARGO_TARGET_DIR:-target}/$profile/${db%%:*}" reindex-search >/dev/null
-    # The lists notice within their periodic version check.
-    "${sql[@]}" "${db#*:}" -e "UPDATE cache_versions SET version = version + 1 WHERE name = 'catalogue'"
   done
 }

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use events::Product;
 use futures_util::future::BoxFuture;
-use shop_runtime::lists::search_index as search;
+use shop_runtime::lists::search_index;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool, QueryBuilder};
 
@@ -75,7 +75,7 @@ pub async fn insert_product(
             .execute(&mut *tx),
     )
     .await?;
-    search::index_new_product(tx, done.last_insert_id(), &input.title).await?;
+    search_index::index_new_product(tx, done.last_insert_id(), &input.title).await?;
     Ok(ProductRow {
         product: Product {
             id: done.last_insert_id(),
@@ -105,7 +105,7 @@ pub async fn update_product(
         .execute(&mut *tx),
     )
     .await?;
-    search::index_product(tx, current.product.id, &input.title).await?;
+    search_index::index_product(tx, current.product.id, &input.title).await?;
     Ok(ProductRow {
         product: Product {
             title: input.title.clone(),
@@ -126,7 +126,7 @@ pub async fn delete_product(tx: &mut MySqlConnection, id: u64) -> Result<bool, s
             .execute(&mut *tx),
     )
     .await?;
-    search::unindex_product(tx, id).await?;
+    search_index::unindex_product(tx, id).await?;
     Ok(done.rows_affected() > 0)
 }
 

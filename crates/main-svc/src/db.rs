@@ -2,7 +2,7 @@
 
 use events::{Product, ProductState};
 use futures_util::future::BoxFuture;
-use shop_runtime::lists::search_index as search;
+use shop_runtime::lists::search_index;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool};
 
@@ -144,7 +144,7 @@ pub async fn insert_mirror(tx: &mut MySqlConnection, p: &ProductState) -> Result
             .execute(&mut *tx),
     )
     .await?;
-    search::index_new_product(tx, p.id, &p.title).await
+    search_index::index_new_product(tx, p.id, &p.title).await
 }
 
 /// Overwrites title and image; keeps the stored version when the event carries none.
@@ -157,7 +157,7 @@ pub async fn update_mirror(tx: &mut MySqlConnection, p: &ProductState) -> Result
     .bind(p.version)
     .bind(p.id)
     .execute(&mut *tx)).await?;
-    search::index_product(tx, p.id, &p.title).await
+    search_index::index_product(tx, p.id, &p.title).await
 }
 
 /// Marks a product deleted, creating the tombstone when the product never arrived.
@@ -173,7 +173,7 @@ pub async fn tombstone(tx: &mut MySqlConnection, id: u64) -> Result<(), sqlx::Er
         .execute(&mut *tx),
     )
     .await?;
-    search::unindex_product(tx, id).await
+    search_index::unindex_product(tx, id).await
 }
 
 /// The products `shopper` liked, by id.
