@@ -8,6 +8,7 @@ use shop_runtime::lists::search_index;
 use shop_runtime::statement;
 use sqlx::{FromRow, MySqlConnection, MySqlPool, QueryBuilder};
 
+pub use crate::auth::Role;
 use crate::validation::ProductInput;
 
 /// A catalogue product as stored: what clients see, and the version events carry.
@@ -236,6 +237,7 @@ pub struct Account {
     pub email: String,
     pub password_hash: Option<String>,
     pub disabled: bool,
+    pub role: Role,
 }
 
 pub async fn account_by_email(
@@ -246,7 +248,7 @@ pub async fn account_by_email(
         "account_by_email",
         "SELECT users",
         sqlx::query_as(
-            r#"SELECT id, name, email, password_hash, disabled_at IS NOT NULL AS disabled
+            r#"SELECT id, name, email, password_hash, disabled_at IS NOT NULL AS disabled, role
                FROM users WHERE email = ?"#,
         )
         .bind(email)
@@ -260,7 +262,7 @@ pub async fn account_by_id(pool: &MySqlPool, id: u64) -> Result<Option<Account>,
         "account_by_id",
         "SELECT users",
         sqlx::query_as(
-            r#"SELECT id, name, email, password_hash, disabled_at IS NOT NULL AS disabled
+            r#"SELECT id, name, email, password_hash, disabled_at IS NOT NULL AS disabled, role
                FROM users WHERE id = ?"#,
         )
         .bind(id)
@@ -301,18 +303,51 @@ pub async fn insert_token(pool: &MySqlPool, name: &str, digest: &str) -> Result<
     Ok(done.rows_affected() == 1)
 }
 
-/// The name of the live token with this digest.
-pub async fn token_name(pool: &MySqlPool, digest: &str) -> Result<Option<String>, sqlx::Error> {
+/// A live token, as a request presents it: not revoked, not expired, and its owner (if it
+/// has one) not disabled.
+#[derive(Debug, Clone, FromRow)]
+pub struct LiveToken {
+    pub id: u64,
+    pub name: String,
+    /// The owner's id, name and role; `None` for a token without owner (an admin's).
+    pub user_id: Option<u64>,
+    pub user_name: Option<String>,
+    pub role: Option<Role>,
+    /// Seconds since the token was last used (`None`: never), so that `last_used_at` is
+    /// written at most once a minute.
+    pub unused_for_s: Option<i64>,
+}
+
+/// The live token with this digest.
+pub async fn live_token(pool: &MySqlPool, digest: &str) -> Result<Option<LiveToken>, sqlx::Error> {
     statement::run(
-        "token_name",
+        "live_token",
         "SELECT api_tokens",
-        sqlx::query_scalar(
-            r#"SELECT name FROM api_tokens WHERE token_sha256 = ? AND revoked_at IS NULL"#,
+        sqlx::query_as(
+            r#"SELECT t.id, t.name, t.user_id, u.name AS user_name, u.role,
+                      TIMESTAMPDIFF(SECOND, t.last_used_at, NOW(6)) AS unused_for_s
+               FROM api_tokens t LEFT JOIN users u ON u.id = t.user_id
+               WHERE t.token_sha256 = ? AND t.revoked_at IS NULL
+                 AND (t.expires_at IS NULL OR t.expires_at > NOW(6))
+                 AND (t.user_id IS NULL OR (u.id IS NOT NULL AND u.disabled_at IS NULL))"#,
         )
         .bind(digest)
         .fetch_optional(pool),
     )
     .await
+}
+
+/// Notes that a token was used now.
+pub async fn touch_token(pool: &MySqlPool, id: u64) -> Result<(), sqlx::Error> {
+    statement::run(
+        "touch_token",
+        "UPDATE api_tokens",
+        sqlx::query(r#"UPDATE api_tokens SET last_used_at = NOW(6) WHERE id = ?"#)
+            .bind(id)
+            .execute(pool),
+    )
+    .await?;
+    Ok(())
 }
 
 /// Revokes the token named `name`; `false` when there is no live one.

@@ -44,6 +44,19 @@ pub enum ApiError {
     /// Too many failed sign-ins from this address or for this account: wait this long.
     #[error("too many failed sign-ins")]
     Throttled(Duration),
+    /// Signed in, but the role may not do this; the message says what.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// Something other than a product is not there (`"Token not found"`, `"Unknown link"`).
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// A one-time link used already or expired; the message says which and what to do.
+    #[error("gone: {0}")]
+    Gone(&'static str),
+    /// A request the current state refuses (the last admin cannot be disabled); the message
+    /// says why.
+    #[error("refused: {0}")]
+    Refused(String),
     /// The session store failed (its database).
     #[error("session store: {0}")]
     SessionStore(#[from] tower_sessions::session::Error),
@@ -82,6 +95,10 @@ impl IntoResponse for ApiError {
             ApiError::Throttled(wait) => {
                 problem::too_many_requests("Too many failed sign-ins", wait)
             }
+            ApiError::Forbidden(message) => problem::error(StatusCode::FORBIDDEN, &message),
+            ApiError::NotFound(message) => problem::error(StatusCode::NOT_FOUND, message),
+            ApiError::Gone(message) => problem::error(StatusCode::GONE, message),
+            ApiError::Refused(message) => problem::error(StatusCode::BAD_REQUEST, &message),
             ApiError::SessionStore(e) => {
                 tracing::error!(error = %e, "session store error");
                 problem::internal_error()

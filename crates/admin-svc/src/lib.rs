@@ -5,6 +5,7 @@
 //! their own listener and shutdown.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod catalogue;
 pub mod consumer;
@@ -27,6 +28,7 @@ use shop_runtime::settings::{ApiSettings, TrustedProxies};
 use shop_runtime::{ConfigError, Env, Settings};
 use sqlx::migrate::Migrator;
 
+use crate::audit::AuditLog;
 use crate::auth::Auth;
 pub use crate::openapi::ApiDoc;
 use crate::settings::AdminAuthSettings;
@@ -48,26 +50,67 @@ pub struct AppState {
     pub list: Listing,
     /// The admin table's orders (sorted, searched), held per catalogue version.
     pub held: Arc<shop_runtime::lists::found::Held>,
+    /// Where changes are recorded.
+    pub audit: AuditLog,
 }
 
 impl AppState {
-    /// The state over `core`, with sign-in as `auth` says and cookies `Secure` when
-    /// `cookie_secure` (`COOKIE_SECURE`).
-    pub fn new(core: Core, auth: AdminAuthSettings, cookie_secure: bool) -> Self {
+    /// The state over `core`, with sign-in as `auth` says, cookies `Secure` when
+    /// `cookie_secure` (`COOKIE_SECURE`), and the audit log in `audit`.
+    pub fn new(core: Core, auth: AdminAuthSettings, cookie_secure: bool, audit: AuditLog) -> Self {
         AppState {
             list: core.listing("catalogue", db::load_list),
             held: Arc::default(),
             core,
             auth: Auth::new(auth, cookie_secure),
+            audit,
         }
     }
 
-    /// A state over `pool` with no relay running, sign-in required, default settings; for
+    /// A state over `pool` with no relay running, sign-in required, default settings, and
+    /// the audit log in the pool's own database (which `testing::MIGRATOR` creates); for
     /// router tests.
     pub fn detached(pool: sqlx::MySqlPool, broker_connected: bool) -> Self {
         let auth = AdminAuthSettings::from_env(&Env::default()).expect("the defaults are valid");
-        AppState::new(Core::detached(pool, broker_connected), auth, false)
+        let core = Core::detached(pool, broker_connected);
+        AppState::new(core, auth, false, AuditLog::in_service_database())
     }
+}
+
+/// For router tests.
+#[doc(hidden)]
+pub mod testing {
+    use std::borrow::Cow;
+    use std::sync::LazyLock;
+
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+    /// The service's migrations and the audit log's table in the same database, for
+    /// `#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]` and
+    /// [`crate::AppState::detached`].
+    pub static MIGRATOR: LazyLock<Migrator> = LazyLock::new(|| {
+        let mut own = sqlx::migrate!("./migrations");
+        let mut all = own.migrations.to_vec();
+        all.push(Migration::new(
+            29_991_231_000_001,
+            Cow::Borrowed("audit log in the service's database (tests)"),
+            MigrationType::Simple,
+            Cow::Owned(crate::audit::create_table_sql(None)),
+            false,
+        ));
+        own.migrations = Cow::Owned(all);
+        shop_runtime::migrations::with_runtime(own)
+    });
+}
+
+/// The audit log's database beside the pool's, as `auth` says.
+fn audit_database(pool: &sqlx::MySqlPool, auth: &AdminAuthSettings) -> Result<String, ConfigError> {
+    let service = pool
+        .connect_options()
+        .get_database()
+        .unwrap_or_default()
+        .to_owned();
+    auth.audit_database_for(&service)
 }
 
 /// The client's address ([`shop_runtime::http::ClientIp`]) is told by the core's proxies.
@@ -224,7 +267,26 @@ impl HttpService for AppState {
                 .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
                 .await;
         });
-        router(AppState::new(core, auth.clone(), api.http.cookie_secure))
+        let audit = audit_database(&core.pool, auth)
+            .map(|db| AuditLog::in_database(&db))
+            .expect("checked by prepare, which runs first");
+        router(AppState::new(
+            core,
+            auth.clone(),
+            api.http.cookie_secure,
+            audit,
+        ))
+    }
+
+    fn prepare<'a>(
+        pool: &'a sqlx::MySqlPool,
+        auth: &'a AdminAuthSettings,
+    ) -> futures_util::future::BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async move {
+            let database = audit_database(pool, auth)?;
+            audit::prepare(pool, &database).await?;
+            Ok(())
+        })
     }
 
     fn warnings(auth: &AdminAuthSettings) -> Vec<&'static str> {

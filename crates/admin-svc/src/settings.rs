@@ -1,5 +1,5 @@
 //! admin-svc's own settings, read beside the runtime's when admin-api starts: how admins
-//! sign in.
+//! sign in, and where the audit log is.
 
 use std::time::Duration;
 
@@ -15,6 +15,9 @@ pub struct AdminAuthSettings {
     pub session_idle: Duration,
     /// A session ends this long after sign-in, used or not (`SESSION_MAX_HOURS`, default 12).
     pub session_max: Duration,
+    /// The audit log's database (`AUDIT_DATABASE`; by default the service's database name
+    /// with `_audit`: [`AdminAuthSettings::audit_database_for`]).
+    pub audit_database: Option<String>,
 }
 
 impl AdminAuthSettings {
@@ -44,11 +47,41 @@ impl AdminAuthSettings {
         if max == 0 {
             return Err(ConfigError::new("SESSION_MAX_HOURS", "must be at least 1"));
         }
+        let audit_database = match env.string("AUDIT_DATABASE", "").trim() {
+            "" => None,
+            name => Some(checked_database_name("AUDIT_DATABASE", name)?),
+        };
         Ok(AdminAuthSettings {
             disabled,
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
+            audit_database,
         })
+    }
+
+    /// The audit log's database beside the service's database `service_database`.
+    pub fn audit_database_for(&self, service_database: &str) -> Result<String, ConfigError> {
+        match &self.audit_database {
+            Some(name) => Ok(name.clone()),
+            None => checked_database_name("AUDIT_DATABASE", &format!("{service_database}_audit")),
+        }
+    }
+}
+
+/// A MariaDB database name: 1 to 64 letters, digits, `_` and `$`.
+fn checked_database_name(variable: &str, name: &str) -> Result<String, ConfigError> {
+    let plain = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'$');
+    if plain && !name.is_empty() && name.len() <= 64 {
+        Ok(name.to_owned())
+    } else {
+        Err(ConfigError::new(
+            variable,
+            format!(
+                "{name:?} is not a database name of 1 to 64 letters, digits and _ (set AUDIT_DATABASE)"
+            ),
+        ))
     }
 }
 
@@ -62,11 +95,15 @@ mod tests {
         assert!(!s.disabled);
         assert_eq!(s.session_idle, Duration::from_secs(3600));
         assert_eq!(s.session_max, Duration::from_secs(12 * 3600));
+        assert_eq!(s.audit_database_for("admin").unwrap(), "admin_audit");
+        assert!(s.audit_database_for(&"a".repeat(60)).is_err());
         for (name, value) in [
             ("ADMIN_AUTH", "maybe"),
             ("SESSION_IDLE_MINUTES", "0"),
             ("SESSION_IDLE_MINUTES", "soon"),
             ("SESSION_MAX_HOURS", "0"),
+            ("AUDIT_DATABASE", "two words"),
+            ("AUDIT_DATABASE", "a".repeat(65).as_str()),
         ] {
             let err = AdminAuthSettings::from_env(&Env::from_pairs([(name, value)])).unwrap_err();
             assert_eq!(err.name, name);

@@ -119,7 +119,7 @@ async fn product_count(pool: &MySqlPool) -> i64 {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn list_is_empty_then_ordered_by_id(pool: MySqlPool) {
     let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/products", None).await;
@@ -147,7 +147,7 @@ async fn list_is_empty_then_ordered_by_id(pool: MySqlPool) {
     assert!(ids.windows(2).all(|w| w[0] < w[1]));
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn create_answers_201_and_enqueues_product_created(pool: MySqlPool) {
     let app = app(&pool).await;
     let a = call(
@@ -180,7 +180,7 @@ async fn create_answers_201_and_enqueues_product_created(pool: MySqlPool) {
     assert_eq!(got.body, a.body);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn update_answers_202_bumps_the_version_and_keeps_likes(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
@@ -213,7 +213,7 @@ async fn update_answers_202_bumps_the_version_and_keeps_likes(pool: MySqlPool) {
     assert_eq!(got.body["likes"], 3);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn concurrent_updates_get_distinct_versions_in_outbox_order(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
@@ -244,7 +244,7 @@ async fn concurrent_updates_get_distinct_versions_in_outbox_order(pool: MySqlPoo
     assert_eq!(versions, (1..=11).collect::<Vec<_>>());
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn delete_answers_204_then_404(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
@@ -277,7 +277,7 @@ async fn delete_answers_204_then_404(pool: MySqlPool) {
     );
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn ids_that_are_not_positive_integers_are_404(pool: MySqlPool) {
     let app = app(&pool).await;
     create(&app, "Mug", "/mug.png").await;
@@ -310,7 +310,7 @@ async fn ids_that_are_not_positive_integers_are_404(pool: MySqlPool) {
     assert_eq!(product_count(&pool).await, 1);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn invalid_fields_are_400_in_drf_shape_and_change_nothing(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Keep", "/keep.png").await["id"]
@@ -412,7 +412,7 @@ async fn invalid_fields_are_400_in_drf_shape_and_change_nothing(pool: MySqlPool)
     assert_eq!(kept.body["title"], "Keep");
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn malformed_json_is_400_with_an_error_message(pool: MySqlPool) {
     let app = app(&pool).await;
     for body in [
@@ -437,7 +437,7 @@ async fn malformed_json_is_400_with_an_error_message(pool: MySqlPool) {
     assert_eq!(product_count(&pool).await, 0);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_body_that_is_not_json_is_415(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
@@ -485,7 +485,7 @@ async fn a_body_that_is_not_json_is_415(pool: MySqlPool) {
     assert_eq!(a.status, StatusCode::CREATED, "a charset parameter is fine");
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_body_over_64_kib_is_413(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
@@ -542,7 +542,7 @@ fn futures_stream(s: String) -> Body {
     Body::from_stream(futures_util::stream::iter(chunks))
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn random_user_is_404_without_users_then_one_of_them(pool: MySqlPool) {
     let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/user", None).await;
@@ -570,7 +570,7 @@ async fn random_user_is_404_without_users_then_one_of_them(pool: MySqlPool) {
     }
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn health_names_the_failed_dependency(pool: MySqlPool) {
     let a = call(&app(&pool).await, Method::GET, "/api/health", None).await;
     assert_eq!(a.status, StatusCode::OK);
@@ -600,7 +600,7 @@ async fn health_names_the_failed_dependency(pool: MySqlPool) {
 
 /// `/alive` answers whenever the process does; `/ready` needs the database but not the
 /// broker (writes go on into the outbox); the original's `/api/health` needs both.
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn probes_say_alive_ready_and_healthy_each_by_its_own_rule(pool: MySqlPool) {
     let probe = |app: Router, path: &'static str| async move {
         let a = call(&app, Method::GET, path, None).await;
@@ -639,7 +639,7 @@ async fn probes_say_alive_ready_and_healthy_each_by_its_own_rule(pool: MySqlPool
     assert_eq!(body["database"], "down");
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_dead_database_is_a_bare_500(pool: MySqlPool) {
     let app = app(&pool).await;
     pool.close().await;
@@ -652,7 +652,7 @@ async fn a_dead_database_is_a_bare_500(pool: MySqlPool) {
     );
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn metrics_count_requests_by_route_pattern(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Mug", "/mug.png").await["id"]
@@ -686,7 +686,7 @@ async fn metrics_count_requests_by_route_pattern(pool: MySqlPool) {
     );
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn openapi_document_and_docs_are_served(pool: MySqlPool) {
     let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/openapi.json", None).await;
@@ -711,7 +711,7 @@ async fn openapi_document_and_docs_are_served(pool: MySqlPool) {
     assert!(String::from_utf8_lossy(&docs.raw).contains("swagger"));
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn unknown_paths_are_json_404_and_wrong_methods_405(pool: MySqlPool) {
     let app = app(&pool).await;
     let a = call(&app, Method::GET, "/api/nothing", None).await;
@@ -726,7 +726,7 @@ async fn unknown_paths_are_json_404_and_wrong_methods_405(pool: MySqlPool) {
     );
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn events_continue_the_callers_trace(pool: MySqlPool) {
     let app = app(&pool).await;
     let req = Request::builder()
@@ -794,7 +794,7 @@ const TITLES: [&str; 6] = [
     "The \"best\" +plus -minus *star @at (paren ~tilde",
 ];
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn search_matches_words_case_and_accents_aside_and_the_last_as_a_prefix(pool: MySqlPool) {
     let app = app(&pool).await;
     catalogue(&app, &pool, &TITLES, &[0; 6]).await;
@@ -842,7 +842,7 @@ fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn search_follows_every_change_of_a_title(pool: MySqlPool) {
     let app = app(&pool).await;
     let id = create(&app, "Old Name", "/x.png").await["id"]
@@ -873,7 +873,7 @@ async fn search_follows_every_change_of_a_title(pool: MySqlPool) {
     assert_eq!(terms, 0, "a deleted product leaves no terms");
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn numbered_pages_sort_by_each_column_with_total_and_links(pool: MySqlPool) {
     let app = app(&pool).await;
     // Ids 1..=6; likes tie for two products so that id breaks the tie.
@@ -937,7 +937,7 @@ async fn numbered_pages_sort_by_each_column_with_total_and_links(pool: MySqlPool
     assert_eq!(a.body.as_array().unwrap().len(), 6);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn bad_list_parameters_are_400_naming_the_parameter(pool: MySqlPool) {
     let app = app(&pool).await;
     create(&app, "Blue", "/x.png").await;
@@ -974,7 +974,7 @@ async fn bad_list_parameters_are_400_naming_the_parameter(pool: MySqlPool) {
     assert_eq!(a.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn products_written_before_the_index_are_indexed_at_start(pool: MySqlPool) {
     // 1,234 products written straight into the table (as before the index existed), in
     // more than one of the reindexing's batches.
@@ -1006,13 +1006,18 @@ async fn products_written_before_the_index_are_indexed_at_start(pool: MySqlPool)
     assert_eq!(titles(&a), ["Lamp 1233"]);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn totals_are_counted_once_until_the_catalogue_changes(pool: MySqlPool) {
     let mut core = shop_runtime::service::Core::detached(pool.clone(), true);
     core.feed = shop_runtime::lists::ChangeFeed::new("test.changes".into());
     let feed = core.feed.clone();
     let auth = admin_svc::settings::AdminAuthSettings::from_env(&Default::default()).unwrap();
-    let app = router(AppState::new(core, auth, false));
+    let app = router(AppState::new(
+        core,
+        auth,
+        false,
+        admin_svc::audit::AuditLog::in_service_database(),
+    ));
     let add = |title: &'static str| {
         let pool = pool.clone();
         async move {

@@ -93,7 +93,7 @@ async fn outbox_rows(pool: &MySqlPool) -> i64 {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn anonymous_writes_are_refused_and_reads_stay_public(pool: MySqlPool) {
     let app = with_admin(&pool).await;
     let a = create(&app, None).await;
@@ -120,7 +120,7 @@ async fn anonymous_writes_are_refused_and_reads_stay_public(pool: MySqlPool) {
     assert_eq!(a.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_signed_in_admin_can_write_until_signing_out(pool: MySqlPool) {
     let app = with_admin(&pool).await;
     let a = login(&app, "  ADA@example.com ", PASSWORD).await;
@@ -177,7 +177,7 @@ async fn a_signed_in_admin_can_write_until_signing_out(pool: MySqlPool) {
     assert_eq!(me.status, StatusCode::UNAUTHORIZED);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn unknown_emails_and_wrong_passwords_get_the_same_answer(pool: MySqlPool) {
     let app = with_admin(&pool).await;
     let wrong = login(&app, EMAIL, "not the password at all").await;
@@ -215,7 +215,7 @@ async fn unknown_emails_and_wrong_passwords_get_the_same_answer(pool: MySqlPool)
     assert_eq!(form.status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn blank_fields_are_named_and_nothing_is_counted_as_a_failure(pool: MySqlPool) {
     let app = with_admin(&pool).await;
     for _ in 0..6 {
@@ -245,7 +245,7 @@ async fn blank_fields_are_named_and_nothing_is_counted_as_a_failure(pool: MySqlP
     assert_eq!(login(&app, EMAIL, PASSWORD).await.status, StatusCode::OK);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_disabled_or_deleted_admin_is_signed_out_at_the_next_request(pool: MySqlPool) {
     let app = with_admin(&pool).await;
     let cookie = session_cookie(&login(&app, EMAIL, PASSWORD).await);
@@ -301,7 +301,7 @@ async fn a_disabled_or_deleted_admin_is_signed_out_at_the_next_request(pool: MyS
     assert_eq!(outbox_rows(&pool).await, 0, "nothing written");
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn repeated_failures_are_slowed_even_for_the_right_password(pool: MySqlPool) {
     let app = with_admin(&pool).await;
     for _ in 0..5 {
@@ -321,7 +321,7 @@ async fn repeated_failures_are_slowed_even_for_the_right_password(pool: MySqlPoo
     );
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn api_tokens_work_until_revoked_and_bad_ones_are_refused(pool: MySqlPool) {
     let app = with_admin(&pool).await;
     let token = auth::token::generate();
@@ -365,7 +365,7 @@ async fn api_tokens_work_until_revoked_and_bad_ones_are_refused(pool: MySqlPool)
 
 /// Sign-in maps database errors as every route does (one error type): no connection in
 /// time is `503` with `Retry-After` (nothing was done, try again), any other failure `500`.
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_database_that_gives_no_connection_during_sign_in_is_a_503(pool: MySqlPool) {
     let _ = with_admin(&pool).await;
     // One connection, held by someone else: the sign-in waits for it, in vain.
@@ -388,14 +388,19 @@ async fn a_database_that_gives_no_connection_during_sign_in_is_a_503(pool: MySql
     assert_eq!(a.body, json!({"error": "Internal server error"}));
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn sign_in_can_be_turned_off_explicitly_and_says_so(pool: MySqlPool) {
     let env = shop_runtime::Env::from_pairs([("ADMIN_AUTH", "disabled")]);
     let auth = <AppState as shop_runtime::service::HttpService>::settings(&env).unwrap();
     let mut core = shop_runtime::service::Core::detached(pool.clone(), true);
     // What run_http does with the service's warnings.
     core.warnings = <AppState as shop_runtime::service::HttpService>::warnings(&auth).into();
-    let app = router(AppState::new(core, auth, false));
+    let app = router(AppState::new(
+        core,
+        auth,
+        false,
+        admin_svc::audit::AuditLog::in_service_database(),
+    ));
     assert_eq!(create(&app, None).await.status, StatusCode::CREATED);
     let health = send(&app, request(Method::GET, "/api/health", None, None)).await;
     assert_eq!(health.status, StatusCode::OK);

@@ -33,7 +33,7 @@ async fn product(pool: &MySqlPool) -> u64 {
         .last_insert_id()
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn each_like_counts_once_however_often_it_is_delivered(pool: MySqlPool) {
     let id = product(&pool).await;
     let first = envelope(Event::ProductLiked(id), Some("m-1"));
@@ -53,7 +53,7 @@ async fn each_like_counts_once_however_often_it_is_delivered(pool: MySqlPool) {
     assert_eq!(likes(&pool, id).await, 2);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn the_original_shops_likes_without_ids_are_counted(pool: MySqlPool) {
     let id = product(&pool).await;
     let props = lapin::BasicProperties::default().with_content_type("product_liked".into());
@@ -65,7 +65,7 @@ async fn the_original_shops_likes_without_ids_are_counted(pool: MySqlPool) {
     assert_eq!(likes(&pool, id).await, 1);
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_like_of_a_deleted_product_is_ignored(pool: MySqlPool) {
     let env = envelope(Event::ProductLiked(42), Some("m-1"));
     assert_eq!(
@@ -74,7 +74,7 @@ async fn a_like_of_a_deleted_product_is_ignored(pool: MySqlPool) {
     );
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn product_events_on_the_like_queue_are_dead_lettered(pool: MySqlPool) {
     let id = product(&pool).await;
     let p = ProductState {

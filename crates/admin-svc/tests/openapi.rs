@@ -79,7 +79,7 @@ async fn outbox_rows(pool: &MySqlPool) -> i64 {
         .unwrap()
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn the_document_names_the_parameters_bodies_and_security(pool: MySqlPool) {
     let app = router(AppState::detached(pool, true));
     let doc = document(&app).await;
@@ -149,7 +149,7 @@ async fn the_document_names_the_parameters_bodies_and_security(pool: MySqlPool) 
     assert!(schemas["HealthReport"]["required"].is_array());
 }
 
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn the_document_names_every_status_of_each_operation(pool: MySqlPool) {
     let app = router(AppState::detached(pool, true));
     let doc = document(&app).await;
@@ -207,7 +207,7 @@ async fn the_document_names_every_status_of_each_operation(pool: MySqlPool) {
 
 /// 401 for a write without credentials or with a bad token, with `WWW-Authenticate`, and
 /// the same for `me` without a session.
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn writes_without_credentials_are_401_with_a_challenge(pool: MySqlPool) {
     let app = router(AppState::detached(pool.clone(), true));
     let product = json!({"title": "Mug", "image": "/m.png"});
@@ -246,7 +246,7 @@ async fn writes_without_credentials_are_401_with_a_challenge(pool: MySqlPool) {
 
 /// 403 for a browser's write from another site, even with a valid token; sign-in and
 /// sign-out too.
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn cross_site_writes_are_403(pool: MySqlPool) {
     let app = router(AppState::detached(pool.clone(), true));
     let auth = token(&pool).await;
@@ -278,7 +278,7 @@ async fn cross_site_writes_are_403(pool: MySqlPool) {
 
 /// Sign-in's body: 413 over 64 KiB, 415 when it is not JSON, 400 in the fields' shape
 /// for a blank or mistyped field.
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn sign_in_refuses_bodies_as_documented(pool: MySqlPool) {
     let app = router(AppState::detached(pool, true));
     let big = json!({"email": "a@example.com", "password": "p".repeat(70 * 1024)});
@@ -313,7 +313,7 @@ async fn sign_in_refuses_bodies_as_documented(pool: MySqlPool) {
 
 /// 503 with `Retry-After` on every route that needs the database when no permit is left;
 /// the list, served from memory, still answers.
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_busy_service_is_503_with_retry_after(pool: MySqlPool) {
     let mut state = AppState::detached(pool.clone(), true);
     state.core.admission = Admission::new(0, 0);
@@ -345,7 +345,7 @@ async fn a_busy_service_is_503_with_retry_after(pool: MySqlPool) {
 }
 
 /// Paging parameters and ids at the bounds the document gives them.
-#[sqlx::test(migrator = "admin_svc::MIGRATOR")]
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn paging_and_ids_at_their_documented_bounds(pool: MySqlPool) {
     let app = router(AppState::detached(pool, true));
     let max = u64::MAX.to_string();

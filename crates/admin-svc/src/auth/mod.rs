@@ -25,6 +25,7 @@ use axum::response::Response;
 use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, Session, SessionManagerLayer};
 use tower_sessions_sqlx_store::MySqlStore;
+use utoipa::ToSchema;
 
 use crate::AppState;
 use crate::db::{self, Account};
@@ -37,6 +38,8 @@ pub const COOKIE: &str = "shop_admin_session";
 const COOKIE_PAIR: &str = "shop_admin_session=";
 const USER_ID: &str = "user_id";
 const SIGNED_IN_AT: &str = "signed_in_at";
+/// The session's row in `admin_sessions`.
+pub const SESSION_KEY: &str = "session_key";
 
 /// What signing in needs besides the database.
 #[derive(Debug)]
@@ -85,23 +88,114 @@ pub fn store(pool: &sqlx::MySqlPool) -> MySqlStore {
         })
 }
 
-/// Who is changing the catalogue: the proof a handler asks for.
-#[derive(Debug, Clone)]
-pub enum Admin {
-    /// A signed-in admin.
-    User(Account),
-    /// A machine client, by its token's name.
-    Token(String),
-    /// Anyone: `ADMIN_AUTH=disabled`.
-    Unchecked,
+/// What an account may do (docs/contract.md, "Roles and who may do what").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Everything.
+    Admin,
+    /// Reads the catalogue, its history and the audit log; manages only its own password,
+    /// sessions and tokens.
+    Viewer,
 }
 
-impl FromRequestParts<AppState> for Admin {
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Viewer => "viewer",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Role> {
+        match raw {
+            "admin" => Some(Role::Admin),
+            "viewer" => Some(Role::Viewer),
+            _ => None,
+        }
+    }
+}
+
+// As text (the column is an ENUM, which MariaDB sends as a string: sqlx's derived enum
+// types expect MySQL's ENUM column type and refuse it).
+impl sqlx::Type<sqlx::MySql> for Role {
+    fn type_info() -> sqlx::mysql::MySqlTypeInfo {
+        <str as sqlx::Type<sqlx::MySql>>::type_info()
+    }
+
+    fn compatible(ty: &sqlx::mysql::MySqlTypeInfo) -> bool {
+        <str as sqlx::Type<sqlx::MySql>>::compatible(ty)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, sqlx::MySql> for Role {
+    fn decode(value: sqlx::mysql::MySqlValueRef<'r>) -> Result<Self, sqlx::error::BoxDynError> {
+        let raw = <&str as sqlx::Decode<sqlx::MySql>>::decode(value)?;
+        Role::parse(raw).ok_or_else(|| format!("unknown role {raw:?}").into())
+    }
+}
+
+impl sqlx::Encode<'_, sqlx::MySql> for Role {
+    fn encode_by_ref(
+        &self,
+        buf: &mut Vec<u8>,
+    ) -> Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+        <&str as sqlx::Encode<sqlx::MySql>>::encode(self.as_str(), buf)
+    }
+}
+
+/// Who sent a request: what the audit log records of them, and their role.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    /// The account: the one signed in, or the token's owner.
+    pub account: Option<Account>,
+    /// The API token's name, for a token.
+    pub token: Option<String>,
+    /// The token's id, for a token.
+    pub token_id: Option<u64>,
+    /// The admin session's id (`admin_sessions.id`), for a signed-in session.
+    pub session: Option<String>,
+    pub role: Role,
+}
+
+impl Actor {
+    /// Anyone, with `ADMIN_AUTH=disabled`: an admin without a name.
+    pub fn unchecked() -> Self {
+        Actor {
+            account: None,
+            token: None,
+            token_id: None,
+            session: None,
+            role: Role::Admin,
+        }
+    }
+
+    /// The account's id, if there is one.
+    pub fn user_id(&self) -> Option<u64> {
+        self.account.as_ref().map(|a| a.id)
+    }
+}
+
+/// Any signed-in account or live token, whatever its role; `401` otherwise.
+#[derive(Debug, Clone)]
+pub struct SignedIn(pub Actor);
+
+/// A signed-in account or token with the `admin` role: the proof a catalogue change asks
+/// for. `401` without one, `403` for a viewer.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Actor);
+
+/// As [`Admin`], for the routes that manage accounts and other people's tokens (their
+/// `403` says so).
+#[derive(Debug, Clone)]
+pub struct AccountsAdmin(pub Actor);
+
+impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if state.auth.settings.disabled {
-            return Ok(Admin::Unchecked);
+            return Ok(SignedIn(Actor::unchecked()));
         }
         if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
             let token = value
@@ -111,34 +205,94 @@ impl FromRequestParts<AppState> for Admin {
                 .map(str::trim)
                 .filter(|t| token::well_formed(t))
                 .ok_or(ApiError::BadToken)?;
-            return match db::token_name(&state.core.pool, &token::digest(token)).await? {
-                Some(name) => Ok(Admin::Token(name)),
-                None => Err(ApiError::BadToken),
+            let pool = &state.core.pool;
+            let live = db::live_token(pool, &token::digest(token))
+                .await?
+                .ok_or(ApiError::BadToken)?;
+            if live.unused_for_s.is_none_or(|s| s >= 60) {
+                db::touch_token(pool, live.id).await?;
+            }
+            let account = match live.user_id {
+                Some(id) => db::account_by_id(pool, id).await?,
+                None => None,
             };
+            return Ok(SignedIn(Actor {
+                role: live.role.unwrap_or(Role::Admin),
+                account,
+                token: Some(live.name),
+                token_id: Some(live.id),
+                session: None,
+            }));
         }
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| ApiError::SignInRequired)?;
-        signed_in(&session, state)
+        let (account, key) = signed_in_session(&session, state)
             .await?
-            .map(Admin::User)
-            .ok_or(ApiError::SignInRequired)
+            .ok_or(ApiError::SignInRequired)?;
+        Ok(SignedIn(Actor {
+            role: account.role,
+            account: Some(account),
+            token: None,
+            token_id: None,
+            session: key,
+        }))
+    }
+}
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SignedIn(actor) = SignedIn::from_request_parts(parts, state).await?;
+        match actor.role {
+            Role::Admin => Ok(Admin(actor)),
+            role => Err(ApiError::Forbidden(format!(
+                "Your role ({}) cannot change the catalogue",
+                role.as_str()
+            ))),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for AccountsAdmin {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let SignedIn(actor) = SignedIn::from_request_parts(parts, state).await?;
+        match actor.role {
+            Role::Admin => Ok(AccountsAdmin(actor)),
+            role => Err(ApiError::Forbidden(format!(
+                "Your role ({}) cannot manage accounts",
+                role.as_str()
+            ))),
+        }
     }
 }
 
 /// The account signed in on `session`, if the session is still valid: within its absolute
 /// lifetime, its user still there and not disabled. An ended session is emptied.
 pub async fn signed_in(session: &Session, state: &AppState) -> Result<Option<Account>, ApiError> {
+    Ok(signed_in_session(session, state).await?.map(|(a, _)| a))
+}
+
+/// [`signed_in`], with the session's `admin_sessions` id (`None` for a session started
+/// before sessions were listed).
+pub async fn signed_in_session(
+    session: &Session,
+    state: &AppState,
+) -> Result<Option<(Account, Option<String>)>, ApiError> {
     let Some(user_id) = session.get::<u64>(USER_ID).await? else {
         return Ok(None);
     };
+    let key = session.get::<String>(SESSION_KEY).await?;
     let since = session.get::<u64>(SIGNED_IN_AT).await?.unwrap_or(0);
     if now_secs().saturating_sub(since) > state.auth.settings.session_max.as_secs() {
         session.flush().await?;
         return Ok(None);
     }
     match db::account_by_id(&state.core.pool, user_id).await? {
-        Some(account) if !account.disabled => Ok(Some(account)),
+        Some(account) if !account.disabled => Ok(Some((account, key))),
         _ => {
             session.flush().await?;
             Ok(None)

@@ -8,6 +8,7 @@ use axum::Router;
 use axum::extract::{FromRef, State};
 use axum::response::Response;
 use axum::routing::get;
+use futures_util::future::BoxFuture;
 use sqlx::MySqlPool;
 use sqlx::migrate::Migrator;
 use tokio::net::TcpListener;
@@ -137,6 +138,15 @@ pub trait HttpService {
     fn warnings(_own: &Self::Settings) -> Vec<&'static str> {
         Vec::new()
     }
+
+    /// What the service sets up in the database beside its migrations, after them, at start
+    /// and in the `migrate` command (admin-svc: its audit log's database). Nothing by default.
+    fn prepare<'a>(
+        _pool: &'a sqlx::MySqlPool,
+        _own: &'a Self::Settings,
+    ) -> BoxFuture<'a, anyhow::Result<()>> {
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// Where a service documents itself: Swagger UI under `ui`, the OpenAPI document at `json`.
@@ -178,15 +188,16 @@ pub fn operations_routes(health_path: &str) -> Router<Probes> {
     health::routes(health_path).route("/metrics", get(metrics))
 }
 
-/// Creates the database if needed, applies `migrator` and fills the search index of the
-/// products `searchable` reads ([`prepare`]); the `migrate` command of the API binaries.
-pub async fn migrate(
+/// Creates the database if needed, applies the service's migrations, fills the search index
+/// of the products it lists ([`prepare`]) and sets up what else it needs
+/// ([`HttpService::prepare`]); the `migrate` command of the API binaries.
+pub async fn migrate<S: HttpService>(
     settings: &crate::settings::Settings,
-    migrator: &'static Migrator,
-    searchable: &'static str,
+    own: &S::Settings,
 ) -> anyhow::Result<()> {
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
-    prepare(&pool, migrator, searchable).await?;
+    prepare(&pool, S::migrator(), S::searchable()).await?;
+    S::prepare(&pool, own).await?;
     crate::db::close(&pool, Duration::from_secs(2)).await;
     tracing::info!(
         database = settings.database.database_name(),
@@ -224,6 +235,7 @@ pub async fn run_http<S: HttpService>(
     crate::metrics::handle();
     let pool = crate::db::connect(&settings.database, Duration::from_secs(60)).await?;
     prepare(&pool, migrator, S::searchable()).await?;
+    S::prepare(&pool, &own).await?;
     let core = Core {
         pool: pool.clone(),
         outbox: OutboxHandle::new(),
@@ -339,7 +351,7 @@ pub async fn run_command<S: HttpService>(
             crate::telemetry::shutdown(Duration::from_secs(2)).await;
             result
         }
-        ApiCommand::Migrate => migrate(&api.process, S::migrator(), S::searchable()).await,
+        ApiCommand::Migrate => migrate::<S>(&api.process, &own).await,
         ApiCommand::ReindexSearch => {
             let pool = crate::db::connect(&api.process.database, Duration::from_secs(60)).await?;
             crate::migrations::apply(&pool, S::migrator()).await?;
