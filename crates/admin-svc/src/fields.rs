@@ -43,7 +43,11 @@ pub fn name(
 }
 
 /// A required string taken as it is (a password, a link's token): not blank.
-pub fn secret(map: &Map<String, Value>, field: &'static str, errors: &mut FieldErrors) -> Option<String> {
+pub fn secret(
+    map: &Map<String, Value>,
+    field: &'static str,
+    errors: &mut FieldErrors,
+) -> Option<String> {
     match map.get(field) {
         Some(Value::String(s)) if !s.is_empty() => return Some(s.clone()),
         Some(Value::String(_)) => error(errors, field, BLANK),
@@ -66,13 +70,19 @@ pub fn new_password(
         error(
             errors,
             field,
-            format!("Ensure this field has at least {} characters.", password::MIN_CHARS),
+            format!(
+                "Ensure this field has at least {} characters.",
+                password::MIN_CHARS
+            ),
         );
     } else if n > password::MAX_CHARS {
         error(
             errors,
             field,
-            format!("Ensure this field has no more than {} characters.", password::MAX_CHARS),
+            format!(
+                "Ensure this field has no more than {} characters.",
+                password::MAX_CHARS
+            ),
         );
     } else {
         return Some(p);
@@ -98,9 +108,9 @@ pub fn is_email(email: &str) -> bool {
     (1..=EMAIL_LOCAL_MAX).contains(&local.chars().count())
         && local.chars().all(solid)
         && (2..=EMAIL_LABELS_MAX).contains(&labels.len())
-        && labels.iter().all(|l| {
-            (1..=EMAIL_LABEL_MAX).contains(&l.chars().count()) && l.chars().all(solid)
-        })
+        && labels
+            .iter()
+            .all(|l| (1..=EMAIL_LABEL_MAX).contains(&l.chars().count()) && l.chars().all(solid))
 }
 
 /// An email address, trimmed and lower-cased.
@@ -140,7 +150,10 @@ pub fn role(map: &Map<String, Value>, required: bool, errors: &mut FieldErrors) 
         Some(other) => error(
             errors,
             "role",
-            format!("\"{}\" is not a valid choice.", other.as_str().unwrap_or(&other.to_string())),
+            format!(
+                "\"{}\" is not a valid choice.",
+                other.as_str().unwrap_or(&other.to_string())
+            ),
         ),
     }
     None
@@ -197,7 +210,10 @@ mod tests {
     #[test]
     fn timestamps_are_rfc3339_in_utc_with_microseconds() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00.000000Z");
-        assert_eq!(rfc3339(1_796_648_485_123_456), "2026-12-07T13:01:25.123456Z");
+        assert_eq!(
+            rfc3339(1_796_648_485_123_456),
+            "2026-12-07T13:01:25.123456Z"
+        );
     }
 
     #[test]
@@ -205,7 +221,16 @@ mod tests {
         for ok in ["ada@example.com", "a.b+c@x.y.z", "é@ü.de"] {
             assert!(is_email(ok), "{ok}");
         }
-        for bad in ["ada", "@example.com", "ada@", "ada@example", "a@b@c.d", "a b@c.d", "a@b..c", "a@.b"] {
+        for bad in [
+            "ada",
+            "@example.com",
+            "ada@",
+            "ada@example",
+            "a@b@c.d",
+            "a b@c.d",
+            "a@b..c",
+            "a@.b",
+        ] {
             assert!(!is_email(bad), "{bad}");
         }
     }

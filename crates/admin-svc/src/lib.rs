@@ -4,6 +4,7 @@
 //! The binaries are thin: `admin-api` calls [`run`]; tests call [`router`] or [`run`] with
 //! their own listener and shutdown.
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
@@ -11,9 +12,11 @@ pub mod catalogue;
 pub mod consumer;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
+pub mod tokens;
 pub mod validation;
 
 use std::sync::{Arc, LazyLock};
@@ -21,7 +24,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use shop_runtime::lists::Listing;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
 use shop_runtime::settings::{ApiSettings, TrustedProxies};
@@ -142,6 +145,26 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::handlers::login))
         .route("/api/auth/logout", post(auth::handlers::logout))
         .route("/api/auth/me", get(auth::handlers::me))
+        .route(
+            "/api/auth/password",
+            axum::routing::put(auth::own::change_password),
+        )
+        .route("/api/auth/sessions", get(auth::sessions::list))
+        .route("/api/auth/sessions/{id}", delete(auth::sessions::revoke))
+        .route(
+            "/api/auth/sessions/sign-out-others",
+            post(auth::sessions::sign_out_others),
+        )
+        .route(
+            "/api/admins",
+            get(accounts::handlers::list).post(accounts::handlers::create),
+        )
+        .route("/api/admins/{id}", patch(accounts::handlers::update))
+        .route("/api/admins/{id}/link", post(accounts::handlers::link))
+        .route("/api/account-links/inspect", post(accounts::links::inspect))
+        .route("/api/account-links/redeem", post(accounts::links::redeem))
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
         .route_layer(admit)
         .route("/api/products", get(api::list_products))
         .layer(state.auth.sessions(auth::store(&state.core.pool)))
@@ -150,13 +173,16 @@ pub fn router(state: AppState) -> Router {
     service_router(routes, state, HEALTH_PATH, docs)
 }
 
-/// Creates an admin user with `password`, or finds the one with this email (whose password
-/// is left as it is: see [`set_password`]). Returns its id and whether it is new. A new user
-/// needs a password.
+/// Creates a user with `role` and `password`, or finds the one with this email (whose
+/// password and role are left as they are: see [`set_password`]). Returns its id and whether
+/// it is new. A new user needs a password. Audited (`account.create`, by nobody, `{"via":
+/// "command"}`).
 pub async fn create_user(
     settings: &Settings,
+    auth: &AdminAuthSettings,
     name: &str,
     email: &str,
+    role: auth::Role,
     password: impl FnOnce() -> anyhow::Result<String>,
 ) -> anyhow::Result<(u64, bool)> {
     let name = name.trim();
@@ -166,13 +192,10 @@ pub async fn create_user(
         "--name must be 1 to 200 characters"
     );
     anyhow::ensure!(
-        email.chars().count() <= 254
-            && email
-                .split_once('@')
-                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.')),
+        fields::is_email(&email),
         "--email must be an address like ada@example.com"
     );
-    let pool = admin_pool(settings).await?;
+    let (pool, log) = admin_pool(settings, auth).await?;
     if let Some(account) = db::account_by_email(&pool, &email).await? {
         pool.close().await;
         return Ok((account.id, false));
@@ -180,23 +203,39 @@ pub async fn create_user(
     let password = password()?;
     auth::password::check_new(&password).map_err(anyhow::Error::msg)?;
     let hash = auth::password::hash(password).await?;
-    let (id, new) = db::upsert_user(&pool, name, &email).await?;
-    if new {
-        db::set_password_hash(&pool, &email, &hash).await?;
+    let mut tx = pool.begin().await?;
+    let id = accounts::db::insert(&mut tx, name, &email, role).await?;
+    if let Some(id) = id {
+        accounts::db::set_password(&mut tx, id, &hash).await?;
+        let mut record = audit::Record::new(audit::Action::AccountCreate, None);
+        record.account_id = Some(id);
+        record.changes = Some(serde_json::json!({
+            "name": {"old": null, "new": name},
+            "email": {"old": null, "new": email},
+            "role": {"old": null, "new": role},
+        }));
+        record.detail = Some(serde_json::json!({"via": "command"}));
+        audit::record(&mut tx, &log, &[record]).await?;
     }
+    tx.commit().await?;
+    let found = match id {
+        Some(id) => (id, true),
+        None => (db::upsert_user(&pool, name, &email).await?.0, false),
+    };
     pool.close().await;
-    Ok((id, new))
+    Ok(found)
 }
 
 /// Sets the password of the user with this email.
 pub async fn set_password(
     settings: &Settings,
+    auth: &AdminAuthSettings,
     email: &str,
     password: String,
 ) -> anyhow::Result<()> {
     auth::password::check_new(&password).map_err(anyhow::Error::msg)?;
     let hash = auth::password::hash(password).await?;
-    let pool = admin_pool(settings).await?;
+    let (pool, _) = admin_pool(settings, auth).await?;
     let found = db::set_password_hash(&pool, &email.trim().to_lowercase(), &hash).await?;
     pool.close().await;
     anyhow::ensure!(
@@ -206,16 +245,34 @@ pub async fn set_password(
     Ok(())
 }
 
-/// Creates an API token named `name` and returns it: the only time it is shown.
-pub async fn create_token(settings: &Settings, name: &str) -> anyhow::Result<String> {
+/// A `token.*` record of the commands: by nobody, `{"via": "command", "token": name}`.
+fn command_record(action: audit::Action, name: &str) -> audit::Record {
+    let mut record = audit::Record::new(action, None);
+    record.detail = Some(serde_json::json!({"via": "command", "token": name}));
+    record
+}
+
+/// Creates an API token without owner (it acts as an admin) named `name` and returns it:
+/// the only time it is shown. Audited (`token.create`).
+pub async fn create_token(
+    settings: &Settings,
+    auth: &AdminAuthSettings,
+    name: &str,
+) -> anyhow::Result<String> {
     let name = name.trim();
     anyhow::ensure!(
         !name.is_empty() && name.chars().count() <= 100,
         "--name must be 1 to 100 characters"
     );
     let token = auth::token::generate();
-    let pool = admin_pool(settings).await?;
-    let created = db::insert_token(&pool, name, &auth::token::digest(&token)).await?;
+    let (pool, log) = admin_pool(settings, auth).await?;
+    let mut tx = pool.begin().await?;
+    let created = db::insert_token(&mut *tx, name, &auth::token::digest(&token)).await?;
+    if created {
+        let record = command_record(audit::Action::TokenCreate, name);
+        audit::record(&mut tx, &log, &[record]).await?;
+    }
+    tx.commit().await?;
     pool.close().await;
     anyhow::ensure!(
         created,
@@ -224,20 +281,41 @@ pub async fn create_token(settings: &Settings, name: &str) -> anyhow::Result<Str
     Ok(token)
 }
 
-/// Revokes the token named `name`; its holders get `401` from then on.
-pub async fn revoke_token(settings: &Settings, name: &str) -> anyhow::Result<()> {
-    let pool = admin_pool(settings).await?;
-    let revoked = db::revoke_token(&pool, name.trim()).await?;
+/// Revokes the live token without owner named `name`; its holders get `401` from then on.
+/// Audited (`token.revoke`).
+pub async fn revoke_token(
+    settings: &Settings,
+    auth: &AdminAuthSettings,
+    name: &str,
+) -> anyhow::Result<()> {
+    let name = name.trim();
+    let (pool, log) = admin_pool(settings, auth).await?;
+    let mut tx = pool.begin().await?;
+    let revoked = db::revoke_token(&mut *tx, name).await?;
+    if revoked {
+        let record = command_record(audit::Action::TokenRevoke, name);
+        audit::record(&mut tx, &log, &[record]).await?;
+    }
+    tx.commit().await?;
     pool.close().await;
-    anyhow::ensure!(revoked, "no live token named {name:?}");
+    anyhow::ensure!(
+        revoked,
+        "no live token without owner named {name:?} (an account's own token is revoked in the browser)"
+    );
     Ok(())
 }
 
-/// The admin database, migrated, for the operator commands.
-async fn admin_pool(settings: &Settings) -> anyhow::Result<sqlx::MySqlPool> {
+/// The admin database, migrated, and the audit log beside it (created if missing), for the
+/// operator commands.
+async fn admin_pool(
+    settings: &Settings,
+    auth: &AdminAuthSettings,
+) -> anyhow::Result<(sqlx::MySqlPool, AuditLog)> {
     let pool = shop_runtime::db::connect(&settings.database, Duration::from_secs(10)).await?;
     shop_runtime::migrations::apply(&pool, &MIGRATOR).await?;
-    Ok(pool)
+    let database = audit_database(&pool, auth)?;
+    audit::prepare(&pool, &database).await?;
+    Ok((pool, AuditLog::in_database(&database)))
 }
 
 /// The admin API as the runtime runs it (`shop_runtime::service::run_http`): its relay
@@ -259,13 +337,22 @@ impl HttpService for AppState {
 
     fn router(core: Core, api: &ApiSettings, auth: &AdminAuthSettings) -> Router {
         metrics::describe();
-        // Expired sessions are deleted hourly (a valid one is never served past its end).
+        // Expired sessions, and their rows in the sessions list, are deleted hourly (a valid
+        // one is never served past its end).
         let store = auth::store(&core.pool);
+        let pool = core.pool.clone();
         tokio::spawn(async move {
             use tower_sessions::ExpiredDeletion;
-            let _ = store
-                .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
-                .await;
+            let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                hourly.tick().await;
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "cannot delete expired sessions");
+                }
+                if let Err(e) = auth::sessions::delete_expired(&pool).await {
+                    tracing::warn!(error = %e, "cannot delete expired admin_sessions rows");
+                }
+            }
         });
         let audit = audit_database(&core.pool, auth)
             .map(|db| AuditLog::in_database(&db))

@@ -309,7 +309,9 @@ pub async fn signed_in_session(
         _ => None,
     };
     match (row, key) {
-        (Some(row), Some(key)) if row.live && row.account.id == user_id && !row.account.disabled => {
+        (Some(row), Some(key))
+            if row.live && row.account.id == user_id && !row.account.disabled =>
+        {
             if row.unseen_s.is_none_or(|s| s >= 60) {
                 sessions::touch(&state.core.pool, &key).await?;
             }
@@ -348,7 +350,11 @@ pub async fn no_store_when_signed_in(
 
 /// Starts a session for `account`, under a new session id (no fixation), whose row in
 /// `admin_sessions` is `key` ([`sessions::open`], in the transaction that notes the sign-in).
-pub async fn start_session(session: &Session, account: &Account, key: &str) -> Result<(), ApiError> {
+pub async fn start_session(
+    session: &Session,
+    account: &Account,
+    key: &str,
+) -> Result<(), ApiError> {
     session.cycle_id().await?;
     session.insert(USER_ID, account.id).await?;
     session.insert(SESSION_KEY, key).await?;

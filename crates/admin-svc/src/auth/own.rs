@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde_json::json;
 use shop_runtime::problem::ErrorBody;
-use shop_runtime::service::openapi::{BodyTooLarge, Busy, CrossSiteRefused};
+use shop_runtime::service::openapi::{BodyTooLarge, Busy};
 use shop_runtime::statement;
 use utoipa::ToSchema;
 

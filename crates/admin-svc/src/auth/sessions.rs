@@ -106,7 +106,11 @@ pub async fn touch(pool: &MySqlPool, id: &str) -> Result<(), sqlx::Error> {
 }
 
 /// Ends session `id` of `user_id`; `false` when it has no such session.
-pub async fn delete(conn: &mut MySqlConnection, user_id: u64, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    conn: &mut MySqlConnection,
+    user_id: u64,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
     let done = statement::run(
         "delete_admin_session",
         "DELETE admin_sessions",
