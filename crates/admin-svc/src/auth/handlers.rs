@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::client::Client;
 use super::throttle::Key;
-use super::{Actor, Role, password, sessions, signed_in, signed_in_session, start_session};
+use super::{Actor, Role, SignedIn, password, sessions, signed_in_session, start_session};
 use crate::AppState;
 use crate::api::JsonBody;
 use crate::audit::{self, Action};
@@ -235,27 +235,35 @@ async fn sign_out(state: &AppState, client: &Client, session: &Session) -> Resul
     Ok(())
 }
 
-/// The signed-in admin, or `401`.
+/// The signed-in account (a session's, or a token's owner), or `401`. A token without
+/// owner is `{"id": 0, "name": "API token NAME", "email": "", "role": "admin"}`.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
-    security(("session" = [])),
+    security(("session" = []), ("api_token" = [])),
     responses(
         (status = 200, description = "The signed-in admin (anyone, with `ADMIN_AUTH=disabled`)", body = Me),
         (status = 401, response = SignInRequired),
         (status = 503, description = "No database connection came in time, or the service is busy", body = ErrorBody,
             headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
-pub async fn me(State(state): State<AppState>, session: Session) -> Response {
-    if state.auth.settings.disabled {
-        let anyone = Me {
-            id: 0,
-            name: "Anyone (ADMIN_AUTH=disabled)".to_owned(),
-            email: String::new(),
-            role: Role::Admin,
-        };
-        return no_store(Json(anyone).into_response());
-    }
-    let answer = match signed_in(&session, &state).await {
-        Ok(Some(account)) => Json(Me::from(&account)).into_response(),
-        Ok(None) => ApiError::SignInRequired.into_response(),
+pub async fn me(signed_in: Result<SignedIn, ApiError>) -> Response {
+    let answer = match signed_in {
+        Ok(SignedIn(actor)) => match (&actor.account, &actor.token) {
+            (Some(account), _) => Json(Me::from(account)).into_response(),
+            // A token without owner (admin-api create-token) acts as an admin of no account.
+            (None, Some(token)) => Json(Me {
+                id: 0,
+                name: format!("API token {token}"),
+                email: String::new(),
+                role: actor.role,
+            })
+            .into_response(),
+            (None, None) => Json(Me {
+                id: 0,
+                name: "Anyone (ADMIN_AUTH=disabled)".to_owned(),
+                email: String::new(),
+                role: Role::Admin,
+            })
+            .into_response(),
+        },
         Err(e) => e.into_response(),
     };
     no_store(answer)
