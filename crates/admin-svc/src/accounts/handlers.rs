@@ -114,8 +114,11 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(created)))
 }
 
+/// A change's new name, role and disabled state (each `None` when not given).
+type Change = (Option<String>, Option<Role>, Option<bool>);
+
 /// What a change asks for, read with Django REST Framework's messages.
-fn change(body: &Value) -> Result<(Option<String>, Option<Role>, Option<bool>), ApiError> {
+fn change(body: &Value) -> Result<Change, ApiError> {
     let map = fields::object(body)?;
     let mut errors = FieldErrors::new();
     let name = map

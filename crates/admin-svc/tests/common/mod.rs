@@ -127,7 +127,8 @@ pub async fn audited(
     pool: &MySqlPool,
     action: &str,
 ) -> Vec<(Option<u64>, Option<u64>, Value, Value)> {
-    let rows: Vec<(Option<u64>, Option<u64>, Option<String>, Option<String>)> = sqlx::query_as(
+    type Row = (Option<u64>, Option<u64>, Option<String>, Option<String>);
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT actor_user_id, account_id, changes, detail FROM audit_log WHERE action = ? ORDER BY id",
     )
     .bind(action)
