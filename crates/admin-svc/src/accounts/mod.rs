@@ -13,6 +13,8 @@ pub mod links;
 
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{AllOfBuilder, AnyOfBuilder, ObjectBuilder, Ref, Schema, Type};
 
 use crate::auth::Role;
 use crate::fields::rfc3339;
@@ -62,19 +64,37 @@ pub struct NewAccount {
     pub role: Role,
 }
 
-/// A change of an account: at least one of the fields.
-#[derive(Debug, ToSchema)]
-#[schema(min_properties = 1)]
-pub struct AccountChange {
-    /// 1 to 200 characters after trimming.
-    #[schema(schema_with = crate::openapi::title)]
-    pub name: Option<String>,
-    #[schema(nullable = false)]
-    pub role: Option<Role>,
-    /// `true` disables the account (ending its sessions and tokens), `false` enables it.
-    #[schema(nullable = false)]
-    pub disabled: Option<bool>,
+/// A change of an account: at least one of `name` (1 to 200 characters after trimming),
+/// `role`, and `disabled` (`true` disables the account, ending its sessions and tokens;
+/// `false` enables it). The handler reads the JSON itself; this type is its description.
+#[derive(Debug)]
+pub struct AccountChange;
+
+impl utoipa::PartialSchema for AccountChange {
+    fn schema() -> RefOr<Schema> {
+        let fields = ObjectBuilder::new()
+            .property("name", crate::openapi::title())
+            .property("role", Ref::from_schema_name("Role"))
+            .property("disabled", ObjectBuilder::new().schema_type(Type::Boolean))
+            .build();
+        let given = |field: &str| ObjectBuilder::new().required(field).build();
+        let one_at_least = AnyOfBuilder::new()
+            .item(given("name"))
+            .item(given("role"))
+            .item(given("disabled"))
+            .build();
+        AllOfBuilder::new()
+            .item(fields)
+            .item(Schema::AnyOf(one_at_least))
+            .description(Some(
+                "At least one of `name`, `role` and `disabled`; `disabled: true` ends the \
+                 account's sessions and tokens at once.",
+            ))
+            .into()
+    }
 }
+
+impl ToSchema for AccountChange {}
 
 /// A one-time link for an account's owner to set their password.
 #[derive(Debug, Serialize, ToSchema)]
