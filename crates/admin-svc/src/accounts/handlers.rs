@@ -29,7 +29,7 @@ fn account_id(raw: &str) -> Result<u64, ApiError> {
 
 /// Every account, by id.
 #[utoipa::path(get, path = "/api/admins", tag = "accounts",
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "Every account, by id", body = [AccountEntry]),
         (status = 401, response = SignInRequired),
@@ -64,7 +64,7 @@ async fn new_link(
 /// Creates an account without password, and a one-time link (72 hours) with which its
 /// owner sets one.
 #[utoipa::path(post, path = "/api/admins", tag = "accounts", request_body = NewAccount,
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 201, description = "The account and its owner's link", body = Created),
         (status = 400, response = Invalid),
@@ -143,7 +143,7 @@ fn change(body: &Value) -> Result<Change, ApiError> {
 /// tokens at once. The last enabled `admin` can be neither disabled nor made a viewer.
 #[utoipa::path(patch, path = "/api/admins/{id}", tag = "accounts", request_body = AccountChange,
     params(("id" = inline(ProductId), Path, description = "Account id")),
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The account as it is now", body = AccountEntry),
         (status = 400, description = "Invalid fields, or a change that would leave no enabled admin", body = crate::openapi::BadRequestBody),
@@ -213,7 +213,7 @@ pub async fn update(
 /// links stop working.
 #[utoipa::path(post, path = "/api/admins/{id}/link", tag = "accounts",
     params(("id" = inline(ProductId), Path, description = "Account id")),
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 201, description = "The new link", body = Link),
         (status = 401, response = SignInRequired),

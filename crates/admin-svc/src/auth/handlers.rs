@@ -238,7 +238,7 @@ async fn sign_out(state: &AppState, client: &Client, session: &Session) -> Resul
 /// The signed-in account (a session's, or a token's owner), or `401`. A token without
 /// owner is `{"id": 0, "name": "API token NAME", "email": "", "role": "admin"}`.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The signed-in admin (anyone, with `ADMIN_AUTH=disabled`)", body = Me),
         (status = 401, response = SignInRequired),

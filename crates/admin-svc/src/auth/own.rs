@@ -36,7 +36,7 @@ pub struct PasswordChange {
 /// Changes your password; your other sessions end (this one goes on). Only in a signed-in
 /// session: an API token gets `403`.
 #[utoipa::path(put, path = "/api/auth/password", tag = "auth", request_body = PasswordChange,
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 204, description = "Changed; your other sessions ended"),
         (status = 400, response = Invalid),

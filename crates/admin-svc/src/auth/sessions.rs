@@ -186,7 +186,7 @@ pub struct SignedOut {
 
 /// Your sessions that have not ended, newest first (`[]` for a token, which has none).
 #[utoipa::path(get, path = "/api/auth/sessions", tag = "auth",
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "Your sessions, newest first", body = [SessionEntry]),
         (status = 401, response = SignInRequired),
@@ -230,7 +230,7 @@ pub async fn list(
 /// Ends one of your sessions (the current one too: that signs you out).
 #[utoipa::path(delete, path = "/api/auth/sessions/{id}", tag = "auth",
     params(("id" = String, Path, description = "A session's id, from the list")),
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 204, description = "The session ended"),
         (status = 401, response = SignInRequired),
@@ -265,7 +265,7 @@ pub async fn revoke(
 
 /// Ends every one of your sessions but this one.
 #[utoipa::path(post, path = "/api/auth/sessions/sign-out-others", tag = "auth",
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "How many sessions ended (`0` for a token)", body = SignedOut),
         (status = 401, response = SignInRequired),

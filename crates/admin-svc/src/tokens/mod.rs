@@ -116,7 +116,7 @@ fn days(map: &Map<String, Value>, errors: &mut FieldErrors) -> Option<u32> {
 
 /// Your live tokens (an `admin`: every live token), by id; expired ones are listed, marked.
 #[utoipa::path(get, path = "/api/tokens", tag = "tokens",
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "Live tokens, by id", body = [TokenEntry]),
         (status = 401, response = SignInRequired),
@@ -135,7 +135,7 @@ pub async fn list(
 
 /// Makes a token of yours (without owner, for a token without owner).
 #[utoipa::path(post, path = "/api/tokens", tag = "tokens", request_body = TokenInput,
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 201, description = "The token, shown this once, and its entry", body = NewToken),
         (status = 400, response = Invalid),
@@ -183,7 +183,7 @@ pub async fn create(
 /// Revokes a token at once: yours, or any for an `admin`.
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens",
     params(("id" = inline(ProductId), Path, description = "Token id")),
-    security(("session" = []), ("api_token" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, response = SignInRequired),
