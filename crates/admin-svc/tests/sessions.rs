@@ -243,6 +243,50 @@ async fn an_expired_or_unlisted_session_is_signed_out(pool: MySqlPool) {
 }
 
 #[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn last_seen_moves_at_most_once_a_minute_and_a_new_sign_in_replaces_the_row(pool: MySqlPool) {
+    let app = app(&pool);
+    account(&pool, "Ada", ADA, "admin").await;
+    let cookie = sign_in(&app, ADA).await;
+    let set = |ago: &'static str| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query(&format!(
+                "UPDATE admin_sessions SET last_seen_at = NOW(6) - INTERVAL {ago}"
+            ))
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    };
+    let seen_s = || async {
+        let s: i64 = sqlx::query_scalar(
+            "SELECT TIMESTAMPDIFF(SECOND, last_seen_at, NOW(6)) FROM admin_sessions",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+        s
+    };
+    set("30 SECOND").await;
+    get(&app, "/api/auth/me", As::Cookie(&cookie)).await;
+    assert!(seen_s().await >= 29, "not moved within the minute");
+    set("2 MINUTE").await;
+    get(&app, "/api/auth/me", As::Cookie(&cookie)).await;
+    assert!(seen_s().await <= 1, "moved after a minute");
+    // Signing in again on the same browser replaces its row.
+    let again = send(
+        &app,
+        Method::POST,
+        "/api/auth/login",
+        As::Cookie(&cookie),
+        Some(json!({"email": ADA, "password": PASSWORD})),
+    )
+    .await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(rows(&pool).await, 1);
+}
+
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_token_has_no_sessions(pool: MySqlPool) {
     let app = app(&pool);
     account(&pool, "Ada", ADA, "admin").await;

@@ -197,6 +197,10 @@ pub async fn open_session(
         Some(tx) => tx,
         None => state.core.pool.begin().await?,
     };
+    // Signing in over another sign-in ends that one: its row goes too.
+    if let Some(old) = session.get::<String>(super::SESSION_KEY).await? {
+        sessions::forget(&mut tx, &old).await?;
+    }
     let max = state.auth.settings.session_max.as_secs();
     let key = sessions::open(&mut tx, account.id, client, max).await?;
     let actor = Actor::signed_in(account, Some(key.clone()));

@@ -86,15 +86,7 @@ pub async fn change_password(
         .await
         .map_err(|e| ApiError::Database(sqlx::Error::Protocol(e.to_string())))?;
     let mut tx = state.core.pool.begin().await?;
-    statement::run(
-        "change_password",
-        "UPDATE users",
-        sqlx::query(r#"UPDATE users SET password_hash = ? WHERE id = ?"#)
-            .bind(&hash)
-            .bind(account.id)
-            .execute(&mut *tx),
-    )
-    .await?;
+    crate::accounts::db::set_password(&mut tx, account.id, &hash).await?;
     let ended = sessions::delete_all_but(&mut tx, account.id, Some(&key)).await?;
     let mut record = client.record(Action::PasswordChange, Some(&actor));
     record.account_id = Some(account.id);

@@ -123,6 +123,19 @@ pub async fn delete(
     Ok(done.rows_affected() > 0)
 }
 
+/// Deletes the row `id`, whoever's it is (a session signing in again).
+pub async fn forget(conn: &mut MySqlConnection, id: &str) -> Result<(), sqlx::Error> {
+    statement::run(
+        "forget_admin_session",
+        "DELETE admin_sessions",
+        sqlx::query(r#"DELETE FROM admin_sessions WHERE id = ?"#)
+            .bind(id)
+            .execute(conn),
+    )
+    .await?;
+    Ok(())
+}
+
 /// Ends every session of `user_id` but `keep`; returns how many ended.
 pub async fn delete_all_but(
     conn: &mut MySqlConnection,
