@@ -512,3 +512,60 @@ async fn a_link_redeemed_twice_at_once_works_once(pool: MySqlPool) {
     assert_eq!(statuses, [StatusCode::OK, StatusCode::GONE]);
     assert_eq!(audited(&pool, "account.link_use").await.len(), 1);
 }
+
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn another_sites_page_can_change_no_account(pool: MySqlPool) {
+    let app = app(&pool);
+    let ada = account(&pool, "Ada", ADA, "admin").await;
+    let cookie = sign_in(&app, ADA).await;
+    let cross = [
+        ("sec-fetch-site", "cross-site"),
+        ("origin", "https://evil.example"),
+    ];
+    for (method, uri, body) in [
+        (
+            Method::PATCH,
+            format!("/api/admins/{ada}"),
+            Some(json!({"name": "Eve"})),
+        ),
+        (
+            Method::POST,
+            "/api/admins".to_owned(),
+            Some(json!({"name": "Eve", "email": "eve@example.com", "role": "admin"})),
+        ),
+        (Method::POST, format!("/api/admins/{ada}/link"), None),
+        (
+            Method::POST,
+            "/api/account-links/redeem".to_owned(),
+            Some(json!({"token": "0".repeat(64), "password": PASSWORD})),
+        ),
+        (
+            Method::POST,
+            "/api/tokens".to_owned(),
+            Some(json!({"name": "eve's"})),
+        ),
+        (
+            Method::PUT,
+            "/api/auth/password".to_owned(),
+            Some(json!({"current_password": PASSWORD, "new_password": "eve's password now"})),
+        ),
+        (
+            Method::POST,
+            "/api/auth/sessions/sign-out-others".to_owned(),
+            None,
+        ),
+    ] {
+        let a = common::send_with(
+            &app,
+            method.clone(),
+            &uri,
+            As::Cookie(&cookie),
+            body,
+            &cross,
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::FORBIDDEN, "{method} {uri}");
+    }
+    assert!(audited(&pool, "account.update").await.is_empty());
+    assert!(audited(&pool, "token.create").await.is_empty());
+}

@@ -39,10 +39,25 @@ pub async fn send(
     who: As<'_>,
     body: Option<Value>,
 ) -> Answer {
+    send_with(app, method, uri, who, body, &[]).await
+}
+
+/// [`send`] with more headers.
+pub async fn send_with(
+    app: &Router,
+    method: Method,
+    uri: impl AsRef<str>,
+    who: As<'_>,
+    body: Option<Value>,
+    headers: &[(&str, &str)],
+) -> Answer {
     let mut req = Request::builder()
         .method(method)
         .uri(uri.as_ref())
         .header(header::USER_AGENT, "Tests/1.0");
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
     match who {
         As::Nobody => {}
         As::Cookie(c) => req = req.header(header::COOKIE, c),
