@@ -175,7 +175,9 @@ async fn sign_in(
             throttle.fail(&keys, Instant::now());
             tracing::warn!(email, ip = ?ip, "failed admin sign-in");
             let mut record = client.record(Action::SignInFailed, None);
-            record.detail = Some(serde_json::json!({ "email": email }));
+            // The email as typed (trimmed, lower-cased), cut to an address's longest.
+            let tried: String = email.chars().take(254).collect();
+            record.detail = Some(serde_json::json!({ "email": tried }));
             let mut conn = state.core.pool.acquire().await?;
             audit::record(&mut conn, &state.audit, &[record]).await?;
             Err(ApiError::BadCredentials)

@@ -6,7 +6,8 @@
 //! `shop_admin_session`: `HttpOnly`, `SameSite=Strict`, `Secure` with `COOKIE_SECURE`) or an
 //! `Authorization: Bearer` token. Reads stay public, as the contract says. A session ends
 //! after `SESSION_IDLE_MINUTES` unused and `SESSION_MAX_HOURS` after sign-in; signing out
-//! deletes it from the database, so it cannot be replayed. `ADMIN_AUTH=disabled` lets
+//! deletes it from the database, so it cannot be replayed. Each sign-in has a row in
+//! `admin_sessions` ([`sessions`]), which every request checks: deleting it ends the session. `ADMIN_AUTH=disabled` lets
 //! anyone change the catalogue, as the original did, with a warning at start and in
 //! `/api/health`; it is never the default.
 
