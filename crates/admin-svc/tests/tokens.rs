@@ -74,7 +74,7 @@ async fn a_token_works_until_revoked_and_notes_its_last_use(pool: MySqlPool) {
         Some(json!({"name": "monitoring"})),
     )
     .await;
-    assert_eq!(dup.status, StatusCode::BAD_REQUEST);
+    assert_eq!(dup.status, StatusCode::CONFLICT);
     assert_eq!(
         dup.body,
         json!({"name": ["You already have a token with this name."]})
@@ -250,6 +250,30 @@ async fn an_admin_sees_every_token_and_a_viewer_only_theirs(pool: MySqlPool) {
     assert_eq!(a.status, StatusCode::NO_CONTENT);
     let revoked = audited(&pool, "token.revoke").await;
     assert_eq!(revoked[0].0, Some(ada), "by Ada");
+    // A token cannot revoke itself (a script would lock itself out); another can.
+    let cli_self = send(
+        &app,
+        Method::DELETE,
+        format!("/api/tokens/{cli_id}"),
+        As::Token(&cli),
+        None,
+    )
+    .await;
+    assert_eq!(cli_self.status, StatusCode::CONFLICT);
+    assert_eq!(
+        cli_self.body,
+        json!({"error": "A token cannot revoke itself: revoke it signed in, or with another token"})
+    );
+    let (_, other) = make_token(&app, As::Cookie(&adas), "rotation").await;
+    let a = send(
+        &app,
+        Method::DELETE,
+        format!("/api/tokens/{cli_id}"),
+        As::Token(&other),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
     assert_eq!(
         get(&app, "/api/tokens", As::Cookie(&vics)).await.body,
         json!([])

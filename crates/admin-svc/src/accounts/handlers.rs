@@ -68,6 +68,7 @@ async fn new_link(
     responses(
         (status = 201, description = "The account and its owner's link", body = Created),
         (status = 400, response = Invalid),
+        (status = 409, description = "An account with this email exists: `{\"email\": [\"An account with this email exists.\"]}`", body = crate::openapi::ValidationErrors),
         (status = 401, response = SignInRequired),
         (status = 403, description = "Your role cannot manage accounts, or a request from another site", body = ErrorBody),
         (status = 413, response = BodyTooLarge),
@@ -90,7 +91,7 @@ pub async fn create(
     };
     let mut tx = state.core.pool.begin().await?;
     let Some(id) = db::insert(&mut tx, &name, &email, role).await? else {
-        return Err(ApiError::Validation(FieldErrors::from([(
+        return Err(ApiError::Conflict(FieldErrors::from([(
             "email",
             vec!["An account with this email exists.".to_owned()],
         )])));
@@ -146,10 +147,11 @@ fn change(body: &Value) -> Result<Change, ApiError> {
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The account as it is now", body = AccountEntry),
-        (status = 400, description = "Invalid fields, or a change that would leave no enabled admin", body = crate::openapi::BadRequestBody),
+        (status = 400, response = Invalid),
         (status = 401, response = SignInRequired),
         (status = 403, description = "Your role cannot manage accounts, or a request from another site", body = ErrorBody),
         (status = 404, description = "No such account", body = ErrorBody),
+        (status = 409, description = "The change would leave no enabled admin: `{\"error\": \"NAME is the last enabled admin: …\"}`", body = ErrorBody),
         (status = 413, response = BodyTooLarge),
         (status = 415, response = NotJson),
         (status = 503, response = Busy)))]

@@ -139,6 +139,7 @@ pub async fn list(
     responses(
         (status = 201, description = "The token, shown this once, and its entry", body = NewToken),
         (status = 400, response = Invalid),
+        (status = 409, description = "You have a live token of this name: `{\"name\": [\"You already have a token with this name.\"]}`", body = crate::openapi::ValidationErrors),
         (status = 401, response = SignInRequired),
         (status = 403, response = shop_runtime::service::openapi::CrossSiteRefused),
         (status = 413, response = BodyTooLarge),
@@ -162,7 +163,7 @@ pub async fn create(
     let owner = actor.user_id();
     let mut tx = state.core.pool.begin().await?;
     let Some(id) = db::insert(&mut tx, owner, &name, &token::digest(&secret), days).await? else {
-        return Err(ApiError::Validation(FieldErrors::from([(
+        return Err(ApiError::Conflict(FieldErrors::from([(
             "name",
             vec!["You already have a token with this name.".to_owned()],
         )])));
@@ -180,7 +181,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(entry)))
 }
 
-/// Revokes a token at once: yours, or any for an `admin`.
+/// Revokes a token at once: yours, or any for an `admin`; not the token the request came
+/// with (a script would lock itself out).
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens",
     params(("id" = inline(ProductId), Path, description = "Token id")),
     security(("api_token" = []), ("session" = [])),
@@ -189,6 +191,7 @@ pub async fn create(
         (status = 401, response = SignInRequired),
         (status = 403, response = shop_runtime::service::openapi::CrossSiteRefused),
         (status = 404, description = "No live token with this id that you may see", body = ErrorBody),
+        (status = 409, description = "The token the request came with: a token cannot revoke itself", body = ErrorBody),
         (status = 503, response = Busy)))]
 pub async fn revoke(
     SignedIn(actor): SignedIn,
@@ -203,6 +206,11 @@ pub async fn revoke(
         actor.role == Role::Admin || (row.user_id.is_some() && row.user_id == actor.user_id());
     if !visible {
         return Err(NOT_FOUND);
+    }
+    if actor.token_id == Some(id) {
+        return Err(ApiError::Refused(
+            "A token cannot revoke itself: revoke it signed in, or with another token".to_owned(),
+        ));
     }
     db::revoke(&mut tx, id).await?;
     let mut record = client.record(Action::TokenRevoke, Some(&actor));
