@@ -289,8 +289,13 @@ pub async fn set_password_hash(
     Ok(done.rows_affected() == 1)
 }
 
-/// Stores a new API token's digest under `name`; `false` when the name is taken.
-pub async fn insert_token(pool: &MySqlPool, name: &str, digest: &str) -> Result<bool, sqlx::Error> {
+/// Stores a new API token's digest under `name`, without owner (an `admin-api create-token`
+/// token); `false` when a live ownerless token has the name.
+pub async fn insert_token<'c>(
+    pool: impl sqlx::MySqlExecutor<'c>,
+    name: &str,
+    digest: &str,
+) -> Result<bool, sqlx::Error> {
     let done = statement::run(
         "insert_token",
         "INSERT api_tokens",
@@ -350,13 +355,18 @@ pub async fn touch_token(pool: &MySqlPool, id: u64) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
-/// Revokes the token named `name`; `false` when there is no live one.
-pub async fn revoke_token(pool: &MySqlPool, name: &str) -> Result<bool, sqlx::Error> {
+/// Revokes the live ownerless token named `name` (`admin-api revoke-token`); `false` when
+/// there is none.
+pub async fn revoke_token<'c>(
+    pool: impl sqlx::MySqlExecutor<'c>,
+    name: &str,
+) -> Result<bool, sqlx::Error> {
     let done = statement::run(
         "revoke_token",
         "UPDATE api_tokens",
         sqlx::query(
-            r#"UPDATE api_tokens SET revoked_at = NOW(6) WHERE name = ? AND revoked_at IS NULL"#,
+            r#"UPDATE api_tokens SET revoked_at = NOW(6)
+               WHERE name = ? AND user_id IS NULL AND revoked_at IS NULL"#,
         )
         .bind(name)
         .execute(pool),

@@ -53,10 +53,14 @@ pub enum ApiError {
     /// A one-time link used already or expired; the message says which and what to do.
     #[error("gone: {0}")]
     Gone(&'static str),
-    /// A request the current state refuses (the last admin cannot be disabled); the message
-    /// says why.
+    /// A request the current state refuses (the last admin cannot be disabled): `409`; the
+    /// message says why.
     #[error("refused: {0}")]
     Refused(String),
+    /// A well-formed value that the current state refuses (an email another account has, a
+    /// token name in use): `409` with the field's messages, in the shape of a `400`'s.
+    #[error("conflict: {0:?}")]
+    Conflict(FieldErrors),
     /// The session store failed (its database).
     #[error("session store: {0}")]
     SessionStore(#[from] tower_sessions::session::Error),
@@ -98,7 +102,8 @@ impl IntoResponse for ApiError {
             ApiError::Forbidden(message) => problem::error(StatusCode::FORBIDDEN, &message),
             ApiError::NotFound(message) => problem::error(StatusCode::NOT_FOUND, message),
             ApiError::Gone(message) => problem::error(StatusCode::GONE, message),
-            ApiError::Refused(message) => problem::error(StatusCode::BAD_REQUEST, &message),
+            ApiError::Refused(message) => problem::error(StatusCode::CONFLICT, &message),
+            ApiError::Conflict(errors) => (StatusCode::CONFLICT, Json(errors)).into_response(),
             ApiError::SessionStore(e) => {
                 tracing::error!(error = %e, "session store error");
                 problem::internal_error()

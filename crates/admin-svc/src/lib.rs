@@ -4,16 +4,20 @@
 //! The binaries are thin: `admin-api` calls [`run`]; tests call [`router`] or [`run`] with
 //! their own listener and shutdown.
 
+pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
 pub mod catalogue;
+pub mod commands;
 pub mod consumer;
 pub mod db;
 pub mod error;
+pub mod fields;
 pub mod metrics;
 pub mod openapi;
 pub mod settings;
+pub mod tokens;
 pub mod validation;
 
 use std::sync::{Arc, LazyLock};
@@ -21,15 +25,16 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::{get, post};
+use axum::routing::{delete, get, patch, post};
 use shop_runtime::lists::Listing;
 use shop_runtime::service::{Core, Docs, HttpService, service_router};
 use shop_runtime::settings::{ApiSettings, TrustedProxies};
-use shop_runtime::{ConfigError, Env, Settings};
+use shop_runtime::{ConfigError, Env};
 use sqlx::migrate::Migrator;
 
 use crate::audit::AuditLog;
 use crate::auth::Auth;
+pub use crate::commands::{create_token, create_user, revoke_token, set_password};
 pub use crate::openapi::ApiDoc;
 use crate::settings::AdminAuthSettings;
 use utoipa::OpenApi;
@@ -104,7 +109,10 @@ pub mod testing {
 }
 
 /// The audit log's database beside the pool's, as `auth` says.
-fn audit_database(pool: &sqlx::MySqlPool, auth: &AdminAuthSettings) -> Result<String, ConfigError> {
+pub(crate) fn audit_database(
+    pool: &sqlx::MySqlPool,
+    auth: &AdminAuthSettings,
+) -> Result<String, ConfigError> {
     let service = pool
         .connect_options()
         .get_database()
@@ -142,102 +150,32 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/login", post(auth::handlers::login))
         .route("/api/auth/logout", post(auth::handlers::logout))
         .route("/api/auth/me", get(auth::handlers::me))
+        .route(
+            "/api/auth/password",
+            axum::routing::put(auth::own::change_password),
+        )
+        .route("/api/auth/sessions", get(auth::sessions::list))
+        .route("/api/auth/sessions/{id}", delete(auth::sessions::revoke))
+        .route(
+            "/api/auth/sessions/sign-out-others",
+            post(auth::sessions::sign_out_others),
+        )
+        .route(
+            "/api/admins",
+            get(accounts::handlers::list).post(accounts::handlers::create),
+        )
+        .route("/api/admins/{id}", patch(accounts::handlers::update))
+        .route("/api/admins/{id}/link", post(accounts::handlers::link))
+        .route("/api/account-links/inspect", post(accounts::links::inspect))
+        .route("/api/account-links/redeem", post(accounts::links::redeem))
+        .route("/api/tokens", get(tokens::list).post(tokens::create))
+        .route("/api/tokens/{id}", delete(tokens::revoke))
         .route_layer(admit)
         .route("/api/products", get(api::list_products))
         .layer(state.auth.sessions(auth::store(&state.core.pool)))
         .layer(axum::middleware::from_fn(auth::no_store_when_signed_in));
     let docs = Docs::new("/api/docs", "/api/openapi.json", ApiDoc::openapi());
     service_router(routes, state, HEALTH_PATH, docs)
-}
-
-/// Creates an admin user with `password`, or finds the one with this email (whose password
-/// is left as it is: see [`set_password`]). Returns its id and whether it is new. A new user
-/// needs a password.
-pub async fn create_user(
-    settings: &Settings,
-    name: &str,
-    email: &str,
-    password: impl FnOnce() -> anyhow::Result<String>,
-) -> anyhow::Result<(u64, bool)> {
-    let name = name.trim();
-    let email = email.trim().to_lowercase();
-    anyhow::ensure!(
-        !name.is_empty() && name.chars().count() <= 200,
-        "--name must be 1 to 200 characters"
-    );
-    anyhow::ensure!(
-        email.chars().count() <= 254
-            && email
-                .split_once('@')
-                .is_some_and(|(a, b)| !a.is_empty() && b.contains('.')),
-        "--email must be an address like ada@example.com"
-    );
-    let pool = admin_pool(settings).await?;
-    if let Some(account) = db::account_by_email(&pool, &email).await? {
-        pool.close().await;
-        return Ok((account.id, false));
-    }
-    let password = password()?;
-    auth::password::check_new(&password).map_err(anyhow::Error::msg)?;
-    let hash = auth::password::hash(password).await?;
-    let (id, new) = db::upsert_user(&pool, name, &email).await?;
-    if new {
-        db::set_password_hash(&pool, &email, &hash).await?;
-    }
-    pool.close().await;
-    Ok((id, new))
-}
-
-/// Sets the password of the user with this email.
-pub async fn set_password(
-    settings: &Settings,
-    email: &str,
-    password: String,
-) -> anyhow::Result<()> {
-    auth::password::check_new(&password).map_err(anyhow::Error::msg)?;
-    let hash = auth::password::hash(password).await?;
-    let pool = admin_pool(settings).await?;
-    let found = db::set_password_hash(&pool, &email.trim().to_lowercase(), &hash).await?;
-    pool.close().await;
-    anyhow::ensure!(
-        found,
-        "no user with email {email:?} (create it with create-user)"
-    );
-    Ok(())
-}
-
-/// Creates an API token named `name` and returns it: the only time it is shown.
-pub async fn create_token(settings: &Settings, name: &str) -> anyhow::Result<String> {
-    let name = name.trim();
-    anyhow::ensure!(
-        !name.is_empty() && name.chars().count() <= 100,
-        "--name must be 1 to 100 characters"
-    );
-    let token = auth::token::generate();
-    let pool = admin_pool(settings).await?;
-    let created = db::insert_token(&pool, name, &auth::token::digest(&token)).await?;
-    pool.close().await;
-    anyhow::ensure!(
-        created,
-        "a token named {name:?} exists already (revoke it first, or pick another name)"
-    );
-    Ok(token)
-}
-
-/// Revokes the token named `name`; its holders get `401` from then on.
-pub async fn revoke_token(settings: &Settings, name: &str) -> anyhow::Result<()> {
-    let pool = admin_pool(settings).await?;
-    let revoked = db::revoke_token(&pool, name.trim()).await?;
-    pool.close().await;
-    anyhow::ensure!(revoked, "no live token named {name:?}");
-    Ok(())
-}
-
-/// The admin database, migrated, for the operator commands.
-async fn admin_pool(settings: &Settings) -> anyhow::Result<sqlx::MySqlPool> {
-    let pool = shop_runtime::db::connect(&settings.database, Duration::from_secs(10)).await?;
-    shop_runtime::migrations::apply(&pool, &MIGRATOR).await?;
-    Ok(pool)
 }
 
 /// The admin API as the runtime runs it (`shop_runtime::service::run_http`): its relay
@@ -259,13 +197,22 @@ impl HttpService for AppState {
 
     fn router(core: Core, api: &ApiSettings, auth: &AdminAuthSettings) -> Router {
         metrics::describe();
-        // Expired sessions are deleted hourly (a valid one is never served past its end).
+        // Expired sessions, and their rows in the sessions list, are deleted hourly (a valid
+        // one is never served past its end).
         let store = auth::store(&core.pool);
+        let pool = core.pool.clone();
         tokio::spawn(async move {
             use tower_sessions::ExpiredDeletion;
-            let _ = store
-                .continuously_delete_expired(tokio::time::Duration::from_secs(3600))
-                .await;
+            let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+            loop {
+                hourly.tick().await;
+                if let Err(e) = store.delete_expired().await {
+                    tracing::warn!(error = %e, "cannot delete expired sessions");
+                }
+                if let Err(e) = auth::sessions::delete_expired(&pool).await {
+                    tracing::warn!(error = %e, "cannot delete expired admin_sessions rows");
+                }
+            }
         });
         let audit = audit_database(&core.pool, auth)
             .map(|db| AuditLog::in_database(&db))

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{Object, ObjectBuilder, Type};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
-use crate::{api, auth, validation};
+use crate::{accounts, api, auth, tokens, validation};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -30,11 +30,40 @@ use crate::{api, auth, validation};
         auth::handlers::login,
         auth::handlers::logout,
         auth::handlers::me,
+        auth::own::change_password,
+        auth::sessions::list,
+        auth::sessions::revoke,
+        auth::sessions::sign_out_others,
+        accounts::handlers::list,
+        accounts::handlers::create,
+        accounts::handlers::update,
+        accounts::handlers::link,
+        accounts::links::inspect,
+        accounts::links::redeem,
+        tokens::list,
+        tokens::create,
+        tokens::revoke,
     ),
     components(
         schemas(
             auth::handlers::Me,
             auth::handlers::LoginInput,
+            auth::Role,
+            auth::own::PasswordChange,
+            auth::sessions::SessionEntry,
+            auth::sessions::SignedOut,
+            accounts::AccountEntry,
+            accounts::NewAccount,
+            accounts::AccountChange,
+            accounts::Link,
+            accounts::Created,
+            accounts::links::LinkToken,
+            accounts::links::Redeem,
+            accounts::links::LinkAccount,
+            tokens::Owner,
+            tokens::TokenEntry,
+            tokens::NewToken,
+            tokens::TokenInput,
             events::Product,
             validation::ProductInput,
             api::UserId,
@@ -149,21 +178,54 @@ macro_rules! host_start {
     };
 }
 
+/// A one-line name: after trimming, 1 to N characters (N − 2 given as `$middle`), none
+/// refused, starting with a visible one.
+macro_rules! one_line {
+    ($middle:literal) => {
+        concat!(
+            "^[",
+            trimmed!(),
+            "]*[^",
+            trimmed!(),
+            refused!(),
+            zero_width!(),
+            "](?:[^",
+            refused!(),
+            "]{0,",
+            $middle,
+            "}",
+            solid!(),
+            ")?[",
+            trimmed!(),
+            "]*$"
+        )
+    };
+}
+
 /// `title`: after trimming, 1 to 200 characters, none refused, starting with a visible one.
 /// (A title that starts with a zero-width character and has a visible one later is accepted
-/// too, but is not described: that would need a lookahead.)
-pub const TITLE_PATTERN: &str = concat!(
+/// too, but is not described: that would need a lookahead.) An account's name too.
+pub const TITLE_PATTERN: &str = one_line!("198");
+
+/// An API token's name: as a title, 1 to 100 characters.
+pub const TOKEN_NAME_PATTERN: &str = one_line!("98");
+
+/// An email address as `fields::is_email` reads it (after trimming): 1 to 64 characters, `@`,
+/// then 2 to 4 dot-separated labels of 1 to 40 characters; no white space, control
+/// character, bidirectional override or second `@`.
+pub const EMAIL_PATTERN: &str = concat!(
     "^[",
     trimmed!(),
-    "]*[^",
+    "]*[^@",
     trimmed!(),
     refused!(),
-    zero_width!(),
-    "](?:[^",
+    "]{1,64}@[^@.",
+    trimmed!(),
     refused!(),
-    "]{0,198}",
-    solid!(),
-    ")?[",
+    r"]{1,40}(?:\.[^@.",
+    trimmed!(),
+    refused!(),
+    "]{1,40}){1,3}[",
     trimmed!(),
     "]*$"
 );
@@ -213,6 +275,30 @@ pub fn title() -> Object {
             "1 to 200 characters once leading and trailing white space is trimmed (the \
              service trims it); no control characters or bidirectional overrides; not only \
              invisible characters.",
+        ))
+        .build()
+}
+
+/// The schema of an API token's `name`.
+pub fn token_name() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(TOKEN_NAME_PATTERN))
+        .description(Some(
+            "1 to 100 characters once leading and trailing white space is trimmed; no \
+             control characters or bidirectional overrides; not only invisible characters.",
+        ))
+        .build()
+}
+
+/// The schema of an account's `email`.
+pub fn email() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(Some(EMAIL_PATTERN))
+        .description(Some(
+            "An email address: up to 64 characters, `@`, then 2 to 4 dot-separated labels of \
+             up to 40 characters; no white space inside. Stored trimmed and lower-cased.",
         ))
         .build()
 }

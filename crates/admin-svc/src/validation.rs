@@ -34,7 +34,7 @@ const USERINFO: &str = "URLs with a user name or password are not allowed.";
 /// Characters refused in text fields: control characters (tabs and newlines too: titles and
 /// images are single lines) and the bidirectional embeddings, overrides and isolates that
 /// make text display in another order than it is stored.
-fn forbidden(c: char) -> bool {
+pub(crate) fn forbidden(c: char) -> bool {
     c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
@@ -47,7 +47,7 @@ fn too_long(max: usize) -> String {
     format!("Ensure this field has no more than {max} characters.")
 }
 
-fn type_name(v: &Value) -> &'static str {
+pub(crate) fn type_name(v: &Value) -> &'static str {
     match v {
         Value::Null => "NoneType",
         Value::Bool(_) => "bool",
@@ -60,7 +60,7 @@ fn type_name(v: &Value) -> &'static str {
 }
 
 /// A required string field, trimmed, non-blank, at most `max` characters.
-fn text(
+pub(crate) fn text(
     body: &serde_json::Map<String, Value>,
     field: &'static str,
     max: usize,

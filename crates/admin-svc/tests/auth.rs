@@ -417,7 +417,7 @@ async fn sign_in_can_be_turned_off_explicitly_and_says_so(pool: MySqlPool) {
     assert_eq!(me.status, StatusCode::OK);
     assert_eq!(
         me.body,
-        json!({"id": 0, "name": "Anyone (ADMIN_AUTH=disabled)", "email": ""})
+        json!({"id": 0, "name": "Anyone (ADMIN_AUTH=disabled)", "email": "", "role": "admin"})
     );
     assert_eq!(me.headers.get(header::CACHE_CONTROL).unwrap(), "no-store");
     let bad = shop_runtime::Env::from_pairs([("ADMIN_AUTH", "off")]);

@@ -104,10 +104,39 @@ async fn the_document_names_the_parameters_bodies_and_security(pool: MySqlPool) 
     ] {
         assert!(read["security"].is_null(), "reads are public: {read}");
     }
-    assert_eq!(
-        doc["paths"]["/api/auth/me"]["get"]["security"],
-        json!([{"session": []}])
-    );
+    // Who you are, your password, sessions and tokens, and accounts: a session or a token.
+    for (path, method) in [
+        ("/api/auth/me", "get"),
+        ("/api/auth/password", "put"),
+        ("/api/auth/sessions", "get"),
+        ("/api/auth/sessions/{id}", "delete"),
+        ("/api/auth/sessions/sign-out-others", "post"),
+        ("/api/admins", "get"),
+        ("/api/admins", "post"),
+        ("/api/admins/{id}", "patch"),
+        ("/api/admins/{id}/link", "post"),
+        ("/api/tokens", "get"),
+        ("/api/tokens", "post"),
+        ("/api/tokens/{id}", "delete"),
+    ] {
+        assert_eq!(
+            doc["paths"][path][method]["security"],
+            json!([{"api_token": []}, {"session": []}]),
+            "{method} {path}"
+        );
+        assert!(
+            doc["paths"][path][method]["responses"]["401"].is_object(),
+            "{method} {path}"
+        );
+    }
+    // A one-time link's page is for someone not signed in yet.
+    for path in ["/api/account-links/inspect", "/api/account-links/redeem"] {
+        let op = &doc["paths"][path]["post"];
+        assert!(op["security"].is_null(), "{path}");
+        for status in ["200", "400", "404", "410"] {
+            assert!(op["responses"][status].is_object(), "{path} {status}");
+        }
+    }
 
     let params = products["get"]["parameters"].as_array().unwrap();
     let limit = &params.iter().find(|p| p["name"] == "limit").unwrap()["schema"];

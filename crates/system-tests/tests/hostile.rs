@@ -236,7 +236,35 @@ fn methods_on_routes(product: u64, auth: &str) -> Vec<Case> {
             &[("GET", &[200, 404]), ("HEAD", &[200, 404])],
         ),
         ("/api/auth/login".into(), &[("POST", &[415])]),
-        ("/api/auth/me".into(), &[("GET", &[401]), ("HEAD", &[401])]),
+        // With the (ownerless) token: who it is.
+        ("/api/auth/me".into(), &[("GET", &[200]), ("HEAD", &[200])]),
+        // A token has no password to change and no sessions.
+        ("/api/auth/password".into(), &[("PUT", &[403])]),
+        (
+            "/api/auth/sessions".into(),
+            &[("GET", &[200]), ("HEAD", &[200])],
+        ),
+        (
+            "/api/auth/sessions/sign-out-others".into(),
+            &[("POST", &[200])],
+        ),
+        (
+            "/api/auth/sessions/00000000000000000000000000000000".into(),
+            &[("DELETE", &[404])],
+        ),
+        (
+            "/api/admins".into(),
+            &[("GET", &[200]), ("HEAD", &[200]), ("POST", &[415])],
+        ),
+        ("/api/admins/999999999".into(), &[("PATCH", &[404])]),
+        ("/api/admins/999999999/link".into(), &[("POST", &[404])]),
+        ("/api/account-links/inspect".into(), &[("POST", &[415])]),
+        ("/api/account-links/redeem".into(), &[("POST", &[415])]),
+        (
+            "/api/tokens".into(),
+            &[("GET", &[200]), ("HEAD", &[200]), ("POST", &[415])],
+        ),
+        ("/api/tokens/999999999".into(), &[("DELETE", &[404])]),
         ("/api/health".into(), &[("GET", &[200]), ("HEAD", &[200])]),
         (
             "/flask/api/products".into(),

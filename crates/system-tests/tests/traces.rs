@@ -168,6 +168,8 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
             "INSERT product_search_terms",
             "INSERT products",
             "SELECT api_tokens",
+            // The token's first use is noted (`last_used_at`, at most once a minute).
+            "UPDATE api_tokens",
             "UPDATE cache_versions"
         ]
     );

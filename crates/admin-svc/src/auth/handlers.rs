@@ -1,6 +1,5 @@
 //! `POST /api/auth/login`, `POST /api/auth/logout`, `GET /api/auth/me`.
 
-use std::net::IpAddr;
 use std::time::Instant;
 
 use crate::metrics::ADMIN_SIGN_INS;
@@ -10,16 +9,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::http::ClientIp;
 use shop_runtime::problem::ErrorBody;
 use shop_runtime::service::openapi::{BodyTooLarge, CrossSiteRefused};
 use tower_sessions::Session;
 use utoipa::ToSchema;
 
+use super::client::Client;
 use super::throttle::Key;
-use super::{password, signed_in, start_session};
+use super::{Actor, Role, SignedIn, password, sessions, signed_in_session, start_session};
 use crate::AppState;
 use crate::api::JsonBody;
+use crate::audit::{self, Action};
 use crate::db::{self, Account};
 use crate::error::ApiError;
 use crate::error::FieldErrors;
@@ -31,6 +31,7 @@ pub struct Me {
     pub id: u64,
     pub name: String,
     pub email: String,
+    pub role: Role,
 }
 
 impl From<&Account> for Me {
@@ -39,6 +40,7 @@ impl From<&Account> for Me {
             id: a.id,
             name: a.name.clone(),
             email: a.email.clone(),
+            role: a.role,
         }
     }
 }
@@ -109,7 +111,7 @@ fn required_string(body: &Value, field: &'static str, errors: &mut FieldErrors) 
             headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
 pub async fn login(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    client: Client,
     session: Session,
     body: Result<JsonBody, crate::error::ApiError>,
 ) -> Response {
@@ -117,10 +119,10 @@ pub async fn login(
         Ok(b) => b,
         Err(e) => return e.into_response(),
     };
-    match sign_in(&state, ip, &session, &body).await {
+    match sign_in(&state, &client, &session, &body).await {
         Ok(account) => {
             ADMIN_SIGN_INS.increment(["success"]);
-            tracing::info!(user = account.id, ip = ?ip, "admin signed in");
+            tracing::info!(user = account.id, ip = ?client.ip, "admin signed in");
             no_store(Json(Me::from(&account)).into_response())
         }
         Err(e) => {
@@ -138,10 +140,11 @@ pub async fn login(
 
 async fn sign_in(
     state: &AppState,
-    ip: Option<IpAddr>,
+    client: &Client,
     session: &Session,
     body: &Value,
 ) -> Result<Account, ApiError> {
+    let ip = client.ip;
     let mut errors = FieldErrors::new();
     let email = required_string(body, "email", &mut errors);
     let password = required_string(body, "password", &mut errors);
@@ -165,15 +168,49 @@ async fn sign_in(
     match account {
         Some(account) if matches && !account.disabled => {
             throttle.clear(&account_key);
-            start_session(session, &account).await?;
+            open_session(state, client, session, &account, None).await?;
             Ok(account)
         }
         _ => {
             throttle.fail(&keys, Instant::now());
             tracing::warn!(email, ip = ?ip, "failed admin sign-in");
+            let mut record = client.record(Action::SignInFailed, None);
+            // The email as typed (trimmed, lower-cased), cut to an address's longest.
+            let tried: String = email.chars().take(254).collect();
+            record.detail = Some(serde_json::json!({ "email": tried }));
+            let mut conn = state.core.pool.acquire().await?;
+            audit::record(&mut conn, &state.audit, &[record]).await?;
             Err(ApiError::BadCredentials)
         }
     }
+}
+
+/// Signs `account` in on `session`: its `admin_sessions` row, `last_sign_in_at` and the
+/// `auth.sign_in` record in one transaction (on `tx` when given, with what else it holds),
+/// then the session's data.
+pub async fn open_session(
+    state: &AppState,
+    client: &Client,
+    session: &Session,
+    account: &Account,
+    tx: Option<sqlx::Transaction<'static, sqlx::MySql>>,
+) -> Result<(), ApiError> {
+    let mut tx = match tx {
+        Some(tx) => tx,
+        None => state.core.pool.begin().await?,
+    };
+    // Signing in over another sign-in ends that one: its row goes too.
+    if let Some(old) = session.get::<String>(super::SESSION_KEY).await? {
+        sessions::forget(&mut tx, &old).await?;
+    }
+    let max = state.auth.settings.session_max.as_secs();
+    let key = sessions::open(&mut tx, account.id, client, max).await?;
+    let actor = Actor::signed_in(account, Some(key.clone()));
+    let mut record = client.record(Action::SignIn, Some(&actor));
+    record.account_id = Some(account.id);
+    audit::record(&mut tx, &state.audit, &[record]).await?;
+    shop_runtime::statement::commit(tx).await?;
+    start_session(session, account, &key).await
 }
 
 /// Signs out: the session is deleted from the database, its cookie cleared. Always `204`.
@@ -183,33 +220,56 @@ async fn sign_in(
         (status = 403, response = CrossSiteRefused),
         (status = 503, description = "The session store is unavailable, or the service is busy", body = ErrorBody,
             headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
-pub async fn logout(session: Session) -> Response {
-    if let Err(e) = session.delete().await {
-        return ApiError::from(e).into_response();
+pub async fn logout(State(state): State<AppState>, client: Client, session: Session) -> Response {
+    match sign_out(&state, &client, &session).await {
+        Ok(()) => no_store(StatusCode::NO_CONTENT.into_response()),
+        Err(e) => e.into_response(),
     }
-    no_store(StatusCode::NO_CONTENT.into_response())
 }
 
-/// The signed-in admin, or `401`.
+async fn sign_out(state: &AppState, client: &Client, session: &Session) -> Result<(), ApiError> {
+    if let Some((account, Some(key))) = signed_in_session(session, state).await? {
+        let mut tx = state.core.pool.begin().await?;
+        sessions::delete(&mut tx, account.id, &key).await?;
+        let actor = Actor::signed_in(&account, Some(key));
+        let mut record = client.record(Action::SignOut, Some(&actor));
+        record.account_id = Some(account.id);
+        audit::record(&mut tx, &state.audit, &[record]).await?;
+        shop_runtime::statement::commit(tx).await?;
+    }
+    session.delete().await?;
+    Ok(())
+}
+
+/// The signed-in account (a session's, or a token's owner), or `401`. A token without
+/// owner is `{"id": 0, "name": "API token NAME", "email": "", "role": "admin"}`.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
-    security(("session" = [])),
+    security(("api_token" = []), ("session" = [])),
     responses(
         (status = 200, description = "The signed-in admin (anyone, with `ADMIN_AUTH=disabled`)", body = Me),
         (status = 401, response = SignInRequired),
         (status = 503, description = "No database connection came in time, or the service is busy", body = ErrorBody,
             headers(("Retry-After" = u32, description = "Seconds to wait before trying again")))))]
-pub async fn me(State(state): State<AppState>, session: Session) -> Response {
-    if state.auth.settings.disabled {
-        let anyone = Me {
-            id: 0,
-            name: "Anyone (ADMIN_AUTH=disabled)".to_owned(),
-            email: String::new(),
-        };
-        return no_store(Json(anyone).into_response());
-    }
-    let answer = match signed_in(&session, &state).await {
-        Ok(Some(account)) => Json(Me::from(&account)).into_response(),
-        Ok(None) => ApiError::SignInRequired.into_response(),
+pub async fn me(signed_in: Result<SignedIn, ApiError>) -> Response {
+    let answer = match signed_in {
+        Ok(SignedIn(actor)) => match (&actor.account, &actor.token) {
+            (Some(account), _) => Json(Me::from(account)).into_response(),
+            // A token without owner (admin-api create-token) acts as an admin of no account.
+            (None, Some(token)) => Json(Me {
+                id: 0,
+                name: format!("API token {token}"),
+                email: String::new(),
+                role: actor.role,
+            })
+            .into_response(),
+            (None, None) => Json(Me {
+                id: 0,
+                name: "Anyone (ADMIN_AUTH=disabled)".to_owned(),
+                email: String::new(),
+                role: Role::Admin,
+            })
+            .into_response(),
+        },
         Err(e) => e.into_response(),
     };
     no_store(answer)

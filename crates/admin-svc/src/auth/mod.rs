@@ -6,12 +6,16 @@
 //! `shop_admin_session`: `HttpOnly`, `SameSite=Strict`, `Secure` with `COOKIE_SECURE`) or an
 //! `Authorization: Bearer` token. Reads stay public, as the contract says. A session ends
 //! after `SESSION_IDLE_MINUTES` unused and `SESSION_MAX_HOURS` after sign-in; signing out
-//! deletes it from the database, so it cannot be replayed. `ADMIN_AUTH=disabled` lets
+//! deletes it from the database, so it cannot be replayed. Each sign-in has a row in
+//! `admin_sessions` ([`sessions`]), which every request checks: deleting it ends the session. `ADMIN_AUTH=disabled` lets
 //! anyone change the catalogue, as the original did, with a warning at start and in
 //! `/api/health`; it is never the default.
 
+pub mod client;
 pub mod handlers;
+pub mod own;
 pub mod password;
+pub mod sessions;
 pub mod throttle;
 pub mod token;
 
@@ -170,6 +174,17 @@ impl Actor {
         }
     }
 
+    /// The signed-in `account`, on the session whose row is `session`.
+    pub fn signed_in(account: &Account, session: Option<String>) -> Self {
+        Actor {
+            role: account.role,
+            account: Some(account.clone()),
+            token: None,
+            token_id: None,
+            session,
+        }
+    }
+
     /// The account's id, if there is one.
     pub fn user_id(&self) -> Option<u64> {
         self.account.as_ref().map(|a| a.id)
@@ -276,8 +291,10 @@ pub async fn signed_in(session: &Session, state: &AppState) -> Result<Option<Acc
     Ok(signed_in_session(session, state).await?.map(|(a, _)| a))
 }
 
-/// [`signed_in`], with the session's `admin_sessions` id (`None` for a session started
-/// before sessions were listed).
+/// [`signed_in`], with the session's `admin_sessions` id. A session must have its row in
+/// `admin_sessions`, not past its end: a session started before sessions were listed (it
+/// has no [`SESSION_KEY`]), one revoked from the list, and one of an account disabled since
+/// are signed out (emptied). Its `last_seen_at` moves at most once a minute.
 pub async fn signed_in_session(
     session: &Session,
     state: &AppState,
@@ -287,12 +304,20 @@ pub async fn signed_in_session(
     };
     let key = session.get::<String>(SESSION_KEY).await?;
     let since = session.get::<u64>(SIGNED_IN_AT).await?.unwrap_or(0);
-    if now_secs().saturating_sub(since) > state.auth.settings.session_max.as_secs() {
-        session.flush().await?;
-        return Ok(None);
-    }
-    match db::account_by_id(&state.core.pool, user_id).await? {
-        Some(account) if !account.disabled => Ok(Some((account, key))),
+    let within = now_secs().saturating_sub(since) <= state.auth.settings.session_max.as_secs();
+    let row = match &key {
+        Some(key) if within => sessions::find(&state.core.pool, key).await?,
+        _ => None,
+    };
+    match (row, key) {
+        (Some(row), Some(key))
+            if row.live && row.account.id == user_id && !row.account.disabled =>
+        {
+            if row.unseen_s.is_none_or(|s| s >= 60) {
+                sessions::touch(&state.core.pool, &key).await?;
+            }
+            Ok(Some((row.account, Some(key))))
+        }
         _ => {
             session.flush().await?;
             Ok(None)
@@ -324,10 +349,16 @@ pub async fn no_store_when_signed_in(
     response
 }
 
-/// Starts a session for `account`, under a new session id (no fixation).
-pub async fn start_session(session: &Session, account: &Account) -> Result<(), ApiError> {
+/// Starts a session for `account`, under a new session id (no fixation), whose row in
+/// `admin_sessions` is `key` ([`sessions::open`], in the transaction that notes the sign-in).
+pub async fn start_session(
+    session: &Session,
+    account: &Account,
+    key: &str,
+) -> Result<(), ApiError> {
     session.cycle_id().await?;
     session.insert(USER_ID, account.id).await?;
+    session.insert(SESSION_KEY, key).await?;
     session.insert(SIGNED_IN_AT, now_secs()).await?;
     Ok(())
 }

@@ -20,14 +20,18 @@ struct Cli {
 enum Command {
     #[command(flatten)]
     Api(ApiCommand),
-    /// Create an admin user (or find the one with this email) and print its id. The new
-    /// user's password comes from ADMIN_PASSWORD or, in a terminal, a prompt; never from the
-    /// command line, where other users could read it.
+    /// Create a user (or find the one with this email) and print its id. The new user's
+    /// password comes from ADMIN_PASSWORD or, in a terminal, a prompt; never from the
+    /// command line, where other users could read it. The first admin is made this way;
+    /// later accounts are best made in the browser (/admin/accounts).
     CreateUser {
         #[arg(long)]
         name: String,
         #[arg(long)]
         email: String,
+        /// What the account may do: admin (everything) or viewer (reads only).
+        #[arg(long, default_value = "admin", value_parser = ["admin", "viewer"])]
+        role: String,
     },
     /// Set a user's password (from ADMIN_PASSWORD or a prompt).
     SetPassword {
@@ -35,12 +39,14 @@ enum Command {
         email: String,
     },
     /// Create an API token for a machine client and print it (the only time it is shown).
+    /// It has no owner and acts as an admin.
     CreateToken {
         /// What the token is for, e.g. ci-smoke-test.
         #[arg(long)]
         name: String,
     },
-    /// Revoke the API token with this name.
+    /// Revoke the live token without owner (one made by create-token) with this name.
+    /// Tokens that accounts made are revoked in the browser (/admin/tokens).
     RevokeToken {
         #[arg(long)]
         name: String,
@@ -79,24 +85,26 @@ async fn main() -> anyhow::Result<()> {
     let settings = &api.process;
     match command {
         Command::Api(command) => service::run_command::<AppState>(command, api, auth).await,
-        Command::CreateUser { name, email } => {
-            let (id, new) = admin_svc::create_user(settings, &name, &email, password).await?;
+        Command::CreateUser { name, email, role } => {
+            let role = admin_svc::auth::Role::parse(&role).expect("checked by clap");
+            let (id, new) =
+                admin_svc::create_user(settings, &auth, &name, &email, role, password).await?;
             println!("{id}");
             tracing::info!(id, new, "user ready");
             Ok(())
         }
         Command::SetPassword { email } => {
-            admin_svc::set_password(settings, &email, password()?).await?;
+            admin_svc::set_password(settings, &auth, &email, password()?).await?;
             tracing::info!(email, "password set");
             Ok(())
         }
         Command::CreateToken { name } => {
-            println!("{}", admin_svc::create_token(settings, &name).await?);
+            println!("{}", admin_svc::create_token(settings, &auth, &name).await?);
             tracing::info!(name, "API token created; it is not shown again");
             Ok(())
         }
         Command::RevokeToken { name } => {
-            admin_svc::revoke_token(settings, &name).await?;
+            admin_svc::revoke_token(settings, &auth, &name).await?;
             tracing::info!(name, "API token revoked");
             Ok(())
         }

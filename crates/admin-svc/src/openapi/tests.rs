@@ -215,3 +215,69 @@ fn every_url_the_image_pattern_matches_is_accepted() {
     assert!(longest.chars().count() <= 200, "{longest}");
     assert!(image_accepted(&longest));
 }
+
+#[test]
+fn the_email_pattern_is_the_rule_of_emails() {
+    let pattern = Regex::new(super::EMAIL_PATTERN).unwrap();
+    let alphabet: &[char] = &[
+        'a', 'Z', '0', '.', '@', '-', '+', ' ', '\t', '\u{3000}', '\u{1b}', '\u{202e}', 'é',
+        '\u{200b}',
+    ];
+    let mut rng = Rng(0xe4a1);
+    let shaped = (0..40_000).map(|_| {
+        let part = |rng: &mut Rng, max| rng.text(alphabet, max);
+        format!(
+            "{}@{}.{}",
+            part(&mut rng, 4),
+            part(&mut rng, 4),
+            part(&mut rng, 4)
+        )
+    });
+    let mut matched = 0;
+    for email in corpus().into_iter().chain(shaped) {
+        let matches = pattern.is_match(&email);
+        let accepted = crate::fields::is_email(email.trim());
+        assert_eq!(
+            matches, accepted,
+            "{email:?}: pattern {matches}, service {accepted}"
+        );
+        matched += usize::from(matches);
+    }
+    assert!(matched > 500, "only {matched} emails matched");
+    let label = "b".repeat(40);
+    for (email, fits) in [
+        (
+            format!("{}@{label}.{label}.{label}.{label}", "a".repeat(64)),
+            true,
+        ),
+        (format!("{}@b.c", "a".repeat(65)), false),
+        (format!("a@{label}b.c"), false),
+        ("a@b.c.d.e.f".to_owned(), false),
+    ] {
+        assert_eq!(pattern.is_match(&email), fits, "{email}");
+        assert_eq!(crate::fields::is_email(&email), fits, "{email}");
+    }
+}
+
+#[test]
+fn the_token_name_pattern_is_the_rule_of_token_names() {
+    let pattern = Regex::new(super::TOKEN_NAME_PATTERN).unwrap();
+    let accepted = |name: &str| {
+        let body = json!({ "name": name });
+        let mut errors = crate::error::FieldErrors::new();
+        crate::fields::name(body.as_object().unwrap(), "name", 100, &mut errors).is_some()
+    };
+    for name in corpus() {
+        let first = name.trim_start_matches(is_trimmed).chars().next();
+        let zero_width_first =
+            first.is_some_and(|c| matches!(c, '\u{200b}'..='\u{200d}' | '\u{2060}' | '\u{feff}'));
+        if !zero_width_first {
+            assert_eq!(pattern.is_match(&name), accepted(&name), "{name:?}");
+        }
+    }
+    for (length, fits) in [(1, true), (100, true), (101, false)] {
+        let name = format!(" {}\t", "é".repeat(length));
+        assert_eq!(pattern.is_match(&name), fits, "{length} characters");
+        assert_eq!(accepted(&name), fits, "{length} characters");
+    }
+}
