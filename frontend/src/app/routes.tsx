@@ -2,6 +2,7 @@ import { Navigate, type RouteObject } from 'react-router';
 import { AppLayout } from '@/components/layout/AppLayout';
 import { NotFoundPage } from '@/components/NotFound';
 import { RouteErrorPage } from '@/components/RouteErrorPage';
+import { AuditPage, ProductHistoryRoute } from '@/features/audit';
 import { AdminArea, LoginPage } from '@/features/auth';
 import { CreateProductPage, EditProductRoute, ProductListPage } from '@/features/catalogue';
 import { GalleryPage } from '@/features/gallery';
@@ -28,6 +29,8 @@ export const routes: RouteObject[] = [
           { path: paths.products, element: <ProductListPage /> },
           { path: paths.createProduct, element: <CreateProductPage /> },
           { path: paths.editProduct, element: <EditProductRoute /> },
+          { path: paths.productHistory, element: <ProductHistoryRoute /> },
+          { path: paths.audit, element: <AuditPage /> },
         ],
       },
     ],
