@@ -2,7 +2,7 @@ import { Navigate, type RouteObject } from 'react-router';
 import { AppLayout } from '@/components/layout/AppLayout';
 import { NotFoundPage } from '@/components/NotFound';
 import { RouteErrorPage } from '@/components/RouteErrorPage';
-import { AuditPage, ProductHistoryRoute } from '@/features/audit';
+import { AuditPage, ProductHistoryRoute, RecentActionsPanel } from '@/features/audit';
 import { AdminArea, LoginPage } from '@/features/auth';
 import { CreateProductPage, EditProductRoute, ProductListPage } from '@/features/catalogue';
 import { GalleryPage } from '@/features/gallery';
@@ -26,7 +26,10 @@ export const routes: RouteObject[] = [
         element: <AdminArea />,
         children: [
           { path: paths.admin, element: <Navigate to={paths.products} replace /> },
-          { path: paths.products, element: <ProductListPage /> },
+          {
+            path: paths.products,
+            element: <ProductListPage aside={(changes) => <RecentActionsPanel refreshKey={changes} />} />,
+          },
           { path: paths.createProduct, element: <CreateProductPage /> },
           { path: paths.editProduct, element: <EditProductRoute /> },
           { path: paths.productHistory, element: <ProductHistoryRoute /> },
