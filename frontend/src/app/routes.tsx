@@ -2,6 +2,7 @@ import { Navigate, type RouteObject } from 'react-router';
 import { AppLayout } from '@/components/layout/AppLayout';
 import { NotFoundPage } from '@/components/NotFound';
 import { RouteErrorPage } from '@/components/RouteErrorPage';
+import { AccountsRoute } from '@/features/accounts';
 import { AuditPage, ProductHistoryRoute, RecentActionsPanel } from '@/features/audit';
 import { AdminArea, LoginPage } from '@/features/auth';
 import { CreateProductPage, EditProductRoute, ProductListPage } from '@/features/catalogue';
@@ -34,6 +35,7 @@ export const routes: RouteObject[] = [
           { path: paths.editProduct, element: <EditProductRoute /> },
           { path: paths.productHistory, element: <ProductHistoryRoute /> },
           { path: paths.audit, element: <AuditPage /> },
+          { path: paths.accounts, element: <AccountsRoute /> },
         ],
       },
     ],

@@ -12,6 +12,9 @@ describe('formatRelative', () => {
     expect(formatRelative(ago(24 * 3_600_000), now)).toBe('yesterday');
     expect(formatRelative(ago(4 * 24 * 3_600_000), now)).toBe('4 days ago');
     expect(formatRelative(new Date(now + 2 * 24 * 3_600_000), now)).toBe('in 2 days');
+    // Rounded to the nearest unit: an expiry 72 hours away, read a moment later, is in 3 days.
+    expect(formatRelative(new Date(now + 72 * 3_600_000 - 5_000), now)).toBe('in 3 days');
+    expect(formatRelative(ago(59.7 * 60_000), now)).toBe('1 hour ago');
   });
 
   it('gives the locale date and time past a week', () => {

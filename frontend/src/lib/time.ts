@@ -33,8 +33,12 @@ export function formatRelative(date: Date, now: number = Date.now()): string {
   const diff = date.getTime() - now;
   const abs = Math.abs(diff);
   if (abs < MINUTE) return diff <= 0 ? 'just now' : 'in less than a minute';
-  if (abs < HOUR) return relative.format(Math.trunc(diff / MINUTE), 'minute');
-  if (abs < DAY) return relative.format(Math.trunc(diff / HOUR), 'hour');
-  if (abs < 7 * DAY) return relative.format(Math.trunc(diff / DAY), 'day');
+  const sign = diff < 0 ? -1 : 1;
+  const minutes = Math.round(abs / MINUTE);
+  if (minutes < 60) return relative.format(sign * minutes, 'minute');
+  const hours = Math.round(abs / HOUR);
+  if (hours < 24) return relative.format(sign * hours, 'hour');
+  const days = Math.round(abs / DAY);
+  if (days < 7) return relative.format(sign * days, 'day');
   return formatDateTime(date);
 }
