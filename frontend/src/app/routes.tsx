@@ -7,6 +7,7 @@ import { AuditPage, ProductHistoryRoute, RecentActionsPanel } from '@/features/a
 import { AdminArea, LoginPage } from '@/features/auth';
 import { CreateProductPage, EditProductRoute, ProductListPage } from '@/features/catalogue';
 import { GalleryPage } from '@/features/gallery';
+import { TokensPage } from '@/features/tokens';
 import { paths } from '@/lib/paths';
 
 export const routes: RouteObject[] = [
@@ -36,6 +37,7 @@ export const routes: RouteObject[] = [
           { path: paths.productHistory, element: <ProductHistoryRoute /> },
           { path: paths.audit, element: <AuditPage /> },
           { path: paths.accounts, element: <AccountsRoute /> },
+          { path: paths.tokens, element: <TokensPage /> },
         ],
       },
     ],
