@@ -59,7 +59,9 @@ export interface RowSelection {
 export function useRowSelection(key: string, rows: readonly Product[]): RowSelection {
   const [state, setState] = useState<State>({ key, selected: new Map(), anchor: null });
   const current = state.key === key ? state : { key, selected: new Map<number, string>(), anchor: null };
-  const { selected } = current;
+  // Only rows on screen count: a row gone from the page (deleted, or a page that changed
+  // under a Refresh) is never deleted unseen.
+  const selected: Selection = new Map([...current.selected].filter(([id]) => rows.some((r) => r.id === id)));
 
   const update = useCallback(
     (change: (s: State) => State) => setState((s) => change(s.key === key ? s : { key, selected: new Map(), anchor: null })),
@@ -90,7 +92,7 @@ export function useRowSelection(key: string, rows: readonly Product[]): RowSelec
     [update],
   );
 
-  const onPage = rows.filter((r) => selected.has(r.id)).length;
+  const onPage = selected.size;
   return {
     selected,
     isSelected: (id) => selected.has(id),

@@ -146,6 +146,23 @@ describe('EditProductPage: edit conflicts', () => {
     expect(puts(calls).map((c) => c.headers?.['if-match'])).toEqual(['"4"', '"6"', '"7"']);
   });
 
+  it('says so when reapplying fails: a deleted product, an outage, an ended session', async () => {
+    mockFetch({
+      'GET /api/products/5': { json: mug, headers: { ETag: '"4"' } },
+      'PUT /api/products/5': [conflict412, { status: 404, json: { error: 'Product not found' } }, server500, { status: 401, json: { error: 'Sign in required' } }],
+      'GET /api/products/5/history?limit=10': { json: history },
+    });
+    const { user, router } = renderEdit();
+    await editTitle(user, 'Big mug');
+    const reapply = await screen.findByRole('button', { name: 'Reapply my changes' });
+    await user.click(reapply);
+    expect(await screen.findByRole('alert')).toHaveTextContent('This product no longer exists');
+    await user.click(reapply);
+    await waitFor(() => expect(screen.getByRole('alert')).toHaveTextContent('Something went wrong on the server'));
+    await user.click(reapply);
+    await waitFor(() => expect(router.state.location.pathname).toBe('/login'));
+  });
+
   it('back from signing in mid-save, checks the restored input against the version it started from', async () => {
     const { calls } = mockFetch({
       'GET /api/products/5': [{ json: mug, headers: { ETag: '"4"' } }, { json: now, headers: { ETag: '"6"' } }],

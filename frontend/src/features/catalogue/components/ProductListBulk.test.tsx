@@ -159,4 +159,17 @@ describe('ProductListPage bulk selection', () => {
     await user.click(screen.getByRole('link', { name: /^Title/ }));
     await waitFor(() => expect(deleteSelected()).toHaveTextContent('Delete selected (0)'));
   });
+
+  it('counts only selected rows still on the page after a Refresh', async () => {
+    mockFetch({ [FIRST_PRODUCT_PAGE]: [productPage(products), productPage(products.slice(1))] });
+    const { user } = renderList();
+    await screen.findByRole('table');
+    await user.click(box('Lamp 12'));
+    await user.click(box('Lamp 11'));
+    expect(deleteSelected()).toHaveTextContent('Delete selected (2)');
+    await user.click(screen.getByRole('button', { name: 'Refresh' }));
+    await waitFor(() => expect(screen.queryByRole('checkbox', { name: 'Select Lamp 12' })).not.toBeInTheDocument());
+    expect(deleteSelected()).toHaveTextContent('Delete selected (1)');
+    expect(box('Lamp 11')).toBeChecked();
+  });
 });
