@@ -4,6 +4,8 @@ import reactRefresh from 'eslint-plugin-react-refresh';
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
+const FEATURES = ['gallery', 'catalogue', 'auth', 'audit', 'accounts', 'tokens', 'account'];
+
 export default tseslint.config(
   { ignores: ['dist', 'node_modules', 'e2e/screenshots'] },
   {
@@ -29,8 +31,8 @@ export default tseslint.config(
     },
   },
   // Features never import each other; shared code never imports features or the app.
-  ...['gallery', 'catalogue', 'auth'].map((feature) => {
-    const others = ['gallery', 'catalogue', 'auth'].filter((f) => f !== feature);
+  ...FEATURES.map((feature) => {
+    const others = FEATURES.filter((f) => f !== feature);
     return {
       files: [`src/features/${feature}/**`],
       rules: {

@@ -252,8 +252,8 @@ describe.sequential('the shop, end to end', () => {
 
   it('the admin table shows 1 like', async () => {
     await pollWithReload(adminPage, '/admin/products', async () => {
-      // Cells (the title is a row header): #, image, likes, actions.
-      const likes = row(adminPage, NEW_TITLE).getByRole('cell').nth(2);
+      // Cells (the title is a row header): an admin's selection checkbox, #, image, likes, actions.
+      const likes = row(adminPage, NEW_TITLE).getByRole('cell').nth(3);
       await expect.poll(() => likes.textContent(), { timeout: 1_500 }).toBe('1');
     });
   });

@@ -2,12 +2,13 @@ import { render, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { createMemoryRouter, matchRoutes, RouterProvider } from 'react-router';
 import { describe, expect, it } from 'vitest';
-import { editProductPath, paths } from '@/lib/paths';
+import { editProductPath, paths, productHistoryPath } from '@/lib/paths';
 import { mockFetch } from '@/testing/mock-fetch';
 import { FIRST_PRODUCT_PAGE, productPage } from '@/testing/product-pages';
 import { routes } from './routes';
 
-const ada = { id: 3, name: 'Ada Lovelace', email: 'ada@example.com' };
+const ada = { id: 3, name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin' };
+const RECENT = 'GET /api/audit?limit=10';
 const mug = { id: 1, title: 'Mug', image: '/img/mug.png', likes: 0 };
 const signInRequired = { status: 401, json: { error: 'Sign in required' } } as const;
 
@@ -33,6 +34,7 @@ describe('app routes', () => {
       'GET /flask/api/products?limit=48': { json: [] },
       [FIRST_PRODUCT_PAGE]: productPage([]),
       'GET /api/auth/me': { json: ada },
+      [RECENT]: { json: [] },
     });
     const { user, router } = renderApp('/');
     expect(await screen.findByRole('heading', { name: 'Nothing in the shop yet' })).toBeInTheDocument();
@@ -66,6 +68,7 @@ describe('app routes', () => {
       'GET /api/auth/me': [signInRequired, { json: ada }],
       'POST /api/auth/login': { json: ada },
       [FIRST_PRODUCT_PAGE]: productPage([]),
+      [RECENT]: { json: [] },
     });
     const { router, user } = renderApp('/admin');
     expect(await screen.findByRole('heading', { level: 1, name: 'Sign in' })).toBeInTheDocument();
@@ -84,6 +87,7 @@ describe('app routes', () => {
       'POST /api/products': [signInRequired, { status: 201, json: created }],
       'POST /api/auth/login': { json: ada },
       [FIRST_PRODUCT_PAGE]: productPage([created]),
+      [RECENT]: { json: [] },
     });
     const { router, user } = renderApp('/admin/products/create');
     await user.type(await screen.findByLabelText('Title'), 'Lamp');
@@ -113,7 +117,7 @@ describe('app routes', () => {
   });
 
   it('redirects /admin to the product list', async () => {
-    mockFetch({ [FIRST_PRODUCT_PAGE]: productPage([]), 'GET /api/auth/me': { json: ada } });
+    mockFetch({ [FIRST_PRODUCT_PAGE]: productPage([]), 'GET /api/auth/me': { json: ada }, [RECENT]: { json: [] } });
     const { router } = renderApp('/admin');
     expect(await screen.findByRole('heading', { level: 1, name: 'Products' })).toBeInTheDocument();
     expect(router.state.location.pathname).toBe('/admin/products');
@@ -127,10 +131,45 @@ describe('app routes', () => {
   });
 
   it('has a route, not the 404 fallback, for every path in lib/paths', () => {
-    for (const path of [...Object.values(paths).filter((p) => !p.includes(':')), editProductPath(5)]) {
+    for (const path of [...Object.values(paths).filter((p) => !p.includes(':')), editProductPath(5), productHistoryPath(5)]) {
       const leaf = matchRoutes(routes, path)?.at(-1)?.route;
       expect(leaf?.path, path).not.toBe('*');
       expect(leaf, path).toBeDefined();
     }
+  });
+
+  it('shows Recent actions beside the product table, and moves between the admin pages with the admin links', async () => {
+    mockFetch({
+      'GET /api/auth/me': { json: ada },
+      [FIRST_PRODUCT_PAGE]: productPage([mug]),
+      [RECENT]: { json: [] },
+      'GET /api/audit': { json: [] },
+      'GET /api/admins': { json: [] },
+      'GET /api/tokens': { json: [] },
+      'GET /api/auth/sessions': { json: [] },
+    });
+    const { user, router } = renderApp('/admin/products');
+    const panel = await screen.findByRole('complementary', { name: 'Recent actions' });
+    expect(await within(panel).findByText('Nothing has been done yet.')).toBeInTheDocument();
+    for (const [name, path, heading] of [
+      ['Recent actions', '/admin/audit', 'Recent actions'],
+      ['Accounts', '/admin/accounts', 'Accounts'],
+      ['Tokens', '/admin/tokens', 'API tokens'],
+      ['Your account', '/account', 'Your account'],
+    ] as const) {
+      await user.click(within(screen.getByRole('navigation', { name: 'Admin' })).getByRole('link', { name }));
+      expect(router.state.location.pathname).toBe(path);
+      expect(await screen.findByRole('heading', { level: 1, name: heading })).toBeInTheDocument();
+    }
+  });
+
+  it('shows the one-time link page without asking who is signed in', async () => {
+    const { calls } = mockFetch({
+      'POST /api/account-links/inspect': { json: { name: 'Grace Hopper', email: 'grace@example.com', expires_at: new Date().toISOString() } },
+    });
+    renderApp('/set-password#tok');
+    expect(await screen.findByRole('heading', { name: 'Set a password for Grace Hopper (grace@example.com)' })).toBeInTheDocument();
+    expect(calls.map((c) => c.url)).toEqual(['/api/account-links/inspect']);
+    expect(screen.queryByRole('region', { name: 'Your account' })).not.toBeInTheDocument();
   });
 });

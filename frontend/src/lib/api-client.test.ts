@@ -29,6 +29,23 @@ describe('apiRequest', () => {
     expect(headers.get('Content-Type')).toBe('application/json');
   });
 
+  it('sends extra request headers (If-Match) and exposes an error answer’s headers (a 412’s ETag)', async () => {
+    const { calls } = mockFetch({
+      'PUT /api/products/5': { status: 412, json: { error: 'The product changed since you read it' }, headers: { ETag: '"6"' } },
+    });
+    const e = await caught(api.request('/api/products/5', { method: 'PUT', body: {}, headers: { 'If-Match': '"4"' } }));
+    expect(calls[0]!.headers).toEqual({ 'if-match': '"4"' });
+    expect(e.status).toBe(412);
+    expect(e.headers.get('ETag')).toBe('"6"');
+    expect(e.message).toBe('The product changed since you read it');
+  });
+
+  it('sends PATCH with a JSON body', async () => {
+    const { calls } = mockFetch({ 'PATCH /api/admins/4': { json: { id: 4 } } });
+    await expect(api.patch('/api/admins/4', { role: 'viewer' })).resolves.toEqual({ id: 4 });
+    expect(calls[0]).toMatchObject({ method: 'PATCH', body: { role: 'viewer' } });
+  });
+
   it('resolves an empty 204 with undefined', async () => {
     mockFetch({ 'DELETE /api/products/1': { status: 204 } });
     await expect(api.delete('/api/products/1')).resolves.toBeUndefined();

@@ -32,6 +32,8 @@ export interface ApiErrorInit {
   fieldErrors?: FieldErrors;
   nonFieldErrors?: string[];
   body?: unknown;
+  /** The answer's headers (e.g. the current `ETag` of a 412), when there was an answer. */
+  headers?: Headers;
 }
 
 export class ApiError extends Error {
@@ -44,6 +46,8 @@ export class ApiError extends Error {
   readonly fieldErrors: FieldErrors;
   readonly nonFieldErrors: string[];
   readonly body: unknown;
+  /** The answer's headers; empty when there was no answer. */
+  readonly headers: Headers;
 
   constructor(init: ApiErrorInit) {
     super(init.message);
@@ -53,6 +57,7 @@ export class ApiError extends Error {
     this.fieldErrors = init.fieldErrors ?? {};
     this.nonFieldErrors = init.nonFieldErrors ?? [];
     this.body = init.body;
+    this.headers = init.headers ?? new Headers();
   }
 
   get isNetworkError(): boolean {
@@ -102,6 +107,8 @@ const STATUS_TEXT: Record<number, string> = {
   403: 'You are not allowed to do this',
   404: 'Not found',
   408: 'The request timed out',
+  410: 'This is no longer available',
+  412: 'It changed since you read it',
   413: 'The request is too large',
   415: 'Unsupported content type',
   429: 'Too many requests',
@@ -138,7 +145,7 @@ function asMessages(value: unknown): string[] | null {
   return null;
 }
 
-function errorFromResponse(status: number, statusText: string, body: unknown): ApiError {
+function errorFromResponse(status: number, statusText: string, body: unknown, headers: Headers): ApiError {
   let serverMessage: string | undefined;
   const fieldErrors: FieldErrors = {};
   let nonFieldErrors: string[] = [];
@@ -163,6 +170,7 @@ function errorFromResponse(status: number, statusText: string, body: unknown): A
     fieldErrors,
     nonFieldErrors,
     body,
+    headers,
   });
 }
 
@@ -187,6 +195,8 @@ export interface RequestOptions {
   /** Sent as JSON when given. */
   body?: unknown;
   signal?: AbortSignal | undefined;
+  /** Extra request headers (e.g. `If-Match`). */
+  headers?: Record<string, string> | undefined;
 }
 
 /**
@@ -209,7 +219,7 @@ export async function apiRequestWithHeaders<T>(path: string, options: RequestOpt
   if (!path.startsWith('/') || path.startsWith('//')) {
     throw new Error(`apiRequest takes a same-origin path, got ${path}`);
   }
-  const headers: Record<string, string> = { Accept: 'application/json' };
+  const headers: Record<string, string> = { ...options.headers, Accept: 'application/json' };
   const init: RequestInit = {
     method: options.method ?? 'GET',
     headers,
@@ -235,7 +245,7 @@ export async function apiRequestWithHeaders<T>(path: string, options: RequestOpt
 
   const { json, isJson } = await readBody(response);
   if (!response.ok) {
-    throw errorFromResponse(response.status, response.statusText, isJson ? json : undefined);
+    throw errorFromResponse(response.status, response.statusText, isJson ? json : undefined, response.headers);
   }
   if (!isJson) {
     throw new ApiError({
@@ -255,6 +265,10 @@ export const api = {
     apiRequest<T>(path, { method: 'POST', body, signal }),
   put: <T>(path: string, body: unknown, signal?: AbortSignal) =>
     apiRequest<T>(path, { method: 'PUT', body, signal }),
+  patch: <T>(path: string, body: unknown, signal?: AbortSignal) =>
+    apiRequest<T>(path, { method: 'PATCH', body, signal }),
+  /** Any request, with extra headers (e.g. `If-Match`), resolving with the answer's headers too. */
+  request: <T>(path: string, options: RequestOptions) => apiRequestWithHeaders<T>(path, options),
   delete: <T = void>(path: string, signal?: AbortSignal) =>
     apiRequest<T>(path, { method: 'DELETE', signal }),
 };

@@ -1,11 +1,16 @@
 import { describe, expect, it } from 'vitest';
-import { editProductPath, loginPath, paths, safeNextPath } from './paths';
+import { editProductPath, loginPath, paths, productHistoryPath, safeNextPath } from './paths';
 
 describe('paths', () => {
   it('fills the edit pattern with an encoded id', () => {
     expect(editProductPath(7)).toBe('/admin/products/7/edit');
     expect(editProductPath('a/b c')).toBe('/admin/products/a%2Fb%20c/edit');
     expect(paths.editProduct).toBe('/admin/products/:id/edit');
+  });
+
+  it('fills the history pattern with an encoded id', () => {
+    expect(productHistoryPath(7)).toBe('/admin/products/7/history');
+    expect(productHistoryPath('a/b')).toBe('/admin/products/a%2Fb/history');
   });
 });
 

@@ -15,11 +15,28 @@ export const paths = {
   createProduct: '/admin/products/create',
   /** A pattern: link to it with {@link editProductPath}. */
   editProduct: '/admin/products/:id/edit',
+  /** A pattern: link to it with {@link productHistoryPath}. */
+  productHistory: '/admin/products/:id/history',
+  /** The audit log ("Recent actions"), filterable. */
+  audit: '/admin/audit',
+  /** Admins only: accounts, their roles and one-time sign-in links. */
+  accounts: '/admin/accounts',
+  /** API tokens: one's own (an admin: everyone's). */
+  tokens: '/admin/tokens',
+  /** One's own password and sessions (any role; signed in). */
+  account: '/account',
+  /** Public: a one-time link's page (`/set-password#<token>`) to set one's password. */
+  setPassword: '/set-password',
 } as const;
 
 /** The edit page of one product. */
 export function editProductPath(id: number | string): string {
   return paths.editProduct.replace(':id', encodeURIComponent(String(id)));
+}
+
+/** The change history of one product. */
+export function productHistoryPath(id: number | string): string {
+  return paths.productHistory.replace(':id', encodeURIComponent(String(id)));
 }
 
 /** Where a signed-in admin goes when no other page was asked for. */

@@ -12,6 +12,16 @@ export interface RecordedCall {
   url: string;
   body: unknown;
   credentials: RequestCredentials | undefined;
+  /** The request's headers beyond Accept and Content-Type (e.g. If-Match); undefined when none. */
+  headers?: Record<string, string> | undefined;
+}
+
+function extraHeaders(init: RequestInit | undefined): Record<string, string> | undefined {
+  const extra: Record<string, string> = {};
+  new Headers(init?.headers).forEach((value, name) => {
+    if (name !== 'accept' && name !== 'content-type') extra[name] = value;
+  });
+  return Object.keys(extra).length > 0 ? extra : undefined;
 }
 
 /**
@@ -33,7 +43,7 @@ export function mockFetch(routes: Record<string, MockReply | MockReply[]>) {
         body = init.body;
       }
     }
-    calls.push({ method, url, body, credentials: init?.credentials });
+    calls.push({ method, url, body, credentials: init?.credentials, headers: extraHeaders(init) });
     const route = routes[key];
     if (route === undefined) {
       return Promise.reject(new Error(`Unexpected request in test: ${key}`));

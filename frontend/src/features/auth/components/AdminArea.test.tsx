@@ -1,13 +1,20 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import { Link } from 'react-router';
 import { describe, expect, it } from 'vitest';
+import { useCurrentAdmin } from '@/hooks/use-current-admin';
 import { readDraft, saveDraft } from '@/lib/drafts';
 import { mockFetch, nginx503 } from '@/testing/mock-fetch';
 import { renderRoutes } from '@/testing/render';
 import { AdminArea } from './AdminArea';
 import { LoginPage } from './LoginPage';
 
-const ada = { id: 3, name: 'Ada Lovelace', email: 'ada@example.com' };
+const ada = { id: 3, name: 'Ada Lovelace', email: 'ada@example.com', role: 'admin' };
+
+/** A page that shows what the admin area told it. */
+function WhoAmI() {
+  const me = useCurrentAdmin();
+  return <p>Page sees {me ? `${me.name} (${me.role})` : 'nobody'}</p>;
+}
 const signInRequired = { status: 401, json: { error: 'Sign in required' } } as const;
 const isAnything = (v: unknown): v is unknown => v !== undefined;
 
@@ -28,6 +35,7 @@ function renderAdmin(path = '/admin/products') {
           },
           { path: '/admin/products/:id/edit', element: <h1>Edit page</h1> },
           { path: '/admin/products/create', element: <h1>Create page</h1> },
+          { path: '/admin/who', element: <WhoAmI /> },
         ],
       },
       { path: '/login', element: <LoginPage /> },
@@ -129,5 +137,39 @@ describe('AdminArea (the admin pages’ sign-in guard)', () => {
     expect(await screen.findByRole('heading', { name: 'Products page' })).toBeInTheDocument();
     expect(screen.getByRole('region', { name: 'Your account' })).toHaveTextContent('Anyone (ADMIN_AUTH=disabled)');
     expect(screen.queryByRole('button', { name: 'Sign out' })).not.toBeInTheDocument();
+  });
+
+  it('gives its pages the account and role, and links an admin to every admin page', async () => {
+    mockFetch({ 'GET /api/auth/me': { json: ada } });
+    renderAdmin('/admin/who');
+    expect(await screen.findByText('Page sees Ada Lovelace (admin)')).toBeInTheDocument();
+    const nav = screen.getByRole('navigation', { name: 'Admin' });
+    expect(within(nav).getAllByRole('link').map((a) => [a.textContent, a.getAttribute('href')])).toEqual([
+      ['Products', '/admin/products'],
+      ['Recent actions', '/admin/audit'],
+      ['Accounts', '/admin/accounts'],
+      ['Tokens', '/admin/tokens'],
+      ['Your account', '/account'],
+    ]);
+  });
+
+  it('links a viewer to no Accounts page, and says they are a viewer', async () => {
+    mockFetch({ 'GET /api/auth/me': { json: { ...ada, role: 'viewer' } } });
+    renderAdmin('/admin/who');
+    expect(await screen.findByText('Page sees Ada Lovelace (viewer)')).toBeInTheDocument();
+    const nav = screen.getByRole('navigation', { name: 'Admin' });
+    expect(within(nav).queryByRole('link', { name: 'Accounts' })).not.toBeInTheDocument();
+    expect(within(nav).getByRole('link', { name: 'Tokens' })).toBeInTheDocument();
+    expect(screen.getByRole('region', { name: 'Your account' })).toHaveTextContent('Signed in as Ada LovelaceViewer');
+  });
+
+  it('reads an account without a role (an admin-svc from before roles) as an admin, an unknown role as a viewer', async () => {
+    mockFetch({ 'GET /api/auth/me': { json: { id: 3, name: 'Ada Lovelace', email: 'ada@example.com' } } });
+    const first = renderAdmin('/admin/who');
+    expect(await screen.findByText('Page sees Ada Lovelace (admin)')).toBeInTheDocument();
+    first.unmount();
+    mockFetch({ 'GET /api/auth/me': { json: { ...ada, role: 'superuser' } } });
+    renderAdmin('/admin/who');
+    expect(await screen.findByText('Page sees Ada Lovelace (viewer)')).toBeInTheDocument();
   });
 });

@@ -1,8 +1,9 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { Navigate, Outlet, useLocation } from 'react-router';
 import { AppLayout } from '@/components/layout/AppLayout';
 import { ErrorAlert } from '@/components/ui/ErrorAlert';
 import { LoadingState } from '@/components/ui/LoadingState';
+import { CurrentAdminContext, type CurrentAdminValue } from '@/hooks/use-current-admin';
 import { type ApiError, describeError, isAbortError, toApiError } from '@/lib/api-client';
 import { loginPath } from '@/lib/paths';
 import { isSignInRequired, loginState } from '@/lib/session';
@@ -17,8 +18,9 @@ type SignInCheck =
   | { status: 'error'; error: ApiError };
 
 /**
- * The layout of every admin page (`/admin/…`): asks admin-svc who is signed in
- * (`GET /api/auth/me`) and shows the page with the admin's name and Sign out, or sends the
+ * The layout of every admin page (`/admin/…`, `/account`): asks admin-svc who is signed in
+ * (`GET /api/auth/me`) and shows the page with the admin's name, the admin pages' links and
+ * Sign out, and gives the pages the account and its role (hooks/use-current-admin), or sends the
  * person to the sign-in page and back here afterwards. It asks again on each admin page
  * visited (in the background, the page stays), so a session that ended while the tab was
  * idle sends the admin to sign in before they start typing; a write refused mid-use is
@@ -49,13 +51,22 @@ export function AdminArea() {
     return () => controller.abort();
   }, [location.pathname, attempt]);
 
+  // Asks again in the background (the page stays), e.g. after an admin changed their own role.
+  const refresh = useCallback(() => setAttempt((n) => n + 1), []);
+  const signedIn = check.status === 'signed-in' ? check.admin : null;
+  const current = useMemo<CurrentAdminValue | null>(() => (signedIn ? { admin: signedIn, refresh } : null), [signedIn, refresh]);
+
   if (check.status === 'signed-out') {
     return <Navigate to={loginPath(here)} replace state={check.ended ? loginState('session-ended') : null} />;
   }
 
   return (
     <AppLayout account={check.status === 'signed-in' ? <AccountBar admin={check.admin} /> : null}>
-      {check.status === 'signed-in' ? <Outlet /> : null}
+      {current ? (
+        <CurrentAdminContext value={current}>
+          <Outlet />
+        </CurrentAdminContext>
+      ) : null}
       {check.status === 'checking' ? <LoadingState label="Checking your sign-in…" /> : null}
       {check.status === 'error' ? (
         <ErrorAlert

@@ -1,13 +1,23 @@
 import { useNavigate } from 'react-router';
+import { AdminsOnly } from '@/components/AdminsOnly';
+import { useCurrentAdmin } from '@/hooks/use-current-admin';
 import { useDocumentTitle } from '@/hooks/use-document-title';
 import { paths } from '@/lib/paths';
+import { canChangeCatalogue } from '@/lib/roles';
 import { createProduct, type ProductInput } from '../api/products';
 import type { Flash } from '../flash';
 import { Breadcrumbs } from './Breadcrumbs';
 import { ProductForm } from './ProductForm';
 
-/** `paths.createProduct` */
+/** `paths.createProduct`: admins only. */
 export function CreateProductPage() {
+  if (!canChangeCatalogue(useCurrentAdmin())) {
+    return <AdminsOnly title="Only admins can add products" linkTo={paths.products} linkLabel="Back to products" />;
+  }
+  return <CreateProductForm />;
+}
+
+function CreateProductForm() {
   useDocumentTitle('Add product');
   const navigate = useNavigate();
 

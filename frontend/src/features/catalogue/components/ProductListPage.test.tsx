@@ -89,8 +89,9 @@ describe('ProductListPage', () => {
     expect(titles()).toEqual(['Lamp', 'Mug']);
     const mugRow = row('Mug');
     expect(within(mugRow).getByRole('img', { name: 'Mug' })).toHaveAttribute('src', mug.image);
-    // Cells (the title is a row header): id, image, likes, actions.
-    expect(within(mugRow).getAllByRole('cell')[2]).toHaveTextContent('2');
+    // Cells (the title is a row header): selection, id, image, likes, actions.
+    expect(within(mugRow).getAllByRole('cell')[3]).toHaveTextContent('2');
+    expect(within(mugRow).getByRole('link', { name: 'History of Mug' })).toHaveAttribute('href', '/admin/products/1/history');
     expect(within(mugRow).getByRole('link', { name: 'Edit Mug' })).toHaveAttribute('href', '/admin/products/1/edit');
     expect(within(mugRow).getByRole('button', { name: 'Delete Mug' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'Add product' })).toHaveAttribute('href', '/admin/products/create');

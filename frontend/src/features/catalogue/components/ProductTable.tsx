@@ -1,8 +1,10 @@
+import { type ChangeEvent, type MouseEvent, useEffect, useRef } from 'react';
 import { Link } from 'react-router';
 import { ImageWithFallback } from '@/components/ui/ImageWithFallback';
-import { editProductPath } from '@/lib/paths';
+import { editProductPath, productHistoryPath } from '@/lib/paths';
 import type { Product } from '@/lib/product';
 import { type ListQuery, listHref, type SortField, sortParts, toggledSort } from '../list-query';
+import type { RowSelection } from '../use-row-selection';
 
 interface ProductTableProps {
   products: Product[];
@@ -10,11 +12,21 @@ interface ProductTableProps {
   query: ListQuery;
   /** While true the rows are an older page kept in view: dimmed and `aria-busy`. */
   busy: boolean;
-  onDelete: (product: Product) => void;
+  /** The rows' checkboxes, Edit and Delete: only for those who may change the catalogue. */
+  editing: { selection: RowSelection; onDelete: (product: Product) => void } | null;
 }
 
-/** One page of the catalogue: id, image, title, likes, Edit and Delete; sortable headers. */
-export function ProductTable({ products, query, busy, onDelete }: ProductTableProps) {
+/** A Shift+click on a checkbox would also select the page's text between the clicks. */
+function noTextSelection(event: MouseEvent) {
+  if (event.shiftKey) event.preventDefault();
+}
+
+/**
+ * One page of the catalogue: id, image, title, likes, History, and for admins a checkbox
+ * per row (Shift+click: a range; the header's: all on the page), Edit and Delete; sortable headers.
+ */
+export function ProductTable({ products, query, busy, editing }: ProductTableProps) {
+  const selection = editing?.selection ?? null;
   return (
     <div className="card shadow-sm">
       <div className="table-responsive position-relative">
@@ -22,6 +34,11 @@ export function ProductTable({ products, query, busy, onDelete }: ProductTablePr
           <caption className="visually-hidden">Products in the catalogue</caption>
           <thead className="table-light">
             <tr>
+              {selection ? (
+                <th scope="col" className="select-cell">
+                  <SelectAll selection={selection} />
+                </th>
+              ) : null}
               <SortHeader field="id" label="ID" query={query} className="text-end d-none d-sm-table-cell" />
               <th scope="col">Image</th>
               <SortHeader field="title" label="Title" query={query} />
@@ -32,8 +49,24 @@ export function ProductTable({ products, query, busy, onDelete }: ProductTablePr
             </tr>
           </thead>
           <tbody>
-            {products.map((product) => (
-              <tr key={product.id}>
+            {products.map((product, index) => (
+              <tr key={product.id} className={selection?.isSelected(product.id) ? 'table-active' : undefined}>
+                {selection ? (
+                  <td className="select-cell">
+                    <input
+                      type="checkbox"
+                      className="form-check-input"
+                      aria-label={`Select ${product.title}`}
+                      checked={selection.isSelected(product.id)}
+                      onMouseDown={noTextSelection}
+                      onChange={(event: ChangeEvent<HTMLInputElement>) => {
+                        // A checkbox's change comes from its click: Shift+click selects a range.
+                        const native = event.nativeEvent;
+                        selection.toggle(index, event.target.checked, native instanceof MouseEvent && native.shiftKey);
+                      }}
+                    />
+                  </td>
+                ) : null}
                 <td className="text-end text-body-secondary d-none d-sm-table-cell">{product.id}</td>
                 <td>
                   <div className="product-thumb rounded overflow-hidden bg-body-secondary">
@@ -57,20 +90,31 @@ export function ProductTable({ products, query, busy, onDelete }: ProductTablePr
                 <td className="text-end">
                   <div className="d-flex flex-column flex-sm-row gap-2 justify-content-end align-items-end">
                     <Link
-                      to={editProductPath(product.id)}
+                      to={productHistoryPath(product.id)}
                       className="btn btn-sm btn-outline-secondary"
-                      aria-label={`Edit ${product.title}`}
+                      aria-label={`History of ${product.title}`}
                     >
-                      Edit
+                      History
                     </Link>
-                    <button
-                      type="button"
-                      className="btn btn-sm btn-outline-danger"
-                      onClick={() => onDelete(product)}
-                      aria-label={`Delete ${product.title}`}
-                    >
-                      Delete
-                    </button>
+                    {editing ? (
+                      <>
+                        <Link
+                          to={editProductPath(product.id)}
+                          className="btn btn-sm btn-outline-secondary"
+                          aria-label={`Edit ${product.title}`}
+                        >
+                          Edit
+                        </Link>
+                        <button
+                          type="button"
+                          className="btn btn-sm btn-outline-danger"
+                          onClick={() => editing.onDelete(product)}
+                          aria-label={`Delete ${product.title}`}
+                        >
+                          Delete
+                        </button>
+                      </>
+                    ) : null}
                   </div>
                 </td>
               </tr>
@@ -79,6 +123,25 @@ export function ProductTable({ products, query, busy, onDelete }: ProductTablePr
         </table>
       </div>
     </div>
+  );
+}
+
+/** The header's checkbox: checked when every row is, mixed when some are. */
+function SelectAll({ selection }: { selection: RowSelection }) {
+  const ref = useRef<HTMLInputElement>(null);
+  const mixed = selection.someSelected && !selection.allSelected;
+  useEffect(() => {
+    if (ref.current) ref.current.indeterminate = mixed;
+  }, [mixed]);
+  return (
+    <input
+      ref={ref}
+      type="checkbox"
+      className="form-check-input"
+      aria-label="Select all on this page"
+      checked={selection.allSelected}
+      onChange={(event) => selection.toggleAll(event.target.checked)}
+    />
   );
 }
 

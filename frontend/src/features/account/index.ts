@@ -1,0 +1,2 @@
+export { AccountPage } from './components/AccountPage';
+export { SetPasswordPage } from './components/SetPasswordPage';

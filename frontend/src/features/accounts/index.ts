@@ -1,0 +1,1 @@
+export { AccountsRoute } from './components/AccountsPage';

@@ -1,0 +1,3 @@
+export { AuditPage } from './components/AuditPage';
+export { ProductHistoryRoute } from './components/ProductHistoryPage';
+export { RecentActionsPanel } from './components/RecentActionsPanel';
