@@ -3,8 +3,10 @@
 # and queues) behind nginx, driven by Debian's Chromium through playwright-core, signed in as
 # the stack's first admin. Screenshots of each page land in frontend/e2e/screenshots/.
 #
-# Two stories, one after the other on one stack: the shop's story (shop.e2e.test.ts: a product
-# made, shown, liked, edited, deleted), then E2E_PRODUCTS (10,000) products are added straight
+# Three stories, one after the other on one stack: the shop's story (shop.e2e.test.ts: a product
+# made, shown, liked, edited, deleted), the admin console's (console.e2e.test.ts: a viewer
+# added through a one-time link who can change nothing, a bulk delete seen in Recent actions,
+# an edit conflict between two browsers), then E2E_PRODUCTS (10,000) products are added straight
 # into both databases (scripts/seed-catalogue.sh) and the catalogue's story at that size runs
 # (scale.e2e.test.ts: search, pages, sort, shared links, live likes).
 set -euo pipefail
@@ -29,6 +31,7 @@ story() {
     E2E_ADMIN_EMAIL=$ADMIN_EMAIL E2E_ADMIN_PASSWORD=$ADMIN_PASSWORD npm run --silent test:e2e -- "$@")
 }
 story e2e/shop.e2e.test.ts
+story e2e/console.e2e.test.ts
 products=${E2E_PRODUCTS:-10000}
 log "$products products added straight into both databases"
 seed_catalogue "$products"
