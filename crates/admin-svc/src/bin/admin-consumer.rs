@@ -1,22 +1,68 @@
 //! admin-svc's consumer of queue `admin` (likes from the shop). Serves its probes (`/alive`,
-//! `/ready`, `/health`) and `/metrics` on `PORT` (default 8001).
+//! `/ready`, `/health`) and `/metrics` on `PORT` (default 8001), and deletes audit records
+//! older than `AUDIT_RETENTION_DAYS` hourly (admin_svc::audit::retention).
+
+use std::time::Duration;
 
 use admin_svc::MIGRATOR;
+use admin_svc::audit::AuditLog;
+use admin_svc::audit::retention::{purge_hourly, retention_from_env};
 use admin_svc::consumer::LikeHandler;
+use admin_svc::settings::AdminAuthSettings;
 use clap::Parser;
-use shop_runtime::service::consumer;
-use shop_runtime::settings;
+use shop_runtime::service::{consumer, start};
+use shop_runtime::{Env, settings};
 
 #[derive(Parser)]
 #[command(
     version,
-    about = "Applies the shop's likes (queue `admin`) to the catalogue's counts. Configured \
-             through environment variables (see docs/operating/configuration.md)."
+    about = "Applies the shop's likes (queue `admin`) to the catalogue's counts, and deletes \
+             old audit records. Configured through environment variables (see \
+             docs/operating/configuration.md)."
 )]
 struct Cli {}
+
+/// The first purge comes this long after start (the API creates the audit log's table).
+const FIRST_PURGE: Duration = Duration::from_secs(30);
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     Cli::parse();
-    consumer::main(settings::ADMIN_CONSUMER, &MIGRATOR, LikeHandler).await
+    let settings = start::consumer(settings::ADMIN_CONSUMER).await?;
+    let env = Env::from_process();
+    let service_database = settings.process.database.database_name().to_owned();
+    let audit = AdminAuthSettings::from_env(&env)?.audit_database_for(&service_database)?;
+    let retention = retention_from_env(&env)?;
+    let listener = shop_runtime::http::bind(settings.process.http_addr).await?;
+    let shutdown = shop_runtime::shutdown::on_signal();
+    let purge = match retention {
+        None => {
+            tracing::info!("AUDIT_RETENTION_DAYS=0: audit records are kept forever");
+            None
+        }
+        Some(older_than) => {
+            // Connected when first used: a database that is down at start delays nothing,
+            // and a purge that fails is tried again an hour later.
+            let pool = sqlx::mysql::MySqlPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_lazy_with(settings.process.database.options.clone());
+            let log = AuditLog::in_database(&audit);
+            let stop = shutdown.clone().cancelled_owned();
+            let closing = pool.clone();
+            let task = purge_hourly(pool, log, older_than, FIRST_PURGE, stop);
+            Some(tokio::spawn(async move {
+                task.await;
+                closing.close().await;
+            }))
+        }
+    };
+    let result =
+        consumer::run_consumer(settings, listener, shutdown.clone(), &MIGRATOR, LikeHandler).await;
+    shutdown.cancel();
+    if let Some(purge) = purge {
+        let _ = purge.await;
+    }
+    shop_runtime::telemetry::shutdown(Duration::from_secs(2)).await;
+    result
 }

@@ -1,0 +1,101 @@
+//! Retention: admin-consumer deletes audit records older than `AUDIT_RETENTION_DAYS`
+//! (default 365; `0` keeps them forever), hourly, the first time shortly after it starts,
+//! 1,000 rows per transaction until none is left. admin-api's database user cannot delete
+//! them (scripts/grants.sql); admin-consumer's can.
+
+use std::time::Duration;
+
+use shop_runtime::{ConfigError, Env, statement};
+use futures_util::future::BoxFuture;
+use sqlx::MySqlPool;
+
+use super::AuditLog;
+
+/// Rows per transaction.
+pub const BATCH: u64 = 1000;
+
+/// How long records are kept: `None` forever (`AUDIT_RETENTION_DAYS=0`).
+pub fn retention_from_env(env: &Env) -> Result<Option<Duration>, ConfigError> {
+    let days: u64 = env.parse("AUDIT_RETENTION_DAYS", 365)?;
+    if days > 36_500 {
+        return Err(ConfigError::new(
+            "AUDIT_RETENTION_DAYS",
+            "must be at most 36500 (0 keeps records forever)",
+        ));
+    }
+    Ok((days > 0).then(|| Duration::from_secs(days * 86_400)))
+}
+
+/// Deletes the records of `database`'s audit log older than `older_than`, [`BATCH`] rows a
+/// transaction, until none is left; returns how many went.
+pub fn purge_audit<'a>(
+    pool: &'a MySqlPool,
+    log: &'a AuditLog,
+    older_than: Duration,
+) -> BoxFuture<'a, Result<u64, sqlx::Error>> {
+    let sql = format!(
+        "DELETE FROM {} WHERE at < NOW(6) - INTERVAL ? SECOND ORDER BY at LIMIT {BATCH}",
+        log.table()
+    );
+    Box::pin(async move {
+        let mut total = 0;
+        loop {
+            // One statement is one transaction (autocommit).
+            let done = statement::run(
+                "purge_audit",
+                "DELETE audit_log",
+                sqlx::query(&sql).bind(older_than.as_secs()).execute(pool),
+            )
+            .await?;
+            total += done.rows_affected();
+            if done.rows_affected() < BATCH {
+                return Ok(total);
+            }
+        }
+    })
+}
+
+/// Purges `log` hourly, the first time after `first`, until `stop` resolves.
+pub fn purge_hourly(
+    pool: MySqlPool,
+    log: AuditLog,
+    older_than: Duration,
+    first: Duration,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> BoxFuture<'static, ()> {
+    let work: BoxFuture<'static, ()> = Box::pin(async move {
+        tokio::time::sleep(first).await;
+        loop {
+            match purge_audit(&pool, &log, older_than).await {
+                Ok(rows) => tracing::info!(rows, "purged old audit records"),
+                Err(e) => tracing::warn!(error = %e, "audit record purge failed"),
+            }
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+        }
+    });
+    Box::pin(async move {
+        tokio::select! {
+            () = stop => {}
+            () = work => {}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retention_is_in_days_and_zero_keeps_forever() {
+        assert_eq!(
+            retention_from_env(&Env::default()).unwrap(),
+            Some(Duration::from_secs(365 * 86_400))
+        );
+        let env = Env::from_pairs([("AUDIT_RETENTION_DAYS", "0")]);
+        assert_eq!(retention_from_env(&env).unwrap(), None);
+        for bad in ["-1", "a year", "36501"] {
+            let env = Env::from_pairs([("AUDIT_RETENTION_DAYS", bad)]);
+            assert_eq!(retention_from_env(&env).unwrap_err().name, "AUDIT_RETENTION_DAYS");
+        }
+    }
+}
