@@ -172,7 +172,11 @@ pub async fn get_product(
     let row = db::get_product(&state.core.pool, id)
         .await?
         .ok_or(ApiError::ProductNotFound)?;
-    Ok(([(header::ETAG, conflict::etag(row.version))], Json(row.product)).into_response())
+    Ok((
+        [(header::ETAG, conflict::etag(row.version))],
+        Json(row.product),
+    )
+        .into_response())
 }
 
 /// Replaces a product's title and image (both required) and publishes `product_updated`.

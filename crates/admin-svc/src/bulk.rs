@@ -11,10 +11,10 @@ use events::Event;
 use serde::Serialize;
 use serde_json::Value;
 use shop_runtime::http::{ClientIp, RequestTrace};
+use shop_runtime::service::openapi::ProductId;
 use shop_runtime::service::openapi::{BodyTooLarge, Busy};
 use shop_runtime::{outbox, statement};
 use sqlx::{MySqlConnection, QueryBuilder};
-use shop_runtime::service::openapi::ProductId;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
 use utoipa::{PartialSchema, ToSchema};
@@ -118,7 +118,11 @@ pub fn ids(body: &Value) -> Result<Vec<u64>, ApiError> {
             .as_u64()
             .filter(|id| *id >= 1)
             .or_else(whole)
-            .ok_or_else(|| refuse(format!("Element {i} is not a product id (a whole number from 1).")))?;
+            .ok_or_else(|| {
+                refuse(format!(
+                    "Element {i} is not a product id (a whole number from 1)."
+                ))
+            })?;
         if seen.insert(id) {
             ids.push(id);
         }
@@ -237,7 +241,10 @@ mod tests {
 
     #[test]
     fn ids_are_distinct_in_their_first_order() {
-        assert_eq!(ids(&json!({"ids": [3, 1, 3, 2, 1]})).unwrap(), vec![3, 1, 2]);
+        assert_eq!(
+            ids(&json!({"ids": [3, 1, 3, 2, 1]})).unwrap(),
+            vec![3, 1, 2]
+        );
         let max: Vec<u64> = (1..=500).collect();
         assert_eq!(ids(&json!({"ids": max})).unwrap().len(), 500);
     }
@@ -250,7 +257,14 @@ mod tests {
         assert!(message(json!({"ids": []})).contains("empty"));
         let over: Vec<u64> = (1..=501).collect();
         assert!(message(json!({"ids": over})).contains("500"));
-        for bad in [json!(0), json!(-1), json!(1.5), json!("1"), json!(null), json!([1])] {
+        for bad in [
+            json!(0),
+            json!(-1),
+            json!(1.5),
+            json!("1"),
+            json!(null),
+            json!([1]),
+        ] {
             assert!(message(json!({"ids": [1, bad]})).starts_with("Element 1"));
         }
     }

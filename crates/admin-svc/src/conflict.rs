@@ -66,7 +66,11 @@ impl IfMatch {
                 None => (false, element),
             };
             let inner = tag.strip_prefix('"')?.strip_suffix('"')?;
-            if tag.len() < 2 || !inner.bytes().all(|b| b == 0x21 || (0x23..=0x7e).contains(&b)) {
+            if tag.len() < 2
+                || !inner
+                    .bytes()
+                    .all(|b| b == 0x21 || (0x23..=0x7e).contains(&b))
+            {
                 return None;
             }
             if !weak {
@@ -132,8 +136,21 @@ mod tests {
             IfMatch::parse(r#" "3" ,W/"4",	"x" "#),
             Some(IfMatch::Tags(vec!["3".into(), "x".into()]))
         );
-        assert_eq!(IfMatch::parse(r#""""#), Some(IfMatch::Tags(vec![String::new()])));
-        for bad in ["", "3", r#""3"#, r#"3""#, r#""3",,"4""#, r#""a b""#, "*, \"3\"", "w/\"3\"", "\""] {
+        assert_eq!(
+            IfMatch::parse(r#""""#),
+            Some(IfMatch::Tags(vec![String::new()]))
+        );
+        for bad in [
+            "",
+            "3",
+            r#""3"#,
+            r#"3""#,
+            r#""3",,"4""#,
+            r#""a b""#,
+            "*, \"3\"",
+            "w/\"3\"",
+            "\"",
+        ] {
             assert_eq!(IfMatch::parse(bad), None, "{bad:?}");
         }
     }
@@ -150,8 +167,18 @@ mod tests {
     fn the_pattern_describes_the_parser() {
         let pattern = regex::Regex::new(PATTERN).unwrap();
         for raw in [
-            "*", " * ", r#""1""#, r#""1", W/"2""#, r#""""#, "", "3", r#""a b""#, r#""1",,"2""#,
-            "*,*", "\"", r#"W/"1" , "2"	"#,
+            "*",
+            " * ",
+            r#""1""#,
+            r#""1", W/"2""#,
+            r#""""#,
+            "",
+            "3",
+            r#""a b""#,
+            r#""1",,"2""#,
+            "*,*",
+            "\"",
+            r#"W/"1" , "2"	"#,
         ] {
             assert_eq!(
                 pattern.is_match(raw),

@@ -106,7 +106,10 @@ pub struct IfMatchHeader {
     /// `*` (any existing product) or a list of the `ETag`s the client read (`"3"`, `"3", "4"`);
     /// when none is the product's version the answer is `412` and nothing changes. Weak tags
     /// (`W/"3"`) never match.
-    #[param(rename = "If-Match", pattern = r#"^[ \t]*(?:\*|(?:W/)?"[!#-~]*"(?:[ \t]*,[ \t]*(?:W/)?"[!#-~]*")*)[ \t]*$"#)]
+    #[param(
+        rename = "If-Match",
+        pattern = r#"^[ \t]*(?:\*|(?:W/)?"[!#-~]*"(?:[ \t]*,[ \t]*(?:W/)?"[!#-~]*")*)[ \t]*$"#
+    )]
     pub if_match: Option<String>,
 }
 

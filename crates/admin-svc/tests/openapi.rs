@@ -164,13 +164,33 @@ async fn the_document_names_every_status_of_each_operation(pool: MySqlPool) {
         (
             "/api/products/{id}",
             "put",
-            &["202", "400", "401", "403", "404", "413", "415", "503"],
+            &[
+                "202", "400", "401", "403", "404", "412", "413", "415", "503",
+            ],
+        ),
+        (
+            "/api/products/{id}",
+            "patch",
+            &[
+                "202", "400", "401", "403", "404", "412", "413", "415", "503",
+            ],
         ),
         (
             "/api/products/{id}",
             "delete",
-            &["204", "401", "403", "404", "503"],
+            &["204", "400", "401", "403", "404", "412", "503"],
         ),
+        (
+            "/api/products/bulk-delete",
+            "post",
+            &["200", "400", "401", "403", "413", "415", "503"],
+        ),
+        (
+            "/api/products/{id}/history",
+            "get",
+            &["200", "400", "401", "404", "503"],
+        ),
+        ("/api/audit", "get", &["200", "400", "401", "503"]),
         ("/api/user", "get", &["200", "404", "503"]),
         (
             "/api/auth/login",
@@ -216,7 +236,11 @@ async fn writes_without_credentials_are_401_with_a_challenge(pool: MySqlPool) {
         for (method, uri) in [
             (Method::POST, "/api/products"),
             (Method::PUT, "/api/products/1"),
+            (Method::PATCH, "/api/products/1"),
             (Method::DELETE, "/api/products/1"),
+            (Method::POST, "/api/products/bulk-delete"),
+            (Method::GET, "/api/audit"),
+            (Method::GET, "/api/products/1/history"),
         ] {
             let a = send(
                 &app,

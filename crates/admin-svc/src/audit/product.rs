@@ -123,7 +123,10 @@ mod tests {
         let c = who().created(&row("Mug", "/a", 1));
         assert_eq!(c.changes.unwrap()["likes"], json!({"old": null, "new": 3}));
         let d = who().deleted(Action::ProductDelete, &row("Mug", "/a", 4));
-        assert_eq!(d.changes.unwrap()["title"], json!({"old": "Mug", "new": null}));
+        assert_eq!(
+            d.changes.unwrap()["title"],
+            json!({"old": "Mug", "new": null})
+        );
         assert_eq!(d.product_version, Some(4));
     }
 }

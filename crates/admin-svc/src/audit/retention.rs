@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use shop_runtime::{ConfigError, Env, statement};
 use futures_util::future::BoxFuture;
+use shop_runtime::{ConfigError, Env, statement};
 use sqlx::MySqlPool;
 
 use super::AuditLog;
@@ -95,7 +95,10 @@ mod tests {
         assert_eq!(retention_from_env(&env).unwrap(), None);
         for bad in ["-1", "a year", "36501"] {
             let env = Env::from_pairs([("AUDIT_RETENTION_DAYS", bad)]);
-            assert_eq!(retention_from_env(&env).unwrap_err().name, "AUDIT_RETENTION_DAYS");
+            assert_eq!(
+                retention_from_env(&env).unwrap_err().name,
+                "AUDIT_RETENTION_DAYS"
+            );
         }
     }
 }

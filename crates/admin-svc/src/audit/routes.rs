@@ -108,7 +108,13 @@ fn paging(params: &Params) -> Result<(u64, Option<u64>), ApiError> {
 
 /// The page's answer, with a `Link` to the next one when older entries follow: `filters`
 /// (name, value) kept, `before` the page's last id.
-fn answer(path: &str, filters: &[(&str, String)], entries: Vec<Entry>, more: bool, limit: u64) -> Response {
+fn answer(
+    path: &str,
+    filters: &[(&str, String)],
+    entries: Vec<Entry>,
+    more: bool,
+    limit: u64,
+) -> Response {
     let last = entries.last().map(|e| e.id);
     let mut response = Json(entries).into_response();
     if let (true, Some(last)) = (more, last) {
