@@ -235,7 +235,7 @@ pub async fn delete_product(
     let current = db::lock_product(&mut tx, id)
         .await?
         .ok_or(ApiError::ProductNotFound)?;
-    if let Err(refused) = conflict::check(if_match.as_ref(), &current) {
+    if let Some(refused) = conflict::refusal(if_match.as_ref(), &current) {
         return Ok(refused);
     }
     db::delete_product(&mut tx, id).await?;

@@ -117,11 +117,11 @@ pub fn precondition_failed(current: ProductRow) -> Response {
         .into_response()
 }
 
-/// `Err(412 answer)` when `if_match` is given and does not match `current`.
-pub fn check(if_match: Option<&IfMatch>, current: &ProductRow) -> Result<(), Response> {
+/// The 412 answer when `if_match` is given and does not match `current`.
+pub fn refusal(if_match: Option<&IfMatch>, current: &ProductRow) -> Option<Response> {
     match if_match {
-        Some(m) if !m.matches(current.version) => Err(precondition_failed(current.clone())),
-        _ => Ok(()),
+        Some(m) if !m.matches(current.version) => Some(precondition_failed(current.clone())),
+        _ => None,
     }
 }
 

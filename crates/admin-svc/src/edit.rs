@@ -50,7 +50,7 @@ pub async fn apply(
     let current = db::lock_product(&mut tx, id)
         .await?
         .ok_or(ApiError::ProductNotFound)?;
-    if let Err(refused) = conflict::check(if_match.as_ref(), &current) {
+    if let Some(refused) = conflict::refusal(if_match.as_ref(), &current) {
         return Ok(refused);
     }
     let input = match mode {

@@ -164,6 +164,7 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         statements(&create, "admin-api", server),
         [
             "COMMIT",
+            "INSERT audit_log",
             "INSERT outbox",
             "INSERT product_search_terms",
             "INSERT products",

@@ -102,18 +102,22 @@ pub async fn create(app: &Router, auth: &str, title: &str) -> Value {
     a.body
 }
 
+/// action, actor_user_id, actor_name, actor_token, product_id, product_version, changes,
+/// trace_id.
+type AuditRow = (
+    String,
+    Option<u64>,
+    Option<String>,
+    Option<String>,
+    Option<u64>,
+    Option<u64>,
+    Option<String>,
+    Option<String>,
+);
+
 /// Every audit row, oldest first, as the API shows an entry.
 pub async fn audit_rows(pool: &MySqlPool) -> Vec<Value> {
-    let rows: Vec<(
-        String,
-        Option<u64>,
-        Option<String>,
-        Option<String>,
-        Option<u64>,
-        Option<u64>,
-        Option<String>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT action, actor_user_id, actor_name, actor_token, product_id, product_version, \
              changes, trace_id FROM audit_log ORDER BY id",
     )
