@@ -404,3 +404,59 @@ async fn paging_and_ids_at_their_documented_bounds(pool: MySqlPool) {
         assert_eq!(a.body, json!({"error": "Product not found"}), "{id}");
     }
 }
+
+/// The admin console's additions: `If-Match` on the writes of one product (with the
+/// parser's own pattern), `PATCH`'s body (one of the fields at least), bulk delete's list,
+/// the history and log's parameters and entries.
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn the_console_routes_describe_their_inputs(pool: MySqlPool) {
+    let app = router(AppState::detached(pool, true));
+    let doc = document(&app).await;
+    let one = &doc["paths"]["/api/products/{id}"];
+    for method in ["put", "patch", "delete"] {
+        let params = one[method]["parameters"].as_array().unwrap();
+        let if_match = params.iter().find(|p| p["name"] == "If-Match").unwrap();
+        assert_eq!(if_match["in"], "header", "{method}");
+        assert_eq!(if_match["required"], false, "{method}");
+        assert_eq!(
+            if_match["schema"]["pattern"],
+            admin_svc::conflict::PATTERN,
+            "{method}"
+        );
+    }
+    assert!(one["get"]["responses"]["200"]["headers"]["ETag"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    let patch = &schemas["ProductPatch"]["anyOf"];
+    assert_eq!(patch[0]["required"], json!(["title"]));
+    assert_eq!(patch[1]["required"], json!(["image"]));
+    assert_eq!(patch[0]["properties"]["title"]["pattern"], TITLE_PATTERN);
+    let ids = &schemas["BulkDeleteInput"]["properties"]["ids"];
+    assert_eq!(
+        (&ids["minItems"], &ids["maxItems"]),
+        (&json!(1), &json!(500))
+    );
+    assert_eq!(ids["items"]["minimum"], 1);
+    let audit = doc["paths"]["/api/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = audit.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["action", "actor", "product", "limit", "before"]);
+    let actions = audit[0]["schema"]["enum"].as_array().unwrap();
+    assert_eq!(actions.len(), admin_svc::audit::Action::ALL.len());
+    let entry = &schemas["Entry"]["properties"];
+    for field in [
+        "id",
+        "at",
+        "action",
+        "actor",
+        "product_id",
+        "product_version",
+        "account_id",
+        "changes",
+        "detail",
+        "ip",
+        "trace_id",
+    ] {
+        assert!(entry[field].is_object(), "{field}");
+    }
+}

@@ -54,9 +54,12 @@ async fn the_api_user_may_only_read_and_append_the_audit_log() {
             .unwrap();
     assert_eq!((action.as_str(), product), ("product.create", id));
     assert_eq!(
-        run(&mut conn, "INSERT INTO audit_log (action) VALUES ('auth.sign_out')")
-            .await
-            .unwrap(),
+        run(
+            &mut conn,
+            "INSERT INTO audit_log (action) VALUES ('auth.sign_out')"
+        )
+        .await
+        .unwrap(),
         1
     );
     for sql in [
@@ -81,9 +84,12 @@ async fn the_api_user_may_only_read_and_append_the_audit_log() {
         assert_eq!(refused(run(&mut conn, sql).await), Some(1142), "{sql}");
     }
     assert_eq!(
-        run(&mut conn, "DELETE FROM audit_log WHERE action = 'auth.sign_out'")
-            .await
-            .unwrap(),
+        run(
+            &mut conn,
+            "DELETE FROM audit_log WHERE action = 'auth.sign_out'"
+        )
+        .await
+        .unwrap(),
         1
     );
     conn.close().await.unwrap();
@@ -140,10 +146,7 @@ async fn writes(
             {
                 let etag = res.headers()["etag"].to_str().unwrap().trim_matches('"');
                 let version: u64 = etag.parse().unwrap();
-                accepted
-                    .lock()
-                    .await
-                    .push((id, "product.update", version));
+                accepted.lock().await.push((id, "product.update", version));
             }
         }
         let version_now = http.get(&path).timeout(timeout).send().await;
@@ -253,7 +256,11 @@ async fn every_committed_change_has_its_record_when_the_database_is_cut_mid_stre
     let mut deleted = 0;
     for (id, history) in &per_product {
         let (creates, rest) = history.split_at(1);
-        assert_eq!(creates[0], ("product.create".to_owned(), 1), "{id}: {history:?}");
+        assert_eq!(
+            creates[0],
+            ("product.create".to_owned(), 1),
+            "{id}: {history:?}"
+        );
         let mut expected = 1;
         for (i, (action, version)) in rest.iter().enumerate() {
             let last = i + 1 == rest.len();
@@ -265,13 +272,19 @@ async fn every_committed_change_has_its_record_when_the_database_is_cut_mid_stre
                     last && (action == "product.delete" || action == "product.bulk_delete"),
                     "{id}: {history:?}"
                 );
-                assert_eq!(*version, expected, "{id}: deleted at its version: {history:?}");
+                assert_eq!(
+                    *version, expected,
+                    "{id}: deleted at its version: {history:?}"
+                );
             }
         }
         match products.get(id) {
             Some(version) => assert_eq!(*version, expected, "{id}: {history:?}"),
             None => {
-                assert!(history.last().unwrap().0.contains("delete"), "{id}: {history:?}");
+                assert!(
+                    history.last().unwrap().0.contains("delete"),
+                    "{id}: {history:?}"
+                );
                 deleted += 1;
             }
         }
@@ -302,15 +315,27 @@ async fn every_committed_change_has_its_record_when_the_database_is_cut_mid_stre
     let ids = |list: Vec<Value>| -> Vec<(u64, String)> {
         let mut v: Vec<(u64, String)> = list
             .iter()
-            .map(|p| (p["id"].as_u64().unwrap(), p["title"].as_str().unwrap().to_owned()))
+            .map(|p| {
+                (
+                    p["id"].as_u64().unwrap(),
+                    p["title"].as_str().unwrap().to_owned(),
+                )
+            })
             .collect();
         v.sort();
         v
     };
-    testkit::eventually(Duration::from_secs(60), "the shop's mirror converges", || async {
-        let (shop, catalogue) = (ids(stack.client.shop().await), ids(stack.client.catalogue().await));
-        testkit::seen((shop, catalogue), |(s, c)| s == c)
-    })
+    testkit::eventually(
+        Duration::from_secs(60),
+        "the shop's mirror converges",
+        || async {
+            let (shop, catalogue) = (
+                ids(stack.client.shop().await),
+                ids(stack.client.catalogue().await),
+            );
+            testkit::seen((shop, catalogue), |(s, c)| s == c)
+        },
+    )
     .await;
     stack.stop().await;
 }
