@@ -224,3 +224,21 @@ async fn patch_changes_only_the_fields_it_sends(pool: MySqlPool) {
         (StatusCode::ACCEPTED, Some("\"4\""))
     );
 }
+
+/// The methods each new path answers, as `Allow` lists them: nginx's map of them
+/// (frontend/nginx/default.conf.template) must say the same (the hostile-input suite
+/// compares the two).
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn wrong_methods_list_what_each_path_answers(pool: MySqlPool) {
+    let app = app(&pool);
+    for (path, allow) in [
+        ("/api/products/1", "GET,HEAD,PUT,PATCH,DELETE"),
+        ("/api/products/bulk-delete", "POST"),
+        ("/api/products/1/history", "GET,HEAD"),
+        ("/api/audit", "GET,HEAD"),
+    ] {
+        let a = call(&app, Method::TRACE, path, &[], None).await;
+        assert_eq!(a.status, StatusCode::METHOD_NOT_ALLOWED, "{path}");
+        assert_eq!(a.header("allow"), Some(allow), "{path}");
+    }
+}
