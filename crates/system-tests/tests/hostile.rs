@@ -207,6 +207,7 @@ type Allowed = (&'static str, &'static [u16]);
 /// Every method on every route, with the answers the contract gives.
 fn methods_on_routes(product: u64, auth: &str) -> Vec<Case> {
     let p = format!("/api/products/{product}");
+    let history = format!("{p}/history");
     let like = format!("/flask/api/products/{product}/like");
     let routes: Vec<(String, &[Allowed])> = vec![
         (
@@ -234,7 +235,7 @@ fn methods_on_routes(product: u64, auth: &str) -> Vec<Case> {
             ],
         ),
         ("/api/products/bulk-delete".into(), &[("POST", &[415])]),
-        (format!("{p}/history"), &[("GET", &[200]), ("HEAD", &[200])]),
+        (history, &[("GET", &[200]), ("HEAD", &[200])]),
         ("/api/audit".into(), &[("GET", &[200]), ("HEAD", &[200])]),
         (
             "/api/user".into(),

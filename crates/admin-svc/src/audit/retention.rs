@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures_util::future::BoxFuture;
 use shop_runtime::{ConfigError, Env, statement};
 use sqlx::MySqlPool;
+use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 
 use super::AuditLog;
 
@@ -55,9 +56,12 @@ pub fn purge_audit<'a>(
     })
 }
 
-/// Purges `log` hourly, the first time after `first`, until `stop` resolves.
+/// Purges `log` hourly, the first time after `first`, until `stop` resolves. Each run
+/// connects on its own (`options`: the consumer's database) and closes its connection when
+/// done: no connection is held between runs, and a database that is down delays nothing
+/// but that run (tried again an hour later).
 pub fn purge_hourly(
-    pool: MySqlPool,
+    options: MySqlConnectOptions,
     log: AuditLog,
     older_than: Duration,
     first: Duration,
@@ -66,10 +70,15 @@ pub fn purge_hourly(
     let work: BoxFuture<'static, ()> = Box::pin(async move {
         tokio::time::sleep(first).await;
         loop {
+            let pool = MySqlPoolOptions::new()
+                .max_connections(1)
+                .acquire_timeout(Duration::from_secs(30))
+                .connect_lazy_with(options.clone());
             match purge_audit(&pool, &log, older_than).await {
                 Ok(rows) => tracing::info!(rows, "purged old audit records"),
                 Err(e) => tracing::warn!(error = %e, "audit record purge failed"),
             }
+            pool.close().await;
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
     });

@@ -41,20 +41,11 @@ async fn main() -> anyhow::Result<()> {
             None
         }
         Some(older_than) => {
-            // Connected when first used: a database that is down at start delays nothing,
-            // and a purge that fails is tried again an hour later.
-            let pool = sqlx::mysql::MySqlPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_lazy_with(settings.process.database.options.clone());
             let log = AuditLog::in_database(&audit);
             let stop = shutdown.clone().cancelled_owned();
-            let closing = pool.clone();
-            let task = purge_hourly(pool, log, older_than, FIRST_PURGE, stop);
-            Some(tokio::spawn(async move {
-                task.await;
-                closing.close().await;
-            }))
+            let options = settings.process.database.options.clone();
+            let task = purge_hourly(options, log, older_than, FIRST_PURGE, stop);
+            Some(tokio::spawn(task))
         }
     };
     let result =
