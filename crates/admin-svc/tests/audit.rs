@@ -407,3 +407,71 @@ async fn retention_deletes_old_records_in_batches(pool: MySqlPool) {
     assert_eq!(purge_audit(&pool, &log, hours).await.unwrap(), 3);
     assert_eq!(count(&pool, "audit_log").await, 2);
 }
+
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn a_session_is_recorded_as_its_account_from_its_address(pool: MySqlPool) {
+    use axum::body::Body;
+    use axum::extract::ConnectInfo;
+    use axum::http::{Request, header};
+    use tower::ServiceExt;
+
+    let app = app(&pool);
+    let id = user(&pool, "Grace Hopper", "admin").await;
+    let hash = admin_svc::auth::password::hash("correct horse battery staple".into())
+        .await
+        .unwrap();
+    admin_svc::db::set_password_hash(&pool, "grace.hopper@example.com", &hash)
+        .await
+        .unwrap();
+    let a = call(
+        &app,
+        Method::POST,
+        "/api/auth/login",
+        &[],
+        Some(json!({"email": "grace.hopper@example.com", "password": "correct horse battery staple"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    let cookie = a
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    // As the server sees a connection: the peer's address.
+    let mut req = Request::post("/api/products")
+        .header(header::COOKIE, &cookie)
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"title": "Mug", "image": "/m.png"}"#))
+        .unwrap();
+    let peer: std::net::SocketAddr = "203.0.113.9:50000".parse().unwrap();
+    req.extensions_mut().insert(ConnectInfo(peer));
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.status(), StatusCode::CREATED);
+    let (user_id, name, token, ip): (Option<u64>, Option<String>, Option<String>, Option<String>) =
+        sqlx::query_as(
+            "SELECT actor_user_id, actor_name, actor_token, ip FROM audit_log \
+             WHERE action = 'product.create'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        (user_id, name.as_deref(), token, ip.as_deref()),
+        (Some(id), Some("Grace Hopper"), None, Some("203.0.113.9"))
+    );
+    let a = call(
+        &app,
+        Method::GET,
+        "/api/audit?action=product.create",
+        &[("cookie", &cookie)],
+        None,
+    )
+    .await;
+    assert_eq!(a.body[0]["ip"], "203.0.113.9");
+    assert_eq!(
+        a.body[0]["actor"],
+        json!({"user_id": id, "name": "Grace Hopper", "token": null})
+    );
+}
