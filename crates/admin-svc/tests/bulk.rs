@@ -153,3 +153,39 @@ async fn the_list_has_1_to_500_positive_ids(pool: MySqlPool) {
     let a = call(&app, Method::POST, PATH, &h, Some(json!({"ids": [1.0]}))).await;
     assert_eq!(a.status, StatusCode::OK);
 }
+
+/// Two bulk deletes of the same products in opposite orders, at once: rows are locked in id
+/// order, so neither deadlocks; each product is deleted once, by one of them.
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn overlapping_bulk_deletes_do_not_deadlock(pool: MySqlPool) {
+    let app = app(&pool);
+    let auth = token(&pool, "t", None).await;
+    let h = [("authorization", auth.as_str())];
+    for round in 0..5 {
+        let mut ids = Vec::new();
+        for i in 0..20 {
+            ids.push(create(&app, &auth, &format!("R{round} P{i}")).await["id"].clone());
+        }
+        let reversed: Vec<Value> = ids.iter().rev().cloned().collect();
+        let (a, b) = tokio::join!(
+            call(&app, Method::POST, PATH, &h, Some(json!({"ids": ids}))),
+            call(&app, Method::POST, PATH, &h, Some(json!({"ids": reversed}))),
+        );
+        assert_eq!(
+            (a.status, b.status),
+            (StatusCode::OK, StatusCode::OK),
+            "{} {}",
+            a.body,
+            b.body
+        );
+        let deleted = a.body["deleted"].as_u64().unwrap() + b.body["deleted"].as_u64().unwrap();
+        assert_eq!(deleted, 20, "round {round}");
+    }
+    assert_eq!(count(&pool, "products").await, 0);
+    let records: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'product.bulk_delete'")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(records, 100);
+}
