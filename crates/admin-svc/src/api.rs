@@ -16,7 +16,7 @@ use shop_runtime::problem::ErrorBody;
 use crate::audit::{self, Action, product::Who};
 use crate::auth::Admin;
 use crate::conflict::{self, IfMatch};
-use crate::edit::{Conflict, IfMatchHeader, Mode};
+use crate::edit::{Conflict, Mode};
 use crate::openapi::{CatalogueQuery, Forbidden, Invalid, NotJson, SignInRequired};
 use shop_runtime::outbox;
 use shop_runtime::service::openapi::{BodyTooLarge, Busy, PageQuery, ProductId};
@@ -180,9 +180,13 @@ pub async fn get_product(
 }
 
 /// Replaces a product's title and image (both required) and publishes `product_updated`.
-/// Answers 202, as the original did.
+/// Answers 202, as the original did, with the new `ETag`.
+///
+/// With `If-Match` (`*`, or the `ETag`s the client read: `"3"`, `"3", "4"`; weak tags never
+/// match), nothing changes unless one is the product's version: `412` with the product as
+/// it is. Neither `*` nor a list of quoted tags: `400`.
 #[utoipa::path(put, path = "/api/products/{id}", tag = "products", request_body = ProductInput,
-    params(("id" = inline(ProductId), Path, description = "Product id"), IfMatchHeader),
+    params(("id" = inline(ProductId), Path, description = "Product id")),
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 202, description = "Updated", body = Product,
@@ -209,8 +213,12 @@ pub async fn update_product(
 }
 
 /// Deletes a product and publishes `product_deleted`.
+///
+/// With `If-Match` (`*`, or the `ETag`s the client read: `"3"`, `"3", "4"`; weak tags never
+/// match), nothing is deleted unless one is the product's version: `412` with the product
+/// as it is. Neither `*` nor a list of quoted tags: `400`.
 #[utoipa::path(delete, path = "/api/products/{id}", tag = "products",
-    params(("id" = inline(ProductId), Path, description = "Product id"), IfMatchHeader),
+    params(("id" = inline(ProductId), Path, description = "Product id")),
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 204, description = "Deleted"),

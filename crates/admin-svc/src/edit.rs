@@ -34,7 +34,8 @@ pub enum Mode {
 }
 
 /// Changes product `id` as `body` says (`mode`), if `If-Match` (in `headers`) allows:
-/// `202` with the product and its new `ETag`, `412` with the current one, `404`, `400`.
+/// `202` with the product and its new `ETag`; `404`, then `400`, then `412` with the current
+/// one.
 pub async fn apply(
     state: &AppState,
     who: Who,
@@ -50,13 +51,15 @@ pub async fn apply(
     let current = db::lock_product(&mut tx, id)
         .await?
         .ok_or(ApiError::ProductNotFound)?;
-    if let Some(refused) = conflict::refusal(if_match.as_ref(), &current) {
-        return Ok(refused);
-    }
+    // A bad body is a 400 whatever the tag: the precondition is checked on a change that
+    // could be made.
     let input = match mode {
         Mode::Replace => validation::product_input(body)?,
         Mode::Patch => validation::product_patch(body, &current.product)?,
     };
+    if let Some(refused) = conflict::refusal(if_match.as_ref(), &current) {
+        return Ok(refused);
+    }
     let row = db::update_product(&mut tx, &current, &input).await?;
     let message = trace.message(&Event::ProductUpdated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
@@ -71,9 +74,13 @@ pub async fn apply(
 }
 
 /// Changes a product's title, image or both (the fields left out keep their values) and
-/// publishes `product_updated`. Answers 202, as `PUT` does.
+/// publishes `product_updated`. Answers 202, as `PUT` does, with the new `ETag`.
+///
+/// With `If-Match` (`*`, or the `ETag`s the client read: `"3"`, `"3", "4"`; weak tags never
+/// match), nothing changes unless one is the product's version: `412` with the product as
+/// it is. Neither `*` nor a list of quoted tags: `400`.
 #[utoipa::path(patch, path = "/api/products/{id}", tag = "products", request_body = ProductPatch,
-    params(("id" = inline(ProductId), Path, description = "Product id"), IfMatchHeader),
+    params(("id" = inline(ProductId), Path, description = "Product id")),
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 202, description = "Updated", body = Product,
@@ -97,20 +104,6 @@ pub async fn patch_product(
 ) -> Result<Response, ApiError> {
     let who = Who::new(actor, ip, &trace);
     apply(&state, who, &trace, &headers, &id, &body, Mode::Patch).await
-}
-
-/// `If-Match`, on the writes of one product.
-#[derive(utoipa::IntoParams)]
-#[into_params(parameter_in = Header)]
-pub struct IfMatchHeader {
-    /// `*` (any existing product) or a list of the `ETag`s the client read (`"3"`, `"3", "4"`);
-    /// when none is the product's version the answer is `412` and nothing changes. Weak tags
-    /// (`W/"3"`) never match.
-    #[param(
-        rename = "If-Match",
-        pattern = r#"^[ \t]*(?:\*|(?:W/)?"[!#-~]*"(?:[ \t]*,[ \t]*(?:W/)?"[!#-~]*")*)[ \t]*$"#
-    )]
-    pub if_match: Option<String>,
 }
 
 /// The product changed since the client read it (its `If-Match` names another version):

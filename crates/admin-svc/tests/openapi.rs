@@ -405,24 +405,24 @@ async fn paging_and_ids_at_their_documented_bounds(pool: MySqlPool) {
     }
 }
 
-/// The admin console's additions: `If-Match` on the writes of one product (with the
-/// parser's own pattern), `PATCH`'s body (one of the fields at least), bulk delete's list,
+/// The admin console's additions: `If-Match` on the writes of one product, `PATCH`'s body (one of the fields at least), bulk delete's list,
 /// the history and log's parameters and entries.
 #[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn the_console_routes_describe_their_inputs(pool: MySqlPool) {
     let app = router(AppState::detached(pool, true));
     let doc = document(&app).await;
     let one = &doc["paths"]["/api/products/{id}"];
+    // `If-Match` is described, not listed as a parameter: a fuzzer would send tags of no
+    // version (a 412, which it takes for a valid request refused).
     for method in ["put", "patch", "delete"] {
-        let params = one[method]["parameters"].as_array().unwrap();
-        let if_match = params.iter().find(|p| p["name"] == "If-Match").unwrap();
-        assert_eq!(if_match["in"], "header", "{method}");
-        assert_eq!(if_match["required"], false, "{method}");
-        assert_eq!(
-            if_match["schema"]["pattern"],
-            admin_svc::conflict::PATTERN,
+        let op = &one[method];
+        assert!(
+            op["description"].as_str().unwrap().contains("If-Match"),
             "{method}"
         );
+        let params = op["parameters"].as_array().unwrap();
+        assert!(params.iter().all(|p| p["in"] == "path"), "{method}");
+        assert!(op["responses"]["412"].is_object(), "{method}");
     }
     assert!(one["get"]["responses"]["200"]["headers"]["ETag"].is_object());
     let schemas = &doc["components"]["schemas"];
