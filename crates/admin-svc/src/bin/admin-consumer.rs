@@ -8,7 +8,7 @@ use admin_svc::MIGRATOR;
 use admin_svc::audit::AuditLog;
 use admin_svc::audit::retention::{purge_hourly, retention_from_env};
 use admin_svc::consumer::LikeHandler;
-use admin_svc::settings::AdminAuthSettings;
+use admin_svc::settings::audit_database_from_env;
 use clap::Parser;
 use shop_runtime::service::{consumer, start};
 use shop_runtime::{Env, settings};
@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
     let settings = start::consumer(settings::ADMIN_CONSUMER).await?;
     let env = Env::from_process();
     let service_database = settings.process.database.database_name().to_owned();
-    let audit = AdminAuthSettings::from_env(&env)?.audit_database_for(&service_database)?;
+    let audit = audit_database_from_env(&env, &service_database)?;
     let retention = retention_from_env(&env)?;
     let listener = shop_runtime::http::bind(settings.process.http_addr).await?;
     let shutdown = shop_runtime::shutdown::on_signal();
