@@ -6,9 +6,9 @@
 use std::time::Duration;
 
 use futures_util::future::BoxFuture;
+use shop_runtime::settings::DatabaseSettings;
 use shop_runtime::{ConfigError, Env, statement};
 use sqlx::MySqlPool;
-use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 
 use super::AuditLog;
 
@@ -57,37 +57,39 @@ pub fn purge_audit<'a>(
 }
 
 /// Purges `log` hourly, the first time after `first`, until `stop` resolves. Each run
-/// connects on its own (`options`: the consumer's database) and closes its connection when
-/// done: no connection is held between runs, and a database that is down delays nothing
-/// but that run (tried again an hour later).
-pub fn purge_hourly(
-    options: MySqlConnectOptions,
+/// connects on its own (`database`: the consumer's settings, so a rotated password is read
+/// again from its secret) and closes its connection when done: no connection is held
+/// between runs, and a database that is down delays nothing but that run (tried again an
+/// hour later).
+pub async fn purge_hourly(
+    mut database: DatabaseSettings,
     log: AuditLog,
     older_than: Duration,
     first: Duration,
-    stop: impl Future<Output = ()> + Send + 'static,
-) -> BoxFuture<'static, ()> {
-    let work: BoxFuture<'static, ()> = Box::pin(async move {
+    stop: impl Future<Output = ()>,
+) {
+    database.create_if_missing = false;
+    database.max_connections = 1;
+    let work = async {
         tokio::time::sleep(first).await;
         loop {
-            let pool = MySqlPoolOptions::new()
-                .max_connections(1)
-                .acquire_timeout(Duration::from_secs(30))
-                .connect_lazy_with(options.clone());
-            match purge_audit(&pool, &log, older_than).await {
-                Ok(rows) => tracing::info!(rows, "purged old audit records"),
-                Err(e) => tracing::warn!(error = %e, "audit record purge failed"),
+            match shop_runtime::db::connect(&database, Duration::from_secs(30)).await {
+                Ok(pool) => {
+                    match purge_audit(&pool, &log, older_than).await {
+                        Ok(rows) => tracing::info!(rows, "purged old audit records"),
+                        Err(e) => tracing::warn!(error = %e, "audit record purge failed"),
+                    }
+                    pool.close().await;
+                }
+                Err(e) => tracing::warn!(error = %e, "no database for the audit record purge"),
             }
-            pool.close().await;
             tokio::time::sleep(Duration::from_secs(3600)).await;
         }
-    });
-    Box::pin(async move {
-        tokio::select! {
-            () = stop => {}
-            () = work => {}
-        }
-    })
+    };
+    tokio::select! {
+        () = stop => {}
+        () = work => {}
+    }
 }
 
 #[cfg(test)]

@@ -35,25 +35,25 @@ async fn main() -> anyhow::Result<()> {
     let retention = retention_from_env(&env)?;
     let listener = shop_runtime::http::bind(settings.process.http_addr).await?;
     let shutdown = shop_runtime::shutdown::on_signal();
-    let purge = match retention {
-        None => {
-            tracing::info!("AUDIT_RETENTION_DAYS=0: audit records are kept forever");
-            None
-        }
-        Some(older_than) => {
+    if retention.is_none() {
+        tracing::info!("AUDIT_RETENTION_DAYS=0: audit records are kept forever");
+    }
+    // Beside the consumer, on this task: the purge stops when the consumer does.
+    let database = settings.process.database.clone();
+    let purge = async {
+        if let Some(older_than) = retention {
             let log = AuditLog::in_database(&audit);
-            let stop = shutdown.clone().cancelled_owned();
-            let options = settings.process.database.options.clone();
-            let task = purge_hourly(options, log, older_than, FIRST_PURGE, stop);
-            Some(tokio::spawn(task))
+            purge_hourly(database, log, older_than, FIRST_PURGE, shutdown.cancelled()).await;
         }
     };
-    let result =
-        consumer::run_consumer(settings, listener, shutdown.clone(), &MIGRATOR, LikeHandler).await;
-    shutdown.cancel();
-    if let Some(purge) = purge {
-        let _ = purge.await;
-    }
+    let consume = async {
+        let result =
+            consumer::run_consumer(settings, listener, shutdown.clone(), &MIGRATOR, LikeHandler)
+                .await;
+        shutdown.cancel();
+        result
+    };
+    let (result, ()) = tokio::join!(consume, purge);
     shop_runtime::telemetry::shutdown(Duration::from_secs(2)).await;
     result
 }
