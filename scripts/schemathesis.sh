@@ -13,6 +13,8 @@
 # JUNIT_DIR=DIR: a JUnit report per run there.
 #
 # Left out, each for its reason:
+# - The use-after-free check on admin-api (see `token` below): a deleted product's history
+#   is served on purpose.
 # - /metrics, /alive and /ready through nginx: the public server does not pass them on
 #   (Prometheus scrapes, and probes probe, each process on its own port); it answers a JSON
 #   404 there, which the hostile-input suite checks. Directly, they are checked like every
@@ -83,7 +85,12 @@ pair() {
   done
 }
 
-token=(-H "Authorization: Bearer $ADMIN_TOKEN")
+# A deleted product keeps its change history (docs/contract.md, "Change history and the
+# audit log"): GET /api/products/{id}/history answers 200 after the product's DELETE, which
+# the use-after-free check takes for a deleted resource still served. `--checks all` on the
+# command line overrides a per-operation setting, so the check is left out of the admin
+# runs; a deleted product's 404 is checked by the router tests (tests/api.rs).
+token=(-H "Authorization: Bearer $ADMIN_TOKEN" --exclude-checks use_after_free)
 endless='^/flask/api/products/events$'
 log "schemathesis $SCHEMATHESIS_VERSION: both APIs directly, $EXAMPLES examples per operation"
 check admin "$admin" /api/openapi.json "$EXAMPLES" "${token[@]}" &

@@ -8,15 +8,18 @@ use axum::{Extension, Json};
 use events::{Event, Product, ProductState};
 use serde::Serialize;
 use serde_json::Value;
-use shop_runtime::http::RequestTrace;
+use shop_runtime::http::{ClientIp, RequestTrace};
 use shop_runtime::lists::page::{Numbered, Params};
 use shop_runtime::lists::{self, Change};
 use shop_runtime::problem::ErrorBody;
 
+use crate::audit::{self, Action, product::Who};
 use crate::auth::Admin;
-use crate::openapi::{CatalogueQuery, Invalid, NotJson, SignInRequired};
+use crate::conflict::{self, IfMatch};
+use crate::edit::{Conflict, Mode};
+use crate::openapi::{CatalogueQuery, Forbidden, Invalid, NotJson, SignInRequired};
 use shop_runtime::outbox;
-use shop_runtime::service::openapi::{BodyTooLarge, Busy, CrossSiteRefused, PageQuery, ProductId};
+use shop_runtime::service::openapi::{BodyTooLarge, Busy, PageQuery, ProductId};
 use utoipa::ToSchema;
 
 use crate::AppState;
@@ -25,7 +28,7 @@ use crate::db::{self, ProductRow};
 use crate::error::ApiError;
 use crate::validation::{self, ProductInput};
 
-fn product_state(r: &ProductRow) -> ProductState {
+pub(crate) fn product_state(r: &ProductRow) -> ProductState {
     let p = &r.product;
     ProductState {
         id: p.id,
@@ -61,7 +64,7 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
     }
 }
 
-fn parse_id(raw: &str) -> Result<u64, ApiError> {
+pub(crate) fn parse_id(raw: &str) -> Result<u64, ApiError> {
     shop_runtime::http::positive_id(raw).ok_or(ApiError::ProductNotFound)
 }
 
@@ -106,7 +109,7 @@ pub async fn list_products(
 /// Commits a change to the catalogue with its event (already enqueued on `tx`): the
 /// catalogue's version moves in the same transaction; after the commit the relay wakes and
 /// this process's list, and the other replicas', are stale.
-async fn commit_change(
+pub(crate) async fn commit_change(
     state: &AppState,
     mut tx: sqlx::Transaction<'static, sqlx::MySql>,
 ) -> Result<(), ApiError> {
@@ -125,21 +128,24 @@ async fn commit_change(
             headers(("Location" = String, description = "The new product's path, `/api/products/{id}`"))),
         (status = 400, response = Invalid),
         (status = 401, response = SignInRequired),
-        (status = 403, response = CrossSiteRefused),
+        (status = 403, response = Forbidden),
         (status = 413, response = BodyTooLarge),
         (status = 415, response = NotJson),
         (status = 503, response = Busy)))]
 pub async fn create_product(
-    _admin: Admin,
+    Admin(actor): Admin,
+    ClientIp(ip): ClientIp,
     State(state): State<AppState>,
     Extension(trace): Extension<RequestTrace>,
     JsonBody(body): JsonBody,
 ) -> Result<Response, ApiError> {
     let input = validation::product_input(&body)?;
+    let who = Who::new(actor, ip, &trace);
     let mut tx = state.core.pool.begin().await?;
     let row = db::insert_product(&mut tx, &input).await?;
     let message = trace.message(&Event::ProductCreated(product_state(&row)));
     outbox::enqueue(&mut tx, &message).await?;
+    audit::record(&mut tx, &state.audit, &[who.created(&row)]).await?;
     commit_change(&state, tx).await?;
     let location = format!("/api/products/{}", row.product.id);
     Ok((
@@ -154,78 +160,98 @@ pub async fn create_product(
 #[utoipa::path(get, path = "/api/products/{id}", tag = "products",
     params(("id" = inline(ProductId), Path, description = "Product id")),
     responses(
-        (status = 200, description = "The product", body = Product),
+        (status = 200, description = "The product", body = Product,
+            headers(("ETag" = String, description = "The product's version, `\"N\"`: send it as `If-Match` with a change"))),
         (status = 404, description = "No such product", body = ErrorBody),
         (status = 503, response = Busy)))]
 pub async fn get_product(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<Product>, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
     let row = db::get_product(&state.core.pool, id)
         .await?
         .ok_or(ApiError::ProductNotFound)?;
-    Ok(Json(row.product))
+    Ok((
+        [(header::ETAG, conflict::etag(row.version))],
+        Json(row.product),
+    )
+        .into_response())
 }
 
 /// Replaces a product's title and image (both required) and publishes `product_updated`.
-/// Answers 202, as the original did.
+/// Answers 202, as the original did, with the new `ETag`.
+///
+/// With `If-Match` (`*`, or the `ETag`s the client read: `"3"`, `"3", "4"`; weak tags never
+/// match), nothing changes unless one is the product's version: `412` with the product as
+/// it is. Neither `*` nor a list of quoted tags: `400`.
 #[utoipa::path(put, path = "/api/products/{id}", tag = "products", request_body = ProductInput,
     params(("id" = inline(ProductId), Path, description = "Product id")),
     security(("api_token" = []), ("session" = [])),
     responses(
-        (status = 202, description = "Updated", body = Product),
+        (status = 202, description = "Updated", body = Product,
+            headers(("ETag" = String, description = "The product's new version, `\"N\"`"))),
         (status = 400, response = Invalid),
         (status = 401, response = SignInRequired),
-        (status = 403, response = CrossSiteRefused),
+        (status = 403, response = Forbidden),
         (status = 404, description = "No such product", body = ErrorBody),
+        (status = 412, response = Conflict),
         (status = 413, response = BodyTooLarge),
         (status = 415, response = NotJson),
         (status = 503, response = Busy)))]
 pub async fn update_product(
-    _admin: Admin,
+    Admin(actor): Admin,
+    ClientIp(ip): ClientIp,
     State(state): State<AppState>,
     Extension(trace): Extension<RequestTrace>,
+    headers: HeaderMap,
     Path(id): Path<String>,
     JsonBody(body): JsonBody,
-) -> Result<(StatusCode, Json<Product>), ApiError> {
-    let id = parse_id(&id)?;
-    let mut tx = state.core.pool.begin().await?;
-    let current = db::lock_product(&mut tx, id)
-        .await?
-        .ok_or(ApiError::ProductNotFound)?;
-    let input = validation::product_input(&body)?;
-    let row = db::update_product(&mut tx, &current, &input).await?;
-    let message = trace.message(&Event::ProductUpdated(product_state(&row)));
-    outbox::enqueue(&mut tx, &message).await?;
-    commit_change(&state, tx).await?;
-    Ok((StatusCode::ACCEPTED, Json(row.product)))
+) -> Result<Response, ApiError> {
+    let who = Who::new(actor, ip, &trace);
+    crate::edit::apply(&state, who, &trace, &headers, &id, &body, Mode::Replace).await
 }
 
 /// Deletes a product and publishes `product_deleted`.
+///
+/// With `If-Match` (`*`, or the `ETag`s the client read: `"3"`, `"3", "4"`; weak tags never
+/// match), nothing is deleted unless one is the product's version: `412` with the product
+/// as it is. Neither `*` nor a list of quoted tags: `400`.
 #[utoipa::path(delete, path = "/api/products/{id}", tag = "products",
     params(("id" = inline(ProductId), Path, description = "Product id")),
     security(("api_token" = []), ("session" = [])),
     responses(
         (status = 204, description = "Deleted"),
+        (status = 400, description = "`If-Match` is neither `*` nor a list of quoted tags", body = ErrorBody),
         (status = 401, response = SignInRequired),
-        (status = 403, response = CrossSiteRefused),
+        (status = 403, response = Forbidden),
         (status = 404, description = "No such product", body = ErrorBody),
+        (status = 412, response = Conflict),
         (status = 503, response = Busy)))]
 pub async fn delete_product(
-    _admin: Admin,
+    Admin(actor): Admin,
+    ClientIp(ip): ClientIp,
     State(state): State<AppState>,
     Extension(trace): Extension<RequestTrace>,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
+    let if_match = IfMatch::from_headers(&headers)?;
+    let who = Who::new(actor, ip, &trace);
     let mut tx = state.core.pool.begin().await?;
-    if !db::delete_product(&mut tx, id).await? {
-        return Err(ApiError::ProductNotFound);
+    let current = db::lock_product(&mut tx, id)
+        .await?
+        .ok_or(ApiError::ProductNotFound)?;
+    if let Some(refused) = conflict::refusal(if_match.as_ref(), &current) {
+        return Ok(refused);
     }
+    db::delete_product(&mut tx, id).await?;
     outbox::enqueue(&mut tx, &trace.message(&Event::ProductDeleted(id))).await?;
+    let record = who.deleted(Action::ProductDelete, &current);
+    audit::record(&mut tx, &state.audit, &[record]).await?;
     commit_change(&state, tx).await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// A random admin user's id.

@@ -8,10 +8,13 @@ pub mod accounts;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod catalogue;
 pub mod commands;
+pub mod conflict;
 pub mod consumer;
 pub mod db;
+pub mod edit;
 pub mod error;
 pub mod fields;
 pub mod metrics;
@@ -140,12 +143,19 @@ pub fn router(state: AppState) -> Router {
     );
     let routes = Router::new()
         .route("/api/products", post(api::create_product))
+        .route("/api/products/bulk-delete", post(bulk::bulk_delete))
         .route(
             "/api/products/{id}",
             get(api::get_product)
                 .put(api::update_product)
+                .patch(edit::patch_product)
                 .delete(api::delete_product),
         )
+        .route(
+            "/api/products/{id}/history",
+            get(audit::routes::product_history),
+        )
+        .route("/api/audit", get(audit::routes::audit_log))
         .route("/api/user", get(api::random_user))
         .route("/api/auth/login", post(auth::handlers::login))
         .route("/api/auth/logout", post(auth::handlers::logout))

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder
 use utoipa::openapi::{Object, ObjectBuilder, Type};
 use utoipa::{Modify, OpenApi, ToResponse, ToSchema};
 
-use crate::{accounts, api, auth, tokens, validation};
+use crate::{accounts, api, audit, auth, bulk, conflict, edit, tokens, validation};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -26,6 +26,10 @@ use crate::{accounts, api, auth, tokens, validation};
         api::get_product,
         api::update_product,
         api::delete_product,
+        edit::patch_product,
+        bulk::bulk_delete,
+        audit::routes::product_history,
+        audit::routes::audit_log,
         api::random_user,
         auth::handlers::login,
         auth::handlers::logout,
@@ -70,8 +74,25 @@ use crate::{accounts, api, auth, tokens, validation};
             ErrorBody,
             ValidationErrors,
             BadRequestBody,
+            edit::ProductPatch,
+            conflict::ConflictBody,
+            bulk::BulkDeleteInput,
+            bulk::BulkDeleted,
+            bulk::BulkResult,
+            bulk::Outcome,
+            audit::read::Entry,
+            audit::read::EntryActor,
         ),
-        responses(Invalid, SignInRequired, NotJson, CrossSiteRefused, Busy, BodyTooLarge)
+        responses(
+            Invalid,
+            SignInRequired,
+            NotJson,
+            CrossSiteRefused,
+            Forbidden,
+            Busy,
+            BodyTooLarge,
+            edit::Conflict
+        )
     )
 )]
 pub struct ApiDoc;
@@ -127,6 +148,11 @@ pub struct Invalid(pub BadRequestBody);
 #[derive(ToResponse)]
 #[response(headers(("WWW-Authenticate" = String, description = "`Bearer realm=\"admin\"`")))]
 pub struct SignInRequired(pub ErrorBody);
+
+/// Refused: a cross-site request (`Sec-Fetch-Site` or `Origin` of another site), or an
+/// account whose role may not do this (a viewer's change to the catalogue).
+#[derive(ToResponse)]
+pub struct Forbidden(pub ErrorBody);
 
 /// The body is not JSON: its `Content-Type` is missing or not `application/json`.
 #[derive(ToResponse)]

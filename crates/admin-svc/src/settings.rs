@@ -68,6 +68,16 @@ impl AdminAuthSettings {
     }
 }
 
+/// The audit log's database as admin-consumer reads it: `AUDIT_DATABASE`, or
+/// `service_database` with `_audit`, by the rule of [`AdminAuthSettings::audit_database_for`];
+/// without reading the API's other settings (a bad `SESSION_*` must not stop a consumer).
+pub fn audit_database_from_env(env: &Env, service_database: &str) -> Result<String, ConfigError> {
+    match env.string("AUDIT_DATABASE", "").trim() {
+        "" => checked_database_name("AUDIT_DATABASE", &format!("{service_database}_audit")),
+        name => checked_database_name("AUDIT_DATABASE", name),
+    }
+}
+
 /// A MariaDB database name: 1 to 64 letters, digits, `_` and `$`.
 fn checked_database_name(variable: &str, name: &str) -> Result<String, ConfigError> {
     let plain = name
@@ -96,6 +106,15 @@ mod tests {
         assert_eq!(s.session_idle, Duration::from_secs(3600));
         assert_eq!(s.session_max, Duration::from_secs(12 * 3600));
         assert_eq!(s.audit_database_for("admin").unwrap(), "admin_audit");
+        assert_eq!(
+            audit_database_from_env(&Env::from_pairs([("SESSION_MAX_HOURS", "0")]), "admin")
+                .unwrap(),
+            "admin_audit"
+        );
+        let named = Env::from_pairs([("AUDIT_DATABASE", " history ")]);
+        assert_eq!(audit_database_from_env(&named, "admin").unwrap(), "history");
+        let bad = Env::from_pairs([("AUDIT_DATABASE", "a-b")]);
+        assert!(audit_database_from_env(&bad, "admin").is_err());
         assert!(s.audit_database_for(&"a".repeat(60)).is_err());
         for (name, value) in [
             ("ADMIN_AUTH", "maybe"),

@@ -126,7 +126,16 @@ pub fn product_input(body: &Value) -> Result<ProductInput, ApiError> {
         return Err(ApiError::Validation(errors));
     };
     let title = text(map, "title", TITLE_MAX, &mut errors);
-    let image = text(map, "image", IMAGE_MAX, &mut errors).filter(|image| {
+    let image = image(map, &mut errors);
+    match (title, image) {
+        (Some(title), Some(image)) if errors.is_empty() => Ok(ProductInput { title, image }),
+        _ => Err(ApiError::Validation(errors)),
+    }
+}
+
+/// `image`, checked as a text field and as a URL or path.
+fn image(map: &serde_json::Map<String, Value>, errors: &mut FieldErrors) -> Option<String> {
+    text(map, "image", IMAGE_MAX, errors).filter(|image| {
         let message = if !is_valid_image(image) {
             "Enter a valid URL (http:// or https://) or a path starting with /."
         } else if has_userinfo(image) {
@@ -136,7 +145,31 @@ pub fn product_input(body: &Value) -> Result<ProductInput, ApiError> {
         };
         errors.entry("image").or_default().push(message.to_owned());
         false
-    });
+    })
+}
+
+/// The message of a `PATCH` body with neither field.
+pub const PATCH_EMPTY: &str = "Send title, image or both.";
+
+/// Validates a `PATCH` body: a JSON object with `title`, `image` or both, each under the
+/// rules of [`product_input`]; the fields it leaves out keep `current`'s values.
+pub fn product_patch(body: &Value, current: &events::Product) -> Result<ProductInput, ApiError> {
+    let Value::Object(map) = body else {
+        return product_input(body);
+    };
+    let mut errors = FieldErrors::new();
+    if !map.contains_key("title") && !map.contains_key("image") {
+        errors.insert("non_field_errors", vec![PATCH_EMPTY.to_owned()]);
+        return Err(ApiError::Validation(errors));
+    }
+    let title = match map.contains_key("title") {
+        true => text(map, "title", TITLE_MAX, &mut errors),
+        false => Some(current.title.clone()),
+    };
+    let image = match map.contains_key("image") {
+        true => image(map, &mut errors),
+        false => Some(current.image.clone()),
+    };
     match (title, image) {
         (Some(title), Some(image)) if errors.is_empty() => Ok(ProductInput { title, image }),
         _ => Err(ApiError::Validation(errors)),

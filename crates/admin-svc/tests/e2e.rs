@@ -626,7 +626,7 @@ async fn a_listed_origin_gets_cors_with_credentials_and_others_do_not() {
             .header("access-control-request-method", "POST")
             .header(
                 "access-control-request-headers",
-                "content-type,authorization,traceparent",
+                "content-type,authorization,traceparent,if-match",
             )
             .send()
             .await
@@ -638,11 +638,11 @@ async fn a_listed_origin_gets_cors_with_credentials_and_others_do_not() {
     assert_eq!(h["access-control-allow-origin"], listed);
     assert_eq!(h["access-control-allow-credentials"], "true");
     let methods = h["access-control-allow-methods"].to_str().unwrap();
-    for m in ["GET", "POST", "PUT", "DELETE"] {
+    for m in ["GET", "POST", "PUT", "PATCH", "DELETE"] {
         assert!(methods.contains(m), "{methods}");
     }
     let allowed = h["access-control-allow-headers"].to_str().unwrap();
-    for name in ["content-type", "authorization", "traceparent"] {
+    for name in ["content-type", "authorization", "traceparent", "if-match"] {
         assert!(allowed.contains(name), "{allowed}");
     }
     let res = preflight(other).await;
@@ -678,7 +678,7 @@ async fn a_listed_origin_gets_cors_with_credentials_and_others_do_not() {
         .to_str()
         .unwrap();
     assert!(
-        exposed.contains("link") && exposed.contains("x-total-count"),
+        exposed.contains("link") && exposed.contains("x-total-count") && exposed.contains("etag"),
         "{exposed}"
     );
     let res = write(other).await;

@@ -193,13 +193,33 @@ async fn the_document_names_every_status_of_each_operation(pool: MySqlPool) {
         (
             "/api/products/{id}",
             "put",
-            &["202", "400", "401", "403", "404", "413", "415", "503"],
+            &[
+                "202", "400", "401", "403", "404", "412", "413", "415", "503",
+            ],
+        ),
+        (
+            "/api/products/{id}",
+            "patch",
+            &[
+                "202", "400", "401", "403", "404", "412", "413", "415", "503",
+            ],
         ),
         (
             "/api/products/{id}",
             "delete",
-            &["204", "401", "403", "404", "503"],
+            &["204", "400", "401", "403", "404", "412", "503"],
         ),
+        (
+            "/api/products/bulk-delete",
+            "post",
+            &["200", "400", "401", "403", "413", "415", "503"],
+        ),
+        (
+            "/api/products/{id}/history",
+            "get",
+            &["200", "400", "401", "404", "503"],
+        ),
+        ("/api/audit", "get", &["200", "400", "401", "503"]),
         ("/api/user", "get", &["200", "404", "503"]),
         (
             "/api/auth/login",
@@ -245,7 +265,11 @@ async fn writes_without_credentials_are_401_with_a_challenge(pool: MySqlPool) {
         for (method, uri) in [
             (Method::POST, "/api/products"),
             (Method::PUT, "/api/products/1"),
+            (Method::PATCH, "/api/products/1"),
             (Method::DELETE, "/api/products/1"),
+            (Method::POST, "/api/products/bulk-delete"),
+            (Method::GET, "/api/audit"),
+            (Method::GET, "/api/products/1/history"),
         ] {
             let a = send(
                 &app,
@@ -407,5 +431,61 @@ async fn paging_and_ids_at_their_documented_bounds(pool: MySqlPool) {
         .await;
         assert_eq!(a.status, StatusCode::NOT_FOUND, "{id}");
         assert_eq!(a.body, json!({"error": "Product not found"}), "{id}");
+    }
+}
+
+/// The admin console's additions: `If-Match` on the writes of one product, `PATCH`'s body (one of the fields at least), bulk delete's list,
+/// the history and log's parameters and entries.
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn the_console_routes_describe_their_inputs(pool: MySqlPool) {
+    let app = router(AppState::detached(pool, true));
+    let doc = document(&app).await;
+    let one = &doc["paths"]["/api/products/{id}"];
+    // `If-Match` is described, not listed as a parameter: a fuzzer would send tags of no
+    // version (a 412, which it takes for a valid request refused).
+    for method in ["put", "patch", "delete"] {
+        let op = &one[method];
+        assert!(
+            op["description"].as_str().unwrap().contains("If-Match"),
+            "{method}"
+        );
+        let params = op["parameters"].as_array().unwrap();
+        assert!(params.iter().all(|p| p["in"] == "path"), "{method}");
+        assert!(op["responses"]["412"].is_object(), "{method}");
+    }
+    assert!(one["get"]["responses"]["200"]["headers"]["ETag"].is_object());
+    let schemas = &doc["components"]["schemas"];
+    let patch = &schemas["ProductPatch"]["anyOf"];
+    assert_eq!(patch[0]["required"], json!(["title"]));
+    assert_eq!(patch[1]["required"], json!(["image"]));
+    assert_eq!(patch[0]["properties"]["title"]["pattern"], TITLE_PATTERN);
+    let ids = &schemas["BulkDeleteInput"]["properties"]["ids"];
+    assert_eq!(
+        (&ids["minItems"], &ids["maxItems"]),
+        (&json!(1), &json!(500))
+    );
+    assert_eq!(ids["items"]["minimum"], 1);
+    let audit = doc["paths"]["/api/audit"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = audit.iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["action", "actor", "product", "limit", "before"]);
+    let actions = audit[0]["schema"]["enum"].as_array().unwrap();
+    assert_eq!(actions.len(), admin_svc::audit::Action::ALL.len());
+    let entry = &schemas["Entry"]["properties"];
+    for field in [
+        "id",
+        "at",
+        "action",
+        "actor",
+        "product_id",
+        "product_version",
+        "account_id",
+        "changes",
+        "detail",
+        "ip",
+        "trace_id",
+    ] {
+        assert!(entry[field].is_object(), "{field}");
     }
 }

@@ -33,7 +33,14 @@ const OWN_ACCOUNT: [(&str, &str); 8] = [
 /// whose last use moves with any request).
 async fn everything(pool: &MySqlPool) -> Vec<(String, Option<i64>)> {
     let mut all = Vec::new();
-    for table in ["products", "users", "api_tokens", "outbox", "account_links", "audit_log"] {
+    for table in [
+        "products",
+        "users",
+        "api_tokens",
+        "outbox",
+        "account_links",
+        "audit_log",
+    ] {
         let row: (String, Option<i64>) = sqlx::query_as(&format!("CHECKSUM TABLE {table}"))
             .fetch_one(pool)
             .await
@@ -68,15 +75,69 @@ async fn a_viewer_is_refused_every_write_route_and_changes_nothing(pool: MySqlPo
     let product_body = json!({"title": "Stolen", "image": "/s.png"});
     let forbidden = StatusCode::FORBIDDEN;
     let walk: Vec<(Method, String, &str, Option<Value>, StatusCode)> = vec![
-        (Method::POST, "/api/products".into(), "/api/products", Some(product_body.clone()), forbidden),
-        (Method::PUT, format!("/api/products/{p}"), "/api/products/{id}", Some(product_body), forbidden),
-        (Method::PATCH, format!("/api/products/{p}"), "/api/products/{id}", Some(json!({"title": "Stolen"})), forbidden),
-        (Method::DELETE, format!("/api/products/{p}"), "/api/products/{id}", None, forbidden),
-        (Method::POST, "/api/products/bulk-delete".into(), "/api/products/bulk-delete", Some(json!({"ids": [p]})), forbidden),
-        (Method::POST, "/api/admins".into(), "/api/admins", Some(json!({"name": "Eve", "email": "eve@example.com", "role": "admin"})), forbidden),
-        (Method::PATCH, format!("/api/admins/{viewer_id}"), "/api/admins/{id}", Some(json!({"role": "admin"})), forbidden),
-        (Method::POST, format!("/api/admins/{viewer_id}/link"), "/api/admins/{id}/link", None, forbidden),
-        (Method::DELETE, format!("/api/tokens/{admin_token_id}"), "/api/tokens/{id}", None, StatusCode::NOT_FOUND),
+        (
+            Method::POST,
+            "/api/products".into(),
+            "/api/products",
+            Some(product_body.clone()),
+            forbidden,
+        ),
+        (
+            Method::PUT,
+            format!("/api/products/{p}"),
+            "/api/products/{id}",
+            Some(product_body),
+            forbidden,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/products/{p}"),
+            "/api/products/{id}",
+            Some(json!({"title": "Stolen"})),
+            forbidden,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/products/{p}"),
+            "/api/products/{id}",
+            None,
+            forbidden,
+        ),
+        (
+            Method::POST,
+            "/api/products/bulk-delete".into(),
+            "/api/products/bulk-delete",
+            Some(json!({"ids": [p]})),
+            forbidden,
+        ),
+        (
+            Method::POST,
+            "/api/admins".into(),
+            "/api/admins",
+            Some(json!({"name": "Eve", "email": "eve@example.com", "role": "admin"})),
+            forbidden,
+        ),
+        (
+            Method::PATCH,
+            format!("/api/admins/{viewer_id}"),
+            "/api/admins/{id}",
+            Some(json!({"role": "admin"})),
+            forbidden,
+        ),
+        (
+            Method::POST,
+            format!("/api/admins/{viewer_id}/link"),
+            "/api/admins/{id}/link",
+            None,
+            forbidden,
+        ),
+        (
+            Method::DELETE,
+            format!("/api/tokens/{admin_token_id}"),
+            "/api/tokens/{id}",
+            None,
+            StatusCode::NOT_FOUND,
+        ),
     ];
 
     // Every write route of the OpenAPI document is walked, or is the viewer's own.
@@ -92,25 +153,52 @@ async fn a_viewer_is_refused_every_write_route_and_changes_nothing(pool: MySqlPo
     let covered: BTreeSet<(String, String)> = walk
         .iter()
         .map(|(m, _, route, _, _)| (m.to_string(), route.to_string()))
-        .chain(OWN_ACCOUNT.iter().map(|(m, r)| (m.to_string(), r.to_string())))
+        .chain(
+            OWN_ACCOUNT
+                .iter()
+                .map(|(m, r)| (m.to_string(), r.to_string())),
+        )
         .collect();
-    assert_eq!(writes, covered, "every write route is walked as a viewer or is the viewer's own");
+    assert_eq!(
+        writes, covered,
+        "every write route is walked as a viewer or is the viewer's own"
+    );
 
     // The viewer's token has been used once (its last use is noted at most once a minute).
-    assert_eq!(common::get(&app, "/api/auth/me", As::Token(&viewer_token)).await.status, StatusCode::OK);
+    assert_eq!(
+        common::get(&app, "/api/auth/me", As::Token(&viewer_token))
+            .await
+            .status,
+        StatusCode::OK
+    );
     let before = everything(&pool).await;
     for who in [As::Cookie(&viewer), As::Token(&viewer_token)] {
         for (method, uri, _, body, expected) in &walk {
             let a = send(&app, method.clone(), uri, who, body.clone()).await;
-            assert_eq!(a.status, *expected, "{method} {uri} as a viewer: {}", a.body);
-            assert!(a.body["error"].is_string(), "{method} {uri}: the JSON error shape: {}", a.body);
+            assert_eq!(
+                a.status, *expected,
+                "{method} {uri} as a viewer: {}",
+                a.body
+            );
+            assert!(
+                a.body["error"].is_string(),
+                "{method} {uri}: the JSON error shape: {}",
+                a.body
+            );
             if a.status == StatusCode::FORBIDDEN {
                 let message = a.body["error"].as_str().unwrap();
-                assert!(message.contains("viewer"), "{method} {uri} says why: {message}");
+                assert!(
+                    message.contains("viewer"),
+                    "{method} {uri} says why: {message}"
+                );
             }
         }
     }
-    assert_eq!(everything(&pool).await, before, "a refused request changes nothing");
+    assert_eq!(
+        everything(&pool).await,
+        before,
+        "a refused request changes nothing"
+    );
 
     // What a viewer may do.
     for uri in [
@@ -122,14 +210,30 @@ async fn a_viewer_is_refused_every_write_route_and_changes_nothing(pool: MySqlPo
     ] {
         for who in [As::Cookie(&viewer), As::Token(&viewer_token)] {
             let a = common::get(&app, &uri, who).await;
-            assert_eq!(a.status, StatusCode::OK, "GET {uri} as a viewer: {}", a.body);
+            assert_eq!(
+                a.status,
+                StatusCode::OK,
+                "GET {uri} as a viewer: {}",
+                a.body
+            );
         }
     }
-    let tokens = common::get(&app, "/api/tokens", As::Cookie(&viewer)).await.body;
-    let names: Vec<&str> = tokens.as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    let tokens = common::get(&app, "/api/tokens", As::Cookie(&viewer))
+        .await
+        .body;
+    let names: Vec<&str> = tokens
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
     assert_eq!(names, ["mine"], "a viewer sees only their own tokens");
     let admins = common::get(&app, "/api/admins", As::Cookie(&viewer)).await;
-    assert_eq!(admins.status, StatusCode::FORBIDDEN, "a viewer manages no account");
+    assert_eq!(
+        admins.status,
+        StatusCode::FORBIDDEN,
+        "a viewer manages no account"
+    );
     let me = common::get(&app, "/api/auth/me", As::Cookie(&viewer)).await;
     assert_eq!(me.body["role"], "viewer");
 }

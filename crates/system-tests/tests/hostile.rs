@@ -207,6 +207,7 @@ type Allowed = (&'static str, &'static [u16]);
 /// Every method on every route, with the answers the contract gives.
 fn methods_on_routes(product: u64, auth: &str) -> Vec<Case> {
     let p = format!("/api/products/{product}");
+    let history = format!("{p}/history");
     let like = format!("/flask/api/products/{product}/like");
     let routes: Vec<(String, &[Allowed])> = vec![
         (
@@ -219,6 +220,7 @@ fn methods_on_routes(product: u64, auth: &str) -> Vec<Case> {
                 ("GET", &[200]),
                 ("HEAD", &[200]),
                 ("PUT", &[415]),
+                ("PATCH", &[415]),
                 ("DELETE", &[401]),
             ],
         ),
@@ -228,9 +230,13 @@ fn methods_on_routes(product: u64, auth: &str) -> Vec<Case> {
                 ("GET", &[404]),
                 ("HEAD", &[404]),
                 ("PUT", &[415]),
+                ("PATCH", &[415]),
                 ("DELETE", &[404]),
             ],
         ),
+        ("/api/products/bulk-delete".into(), &[("POST", &[415])]),
+        (history, &[("GET", &[200]), ("HEAD", &[200])]),
+        ("/api/audit".into(), &[("GET", &[200]), ("HEAD", &[200])]),
         (
             "/api/user".into(),
             &[("GET", &[200, 404]), ("HEAD", &[200, 404])],

@@ -160,15 +160,17 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
     assert_eq!(server.attr("http.request.method"), Some("POST"));
     assert_eq!(server.attr("http.route"), Some("/api/products"));
     assert_eq!(server.attr("http.response.status_code"), Some("201"));
+    // The token's first use is noted (`UPDATE api_tokens`, at most once a minute); the
+    // change's audit record is written in its transaction.
     assert_eq!(
         statements(&create, "admin-api", server),
         [
             "COMMIT",
+            "INSERT audit_log",
             "INSERT outbox",
             "INSERT product_search_terms",
             "INSERT products",
             "SELECT api_tokens",
-            // The token's first use is noted (`last_used_at`, at most once a minute).
             "UPDATE api_tokens",
             "UPDATE cache_versions"
         ]

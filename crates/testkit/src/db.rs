@@ -50,10 +50,13 @@ impl TestDatabase {
         let mut conn = MySqlConnection::connect(&format!("{}/mysql", mysql_server_url()))
             .await
             .unwrap();
-        sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{}`", self.name))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        // With admin-api's audit log beside it (`<database>_audit`), if it made one.
+        for name in [self.name.clone(), format!("{}_audit", self.name)] {
+            sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS `{name}`"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
     }
 }
 

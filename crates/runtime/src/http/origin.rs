@@ -31,16 +31,25 @@ pub fn cors(allowed: &AllowedOrigins) -> Option<CorsLayer> {
         CorsLayer::new()
             .allow_origin(AllowOrigin::list(origins))
             .allow_credentials(true)
-            .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
             .allow_headers([
                 header::CONTENT_TYPE,
                 header::AUTHORIZATION,
+                header::IF_MATCH,
                 header::HeaderName::from_static("traceparent"),
                 header::HeaderName::from_static("tracestate"),
             ])
-            // A page's links and the catalogue's total, for a UI served from another origin.
+            // A page's links, the catalogue's total and a product's version (edit
+            // conflicts), for a UI served from another origin.
             .expose_headers([
                 header::LINK,
+                header::ETAG,
                 header::HeaderName::from_static("x-total-count"),
             ])
             .max_age(std::time::Duration::from_secs(600)),

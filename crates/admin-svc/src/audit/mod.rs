@@ -19,6 +19,11 @@ use sqlx::{MySqlConnection, MySqlPool};
 
 use crate::auth::Actor;
 
+pub mod product;
+pub mod read;
+pub mod retention;
+pub mod routes;
+
 /// The columns of the audit log, in the database `{database}` (empty: the service's own,
 /// as router tests have it).
 pub fn create_table_sql(database: Option<&str>) -> String {
