@@ -24,6 +24,7 @@ expectFailedLoads([
   [401, /^\/api\/auth\/me$/], // a new browser opens an admin page before signing in
   [403, /^\/api\/products$/], // the viewer's write, refused
   [412, /^\/api\/products\/\d+$/], // the second editor's save
+  [410, /^\/api\/account-links\/inspect$/], // the one-time link, opened a second time
 ]);
 
 async function createProduct(title: string): Promise<number> {
