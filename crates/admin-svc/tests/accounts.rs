@@ -163,7 +163,13 @@ async fn a_new_account_sets_its_password_with_its_link_once(pool: MySqlPool) {
     assert_eq!(created.len(), 1);
     assert_eq!((created[0].0, created[0].1), (Some(ada), Some(bob)));
     assert_eq!(created[0].2["role"], json!({"old": null, "new": "viewer"}));
-    assert_eq!(audited(&pool, "account.link_create").await.len(), 1);
+    let links = audited(&pool, "account.link_create").await;
+    assert_eq!(links.len(), 1);
+    assert_eq!(
+        links[0].3,
+        json!({"email": "bob@example.com"}),
+        "names the account"
+    );
     let used = audited(&pool, "account.link_use").await;
     assert_eq!(
         (used.len(), used[0].0, used[0].1),
@@ -345,6 +351,7 @@ async fn the_last_enabled_admin_can_be_neither_disabled_nor_demoted(pool: MySqlP
         updates[0].2,
         json!({"role": {"old": "viewer", "new": "admin"}})
     );
+    assert!(updates[0].3["email"].is_string(), "names the account");
     assert_eq!(
         updates[1].2,
         json!({"disabled": {"old": false, "new": true}})

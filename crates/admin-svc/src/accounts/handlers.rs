@@ -43,17 +43,20 @@ pub async fn list(
     Ok(Json(rows.into_iter().map(AccountEntry::from).collect()))
 }
 
-/// A new link for account `user_id`, its earlier unused ones revoked, and its record.
+/// A new link for account `user_id` (whose email is `email`), its earlier unused ones
+/// revoked, and its record (which names the account by its email, as its readers show it).
 async fn new_link(
     tx: &mut sqlx::MySqlConnection,
     actor: &Actor,
     client: &Client,
     user_id: u64,
+    email: &str,
 ) -> Result<(Link, Record), ApiError> {
     let secret = token::random_hex(32);
     let expires = db::insert_link(tx, user_id, actor.user_id(), &token::digest(&secret)).await?;
     let mut record = client.record(Action::AccountLinkCreate, Some(actor));
     record.account_id = Some(user_id);
+    record.detail = Some(json!({"email": email}));
     let link = Link {
         link: format!("/set-password#{secret}"),
         expires_at: rfc3339(expires),
@@ -96,7 +99,7 @@ pub async fn create(
             vec!["An account with this email exists.".to_owned()],
         )])));
     };
-    let (link, link_record) = new_link(&mut tx, &actor, &client, id).await?;
+    let (link, link_record) = new_link(&mut tx, &actor, &client, id, &email).await?;
     let mut record = client.record(Action::AccountCreate, Some(&actor));
     record.account_id = Some(id);
     record.changes = Some(json!({
@@ -204,6 +207,7 @@ pub async fn update(
         let mut record = client.record(Action::AccountUpdate, Some(&actor));
         record.account_id = Some(id);
         record.changes = Some(Value::Object(changes));
+        record.detail = Some(json!({"email": current.email}));
         audit::record(&mut tx, &state.audit, &[record]).await?;
     }
     let row: AccountRow = db::lock(&mut tx, id).await?.ok_or(NOT_FOUND)?;
@@ -230,8 +234,8 @@ pub async fn link(
 ) -> Result<(StatusCode, Json<Link>), ApiError> {
     let id = account_id(&id)?;
     let mut tx = state.core.pool.begin().await?;
-    db::lock(&mut tx, id).await?.ok_or(NOT_FOUND)?;
-    let (link, record) = new_link(&mut tx, &actor, &client, id).await?;
+    let account = db::lock(&mut tx, id).await?.ok_or(NOT_FOUND)?;
+    let (link, record) = new_link(&mut tx, &actor, &client, id, &account.email).await?;
     audit::record(&mut tx, &state.audit, &[record]).await?;
     statement::commit(tx).await?;
     Ok((StatusCode::CREATED, Json(link)))
