@@ -4,16 +4,16 @@
 //! old records in batches.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use std::time::Duration;
 
 use admin_svc::audit::AuditLog;
 use admin_svc::audit::retention::purge_audit;
 use axum::http::{Method, StatusCode};
+use common::*;
 use serde_json::{Value, json};
 use sqlx::MySqlPool;
-use support::*;
 
 #[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn every_change_is_recorded_with_its_actor_changes_and_trace(pool: MySqlPool) {

@@ -2,12 +2,12 @@
 //! event and one audit record per deleted product, the list's limits and the refusals.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use axum::http::{Method, StatusCode};
+use common::*;
 use serde_json::{Value, json};
 use sqlx::MySqlPool;
-use support::*;
 
 const PATH: &str = "/api/products/bulk-delete";
 

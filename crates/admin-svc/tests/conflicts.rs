@@ -3,12 +3,12 @@
 //! malformed header), and `PATCH`'s partial changes.
 #![allow(clippy::unwrap_used)]
 
-mod support;
+mod common;
 
 use axum::http::{Method, StatusCode};
+use common::*;
 use serde_json::json;
 use sqlx::MySqlPool;
-use support::*;
 
 #[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
 async fn a_stale_if_match_changes_nothing_and_shows_the_current_product(pool: MySqlPool) {

@@ -1,9 +1,9 @@
-//! What the account, session and token tests share: a router over a fresh database,
-//! accounts with a role and a password, requests with a session cookie or a token, and the
-//! audit log's rows.
+//! What the admin console's router tests share: a router over a fresh database, accounts
+//! with a role and a password, tokens, requests with a session cookie or a token (or any
+//! headers), products, and the audit log's rows.
 #![allow(dead_code, clippy::unwrap_used)]
 
-use admin_svc::{AppState, auth, router};
+use admin_svc::{AppState, auth, db, router};
 use axum::Router;
 use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
@@ -18,6 +18,12 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Value,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
 }
 
 /// How a request proves who sends it.
@@ -154,4 +160,107 @@ pub async fn audited(
     rows.into_iter()
         .map(|(a, b, c, d)| (a, b, parse(c), parse(d)))
         .collect()
+}
+
+pub const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+
+/// A user named `name` with `role` (`admin` or `viewer`); its id.
+pub async fn user(pool: &MySqlPool, name: &str, role: &str) -> u64 {
+    let email = format!("{}@example.com", name.to_lowercase().replace(' ', "."));
+    let (id, _) = db::upsert_user(pool, name, &email).await.unwrap();
+    sqlx::query("UPDATE users SET role = ? WHERE id = ?")
+        .bind(role)
+        .bind(id)
+        .execute(pool)
+        .await
+        .unwrap();
+    id
+}
+
+/// An API token named `name`, owned by `owner` (none: an admin's token without owner); the
+/// `Authorization` value.
+pub async fn token(pool: &MySqlPool, name: &str, owner: Option<u64>) -> String {
+    let token = auth::token::generate();
+    db::insert_token(pool, name, &auth::token::digest(&token))
+        .await
+        .unwrap();
+    sqlx::query("UPDATE api_tokens SET user_id = ? WHERE name = ?")
+        .bind(owner)
+        .bind(name)
+        .execute(pool)
+        .await
+        .unwrap();
+    format!("Bearer {token}")
+}
+
+/// Sends `method uri` with `headers` (name, value: an `authorization` among them) and a
+/// JSON `body`.
+pub async fn call(
+    app: &Router,
+    method: Method,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Option<Value>,
+) -> Answer {
+    send_with(app, method, uri, As::Nobody, body, headers).await
+}
+
+/// Creates a product as `auth`; its JSON.
+pub async fn create(app: &Router, auth: &str, title: &str) -> Value {
+    let a = call(
+        app,
+        Method::POST,
+        "/api/products",
+        &[("authorization", auth)],
+        Some(json!({"title": title, "image": "/m.png"})),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{:?}", a.body);
+    a.body
+}
+
+/// action, actor_user_id, actor_name, actor_token, product_id, product_version, changes,
+/// trace_id.
+type AuditRow = (
+    String,
+    Option<u64>,
+    Option<String>,
+    Option<String>,
+    Option<u64>,
+    Option<u64>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Every audit row, oldest first, as the API shows an entry.
+pub async fn audit_rows(pool: &MySqlPool) -> Vec<Value> {
+    let rows: Vec<AuditRow> = sqlx::query_as(
+        "SELECT action, actor_user_id, actor_name, actor_token, product_id, product_version, \
+             changes, trace_id FROM audit_log ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(
+            |(action, user_id, name, token, product, version, changes, trace)| {
+                json!({
+                    "action": action,
+                    "actor": {"user_id": user_id, "name": name, "token": token},
+                    "product_id": product,
+                    "product_version": version,
+                    "changes": changes.map(|c| serde_json::from_str::<Value>(&c).unwrap()),
+                    "trace_id": trace,
+                })
+            },
+        )
+        .collect()
+}
+
+pub async fn count(pool: &MySqlPool, table: &str) -> i64 {
+    sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+        .fetch_one(pool)
+        .await
+        .unwrap()
 }
