@@ -1,6 +1,11 @@
 import '@testing-library/jest-dom/vitest';
-import { cleanup } from '@testing-library/react';
+import { cleanup, configure } from '@testing-library/react';
 import { afterEach } from 'vitest';
+
+// How long findBy… and waitFor wait for what they look for (1 s by default). A bound, not a
+// timing: the test command runs every file at once under coverage on two cores, where a
+// page of cards can take seconds to render; a passing test waits no longer for it.
+configure({ asyncUtilTimeout: 5_000 });
 
 // jsdom has <dialog> but not its methods. This is only what components call: the open
 // attribute and the close event. What showModal() really does (top layer, inert page,
