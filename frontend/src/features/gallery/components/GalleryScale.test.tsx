@@ -46,6 +46,15 @@ function card(title: string): HTMLElement {
 const queryTitle = (title: string) => screen.queryByText(title, { selector: 'article h2' });
 const announcement = () => screen.getByTestId('gallery-announcement');
 const moreSentinel = () => screen.getByTestId('gallery-more-sentinel');
+/**
+ * Tells the observers of `target()` that it came into view, once one observes it: the
+ * gallery starts observing in an effect, which can run after the cards are shown (on a busy
+ * machine, an intersection sent before it was lost and the next page never came).
+ */
+async function inView(target: () => Element): Promise<void> {
+  await waitFor(() => expect(FakeIntersectionObserver.instances.some((o) => o.targets.has(target()))).toBe(true));
+  FakeIntersectionObserver.intersect(target());
+}
 const search = (router: ReturnType<typeof renderGallery>['router']) => router.state.location.search;
 
 beforeEach(() => {
@@ -95,7 +104,7 @@ describe('the gallery at scale', () => {
     renderGallery();
     await findTitle('Product 1');
     expect(FakeIntersectionObserver.instances.at(-1)?.rootMargin).toBe('800px 0px');
-    FakeIntersectionObserver.intersect(moreSentinel());
+    await inView(moreSentinel);
     expect(await findTitle('Product 96')).toBeInTheDocument();
     // A sentinel scrolled away loads nothing; the focus stays where the shopper is.
     FakeIntersectionObserver.intersect(moreSentinel(), false);
@@ -108,7 +117,7 @@ describe('the gallery at scale', () => {
     renderGallery();
     await findTitle('Product 1');
     shop.hold();
-    FakeIntersectionObserver.intersect(moreSentinel());
+    await inView(moreSentinel);
     FakeIntersectionObserver.intersect(moreSentinel());
     expect(shop.requests).toHaveLength(2);
     expect(screen.getByRole('button', { name: 'Show more products' })).toHaveAttribute('aria-disabled', 'true');
@@ -121,7 +130,7 @@ describe('the gallery at scale', () => {
     const { user } = renderGallery();
     await findTitle('Product 1');
     for (let page = 2; page <= 12; page += 1) {
-      FakeIntersectionObserver.intersect(moreSentinel());
+      await inView(moreSentinel);
       await findTitle(`Product ${page * 48}`);
       expect(cards().length).toBeLessThanOrEqual(Math.min(MAX_PAGES * 48, 300));
     }
@@ -137,11 +146,11 @@ describe('the gallery at scale', () => {
     expect(cards()).toHaveLength(MAX_PAGES * 48);
     expect(titles().at(-1)).toBe('Product 528');
     // The earlier sentinel does the same when scrolling up.
-    FakeIntersectionObserver.intersect(screen.getByTestId('gallery-earlier-sentinel'));
+    await inView(() => screen.getByTestId('gallery-earlier-sentinel'));
     expect(await findTitle('Product 241')).toBeInTheDocument();
     expect(titles().at(-1)).toBe('Product 480');
     // And going down again fetches what was dropped at the bottom.
-    FakeIntersectionObserver.intersect(moreSentinel());
+    await inView(moreSentinel);
     expect(await findTitle('Product 528')).toBeInTheDocument();
     expect(shop.requests.at(-1)).toBe('/flask/api/products?limit=48&after=480');
   });
@@ -283,9 +292,9 @@ describe('the gallery at scale', () => {
     const shop = fakeShopApi({ products: makeProducts(1_000) });
     const { router } = renderGallery();
     await findTitle('Product 1');
-    FakeIntersectionObserver.intersect(moreSentinel());
+    await inView(moreSentinel);
     await findTitle('Product 96');
-    FakeIntersectionObserver.intersect(moreSentinel());
+    await inView(moreSentinel);
     await findTitle('Product 144');
     const requests = shop.requests.length;
 
@@ -328,7 +337,7 @@ describe('the gallery at scale', () => {
     renderGallery();
     await findTitle('Product 1');
     for (let page = 2; page <= MAX_PAGES + 2; page += 1) {
-      FakeIntersectionObserver.intersect(moreSentinel());
+      await inView(moreSentinel);
       await findTitle(`Product ${page * 48}`);
     }
     const spacer = screen.getByTestId('gallery-spacer');
@@ -352,7 +361,7 @@ describe('the gallery at scale', () => {
     const { user } = renderGallery();
     await findTitle('Product 1');
     shop.fail(1);
-    FakeIntersectionObserver.intersect(moreSentinel());
+    await inView(moreSentinel);
     const alert = await screen.findByRole('alert');
     expect(alert).toHaveTextContent('We couldn’t load more products.');
     expect(cards()).toHaveLength(48);
@@ -369,7 +378,7 @@ describe('the gallery at scale', () => {
     const { user } = renderGallery();
     await findTitle('Product 1');
     for (let page = 2; page <= MAX_PAGES + 1; page += 1) {
-      FakeIntersectionObserver.intersect(moreSentinel());
+      await inView(moreSentinel);
       await findTitle(`Product ${page * 48}`);
     }
     shop.fail(1);
@@ -409,7 +418,7 @@ describe('live like counts in the gallery', () => {
     const shop = fakeShopApi({ products: makeProducts(100) });
     renderGallery();
     await findTitle('Product 1');
-    FakeIntersectionObserver.intersect(moreSentinel());
+    await inView(moreSentinel);
     await findTitle('Product 96');
     shop.setLikes(1, 7);
     shop.setLikes(90, 2);
