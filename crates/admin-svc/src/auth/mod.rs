@@ -227,13 +227,9 @@ impl FromRequestParts<AppState> for SignedIn {
             if live.unused_for_s.is_none_or(|s| s >= 60) {
                 db::touch_token(pool, live.id).await?;
             }
-            let account = match live.user_id {
-                Some(id) => db::account_by_id(pool, id).await?,
-                None => None,
-            };
             return Ok(SignedIn(Actor {
                 role: live.role.unwrap_or(Role::Admin),
-                account,
+                account: live.owner(),
                 token: Some(live.name),
                 token_id: Some(live.id),
                 session: None,
@@ -255,18 +251,23 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// `actor`, if its role is `admin`; else `403`, saying what it cannot do.
+fn admin_role(actor: Actor, cannot: &str) -> Result<Actor, ApiError> {
+    match actor.role {
+        Role::Admin => Ok(actor),
+        role => Err(ApiError::Forbidden(format!(
+            "Your role ({}) cannot {cannot}",
+            role.as_str()
+        ))),
+    }
+}
+
 impl FromRequestParts<AppState> for Admin {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let SignedIn(actor) = SignedIn::from_request_parts(parts, state).await?;
-        match actor.role {
-            Role::Admin => Ok(Admin(actor)),
-            role => Err(ApiError::Forbidden(format!(
-                "Your role ({}) cannot change the catalogue",
-                role.as_str()
-            ))),
-        }
+        admin_role(actor, "change the catalogue").map(Admin)
     }
 }
 
@@ -275,23 +276,13 @@ impl FromRequestParts<AppState> for AccountsAdmin {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let SignedIn(actor) = SignedIn::from_request_parts(parts, state).await?;
-        match actor.role {
-            Role::Admin => Ok(AccountsAdmin(actor)),
-            role => Err(ApiError::Forbidden(format!(
-                "Your role ({}) cannot manage accounts",
-                role.as_str()
-            ))),
-        }
+        admin_role(actor, "manage accounts").map(AccountsAdmin)
     }
 }
 
-/// The account signed in on `session`, if the session is still valid: within its absolute
-/// lifetime, its user still there and not disabled. An ended session is emptied.
-pub async fn signed_in(session: &Session, state: &AppState) -> Result<Option<Account>, ApiError> {
-    Ok(signed_in_session(session, state).await?.map(|(a, _)| a))
-}
-
-/// [`signed_in`], with the session's `admin_sessions` id. A session must have its row in
+/// The account signed in on `session`, if the session is still valid (within its absolute
+/// lifetime, its user still there and not disabled), with the session's `admin_sessions`
+/// id; an ended session is emptied. A session must have its row in
 /// `admin_sessions`, not past its end: a session started before sessions were listed (it
 /// has no [`SESSION_KEY`]), one revoked from the list, and one of an account disabled since
 /// are signed out (emptied). Its `last_seen_at` moves at most once a minute.

@@ -8,9 +8,7 @@ pub const PREFIX: &str = "shop_";
 
 /// A new random token (256 bits).
 pub fn generate() -> String {
-    let mut bytes = [0u8; 32];
-    OsRng.fill_bytes(&mut bytes);
-    format!("{PREFIX}{}", hex(&bytes))
+    format!("{PREFIX}{}", random_hex(32))
 }
 
 /// What the database keeps of a token.
