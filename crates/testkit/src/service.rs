@@ -15,7 +15,15 @@ use crate::sockets;
 /// `env!("CARGO_BIN_EXE_…")`, which cargo builds for it; cargo never builds another
 /// package's, so they must be built first: `cargo build --workspace --bins`, as
 /// `scripts/test.sh` does.
+///
+/// `SHOP_BIN_DIR=DIR` takes the services' binaries from `DIR` instead (an absolute path, or
+/// one relative to the workspace's root): the release build's, say, while the tests
+/// themselves are a debug build (`SHOP_BIN_DIR=target/release`). [`binary_in`] names a
+/// binary of any other directory (the previous release's, beside the current ones).
 pub fn workspace_binary(name: &str) -> String {
+    if let Some(dir) = std::env::var_os("SHOP_BIN_DIR").filter(|d| !d.is_empty()) {
+        return binary_in(Path::new(&dir), name);
+    }
     let exe = std::env::current_exe().unwrap();
     let profile_dir = exe
         .parent()
@@ -31,6 +39,22 @@ pub fn workspace_binary(name: &str) -> String {
         path.exists(),
         "{} is missing: the system tests spawn the services' binaries, which cargo does not \
          build for them; run `cargo build --workspace --bins{release}` first",
+        path.display()
+    );
+    path.to_string_lossy().into_owned()
+}
+
+/// `dir/name`, checked to exist; a relative `dir` is taken from the workspace's root.
+pub fn binary_in(dir: &Path, name: &str) -> String {
+    let dir = if dir.is_relative() {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir)
+    } else {
+        dir.to_path_buf()
+    };
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: build it first (SHOP_BIN_DIR, or the directory a test names)",
         path.display()
     );
     path.to_string_lossy().into_owned()
