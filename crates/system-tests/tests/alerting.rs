@@ -24,7 +24,7 @@ use lapin::types::ShortString;
 use serde_json::Value;
 use testkit::alerting::{Alertmanager, Notification, WebhookReceiver};
 use testkit::monitoring::{MysqldExporter, Prometheus, monitoring_dir};
-use testkit::{Overrides, Proc, RabbitNode, ShopStack, WAIT, eventually};
+use testkit::{NodeOptions, Overrides, Proc, RabbitNode, ShopStack, WAIT, eventually};
 
 /// How much shorter every `for:` of alerts.yml is here: a minute is 2 s.
 const FOR_DIVISOR: u64 = 30;
@@ -125,7 +125,10 @@ fn prometheus_config(targets: &[(&str, String)], rules: &Path) -> String {
         .collect();
     pairs.extend([
         ("scrape_interval: 15s", "scrape_interval: 1s".to_owned()),
-        ("evaluation_interval: 15s", "evaluation_interval: 1s".to_owned()),
+        (
+            "evaluation_interval: 15s",
+            "evaluation_interval: 1s".to_owned(),
+        ),
         ("- alerts.yml", format!("- {}", rules.display())),
     ]);
     replaced(text, "prometheus.yml", &pairs)
@@ -145,7 +148,9 @@ fn told(
             return None;
         }
         let alert = n.body["alerts"].as_array()?.iter().find(|a| {
-            a["labels"]["alertname"] == alertname && a["status"] == status && labels_ok(&a["labels"])
+            a["labels"]["alertname"] == alertname
+                && a["status"] == status
+                && labels_ok(&a["labels"])
         })?;
         let alert = alert.clone();
         Some((n, alert))
@@ -160,17 +165,28 @@ fn host_port(base_url: &str) -> String {
 #[ignore = "alerting check: run by scripts/monitoring.sh (needs prometheus, prometheus-alertmanager, mysqld_exporter)"]
 async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
     let started = Instant::now();
-    let node = RabbitNode::start_with_prometheus().await;
-    let exporter = MysqldExporter::start().await;
+    // The node's queue metrics every second (5 s by default), so the dead letter shows soon.
+    let node = RabbitNode::create(NodeOptions {
+        prometheus: true,
+        conf: "collect_statistics_interval = 1000\n".to_owned(),
+        ..NodeOptions::default()
+    });
+    let (_, exporter, hook) = tokio::join!(
+        node.boot(),
+        MysqldExporter::start(),
+        WebhookReceiver::start()
+    );
     // Every process retries the broker at least every half second (10 s by default), so
     // the relay's outbox gauges stay current while it is away, and it is back at once.
     let mut overrides = Overrides::new();
     for p in Proc::ALL {
         overrides.insert(p, vec![("AMQP_RECONNECT_MAX_MS", "500".to_owned())]);
     }
-    let stack = ShopStack::start(&node.amqp_url(), overrides).await;
-    let hook = WebhookReceiver::start().await;
-    let am = Alertmanager::start(&alertmanager_config(&hook)).await;
+    let (amqp_url, am_config) = (node.amqp_url(), alertmanager_config(&hook));
+    let (stack, am) = tokio::join!(
+        ShopStack::start(&amqp_url, overrides),
+        Alertmanager::start(&am_config)
+    );
 
     let rules = std::env::temp_dir().join(format!("{}.yml", testkit::unique("alerting-rules")));
     let alerts = std::fs::read_to_string(monitoring_dir().join("alerts.yml")).unwrap();
@@ -178,10 +194,19 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
     let prom_port = testkit::free_port();
     let local = |p: Proc| host_port(&stack.svc(p).base_url);
     let targets = [
-        ("\"admin-api:8000\"", format!("\"{}\"", local(Proc::AdminApi))),
-        ("\"admin-consumer:8001\"", format!("\"{}\"", local(Proc::AdminConsumer))),
+        (
+            "\"admin-api:8000\"",
+            format!("\"{}\"", local(Proc::AdminApi)),
+        ),
+        (
+            "\"admin-consumer:8001\"",
+            format!("\"{}\"", local(Proc::AdminConsumer)),
+        ),
         ("\"main-api:5000\"", format!("\"{}\"", local(Proc::MainApi))),
-        ("\"main-consumer:5001\"", format!("\"{}\"", local(Proc::MainConsumer))),
+        (
+            "\"main-consumer:5001\"",
+            format!("\"{}\"", local(Proc::MainConsumer)),
+        ),
         (
             "\"rabbitmq:15692\"",
             format!("\"127.0.0.1:{}\"", node.prometheus_port.unwrap()),
@@ -191,7 +216,10 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
             format!("\"127.0.0.1:{}\"", exporter.port),
         ),
         ("\"localhost:9090\"", format!("\"127.0.0.1:{prom_port}\"")),
-        ("\"alertmanager:9093\"", format!("\"127.0.0.1:{}\"", am.port)),
+        (
+            "\"alertmanager:9093\"",
+            format!("\"127.0.0.1:{}\"", am.port),
+        ),
     ];
     let prom = Prometheus::start(&prometheus_config(&targets, &rules), prom_port).await;
 
@@ -202,10 +230,14 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
         (active.len() == 7 && active.iter().all(|t| t["health"] == "up")).then_some(())
     })
     .await;
-    eventually(Duration::from_secs(30), "Prometheus sees the Alertmanager", || async {
-        let data = prom.api("alertmanagers", &[]).await.ok()?;
-        (!data["activeAlertmanagers"].as_array()?.is_empty()).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "Prometheus sees the Alertmanager",
+        || async {
+            let data = prom.api("alertmanagers", &[]).await.ok()?;
+            (!data["activeAlertmanagers"].as_array()?.is_empty()).then_some(())
+        },
+    )
     .await;
     let healthy = Instant::now();
     let mut problems = Vec::new();
@@ -213,11 +245,16 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
     // 1. The broker stops. A write while it is away waits in admin-api's outbox.
     tokio::task::block_in_place(|| node.stop());
     let stopped = Instant::now();
-    let id = stack.client.create("Written while the broker is away", "/away.png").await;
+    let id = stack
+        .client
+        .create("Written while the broker is away", "/away.png")
+        .await;
     let is_rabbitmq = |l: &Value| l["job"] == "rabbitmq";
-    let (page, alert) = eventually(Duration::from_secs(60), "the page: rabbitmq is down", || async {
-        told(&hook, "page", "ShopTargetDown", "firing", is_rabbitmq)
-    })
+    let (page, alert) = eventually(
+        Duration::from_secs(60),
+        "the page: rabbitmq is down",
+        || async { told(&hook, "page", "ShopTargetDown", "firing", is_rabbitmq) },
+    )
     .await;
     let paged_after = page.at - stopped;
     assert_eq!(page.body["groupLabels"]["alertname"], "ShopTargetDown");
@@ -227,30 +264,37 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
     );
 
     // Its symptoms fire in Prometheus and are held back by Alertmanager, inhibited.
-    let suppressed = eventually(Duration::from_secs(60), "the symptoms inhibited", || async {
-        let alerts = am.alerts().await.ok()?;
-        let inhibited = |name: &str| {
-            alerts.iter().any(|a| {
-                a["labels"]["alertname"] == name
-                    && a["status"]["state"] == "suppressed"
-                    && !a["status"]["inhibitedBy"].as_array().is_none_or(Vec::is_empty)
-            })
-        };
-        let outbox_old = alerts.iter().any(|a| {
-            a["labels"]["alertname"] == "OutboxEventsOld" && a["labels"]["job"] == "admin-api"
-        });
-        (outbox_old && inhibited("OutboxEventsOld") && inhibited("BrokerDisconnected"))
-            .then_some(alerts)
-    })
+    let suppressed = eventually(
+        Duration::from_secs(60),
+        "the symptoms inhibited",
+        || async {
+            let alerts = am.alerts().await.ok()?;
+            let inhibited = |name: &str| {
+                alerts.iter().any(|a| {
+                    a["labels"]["alertname"] == name
+                        && a["status"]["state"] == "suppressed"
+                        && !a["status"]["inhibitedBy"]
+                            .as_array()
+                            .is_none_or(Vec::is_empty)
+                })
+            };
+            let outbox_old = alerts.iter().any(|a| {
+                a["labels"]["alertname"] == "OutboxEventsOld" && a["labels"]["job"] == "admin-api"
+            });
+            (outbox_old && inhibited("OutboxEventsOld") && inhibited("BrokerDisconnected"))
+                .then_some(alerts)
+        },
+    )
     .await;
     let held: Vec<String> = suppressed
         .iter()
         .filter(|a| a["status"]["state"] == "suppressed")
         .map(|a| format!("{}{{job={}}}", a["labels"]["alertname"], a["labels"]["job"]))
         .collect();
-    // Long enough for a group of theirs to have been told (5 s group_wait, 2 s intervals),
-    // with the broker still away.
-    tokio::time::sleep(Duration::from_secs(8)).await;
+    let inhibited_after = stopped.elapsed();
+    // Long enough for a group of theirs to have been told (they are in Alertmanager: a new
+    // group is told 5 s after its first alert), with the broker still away.
+    tokio::time::sleep(Duration::from_secs(6)).await;
     for n in hook.received() {
         for (name, status, labels) in n.alerts() {
             if BROKER_SYMPTOMS.contains(&name.as_str()) {
@@ -263,6 +307,7 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
     }
 
     // The broker is back: the page is resolved, the event written meanwhile is published.
+    let restarted = Instant::now();
     node.boot().await;
     let booted = Instant::now();
     let (resolved, _) = eventually(Duration::from_secs(60), "the page resolved", || async {
@@ -289,9 +334,11 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
         .await;
     let poisoned = Instant::now();
     let in_dlq = |l: &Value| l["queue"] == dlq.as_str();
-    let (ticket, alert) = eventually(Duration::from_secs(60), "the ticket: dead letters", || async {
-        told(&hook, "ticket", "DeadLettersPresent", "firing", in_dlq)
-    })
+    let (ticket, alert) = eventually(
+        Duration::from_secs(60),
+        "the ticket: dead letters",
+        || async { told(&hook, "ticket", "DeadLettersPresent", "firing", in_dlq) },
+    )
     .await;
     let ticketed_after = ticket.at - poisoned;
     assert_eq!(alert["labels"]["severity"], "warning");
@@ -322,7 +369,9 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
         .flat_map(|n| {
             n.alerts()
                 .into_iter()
-                .map(|(name, status, labels)| format!("{} {name} {status} {}", n.path, labels["job"]))
+                .map(|(name, status, labels)| {
+                    format!("{} {name} {status} {}", n.path, labels["job"])
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -337,11 +386,17 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
         "alerting: held back while the broker was down: {}",
         held.join(", ")
     );
-    eprintln!("alerting: told after the broker came back: {}", after.join("; "));
     eprintln!(
-        "alerting: paged {:.1} s after the broker stopped, resolved {:.1} s after it was back; \
-         ticket {:.1} s after the poisoned message; {:.1} s in all ({:.1} s to a healthy stack)",
+        "alerting: told after the broker came back: {}",
+        after.join("; ")
+    );
+    eprintln!(
+        "alerting: paged {:.1} s after the broker stopped, symptoms seen inhibited after {:.1} s; \
+         the node booted again in {:.1} s, resolved {:.1} s after; ticket {:.1} s after the \
+         poisoned message; {:.1} s in all ({:.1} s to a healthy stack)",
         paged_after.as_secs_f64(),
+        inhibited_after.as_secs_f64(),
+        (booted - restarted).as_secs_f64(),
         (resolved.at - booted).as_secs_f64(),
         ticketed_after.as_secs_f64(),
         started.elapsed().as_secs_f64(),
@@ -369,7 +424,8 @@ fn the_fast_rules_shorten_every_for_and_replace_each_threshold() {
     for (_, from, to) in THRESHOLDS {
         assert!(!fast.contains(from) && fast.contains(to));
     }
-    let sample = "  - alert: A\n    expr: x > 1\n    for: 10m\n  - alert: B\n    for: 1m\n    for: 30s\n";
+    let sample =
+        "  - alert: A\n    expr: x > 1\n    for: 10m\n  - alert: B\n    for: 1m\n    for: 30s\n";
     assert_eq!(
         fast_rules(&sample.replace("x > 1", "outbox_oldest_pending_age_seconds > 60")),
         "  - alert: A\n    expr: outbox_oldest_pending_age_seconds > 3\n    for: 20s\n  - alert: B\n    for: 2s\n    for: 1s\n"

@@ -51,7 +51,12 @@ impl Drop for ScratchDir {
 /// Starts `bin` with `args`, listening on 127.0.0.1:`port` and logging only warnings (the
 /// flags Prometheus and its exporters share), and waits until `ready_path` answers 200, or
 /// panics after 30 s. Killed when dropped.
-pub(crate) async fn spawn_listening(bin: &str, args: &[String], port: u16, ready_path: &str) -> Child {
+pub(crate) async fn spawn_listening(
+    bin: &str,
+    args: &[String],
+    port: u16,
+    ready_path: &str,
+) -> Child {
     let child = Command::new(bin)
         .args(args)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
