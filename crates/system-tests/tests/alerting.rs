@@ -42,6 +42,7 @@ const BROKER_SYMPTOMS: &[&str] = &[
     "BrokerDisconnected",
     "OutboxEventsOld",
     "OutboxBacklogGrowing",
+    "EventPublishFailures",
     "EventDeliveryLagHigh",
     "ConsumerRetryStorm",
 ];
