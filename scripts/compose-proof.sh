@@ -28,7 +28,7 @@
 # shop/admin and shop/main through the Dockerfile's own Rust stages instead, with this
 # machine's toolchain in a stand-in Rust image: a cold release build), PROOF_KEEP=1 (leave the
 # stack up at the end), PROOF_REBUILD_BASE=1 (make the Debian base again), PROOF_WEB_PORT
-# (18080), PROOF_PROMETHEUS_PORT (19090), PROOF_GRAFANA_PORT (13000), PROOF_JAEGER_PORT (26686).
+# (18080), PROOF_PROMETHEUS_PORT (19090), PROOF_ALERTMANAGER_PORT (19093), PROOF_GRAFANA_PORT (13000), PROOF_JAEGER_PORT (26686).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -155,6 +155,7 @@ official_image() { awk -v s="  $1:" '$0 == s { f = 1; next } f && /^    image:/ 
 build_substitute mariadb mariadb "$(official_image mariadb)"
 build_substitute rabbitmq rabbitmq "$(official_image rabbitmq)"
 build_substitute prometheus prometheus "$(official_image prometheus)"
+build_substitute alertmanager alertmanager "$(official_image alertmanager)"
 build_substitute mysqld-exporter mysqld-exporter "$(official_image mysqld-exporter)"
 build_substitute web nginx "docker.io/nginxinc/nginx-unprivileged (web's base)"
 # Jaeger's stand-in is a program of this repository (crates/xtask's otlp-sink: testkit's OTLP

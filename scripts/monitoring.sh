@@ -5,8 +5,11 @@
 # runbook and tests; then a real Prometheus against the live stack (RabbitMQ node of its own
 # with the prometheus plugin, mysqld_exporter, the four processes): every target up, every
 # expression of the dashboards and rules parses and names only exported metrics.
-# Installs prometheus (with promtool) and prometheus-mysqld-exporter when missing. Prints
-# each part's time.
+# Then Alertmanager: amtool's check of alertmanager.yml, every rule routed by its severity
+# (amtool config routes test), and the live alerting test (a broken broker and a poisoned
+# message reach a webhook, symptoms inhibited).
+# Installs prometheus (with promtool), prometheus-alertmanager (with amtool) and
+# prometheus-mysqld-exporter when missing. Prints each part's time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -19,6 +22,7 @@ ensure_monitoring_tools() {
   local missing=()
   command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
   command -v prometheus-mysqld-exporter >/dev/null 2>&1 || missing+=(prometheus-mysqld-exporter)
+  command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 }
 
@@ -38,6 +42,13 @@ step "dashboards, alerts, runbook and tests (npm run check)"
 ensure_node_modules grafana-prometheus
 (cd grafana-prometheus && npm run --silent check)
 
+step "amtool check-config, every rule's route (build/routes.js)"
+amtool check-config grafana-prometheus/alertmanager.yml
+(cd grafana-prometheus && node build/routes.js)
+
 step "live Prometheus against the stack"
 [ "${SKIP_BUILD:-0}" = 1 ] || cargo build --workspace --bins --locked
 cargo test --locked -p system-tests --test monitoring -- --ignored --nocapture "$@"
+
+step "live alerting: Prometheus, Alertmanager and a webhook against the stack"
+cargo test --locked -p system-tests --test alerting -- --ignored --nocapture "$@"

@@ -157,12 +157,15 @@ function checkPrometheusConfig(): string {
   const config = readYaml("prometheus.yml") as {
     rule_files?: string[];
     scrape_configs: { job_name: string }[];
+    alerting?: { alertmanagers?: { static_configs?: { targets?: string[] }[] }[] };
   };
   const jobs = config.scrape_configs.map((s) => s.job_name);
   if (JSON.stringify([...jobs].sort()) !== JSON.stringify([...JOBS].sort())) {
     fail(`prometheus.yml scrapes jobs ${jobs.join(", ")}; the agreed names are ${JOBS.join(", ")}`);
   }
   if (!(config.rule_files ?? []).includes("alerts.yml")) fail("prometheus.yml does not load alerts.yml");
+  const alertmanagers = (config.alerting?.alertmanagers ?? []).flatMap((a) => (a.static_configs ?? []).flatMap((s) => s.targets ?? []));
+  if (!alertmanagers.includes("alertmanager:9093")) fail("prometheus.yml does not send alerts to alertmanager:9093 (the compose service)");
   const ds = readYaml("grafana/provisioning/datasources/prometheus.yml") as {
     datasources: { uid: string; type: string; url: string }[];
   };

@@ -16,6 +16,7 @@
 //! - [`happy_path`]: create, listed, liked, counted: the path every user takes, written once
 //!   for the system tests and the compose proof;
 //! - [`monitoring`]: Prometheus and mysqld_exporter, for the checks of `grafana-prometheus/`;
+//! - [`alerting`]: Alertmanager and a webhook receiver that keeps its notifications;
 //! - [`hangup`] and [`leftovers`]: clients that hang up, and what they must not leave;
 //! - [`otlp`]: a real OTLP trace receiver;
 //! - [`moto`]: Secrets Manager on loopback (moto in server mode);
@@ -23,6 +24,7 @@
 //!   own to give them to (and [`rabbit_node`] a TLS listener).
 #![allow(clippy::unwrap_used)]
 
+pub mod alerting;
 pub mod broker;
 pub mod db;
 pub mod hangup;

@@ -20,7 +20,7 @@ pub const EXPORTER_USER: &str = "exporter";
 const EXPORTER_PASSWORD: &str = "exporter-test-password";
 
 /// A program this module runs: on PATH, or the error says how to install it.
-fn program(name: &str, package: &str) -> String {
+pub(crate) fn program(name: &str, package: &str) -> String {
     let found = std::env::var_os("PATH")
         .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(name).is_file()))
         .unwrap_or(false);
@@ -32,10 +32,10 @@ fn program(name: &str, package: &str) -> String {
 }
 
 /// A directory of one run's own under the temporary directory, removed when dropped.
-struct ScratchDir(PathBuf);
+pub(crate) struct ScratchDir(pub(crate) PathBuf);
 
 impl ScratchDir {
-    fn new(prefix: &str) -> Self {
+    pub(crate) fn new(prefix: &str) -> Self {
         let dir = std::env::temp_dir().join(unique(prefix));
         std::fs::create_dir_all(&dir).unwrap();
         ScratchDir(dir)
@@ -51,7 +51,12 @@ impl Drop for ScratchDir {
 /// Starts `bin` with `args`, listening on 127.0.0.1:`port` and logging only warnings (the
 /// flags Prometheus and its exporters share), and waits until `ready_path` answers 200, or
 /// panics after 30 s. Killed when dropped.
-async fn spawn_listening(bin: &str, args: &[String], port: u16, ready_path: &str) -> Child {
+pub(crate) async fn spawn_listening(
+    bin: &str,
+    args: &[String],
+    port: u16,
+    ready_path: &str,
+) -> Child {
     let child = Command::new(bin)
         .args(args)
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))

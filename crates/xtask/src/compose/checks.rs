@@ -230,8 +230,22 @@ async fn prometheus(proof: &Proof, http: &reqwest::Client) -> Result<()> {
         .flat_map(|g| g["rules"].as_array().into_iter().flatten())
         .any(|r| r["name"] == "ShopTargetDown");
     ensure!(loaded, "the alert rules are not loaded");
+    // Prometheus sends its alerts to the alertmanager service (prometheus.yml's alerting).
+    let sending = eventually(
+        Duration::from_secs(60),
+        "Prometheus to find the Alertmanager",
+        || async {
+            let data = prometheus_api(http, url, "alertmanagers", &[]).await.ok()?;
+            let active = data["activeAlertmanagers"].as_array()?.clone();
+            active
+                .iter()
+                .find_map(|a| a["url"].as_str().map(str::to_owned))
+                .filter(|u| u.contains("alertmanager:9093"))
+        },
+    )
+    .await;
     log(format!(
-        "{} jobs up, mysql_up 1, alert rules loaded",
+        "{} jobs up, mysql_up 1, alert rules loaded, alerts sent to {sending}",
         want.len()
     ));
     Ok(())

@@ -29,9 +29,9 @@ pub async fn config(proof: &Proof) -> Result<()> {
     }
     env.push_str(&format!(
         "SHOP_IMAGE_PREFIX=localhost/shop\nSHOP_TAG=proof\nSHOP_PUBLISH_ADDRESS=127.0.0.1\n\
-         WEB_PORT={}\nPROMETHEUS_PORT={}\nGRAFANA_PORT={}\nJAEGER_UI_PORT={}\n\
-         SHOP_ENVIRONMENT=compose-proof\n",
-        o.web_port, o.prometheus_port, o.grafana_port, o.jaeger_port
+         WEB_PORT={}\nPROMETHEUS_PORT={}\nALERTMANAGER_PORT={}\nGRAFANA_PORT={}\n\
+         JAEGER_UI_PORT={}\nSHOP_ENVIRONMENT=compose-proof\n",
+        o.web_port, o.prometheus_port, o.alertmanager_port, o.grafana_port, o.jaeger_port
     ));
     write_private(&proof.compose.env_file, &env)?;
     // Images the proof substitutes; nothing else differs from docker-compose.yml.
@@ -41,6 +41,7 @@ pub async fn config(proof: &Proof) -> Result<()> {
            mariadb:\n    image: localhost/shop-proof/mariadb:latest\n  \
            rabbitmq:\n    image: localhost/shop-proof/rabbitmq:latest\n  \
            prometheus:\n    image: localhost/shop-proof/prometheus:latest\n  \
+           alertmanager:\n    image: localhost/shop-proof/alertmanager:latest\n  \
            mysqld-exporter:\n    image: localhost/shop-proof/mysqld-exporter:latest\n  \
            jaeger:\n    image: localhost/shop-proof/otlp-sink:latest\n",
     )?;

@@ -36,7 +36,7 @@ use podman::{Compose, PROJECT, container_of, logs, run};
 const WORK: &str = ".run/compose-proof";
 
 /// The services brought up and checked.
-const SERVICES: [&str; 10] = [
+const SERVICES: [&str; 11] = [
     "mariadb",
     "rabbitmq",
     "admin-api",
@@ -45,6 +45,7 @@ const SERVICES: [&str; 10] = [
     "main-consumer",
     "web",
     "prometheus",
+    "alertmanager",
     "mysqld-exporter",
     "jaeger",
 ];
@@ -64,6 +65,9 @@ pub struct Options {
     /// Prometheus's published port.
     #[arg(long, env = "PROOF_PROMETHEUS_PORT", default_value_t = 19090)]
     prometheus_port: u16,
+    /// Alertmanager's published port.
+    #[arg(long, env = "PROOF_ALERTMANAGER_PORT", default_value_t = 19093)]
+    alertmanager_port: u16,
     /// Grafana's port (not run here, but the compose file needs it).
     #[arg(long, env = "PROOF_GRAFANA_PORT", default_value_t = 13000)]
     grafana_port: u16,
