@@ -106,9 +106,11 @@ async fn pool(url: &str, side: &'static str) -> Result<MySqlPool, Refusal> {
         .connect_with(options)
         .await
         .map_err(|source| match &source {
-            sqlx::Error::Database(e) if e.message().contains("Unknown database") => {
+            // 1049 Unknown database (as root); 1044 access denied to a database, which is
+            // what a user with rights on one database hears of any other name.
+            sqlx::Error::Database(e) if matches!(e.code().as_deref(), Some("42000")) => {
                 Refusal::Refused(format!(
-                    "refusing: the {side} database {} does not exist: check its name ({}; nothing was changed)",
+                    "refusing: the {side} database {} does not exist or this user may not use it: check its name ({}; nothing was changed)",
                     where_is(url),
                     e.message()
                 ))

@@ -85,13 +85,8 @@ impl Common {
 }
 
 fn fail(e: &dyn std::error::Error) -> ExitCode {
-    let mut msg = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        msg.push_str(&format!(": {s}"));
-        source = s.source();
-    }
-    eprintln!("shop-repair: {msg}");
+    // The errors' own messages include their sources' already.
+    eprintln!("shop-repair: {e}");
     ExitCode::from(2)
 }
 
