@@ -68,6 +68,9 @@ pub struct Counts {
     pub drift: Vec<CountDrift>,
     /// Counts set (0 when only checking).
     pub set: u64,
+    /// Like events the shop had committed and the catalogue not yet applied, when their
+    /// batch was read: the likes that arrive while a count is set.
+    pub in_flight: u64,
 }
 
 /// Compares every product's count in batches of `batch`, setting those that differ when
@@ -93,8 +96,10 @@ pub async fn pass(
             return Ok(out);
         };
         after = hi;
-        let (seen, drift, set) = one_batch(admin, main, lo, hi, fix).await?;
+        let (seen, drift, set, in_flight) =
+            crate::retrying(|| one_batch(admin, main, lo, hi, fix)).await?;
         out.products += seen;
+        out.in_flight += in_flight;
         out.set += set;
         out.drift.extend(drift);
         if !pause.is_zero() {
@@ -109,7 +114,7 @@ async fn one_batch(
     lo: u64,
     hi: u64,
     fix: bool,
-) -> Result<(u64, Vec<CountDrift>, u64), sqlx::Error> {
+) -> Result<(u64, Vec<CountDrift>, u64, u64), sqlx::Error> {
     let mut a = admin.acquire().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
         .execute(&mut *a)
@@ -158,7 +163,8 @@ async fn one_batch(
     } else {
         tx.rollback().await?;
     }
-    Ok((locked.len() as u64, drift, set))
+    let pending = in_flight.values().sum();
+    Ok((locked.len() as u64, drift, set, pending))
 }
 
 /// Like rows by product, and the like events of the outbox (message id, product), of the

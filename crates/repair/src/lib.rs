@@ -23,6 +23,27 @@ use std::time::Duration;
 use sqlx::MySqlPool;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
 
+/// Runs one batch's transaction again when InnoDB chose it as a deadlock's victim (rolled
+/// back whole): the repair takes the same row locks as the consumers, in the same order
+/// where it can, but a mirror row that does not exist yet is locked by a gap, and two gap
+/// locks then inserts deadlock as main-consumer's own transactions may.
+pub async fn retrying<T, F, Fut>(mut batch: F) -> Result<T, sqlx::Error>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut attempt = 0u32;
+    loop {
+        match batch().await {
+            Err(e) if attempt < 10 && shop_runtime::db::is_deadlock(&e) => {
+                attempt += 1;
+                tokio::time::sleep(Duration::from_millis(10 * u64::from(attempt))).await;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Why the command stopped without doing its work.
 #[derive(Debug, thiserror::Error)]
 pub enum Refusal {

@@ -219,15 +219,23 @@ pub async fn repair(
     let mut applied = Applied::default();
     let todo: Vec<&Drift> = drift.iter().filter(|d| d.repairable()).collect();
     for chunk in todo.chunks(batch.max(1)) {
-        let mut tx = main.begin().await?;
-        let before = applied.changed();
-        for d in chunk {
-            apply(&mut tx, d, &mut applied).await?;
-        }
-        if applied.changed() > before {
-            bump_version(&mut tx, Change::Catalogue).await?;
-        }
-        tx.commit().await?;
+        let done = crate::retrying(|| async {
+            let mut tx = main.begin().await?;
+            let mut done = Applied::default();
+            for d in chunk {
+                apply(&mut tx, d, &mut done).await?;
+            }
+            if done.changed() > 0 {
+                bump_version(&mut tx, Change::Catalogue).await?;
+            }
+            tx.commit().await?;
+            Ok(done)
+        })
+        .await?;
+        applied.inserted += done.inserted;
+        applied.updated += done.updated;
+        applied.deleted += done.deleted;
+        applied.skipped += done.skipped;
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }

@@ -94,6 +94,8 @@ pub async fn check(dbs: &Databases, pace: Pace) -> Result<Check, sqlx::Error> {
 pub struct Repair {
     pub mirror: Applied,
     pub counts_set: u64,
+    /// Like events in flight while their counts were read ([`Counts::in_flight`]).
+    pub in_flight: u64,
     /// Differences the repair leaves to an operator.
     pub left: Vec<Drift>,
 }
@@ -111,12 +113,13 @@ impl Repair {
         let m = &self.mirror;
         let _ = writeln!(
             out,
-            "repaired: mirror {} inserted, {} updated, {} deleted ({} already caught up); {} like counts set; changed {}",
+            "repaired: mirror {} inserted, {} updated, {} deleted ({} already caught up); {} like counts set ({} likes in flight accounted for); changed {}",
             m.inserted,
             m.updated,
             m.deleted,
             m.skipped,
             self.counts_set,
+            self.in_flight,
             self.changed()
         );
         out
@@ -132,6 +135,7 @@ pub async fn repair(dbs: &Databases, pace: Pace) -> Result<Repair, sqlx::Error> 
     Ok(Repair {
         mirror,
         counts_set: counts.set,
+        in_flight: counts.in_flight,
         left: drift.into_iter().filter(|d| !d.repairable()).collect(),
     })
 }
