@@ -280,6 +280,51 @@ async fn main_restored_from_an_older_backup_is_repaired_under_load() {
     assert_eq!(drift.matches("stale in the shop").count(), 15, "{drift}");
     assert!(drift.contains("counts: product"), "{drift}");
 
+    // The same drift as metrics, from `shop-repair watch`.
+    let port = testkit::free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let mut watch = testkit::service::command(&workspace_binary("shop-repair"), &env)
+        .args([
+            "watch",
+            "--listen",
+            &listen,
+            "--every-secs",
+            "1",
+            "--settle-ms",
+            "300",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let metrics = eventually(testkit::WAIT, "the watch's first check", || async {
+        let text = c
+            .http
+            .get(format!("http://{listen}/metrics"))
+            .send()
+            .await
+            .ok()?
+            .text()
+            .await
+            .ok()?;
+        text.contains("catalogue_drift_check_success 1")
+            .then_some(text)
+    })
+    .await;
+    assert!(
+        metrics.contains("catalogue_drift_products{kind=\"missing\"} 20"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("catalogue_drift_products{kind=\"extra\"} 5"),
+        "{metrics}"
+    );
+    assert!(
+        !metrics.contains("catalogue_drift_like_counts 0"),
+        "{metrics}"
+    );
+    watch.kill().await.unwrap();
+
     // Refusals: a database that does not exist, the two swapped, the audit log.
     let mut wrong = env.clone();
     wrong.insert(
