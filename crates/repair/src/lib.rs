@@ -110,6 +110,32 @@ impl Databases {
     }
 }
 
+/// Whether the catalogue would give a new product an id the shop already knows: after the
+/// catalogue was restored from a backup, its `AUTO_INCREMENT` is the backup's, while the
+/// shop may hold later products (or their tombstones, which are final). `Some(why)` then:
+/// the repair would tombstone those products and new ones would reuse their ids, never to
+/// be shown; an operator moves the counter first.
+pub async fn ids_behind(dbs: &Databases) -> Result<Option<String>, sqlx::Error> {
+    let next: Option<u64> = sqlx::query_scalar(
+        r#"SELECT AUTO_INCREMENT FROM information_schema.tables
+           WHERE table_schema = DATABASE() AND table_name = 'products'"#,
+    )
+    .fetch_one(&dbs.admin)
+    .await?;
+    let highest: Option<u64> = sqlx::query_scalar("SELECT MAX(id) FROM products")
+        .fetch_one(&dbs.main)
+        .await?;
+    Ok(match (next, highest) {
+        (Some(next), Some(highest)) if next <= highest => Some(format!(
+            "the catalogue's next product id is {next}, but the shop already knows id {highest}: \
+             was the catalogue restored? Run ALTER TABLE products AUTO_INCREMENT = {} on the \
+             catalogue's database (as its API's user) before the repair",
+            highest + 1
+        )),
+        _ => None,
+    })
+}
+
 async fn pool(url: &str, side: &'static str) -> Result<MySqlPool, Refusal> {
     let options: MySqlConnectOptions = url.parse().map_err(|e| {
         Refusal::Refused(format!(

@@ -21,18 +21,23 @@ pub struct Pace {
 /// What the drift check found.
 #[derive(Debug, Default, Clone)]
 pub struct Check {
+    /// The catalogue's next id is one the shop knows ([`crate::ids_behind`]).
+    pub ids: Option<String>,
     pub mirror: Vec<Drift>,
     pub counts: Counts,
 }
 
 impl Check {
     pub fn is_clean(&self) -> bool {
-        self.mirror.is_empty() && self.counts.drift.is_empty()
+        self.ids.is_none() && self.mirror.is_empty() && self.counts.drift.is_empty()
     }
 
     /// Every difference, one a line, then a summary line.
     pub fn render(&self) -> String {
         let mut out = String::new();
+        if let Some(why) = &self.ids {
+            let _ = writeln!(out, "ids: {why}");
+        }
         for d in &self.mirror {
             let _ = writeln!(out, "mirror: {d}");
         }
@@ -84,9 +89,14 @@ impl Check {
 
 /// The drift check: reads only (the count batches lock and roll back).
 pub async fn check(dbs: &Databases, pace: Pace) -> Result<Check, sqlx::Error> {
+    let ids = crate::ids_behind(dbs).await?;
     let mirror = mirror::settled(&dbs.admin, &dbs.main, pace.settle).await?;
     let counts = counts::pass(&dbs.admin, &dbs.main, pace.batch, false, pace.pause).await?;
-    Ok(Check { mirror, counts })
+    Ok(Check {
+        ids,
+        mirror,
+        counts,
+    })
 }
 
 /// What a repair did.

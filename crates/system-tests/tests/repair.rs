@@ -482,6 +482,28 @@ async fn main_restored_from_an_older_backup_is_repaired_under_load() {
     let (code, out) = shop_repair(&env, &["drift"]).await;
     assert_eq!(code, Some(0), "{out}");
 
+    // A catalogue whose next id the shop already knows (as after the catalogue's restore):
+    // the repair refuses rather than tombstone the shop's newer products.
+    let top = *cat.keys().max().unwrap();
+    sqlx::raw_sql(&format!(
+        "DELETE FROM products WHERE id = {top}; ALTER TABLE products AUTO_INCREMENT = 1"
+    ))
+    .execute(&mut admin)
+    .await
+    .unwrap();
+    let (code, out) = shop_repair(&env, &["repair"]).await;
+    assert_eq!(
+        (code, out.contains("AUTO_INCREMENT")),
+        (Some(2), true),
+        "{out}"
+    );
+    let (code, out) = shop_repair(&env, &["drift"]).await;
+    assert_eq!((code, out.contains("ids: ")), (Some(1), true), "{out}");
+    assert!(
+        mirror(&mut main).await.contains_key(&top),
+        "the refused repair changed nothing"
+    );
+
     let _ = std::fs::remove_dir_all(&dir);
     stack.stop().await;
 }

@@ -111,6 +111,14 @@ async fn main() -> ExitCode {
                 Ok(d) => d,
                 Err(code) => return code,
             };
+            match shop_repair::ids_behind(&dbs).await {
+                Ok(Some(why)) => {
+                    eprintln!("shop-repair: refusing: {why} (nothing was changed)");
+                    return ExitCode::from(2);
+                }
+                Ok(None) => {}
+                Err(e) => return fail(&e),
+            }
             match report::repair(&dbs, common.pace()).await {
                 Ok(done) => {
                     print!("{}", done.render());
