@@ -462,7 +462,17 @@ async fn main_restored_from_an_older_backup_is_repaired_under_load() {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    // Killed once it has set a few counts (one product every 200 ms: the rest take seconds).
+    eventually(testkit::WAIT, "the repair setting counts", || async {
+        let cat = catalogue(&mut stack.admin_db.connect().await).await;
+        let rows = like_rows(&mut stack.main_db.connect().await).await;
+        let set = cat
+            .iter()
+            .filter(|(id, p)| p.2 == rows.get(*id).copied().unwrap_or(0))
+            .count();
+        testkit::seen(set, |n| *n >= 2)
+    })
+    .await;
     assert!(
         child.try_wait().unwrap().is_none(),
         "the repair still ran when killed"
