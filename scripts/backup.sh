@@ -30,6 +30,10 @@ exists() {
   [ "$(mariadb "${client[@]}" -N -e "SELECT COUNT(*) FROM information_schema.schemata WHERE schema_name = '$1'")" = 1 ]
 }
 
+if [ "$admin_db" = "$main_db" ]; then
+  echo "backup: ADMIN_DB and MAIN_DB are both $admin_db: the catalogue and the shop have a database each" >&2
+  exit 2
+fi
 for db in "$admin_db" "$main_db"; do
   if ! exists "$db"; then
     echo "backup: database $db does not exist on $MARIADB_HOST:$MARIADB_PORT (check ADMIN_DB and MAIN_DB)" >&2
