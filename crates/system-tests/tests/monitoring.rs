@@ -49,6 +49,14 @@ const ONLY_AFTER_A_FAULT: &[(&str, &str)] = &[
         "otel_spans_dropped_total",
         "spans dropped because the exporter's queue was full or the trace backend failed",
     ),
+    (
+        "catalogue_drift_products",
+        "exported by shop-repair watch, not by the four processes; its metrics are repair.rs's drift check",
+    ),
+    (
+        "catalogue_drift_like_counts",
+        "exported by shop-repair watch, as catalogue_drift_products",
+    ),
 ];
 
 /// PromQL words that are not metric names: aggregations, operators, modifiers.
