@@ -48,6 +48,7 @@ pub mod problem;
 pub mod http;
 // Layer 6
 pub mod consumer;
+pub mod dead_letters;
 pub mod lists;
 pub mod outbox;
 // Layer 7
