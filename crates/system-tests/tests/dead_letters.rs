@@ -43,6 +43,11 @@ async fn main_tool(stack: &ShopStack, args: &[&str]) -> (i32, String) {
     tool("main-consumer", &env, args).await
 }
 
+/// What a command printed without its log lines (coloured, on standard error).
+fn answer(printed: &str) -> Vec<&str> {
+    printed.lines().filter(|l| !l.contains('\u{1b}')).collect()
+}
+
 /// The row of `id` in `list`'s table, split on blanks.
 fn row<'a>(listed: &'a str, id: &str) -> Option<Vec<&'a str>> {
     listed
@@ -136,10 +141,14 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     b.publish(&q, props("product_liked", "d-like"), b"2001").await;
     stack.respawn(Proc::MainConsumer).await;
     eventually(WAIT, "the good create applied", || stack.client.shop_product(2001)).await;
+    eventually(WAIT, "six dead letters", || async {
+        seen(b.counts(&dlq).await.map_or(0, |c| c.0), |n| *n == 6)
+    })
+    .await;
     b.publish(&dlq, props("product_created", "m-good"), &state(2001, "good", 1))
         .await;
     eventually(WAIT, "seven dead letters", || async {
-        seen(b.counts(&dlq).await.ok()?.0, |n| *n == 7)
+        seen(b.counts(&dlq).await.map_or(0, |c| c.0), |n| *n == 7)
     })
     .await;
 
@@ -164,7 +173,7 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
         ["d-limit", "d-bad", "d-unknown", "d-v2", "d-long", "d-like", "m-good"]
     );
     let (_, again) = main_tool(&stack, &["list"]).await;
-    assert_eq!(again, listed, "a list changes nothing");
+    assert_eq!(answer(&again), answer(&listed), "a list changes nothing");
     assert_eq!(ids_in(&stack.amqp_url, &dlq, 7).await, order, "nor the order");
 
     // show: the error, the original's headers and bytes.
@@ -235,13 +244,20 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     assert!(out.contains("4 replayed, 0 failed"), "{out}");
     eventually(WAIT, "all four back", || async {
         let (_, l) = main_tool(&stack, &["list"]).await;
-        let replays: Vec<String> = ["d-bad", "d-v2", "d-long", "d-like"]
+        // (d-like's reason has blanks: its count is read with `show` below.)
+        let replays: Vec<String> = ["d-bad", "d-v2", "d-long"]
             .iter()
             .filter_map(|id| row(&l, id).map(|r| r[5].to_owned()))
             .collect();
-        (replays == ["1", "2", "1", "1"]).then_some(())
+        seen(answer(&l).join("\n"), |_| {
+            replays == ["1", "2", "1"] && row(&l, "d-like").is_some()
+        })
     })
     .await;
+    let (code, shown) = main_tool(&stack, &["show", "d-like"]).await;
+    assert_eq!(code, 0, "{shown}");
+    assert!(shown.contains("replays:       1"), "{shown}");
+    assert!(shown.contains("x-replays: LongLongInt(1)"), "{shown}");
     let (code, out) = main_tool(&stack, &["discard", "--all"]).await;
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("4 discarded"), "{out}");
@@ -262,7 +278,7 @@ async fn admin_consumer_has_the_same_tools_on_its_own_queue() {
         .await;
     let dlq = format!("{q}.dead-letter");
     eventually(WAIT, "two dead letters", || async {
-        seen(b.counts(&dlq).await.ok()?.0, |n| *n == 2)
+        seen(b.counts(&dlq).await.map_or(0, |c| c.0), |n| *n == 2)
     })
     .await;
     let env = stack.env(Proc::AdminConsumer).clone();

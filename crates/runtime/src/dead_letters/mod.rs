@@ -169,7 +169,7 @@ pub struct DeadLetter {
     pub reason: String,
     /// When it was dead-lettered last (seconds since the epoch), when known.
     pub at: Option<u64>,
-    /// Handler attempts ([`ATTEMPTS_HEADER`]), or deliveries the broker counted.
+    /// Handler attempts ([`ATTEMPTS_HEADER`]); unknown for what the broker dead-lettered.
     pub attempts: Option<u64>,
     pub replays: u64,
     pub error: Option<String>,
@@ -199,9 +199,8 @@ impl DeadLetter {
             at: header(headers, AT_HEADER)
                 .and_then(integer)
                 .or_else(|| death_field("time").and_then(integer)),
-            attempts: header(headers, ATTEMPTS_HEADER)
-                .and_then(integer)
-                .or_else(|| header(headers, "x-delivery-count").and_then(integer)),
+            // Not `x-delivery-count`: in the dead-letter queue that counts its own returns.
+            attempts: header(headers, ATTEMPTS_HEADER).and_then(integer),
             replays: replays(headers),
             error: header(headers, ERROR_HEADER).and_then(text),
         }
