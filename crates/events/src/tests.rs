@@ -187,11 +187,17 @@ fn a_newer_or_malformed_schema_version_is_refused_with_its_reason() {
         AMQPValue::Boolean(true),
     ] {
         let err = Envelope::from_amqp(&with_version("product_liked", v.clone()), b"3").unwrap_err();
-        assert!(matches!(err, DecodeError::UnsupportedVersion(_)), "{v:?}: {err}");
+        assert!(
+            matches!(err, DecodeError::UnsupportedVersion(_)),
+            "{v:?}: {err}"
+        );
         assert_eq!(err.reason(), "unknown_version");
     }
-    let err = Envelope::from_amqp(&with_version("product_liked", AMQPValue::LongLongInt(9)), b"3")
-        .unwrap_err();
+    let err = Envelope::from_amqp(
+        &with_version("product_liked", AMQPValue::LongLongInt(9)),
+        b"3",
+    )
+    .unwrap_err();
     assert_eq!(
         err.to_string(),
         "event schema version 9 is newer than this consumer knows (1)"
@@ -203,13 +209,17 @@ fn unknown_fields_are_ignored_and_reasons_name_the_failure() {
     let body = br#"{"id": 5, "title": "Mug", "image": "/m.png", "likes": 0, "version": 3, "colour": "red", "tags": ["a"]}"#;
     let env = Envelope::from_amqp(&python_properties("product_updated"), body).unwrap();
     match env.event {
-        Event::ProductUpdated(p) => assert_eq!((p.id, p.title.as_str(), p.version), (5, "Mug", Some(3))),
+        Event::ProductUpdated(p) => {
+            assert_eq!((p.id, p.title.as_str(), p.version), (5, "Mug", Some(3)))
+        }
         other => panic!("{other:?}"),
     }
     let unknown = Envelope::from_amqp(&python_properties("product_exploded"), b"7").unwrap_err();
     assert_eq!(unknown.reason(), "unknown_type");
     assert_eq!(
-        Envelope::from_amqp(&BasicProperties::default(), b"7").unwrap_err().reason(),
+        Envelope::from_amqp(&BasicProperties::default(), b"7")
+            .unwrap_err()
+            .reason(),
         "unknown_type"
     );
     let bad = Envelope::from_amqp(&python_properties("product_liked"), b"{").unwrap_err();

@@ -429,7 +429,12 @@ async fn undecodable_messages_are_dead_lettered_and_the_next_applied() {
     // limit), each with its reason.
     assert_eq!(
         reasons,
-        [Some("undecodable"), Some("unknown_type"), Some("unknown_type")].map(|r| r.map(String::from))
+        [
+            Some("undecodable"),
+            Some("unknown_type"),
+            Some("unknown_type")
+        ]
+        .map(|r| r.map(String::from))
     );
     consumer.stop_within(WAIT).await;
     assert_eq!(

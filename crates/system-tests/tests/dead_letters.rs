@@ -24,16 +24,23 @@ fn props(content_type: &str, message_id: &str) -> BasicProperties {
 }
 
 fn state(id: u64, title: &str, version: u64) -> Vec<u8> {
-    serde_json::to_vec(&json!({"id": id, "title": title, "image": "/i.png", "likes": 0, "version": version}))
-        .unwrap()
+    serde_json::to_vec(
+        &json!({"id": id, "title": title, "image": "/i.png", "likes": 0, "version": version}),
+    )
+    .unwrap()
 }
 
 /// `<binary> dead-letters args…` with the consumer's environment: exit code, stdout+stderr.
 async fn tool(binary: &str, env: &HashMap<String, String>, args: &[&str]) -> (i32, String) {
     let mut all = vec!["dead-letters"];
     all.extend_from_slice(args);
-    let (code, out) =
-        run_args_to_exit(&workspace_binary(binary), &all, env, Duration::from_secs(60)).await;
+    let (code, out) = run_args_to_exit(
+        &workspace_binary(binary),
+        &all,
+        env,
+        Duration::from_secs(60),
+    )
+    .await;
     (code.unwrap(), out)
 }
 
@@ -100,7 +107,11 @@ async fn ids_in(url: &str, queue: &str, n: usize) -> Vec<String> {
         .unwrap();
     let mut ids = Vec::new();
     while ids.len() < n {
-        let d = tokio::time::timeout(WAIT, c.next()).await.unwrap().unwrap().unwrap();
+        let d = tokio::time::timeout(WAIT, c.next())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
         ids.push(d.properties.message_id().as_ref().unwrap().to_string());
     }
     conn.close(200, "peeked".into()).await.unwrap();
@@ -116,16 +127,28 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
 
     // The delivery limit, with no consumer: a valid create returned until the broker gives up.
     stack.kill(Proc::MainConsumer).await;
-    b.publish(&q, props("product_created", "d-limit"), &state(2002, "limit", 1))
-        .await;
+    b.publish(
+        &q,
+        props("product_created", "d-limit"),
+        &state(2002, "limit", 1),
+    )
+    .await;
     exhaust_delivery_limit(&stack.amqp_url, &q).await;
 
     // An applied message whose copy also waits in the dead-letter queue (as after a replay
     // of a message applied meanwhile), then every kind the consumer dead-letters itself.
-    b.publish(&q, props("product_created", "m-good"), &state(2001, "good", 1))
-        .await;
-    b.publish(&q, props("product_created", "d-bad"), b"{\"id\": 1, \"title\": ")
-        .await;
+    b.publish(
+        &q,
+        props("product_created", "m-good"),
+        &state(2001, "good", 1),
+    )
+    .await;
+    b.publish(
+        &q,
+        props("product_created", "d-bad"),
+        b"{\"id\": 1, \"title\": ",
+    )
+    .await;
     b.publish(&q, props("product_exploded", "d-unknown"), b"{}")
         .await;
     let mut v2 = FieldTable::default();
@@ -136,17 +159,29 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
         &state(2003, "from the future", 1),
     )
     .await;
-    b.publish(&q, props("product_created", "d-long"), &state(2004, &"t".repeat(300), 1))
+    b.publish(
+        &q,
+        props("product_created", "d-long"),
+        &state(2004, &"t".repeat(300), 1),
+    )
+    .await;
+    b.publish(&q, props("product_liked", "d-like"), b"2001")
         .await;
-    b.publish(&q, props("product_liked", "d-like"), b"2001").await;
     stack.respawn(Proc::MainConsumer).await;
-    eventually(WAIT, "the good create applied", || stack.client.shop_product(2001)).await;
+    eventually(WAIT, "the good create applied", || {
+        stack.client.shop_product(2001)
+    })
+    .await;
     eventually(WAIT, "six dead letters", || async {
         seen(b.counts(&dlq).await.map_or(0, |c| c.0), |n| *n == 6)
     })
     .await;
-    b.publish(&dlq, props("product_created", "m-good"), &state(2001, "good", 1))
-        .await;
+    b.publish(
+        &dlq,
+        props("product_created", "m-good"),
+        &state(2001, "good", 1),
+    )
+    .await;
     eventually(WAIT, "seven dead letters", || async {
         seen(b.counts(&dlq).await.map_or(0, |c| c.0), |n| *n == 7)
     })
@@ -165,21 +200,43 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
         let r = row(&listed, id).unwrap_or_else(|| panic!("{id} not listed:\n{listed}"));
         assert_eq!((r[1], r[2]), (event, reason), "{listed}");
     }
-    assert_eq!(row(&listed, "d-long").unwrap()[4], "3", "three attempts:\n{listed}");
-    assert!(row(&listed, "d-like").unwrap()[2].starts_with("like"), "{listed}");
+    assert_eq!(
+        row(&listed, "d-long").unwrap()[4],
+        "3",
+        "three attempts:\n{listed}"
+    );
+    assert!(
+        row(&listed, "d-like").unwrap()[2].starts_with("like"),
+        "{listed}"
+    );
     let order = ids_in(&stack.amqp_url, &dlq, 7).await;
     assert_eq!(
         order,
-        ["d-limit", "d-bad", "d-unknown", "d-v2", "d-long", "d-like", "m-good"]
+        [
+            "d-limit",
+            "d-bad",
+            "d-unknown",
+            "d-v2",
+            "d-long",
+            "d-like",
+            "m-good"
+        ]
     );
     let (_, again) = main_tool(&stack, &["list"]).await;
     assert_eq!(answer(&again), answer(&listed), "a list changes nothing");
-    assert_eq!(ids_in(&stack.amqp_url, &dlq, 7).await, order, "nor the order");
+    assert_eq!(
+        ids_in(&stack.amqp_url, &dlq, 7).await,
+        order,
+        "nor the order"
+    );
 
     // show: the error, the original's headers and bytes.
     let (code, shown) = main_tool(&stack, &["show", "d-bad"]).await;
     assert_eq!(code, 0, "{shown}");
-    assert!(shown.contains("body of product_created is not valid"), "{shown}");
+    assert!(
+        shown.contains("body of product_created is not valid"),
+        "{shown}"
+    );
     assert!(shown.contains("{\"id\": 1, \"title\": "), "{shown}");
     let (code, shown) = main_tool(&stack, &["show", "d-long"]).await;
     assert_eq!(code, 0, "{shown}");
@@ -190,7 +247,10 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     let (code, out) = main_tool(&stack, &["replay", "d-limit"]).await;
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("replayed d-limit"), "{out}");
-    eventually(WAIT, "the replayed create applied", || stack.client.shop_product(2002)).await;
+    eventually(WAIT, "the replayed create applied", || {
+        stack.client.shop_product(2002)
+    })
+    .await;
     let (code, out) = main_tool(&stack, &["replay", "m-good", "d-v2"]).await;
     assert_eq!(code, 0, "{out}");
     eventually(WAIT, "the duplicate skipped", || async {
@@ -201,17 +261,28 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     .await;
     eventually(WAIT, "the future event dead-lettered again", || async {
         let (_, l) = main_tool(&stack, &["list"]).await;
-        seen(row(&l, "d-v2").map(|r| r[5].to_owned()), |r| r.as_deref() == Some("1"))
+        seen(row(&l, "d-v2").map(|r| r[5].to_owned()), |r| {
+            r.as_deref() == Some("1")
+        })
     })
     .await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let m = stack.metrics(Proc::MainConsumer).await;
     assert!(
-        m.contains(r#"events_dead_lettered_total{event="product_created",reason="unknown_version"} 2"#),
+        m.contains(
+            r#"events_dead_lettered_total{event="product_created",reason="unknown_version"} 2"#
+        ),
         "once at first, once after its replay, then no more:\n{m}"
     );
-    assert_eq!(b.counts(&dlq).await.unwrap().0, 5, "d-limit and m-good left");
-    assert_eq!(stack.client.shop_product(2001).await.unwrap()["title"], "good");
+    assert_eq!(
+        b.counts(&dlq).await.unwrap().0,
+        5,
+        "d-limit and m-good left"
+    );
+    assert_eq!(
+        stack.client.shop_product(2001).await.unwrap()["title"],
+        "good"
+    );
 
     // Refusals change nothing: an unknown id, a work queue, no such queue.
     let (code, out) = main_tool(&stack, &["replay", "d-bad", "no-such-id"]).await;
@@ -219,14 +290,20 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     assert!(out.contains("no dead letter no-such-id"), "{out}");
     for (queue, says) in [
         (q.as_str(), "is not a dead-letter queue"),
-        ("nowhere.dead-letter", "there is no queue `nowhere.dead-letter`"),
+        (
+            "nowhere.dead-letter",
+            "there is no queue `nowhere.dead-letter`",
+        ),
     ] {
         for command in [&["replay", "--all"][..], &["list"], &["discard", "--all"]] {
             let mut args = vec!["--queue", queue];
             args.extend_from_slice(command);
             let (code, out) = main_tool(&stack, &args).await;
             assert_eq!(code, 2, "{args:?}: {out}");
-            assert!(out.contains(says) && out.contains("nothing was changed"), "{out}");
+            assert!(
+                out.contains(says) && out.contains("nothing was changed"),
+                "{out}"
+            );
         }
     }
     assert_eq!(b.counts(&dlq).await.unwrap().0, 5);
@@ -235,7 +312,10 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     // Discard one, with its log line.
     let (code, out) = main_tool(&stack, &["discard", "d-unknown"]).await;
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("discarded d-unknown (product_exploded, unknown_type)"), "{out}");
+    assert!(
+        out.contains("discarded d-unknown (product_exploded, unknown_type)"),
+        "{out}"
+    );
     assert!(out.contains("dead letter discarded"), "the log line: {out}");
 
     // Replay all: each fails again and comes back once, counted; then discard all.
@@ -263,7 +343,13 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     assert!(out.contains("4 discarded"), "{out}");
     assert_eq!(b.counts(&dlq).await.unwrap().0, 0);
     let (code, out) = main_tool(&stack, &["list"]).await;
-    assert_eq!((code, out.lines().next()), (0, Some(format!("0 dead letters in {dlq} (replays go to {q})").as_str())));
+    assert_eq!(
+        (code, out.lines().next()),
+        (
+            0,
+            Some(format!("0 dead letters in {dlq} (replays go to {q})").as_str())
+        )
+    );
     stack.stop().await;
 }
 
@@ -284,7 +370,10 @@ async fn admin_consumer_has_the_same_tools_on_its_own_queue() {
     let env = stack.env(Proc::AdminConsumer).clone();
     let (code, listed) = tool("admin-consumer", &env, &["list"]).await;
     assert_eq!(code, 0, "{listed}");
-    assert!(listed.starts_with(&format!("2 dead letters in {dlq}")), "{listed}");
+    assert!(
+        listed.starts_with(&format!("2 dead letters in {dlq}")),
+        "{listed}"
+    );
     assert_eq!(row(&listed, "a-bad").unwrap()[2], "undecodable", "{listed}");
     assert!(row(&listed, "a-wrong").is_some(), "{listed}");
     let (code, out) = tool("admin-consumer", &env, &["discard", "--all"]).await;

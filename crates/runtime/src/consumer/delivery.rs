@@ -13,11 +13,11 @@ use lapin::options::BasicAckOptions;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::Handler;
 use super::apply::{Outcome, apply_batch, apply_once};
 use super::connection::{ConsumeError, Consumer};
-use super::retry::{Next, Retries, pause};
 use super::dead_letter::{self, Death};
-use super::Handler;
+use super::retry::{Next, Retries, pause};
 use crate::amqp;
 use crate::metrics::catalog;
 
@@ -184,9 +184,15 @@ impl<H: Handler> Consumer<H> {
                     error: &error,
                     attempts: 1,
                 };
-                dead_letter::send(channel, &self.queue, &delivery, death, self.amqp.publish_timeout)
-                    .instrument(span.clone())
-                    .await?;
+                dead_letter::send(
+                    channel,
+                    &self.queue,
+                    &delivery,
+                    death,
+                    self.amqp.publish_timeout,
+                )
+                .instrument(span.clone())
+                .await?;
                 Some("dead_lettered")
             }
         };

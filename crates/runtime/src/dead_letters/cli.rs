@@ -163,7 +163,11 @@ async fn act(
             }
             (None, Action::Replay) => {
                 done += 1;
-                let _ = writeln!(out, "replayed {} ({}, {}) into {}", l.id, l.event, l.reason, dlq.work);
+                let _ = writeln!(
+                    out,
+                    "replayed {} ({}, {}) into {}",
+                    l.id, l.event, l.reason, dlq.work
+                );
             }
             (None, _) => {
                 done += 1;
@@ -171,17 +175,34 @@ async fn act(
             }
         }
     }
-    let verb = if action == Action::Replay { "replayed" } else { "discarded" };
-    let _ = writeln!(out, "{done} {verb}, {failed} failed, {} left in {}", taken.len() - done, dlq.name);
+    let verb = if action == Action::Replay {
+        "replayed"
+    } else {
+        "discarded"
+    };
+    let _ = writeln!(
+        out,
+        "{done} {verb}, {failed} failed, {} left in {}",
+        taken.len() - done,
+        dlq.name
+    );
     Ok((out, u8::from(failed > 0)))
 }
 
 /// The table `list` prints.
 fn list(dlq: &DeadLetterQueue, taken: &[Taken]) -> String {
-    let mut rows = vec![[
-        "ID", "EVENT", "REASON", "DEAD-LETTERED", "ATTEMPTS", "REPLAYS", "BODY",
-    ]
-    .map(str::to_owned)];
+    let mut rows = vec![
+        [
+            "ID",
+            "EVENT",
+            "REASON",
+            "DEAD-LETTERED",
+            "ATTEMPTS",
+            "REPLAYS",
+            "BODY",
+        ]
+        .map(str::to_owned),
+    ];
     for t in taken {
         let l = &t.letter;
         rows.push([
@@ -243,15 +264,41 @@ fn show(t: &Taken) -> String {
     let _ = writeln!(out, "id:            {}", l.id);
     let _ = writeln!(out, "event:         {}", l.event);
     let _ = writeln!(out, "reason:        {}", l.reason);
-    let _ = writeln!(out, "dead-lettered: {}", l.at.map_or_else(|| "-".to_owned(), utc));
-    let _ = writeln!(out, "attempts:      {}", l.attempts.map_or_else(|| "-".to_owned(), |a| a.to_string()));
+    let _ = writeln!(
+        out,
+        "dead-lettered: {}",
+        l.at.map_or_else(|| "-".to_owned(), utc)
+    );
+    let _ = writeln!(
+        out,
+        "attempts:      {}",
+        l.attempts.map_or_else(|| "-".to_owned(), |a| a.to_string())
+    );
     let _ = writeln!(out, "replays:       {}", l.replays);
     let _ = writeln!(out, "error:         {}", l.error.as_deref().unwrap_or("-"));
-    let _ = writeln!(out, "message_id:    {}", p.message_id().as_ref().map_or("-", |s| s.as_str()));
-    let _ = writeln!(out, "app_id:        {}", p.app_id().as_ref().map_or("-", |s| s.as_str()));
-    let _ = writeln!(out, "timestamp:     {}", p.timestamp().map_or_else(|| "-".to_owned(), utc));
+    let _ = writeln!(
+        out,
+        "message_id:    {}",
+        p.message_id().as_ref().map_or("-", |s| s.as_str())
+    );
+    let _ = writeln!(
+        out,
+        "app_id:        {}",
+        p.app_id().as_ref().map_or("-", |s| s.as_str())
+    );
+    let _ = writeln!(
+        out,
+        "timestamp:     {}",
+        p.timestamp().map_or_else(|| "-".to_owned(), utc)
+    );
     let _ = writeln!(out, "headers:");
-    for (name, value) in p.headers().as_ref().map(|h| h.inner().iter()).into_iter().flatten() {
+    for (name, value) in p
+        .headers()
+        .as_ref()
+        .map(|h| h.inner().iter())
+        .into_iter()
+        .flatten()
+    {
         let _ = writeln!(out, "  {name}: {}", header_value(value));
     }
     let _ = writeln!(out, "body ({} bytes):", t.delivery.data.len());

@@ -15,8 +15,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use lapin::message::Delivery;
 use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
-    QueueDeclareOptions,
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, QueueDeclareOptions,
 };
 use lapin::types::FieldTable;
 use lapin::{Confirmation, Connection};
@@ -180,7 +179,11 @@ impl DeadLetterQueue {
             self.act(&mut taken).await?;
         }
         // Whatever was not acked goes back, in the order it was held.
-        let _ = amqp::within(self.limit, reader.close(200, "dead-letters pass done".into())).await;
+        let _ = amqp::within(
+            self.limit,
+            reader.close(200, "dead-letters pass done".into()),
+        )
+        .await;
         planned.map(|()| taken)
     }
 

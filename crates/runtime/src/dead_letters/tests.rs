@@ -30,7 +30,11 @@ fn a_dead_letter_keeps_the_original_and_reads_back_with_its_reason() {
     assert_eq!(letter.attempts, Some(3));
     assert_eq!(letter.replays, 0);
     let error = letter.error.unwrap();
-    assert!(error.len() <= ERROR_LIMIT && error.len() > ERROR_LIMIT - 2, "{}", error.len());
+    assert!(
+        error.len() <= ERROR_LIMIT && error.len() > ERROR_LIMIT - 2,
+        "{}",
+        error.len()
+    );
     assert!(letter.at.is_some());
     assert_eq!(get(&dead, QUEUE_HEADER), Some(&long_string("admin")));
 }
@@ -40,12 +44,24 @@ fn a_replay_drops_the_last_death_and_counts_itself() {
     let dead = dead_letter_properties(&original(), "admin", "wrong_queue", "wrong_queue", 1);
     let first = get(&dead, FIRST_AT_HEADER).cloned();
     let replayed = replay_properties(&dead);
-    for gone in [REASON_HEADER, ERROR_HEADER, AT_HEADER, ATTEMPTS_HEADER, QUEUE_HEADER] {
+    for gone in [
+        REASON_HEADER,
+        ERROR_HEADER,
+        AT_HEADER,
+        ATTEMPTS_HEADER,
+        QUEUE_HEADER,
+    ] {
         assert!(get(&replayed, gone).is_none(), "{gone}");
     }
-    assert_eq!(get(&replayed, REPLAYS_HEADER), Some(&AMQPValue::LongLongInt(1)));
+    assert_eq!(
+        get(&replayed, REPLAYS_HEADER),
+        Some(&AMQPValue::LongLongInt(1))
+    );
     assert_eq!(get(&replayed, FIRST_AT_HEADER).cloned(), first);
-    assert_eq!(get(&replayed, "traceparent"), get(&original(), "traceparent"));
+    assert_eq!(
+        get(&replayed, "traceparent"),
+        get(&original(), "traceparent")
+    );
     // Dead again, then replayed again: the count goes on, the first death stays.
     let again = dead_letter_properties(&replayed, "admin", "wrong_queue", "x", 1);
     assert_eq!(DeadLetter::read(&again, b"").replays, 1);
@@ -71,7 +87,10 @@ fn what_the_broker_dead_lettered_reads_its_reason_from_x_death() {
     let letter = DeadLetter::read(&props, b"{}");
     assert_eq!(letter.reason, "delivery_limit");
     assert_eq!(letter.at, Some(1_700_000_000));
-    assert_eq!(letter.attempts, None, "x-delivery-count is the dead-letter queue's own");
+    assert_eq!(
+        letter.attempts, None,
+        "x-delivery-count is the dead-letter queue's own"
+    );
     assert_eq!(letter.event, "-");
     assert!(letter.id.starts_with("body-"), "{}", letter.id);
     assert_eq!(letter.id, DeadLetter::read(&props, b"{}").id, "stable");
@@ -80,7 +99,10 @@ fn what_the_broker_dead_lettered_reads_its_reason_from_x_death() {
     assert!(get(&replayed, "x-death").is_none());
     assert!(get(&replayed, "x-delivery-count").is_none());
     let nothing = DeadLetter::read(&BasicProperties::default(), b"");
-    assert_eq!((nothing.reason.as_str(), nothing.at, nothing.attempts), ("unknown", None, None));
+    assert_eq!(
+        (nothing.reason.as_str(), nothing.at, nothing.attempts),
+        ("unknown", None, None)
+    );
 }
 
 #[test]
