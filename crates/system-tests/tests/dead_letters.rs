@@ -284,7 +284,21 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
         "good"
     );
 
-    // Refusals change nothing: an unknown id, a work queue, no such queue.
+    // Refusals change nothing: an unknown id, a work queue, no such queue, a queue named
+    // like a dead-letter queue without a work queue.
+    let orphan = format!("{}{}", testkit::unique("orphan"), ".dead-letter");
+    let conn = Connection::connect(&stack.amqp_url, ConnectionProperties::default())
+        .await
+        .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    ch.queue_declare(
+        orphan.as_str().into(),
+        Default::default(),
+        FieldTable::default(),
+    )
+    .await
+    .unwrap();
+    let no_work = format!("`{orphan}` has no work queue");
     let (code, out) = main_tool(&stack, &["replay", "d-bad", "no-such-id"]).await;
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("no dead letter no-such-id"), "{out}");
@@ -294,6 +308,7 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
             "nowhere.dead-letter",
             "there is no queue `nowhere.dead-letter`",
         ),
+        (orphan.as_str(), no_work.as_str()),
     ] {
         for command in [&["replay", "--all"][..], &["list"], &["discard", "--all"]] {
             let mut args = vec!["--queue", queue];
@@ -308,6 +323,9 @@ async fn dead_letters_of_every_kind_are_listed_shown_replayed_and_discarded() {
     }
     assert_eq!(b.counts(&dlq).await.unwrap().0, 5);
     assert_eq!(b.counts(&q).await.unwrap().0, 0);
+    ch.queue_delete(orphan.as_str().into(), Default::default())
+        .await
+        .unwrap();
 
     // Discard one, with its log line.
     let (code, out) = main_tool(&stack, &["discard", "d-unknown"]).await;
