@@ -1,10 +1,10 @@
 //! One pass over a dead-letter queue: check that it is one, take its messages (up to a
 //! bound) with a consumer that acks nothing by itself, then replay, discard or keep each.
 //!
-//! A queue cannot be read without consuming it. What is kept is never nacked one by one
-//! (in a quorum queue each requeue counts as a delivery, and RabbitMQ 4 gives quorum queues
-//! a default delivery limit): the pass ends by closing its channel, which returns every
-//! unacked message to the queue at once, in the order it held them (checked by the tests).
+//! A queue cannot be read without consuming it. What is kept is not nacked one by one: the
+//! pass ends by closing its channel, which returns every unacked message to the queue at
+//! once, in the order it held them (checked by the tests). Each return counts as a delivery
+//! of the dead-letter queue (docs/operating/processes.md says what that means on RabbitMQ 4).
 //! A replay publishes to the work queue under publisher confirms and acks the dead letter
 //! only once the broker confirmed the republish, so a failure between the two leaves the
 //! message in both queues (the consumers' de-duplication skips the second copy), never in
