@@ -177,7 +177,7 @@ impl<H: Handler> Consumer<H> {
                 let (reason, error) = (e.reason(), e.to_string());
                 tracing::error!(parent: &span, error, event, reason, queue = %self.queue,
                     redelivered = delivery.redelivered,
-                    "undecodable message sent to the dead-letter queue");
+                    "message this consumer cannot decode sent to the dead-letter queue");
                 let death = Death {
                     event,
                     reason,

@@ -74,6 +74,7 @@ pub async fn main(defaults: ServiceDefaults, args: Args) -> ExitCode {
         }
         Err(e) => Err(e),
     };
+    crate::telemetry::shutdown(std::time::Duration::from_secs(2)).await;
     match result {
         Ok((out, code)) => {
             print!("{out}");
