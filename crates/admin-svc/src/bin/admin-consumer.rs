@@ -39,7 +39,9 @@ const FIRST_PURGE: Duration = Duration::from_secs(30);
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     if let Some(Command::DeadLetters(args)) = Cli::parse().command {
-        return Ok(shop_runtime::dead_letters::cli::main(settings::ADMIN_CONSUMER, args).await);
+        return Ok(
+            shop_runtime::service::tools::dead_letters(settings::ADMIN_CONSUMER, args).await,
+        );
     }
     let settings = start::consumer(settings::ADMIN_CONSUMER).await?;
     let env = Env::from_process();

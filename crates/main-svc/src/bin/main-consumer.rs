@@ -29,7 +29,7 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<ExitCode> {
     if let Some(Command::DeadLetters(args)) = Cli::parse().command {
-        return Ok(shop_runtime::dead_letters::cli::main(settings::MAIN_CONSUMER, args).await);
+        return Ok(shop_runtime::service::tools::dead_letters(settings::MAIN_CONSUMER, args).await);
     }
     consumer::main(settings::MAIN_CONSUMER, &MIGRATOR, ProductHandler).await?;
     Ok(ExitCode::SUCCESS)

@@ -1,17 +1,15 @@
 //! `<consumer> dead-letters list|show|replay|discard`: the operator's commands over the
-//! consumer's dead-letter queue (`<queue>.dead-letter`, or `--queue`). What they print is on
+//! consumer's dead-letter queue (the process around them: [`crate::service::tools`]) (`<queue>.dead-letter`, or `--queue`). What they print is on
 //! standard output; log lines (one per message replayed or discarded) on standard error.
 //! Exit codes: 0 done, 1 the broker failed (or a replay was not confirmed), 2 refused (a
 //! wrong queue, an unknown id), having changed nothing.
 
 use std::fmt::Write as _;
-use std::process::ExitCode;
 
 use lapin::types::AMQPValue;
 
-use super::sweep::{Action, DeadLetterQueue, SUFFIX, Taken, ToolError};
+use super::sweep::{Action, DeadLetterQueue, Taken, ToolError};
 use super::utc;
-use crate::settings::ServiceDefaults;
 
 /// The most dead letters one command reads (the oldest first).
 pub const DEFAULT_MAX: usize = 10_000;
@@ -50,45 +48,6 @@ pub enum Command {
         #[arg(long, conflicts_with = "ids")]
         all: bool,
     },
-}
-
-/// The whole command: settings from the environment as the consumer reads them (logs on
-/// standard error), one pass over the queue, its answer on standard output.
-pub async fn main(defaults: ServiceDefaults, args: Args) -> ExitCode {
-    let settings = match crate::service::start::tool(defaults).await {
-        Ok(settings) => settings,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            return ExitCode::from(1);
-        }
-    };
-    let queue = args
-        .queue
-        .clone()
-        .unwrap_or_else(|| format!("{}{SUFFIX}", settings.amqp.consume_queue));
-    let result = match DeadLetterQueue::open(&settings.amqp, &queue).await {
-        Ok(dlq) => {
-            let result = run(&dlq, &args).await;
-            dlq.close().await;
-            result
-        }
-        Err(e) => Err(e),
-    };
-    crate::telemetry::shutdown(std::time::Duration::from_secs(2)).await;
-    match result {
-        Ok((out, code)) => {
-            print!("{out}");
-            ExitCode::from(code)
-        }
-        Err(ToolError::Refused(why)) => {
-            eprintln!("error: {why}; nothing was changed");
-            ExitCode::from(2)
-        }
-        Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(1)
-        }
-    }
 }
 
 /// Runs `args`' command on `dlq`: what to print and the exit code.
