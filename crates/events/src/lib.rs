@@ -33,6 +33,15 @@ pub const TRACESTATE_HEADER: &str = "tracestate";
 /// since the Unix epoch (a long-long integer): the start of the end-to-end lag the consumer
 /// measures. Absent on messages from the original Python producers.
 pub const CREATED_AT_HEADER: &str = "x-created-at-us";
+/// Header carrying the version of the events' schema (an integer). Absent on the original
+/// Python producers' messages, which are version 1. It is bumped only by a change a
+/// consumer cannot apply without knowing it (a field changing meaning, a field becoming
+/// required); an added field is not such a change, since consumers ignore fields they do not
+/// know. A consumer dead-letters a version above [`EVENT_VERSION`] (reason
+/// `unknown_version`) rather than apply it half.
+pub const EVENT_VERSION_HEADER: &str = "x-event-version";
+/// The newest schema version this build encodes and understands.
+pub const EVENT_VERSION: i64 = 1;
 
 /// The four kinds of event, named on the wire by the AMQP `content_type` property.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -175,12 +184,55 @@ pub enum DecodeError {
     MissingContentType,
     #[error("unknown event type (content_type {0:?})")]
     UnknownContentType(String),
+    #[error("event schema version {0} is newer than this consumer knows ({EVENT_VERSION})")]
+    UnsupportedVersion(String),
     #[error("body of {kind} is not valid: {source}")]
     InvalidBody {
         kind: EventKind,
         #[source]
         source: serde_json::Error,
     },
+}
+
+impl DecodeError {
+    /// Why such a message is dead-lettered, as the `reason` of the dead letter and of
+    /// `events_dead_lettered_total`: `unknown_type`, `unknown_version` or `undecodable`.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            DecodeError::MissingContentType | DecodeError::UnknownContentType(_) => "unknown_type",
+            DecodeError::UnsupportedVersion(_) => "unknown_version",
+            DecodeError::InvalidBody { .. } => "undecodable",
+        }
+    }
+}
+
+/// The schema version a message declares ([`EVENT_VERSION_HEADER`], absent = 1), refused
+/// when this build does not know it (newer, or not a positive integer).
+fn check_version(properties: &BasicProperties) -> Result<(), DecodeError> {
+    let Some(value) = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(EVENT_VERSION_HEADER))
+    else {
+        return Ok(());
+    };
+    let version = match value {
+        AMQPValue::ShortShortUInt(v) => Some(i64::from(*v)),
+        AMQPValue::ShortShortInt(v) => Some(i64::from(*v)),
+        AMQPValue::ShortUInt(v) => Some(i64::from(*v)),
+        AMQPValue::ShortInt(v) => Some(i64::from(*v)),
+        AMQPValue::LongUInt(v) => Some(i64::from(*v)),
+        AMQPValue::LongInt(v) => Some(i64::from(*v)),
+        AMQPValue::LongLongInt(v) => Some(*v),
+        AMQPValue::LongString(s) => String::from_utf8_lossy(s.as_bytes()).parse().ok(),
+        AMQPValue::ShortString(s) => s.as_str().parse().ok(),
+        _ => None,
+    };
+    match version {
+        Some(v) if (1..=EVENT_VERSION).contains(&v) => Ok(()),
+        Some(v) => Err(DecodeError::UnsupportedVersion(v.to_string())),
+        None => Err(DecodeError::UnsupportedVersion(format!("{value:?}"))),
+    }
 }
 
 /// A message as it travels on the broker: the event plus the properties around it.
@@ -204,7 +256,9 @@ impl Envelope {
             .content_type()
             .as_ref()
             .ok_or(DecodeError::MissingContentType)?;
-        let event = Event::decode(content_type.as_str(), body)?;
+        let kind: EventKind = content_type.as_str().parse()?;
+        check_version(properties)?;
+        let event = Event::decode(kind.as_str(), body)?;
         let header = |name: &str| -> Option<String> {
             match properties.headers().as_ref()?.inner().get(name)? {
                 AMQPValue::LongString(s) => {
@@ -267,6 +321,10 @@ impl OutgoingMessage {
         created_us: Option<u64>,
     ) -> BasicProperties {
         let mut headers = FieldTable::default();
+        headers.insert(
+            EVENT_VERSION_HEADER.into(),
+            AMQPValue::LongLongInt(EVENT_VERSION),
+        );
         if let Some(us) = created_us.and_then(|us| i64::try_from(us).ok()) {
             headers.insert(CREATED_AT_HEADER.into(), AMQPValue::LongLongInt(us));
         }

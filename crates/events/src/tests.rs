@@ -149,14 +149,81 @@ fn each_message_gets_its_own_id() {
     let a = OutgoingMessage::new(&Event::ProductLiked(1), None);
     let b = OutgoingMessage::new(&Event::ProductLiked(1), None);
     assert_ne!(a.message_id, b.message_id);
-    assert!(
-        a.properties("x", 0, None)
-            .headers()
-            .as_ref()
-            .unwrap()
-            .inner()
-            .is_empty()
+    let props = a.properties("x", 0, None);
+    let headers = props.headers().as_ref().unwrap().inner();
+    assert_eq!(
+        headers.keys().map(|k| k.as_str()).collect::<Vec<_>>(),
+        [EVENT_VERSION_HEADER],
+        "only the schema version without a trace or a commit time"
     );
+}
+
+fn with_version(content_type: &str, version: AMQPValue) -> BasicProperties {
+    let mut headers = FieldTable::default();
+    headers.insert(EVENT_VERSION_HEADER.into(), version);
+    python_properties(content_type).with_headers(headers)
+}
+
+#[test]
+fn messages_carry_the_schema_version_and_absent_is_version_1() {
+    let out = OutgoingMessage::new(&Event::ProductLiked(3), None);
+    let props = out.properties("main-svc", 0, None);
+    let version = props.headers().as_ref().unwrap().inner()[EVENT_VERSION_HEADER].clone();
+    assert_eq!(version, AMQPValue::LongLongInt(1));
+    assert!(Envelope::from_amqp(&props, b"3").is_ok());
+    // The original producers send no header: version 1.
+    assert!(Envelope::from_amqp(&python_properties("product_liked"), b"3").is_ok());
+    for v in [AMQPValue::LongInt(1), AMQPValue::ShortString("1".into())] {
+        assert!(Envelope::from_amqp(&with_version("product_liked", v), b"3").is_ok());
+    }
+}
+
+#[test]
+fn a_newer_or_malformed_schema_version_is_refused_with_its_reason() {
+    for v in [
+        AMQPValue::LongLongInt(2),
+        AMQPValue::LongInt(0),
+        AMQPValue::LongString("two".into()),
+        AMQPValue::Boolean(true),
+    ] {
+        let err = Envelope::from_amqp(&with_version("product_liked", v.clone()), b"3").unwrap_err();
+        assert!(
+            matches!(err, DecodeError::UnsupportedVersion(_)),
+            "{v:?}: {err}"
+        );
+        assert_eq!(err.reason(), "unknown_version");
+    }
+    let err = Envelope::from_amqp(
+        &with_version("product_liked", AMQPValue::LongLongInt(9)),
+        b"3",
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "event schema version 9 is newer than this consumer knows (1)"
+    );
+}
+
+#[test]
+fn unknown_fields_are_ignored_and_reasons_name_the_failure() {
+    let body = br#"{"id": 5, "title": "Mug", "image": "/m.png", "likes": 0, "version": 3, "colour": "red", "tags": ["a"]}"#;
+    let env = Envelope::from_amqp(&python_properties("product_updated"), body).unwrap();
+    match env.event {
+        Event::ProductUpdated(p) => {
+            assert_eq!((p.id, p.title.as_str(), p.version), (5, "Mug", Some(3)))
+        }
+        other => panic!("{other:?}"),
+    }
+    let unknown = Envelope::from_amqp(&python_properties("product_exploded"), b"7").unwrap_err();
+    assert_eq!(unknown.reason(), "unknown_type");
+    assert_eq!(
+        Envelope::from_amqp(&BasicProperties::default(), b"7")
+            .unwrap_err()
+            .reason(),
+        "unknown_type"
+    );
+    let bad = Envelope::from_amqp(&python_properties("product_liked"), b"{").unwrap_err();
+    assert_eq!(bad.reason(), "undecodable");
 }
 
 #[test]

@@ -17,8 +17,8 @@
 //! | 3 connections | [`db`], [`amqp`], [`migrations`] | the pool, the broker and its topology, the schema |
 //! | 4 problems | [`problem`] | the JSON error answers, `Retry-After` built in one place |
 //! | 5 HTTP | [`http`] | middleware, server, client address, origins, admission, probes |
-//! | 6 loops | [`outbox`], [`consumer`], [`lists`] | the relay, the consumer loop, the product lists and their change feed |
-//! | 7 processes | [`service`] | an API process, a consumer process, their start and documents |
+//! | 6 loops | [`outbox`], [`consumer`], [`dead_letters`], [`lists`] | the relay, the consumer loop, dead letters and their tools, the product lists and their change feed |
+//! | 7 processes | [`service`] | an API process, a consumer process, their start and documents, the consumers' commands |
 //!
 //! The tables the runtime's code reads and writes (`outbox`, `processed_messages`,
 //! `cache_versions`) are the runtime's too: their one definition is
@@ -48,6 +48,7 @@ pub mod problem;
 pub mod http;
 // Layer 6
 pub mod consumer;
+pub mod dead_letters;
 pub mod lists;
 pub mod outbox;
 // Layer 7

@@ -352,9 +352,12 @@ async fn a_handler_failing_every_attempt_is_dead_lettered_after_max_attempts() {
     for m in &dead {
         assert_eq!(
             m.death_reason().as_deref(),
-            Some("rejected"),
-            "by the consumer"
+            Some("handler_error"),
+            "by the consumer, with its reason"
         );
+        let letter = shop_runtime::dead_letters::DeadLetter::read(&m.properties, &m.body);
+        assert_eq!(letter.attempts, Some(u64::from(MAX_ATTEMPTS)));
+        assert!(letter.error.is_some_and(|e| !e.is_empty()));
     }
     consumer.stop_within(WAIT).await;
     assert_eq!(
@@ -421,10 +424,18 @@ async fn undecodable_messages_are_dead_lettered_and_the_next_applied() {
     let dead = rig.broker.take(&rig.dead_letters(), 3, WAIT).await;
     let bodies: Vec<&[u8]> = dead.iter().map(|m| m.body.as_slice()).collect();
     assert_eq!(bodies, [&b"not a number"[..], b"1", b"1"]);
-    for m in &dead {
-        // Rejected at the first delivery, not requeued until the broker's delivery limit.
-        assert_eq!(m.death_reason().as_deref(), Some("rejected"), "{m:?}");
-    }
+    let reasons: Vec<Option<String>> = dead.iter().map(|m| m.death_reason()).collect();
+    // Dead-lettered at the first delivery (not requeued until the broker's delivery
+    // limit), each with its reason.
+    assert_eq!(
+        reasons,
+        [
+            Some("undecodable"),
+            Some("unknown_type"),
+            Some("unknown_type")
+        ]
+        .map(|r| r.map(String::from))
+    );
     consumer.stop_within(WAIT).await;
     assert_eq!(
         probe.calls.load(Ordering::SeqCst),

@@ -23,7 +23,7 @@ const LAYERS: &[&[&str]] = &[
     &["db", "amqp", "migrations"],
     &["problem"],
     &["http"],
-    &["outbox", "consumer", "lists"],
+    &["outbox", "consumer", "dead_letters", "lists"],
     &["service"],
 ];
 

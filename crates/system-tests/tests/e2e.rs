@@ -206,7 +206,7 @@ async fn redelivery_reordering_poison_and_the_original_bytes_through_the_broker(
         r#"events_consumed_total{event="product_created",outcome="duplicate"} 1"#,
         r#"events_consumed_total{event="product_updated",outcome="ignored"} 1"#,
         r#"events_dead_lettered_total{event="product_created",reason="undecodable"} 1"#,
-        r#"events_dead_lettered_total{event="other",reason="undecodable"} 1"#,
+        r#"events_dead_lettered_total{event="other",reason="unknown_type"} 1"#,
     ] {
         assert!(metrics.contains(needle), "missing {needle} in\n{metrics}");
     }

@@ -9,7 +9,9 @@ use admin_svc::audit::AuditLog;
 use admin_svc::audit::retention::{purge_hourly, retention_from_env};
 use admin_svc::consumer::LikeHandler;
 use admin_svc::settings::audit_database_from_env;
-use clap::Parser;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
 use shop_runtime::service::{consumer, start};
 use shop_runtime::{Env, settings};
 
@@ -20,14 +22,27 @@ use shop_runtime::{Env, settings};
              old audit records. Configured through environment variables (see \
              docs/operating/configuration.md)."
 )]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Look at, replay or discard the messages in the dead-letter queue (`admin.dead-letter`).
+    DeadLetters(shop_runtime::dead_letters::cli::Args),
+}
 
 /// The first purge comes this long after start (the API creates the audit log's table).
 const FIRST_PURGE: Duration = Duration::from_secs(30);
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    Cli::parse();
+async fn main() -> anyhow::Result<ExitCode> {
+    if let Some(Command::DeadLetters(args)) = Cli::parse().command {
+        return Ok(
+            shop_runtime::service::tools::dead_letters(settings::ADMIN_CONSUMER, args).await,
+        );
+    }
     let settings = start::consumer(settings::ADMIN_CONSUMER).await?;
     let env = Env::from_process();
     let service_database = settings.process.database.database_name().to_owned();
@@ -55,5 +70,5 @@ async fn main() -> anyhow::Result<()> {
     };
     let (result, ()) = tokio::join!(consume, purge);
     shop_runtime::telemetry::shutdown(Duration::from_secs(2)).await;
-    result
+    result.map(|()| ExitCode::SUCCESS)
 }

@@ -60,8 +60,7 @@ impl<H: Handler> Consumer<H> {
                     self.broker.set(true);
                     backoff.reset();
                     // The channel lives as long as this arm: dropping it would stop deliveries.
-                    let _channel = channel;
-                    let result = self.consume(consumer, &cancel).await;
+                    let result = self.consume(&channel, consumer, &cancel).await;
                     self.broker.set(false);
                     let _ = tokio::time::timeout(
                         Duration::from_secs(2),
@@ -90,7 +89,8 @@ impl<H: Handler> Consumer<H> {
     async fn connect(&self) -> Result<(Connection, Channel, lapin::Consumer), ConsumeError> {
         let limit = self.amqp.publish_timeout;
         let conn = amqp::connect(&self.amqp, &format!("{} consumer", self.app_id)).await?;
-        let channel = amqp::within(limit, conn.create_channel()).await?;
+        // In confirm mode: dead letters are published on it (`dead_letter::send`).
+        let channel = amqp::confirm_channel(&conn, limit).await?;
         amqp::within(
             limit,
             channel.basic_qos(self.settings.prefetch, BasicQosOptions::default()),

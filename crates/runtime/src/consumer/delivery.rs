@@ -7,15 +7,17 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use events::Envelope;
 use futures_util::{FutureExt, StreamExt};
+use lapin::Channel;
 use lapin::message::Delivery;
 use lapin::options::BasicAckOptions;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+use super::Handler;
 use super::apply::{Outcome, apply_batch, apply_once};
 use super::connection::{ConsumeError, Consumer};
+use super::dead_letter::{self, Death};
 use super::retry::{Next, Retries, pause};
-use super::{Handler, dead_letter};
 use crate::amqp;
 use crate::metrics::catalog;
 
@@ -23,6 +25,7 @@ impl<H: Handler> Consumer<H> {
     /// Takes deliveries one at a time until cancelled (`Ok`) or the channel fails.
     pub(super) async fn consume(
         &self,
+        channel: &Channel,
         mut deliveries: lapin::Consumer,
         cancel: &CancellationToken,
     ) -> Result<(), ConsumeError> {
@@ -59,9 +62,9 @@ impl<H: Handler> Consumer<H> {
                     }
                     if batch.len() == 1 {
                         let delivery = batch.pop().ok_or(ConsumeError::Ended)?;
-                        self.process(delivery, cancel).await?;
+                        self.process(channel, delivery, cancel).await?;
                     } else {
-                        self.process_batch(batch, cancel).await?;
+                        self.process_batch(channel, batch, cancel).await?;
                     }
                     if let Some(e) = ended {
                         return Err(e);
@@ -78,6 +81,7 @@ impl<H: Handler> Consumer<H> {
     /// dead-lettered and the database errors are retried as always.
     async fn process_batch(
         &self,
+        channel: &Channel,
         batch: Vec<Delivery>,
         cancel: &CancellationToken,
     ) -> Result<(), ConsumeError> {
@@ -87,7 +91,7 @@ impl<H: Handler> Consumer<H> {
             match Envelope::from_amqp(&delivery.properties, &delivery.data) {
                 Ok(envelope) => decoded.push((delivery, envelope)),
                 // Processed alone: dead-lettered with its log line and span.
-                Err(_) => self.process(delivery, cancel).await?,
+                Err(_) => self.process(channel, delivery, cancel).await?,
             }
         }
         if decoded.is_empty() {
@@ -114,7 +118,7 @@ impl<H: Handler> Consumer<H> {
                         "batch failed; applying its messages one at a time");
                 }
                 for (delivery, _) in decoded {
-                    self.process(delivery, cancel).await?;
+                    self.process(channel, delivery, cancel).await?;
                 }
                 return Ok(());
             }
@@ -155,6 +159,7 @@ impl<H: Handler> Consumer<H> {
     /// during a retry's wait.
     async fn process(
         &self,
+        channel: &Channel,
         delivery: Delivery,
         cancel: &CancellationToken,
     ) -> Result<(), ConsumeError> {
@@ -163,18 +168,31 @@ impl<H: Handler> Consumer<H> {
         let span = consumer_span(&self.queue, &delivery, decoded.as_ref().ok());
         let outcome = match decoded {
             Ok(envelope) => {
-                self.settle(&delivery, &envelope, start, cancel)
+                self.settle(channel, &delivery, &envelope, start, cancel)
                     .instrument(span.clone())
                     .await?
             }
             Err(e) => {
                 let event = dead_letter::undecodable_event_label(&delivery.properties);
-                tracing::error!(parent: &span, error = %e, event, queue = %self.queue,
+                let (reason, error) = (e.reason(), e.to_string());
+                tracing::error!(parent: &span, error, event, reason, queue = %self.queue,
                     redelivered = delivery.redelivered,
-                    "undecodable message sent to the dead-letter queue");
-                dead_letter::reject(&delivery, event, "undecodable", self.amqp.publish_timeout)
-                    .instrument(span.clone())
-                    .await?;
+                    "message this consumer cannot decode sent to the dead-letter queue");
+                let death = Death {
+                    event,
+                    reason,
+                    error: &error,
+                    attempts: 1,
+                };
+                dead_letter::send(
+                    channel,
+                    &self.queue,
+                    &delivery,
+                    death,
+                    self.amqp.publish_timeout,
+                )
+                .instrument(span.clone())
+                .await?;
                 Some("dead_lettered")
             }
         };
@@ -192,6 +210,7 @@ impl<H: Handler> Consumer<H> {
     /// delivers it again).
     async fn settle(
         &self,
+        channel: &Channel,
         delivery: &Delivery,
         envelope: &Envelope,
         start: Instant,
@@ -210,7 +229,13 @@ impl<H: Handler> Consumer<H> {
                         message_id,
                         "message sent to the dead-letter queue"
                     );
-                    dead_letter::reject(delivery, event, reason, limit).await?;
+                    let death = Death {
+                        event,
+                        reason,
+                        error: reason,
+                        attempts: 1,
+                    };
+                    dead_letter::send(channel, &self.queue, delivery, death, limit).await?;
                     return Ok(Some("dead_lettered"));
                 }
                 Ok(outcome) => {
@@ -246,7 +271,14 @@ impl<H: Handler> Consumer<H> {
                     Next::GiveUp { attempts } => {
                         tracing::error!(error = %e, event, attempts, message_id,
                             "message failed every attempt; sent to the dead-letter queue");
-                        dead_letter::reject(delivery, event, "handler_error", limit).await?;
+                        let error = e.to_string();
+                        let death = Death {
+                            event,
+                            reason: "handler_error",
+                            error: &error,
+                            attempts,
+                        };
+                        dead_letter::send(channel, &self.queue, delivery, death, limit).await?;
                         return Ok(Some("dead_lettered"));
                     }
                 },

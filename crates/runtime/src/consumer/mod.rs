@@ -5,8 +5,9 @@
 //! keyed by its `message_id` (`INSERT IGNORE`), so a redelivered message is acknowledged and
 //! skipped. Messages without an id (the original Python producers) are applied as they come.
 //!
-//! What cannot be processed is rejected without requeue, which the queue's arguments route to
-//! `<queue>.dead-letter`: undecodable bodies, unknown event types, events that do not belong
+//! What cannot be processed goes to `<queue>.dead-letter` with its reason in headers
+//! ([`crate::dead_letters`]): undecodable bodies, unknown event types or schema versions,
+//! events that do not belong
 //! on this queue, and messages whose handler fails with a non-transient database error
 //! [`MAX_ATTEMPTS`] times. While the database is unreachable, the message in hand is retried
 //! in place with backoff: not acked, not rejected, so it neither vanishes nor burns through
@@ -15,7 +16,7 @@
 //! One job per module: `apply` ([`apply_once`]: de-duplicate, handle, commit), `processed`
 //! (the `processed_messages` table), `connection` (connecting and reconnecting), `delivery`
 //! (one delivery from decoding to its ack), `retry` (what follows a failed attempt),
-//! `dead_letter` (rejecting into the dead-letter queue). The consumer process around the
+//! `dead_letter` (sending to the dead-letter queue). The consumer process around the
 //! loop (schema wait, probes, housekeeping) is [`crate::service::consumer`].
 
 mod apply;

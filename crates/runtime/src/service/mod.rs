@@ -7,6 +7,7 @@ pub mod api;
 pub mod consumer;
 pub mod openapi;
 pub mod start;
+pub mod tools;
 
 pub use api::{
     ApiCommand, Core, Docs, HttpService, migrate, operations_routes, run_command, run_http,

@@ -41,3 +41,13 @@ pub async fn consumer(defaults: ServiceDefaults) -> anyhow::Result<ConsumerProce
     with_secrets(&env, &mut settings.process).await?;
     Ok(settings)
 }
+
+/// An operator's command of a consumer binary (`dead-letters …`): the process's settings,
+/// with the same credentials, logging on standard error so that standard output is only the
+/// command's answer.
+pub async fn tool(defaults: ServiceDefaults) -> anyhow::Result<Settings> {
+    let env = begin(defaults, LogOutput::Stderr)?;
+    let mut settings = Settings::from_env(&env, defaults)?;
+    with_secrets(&env, &mut settings).await?;
+    Ok(settings)
+}

@@ -83,9 +83,15 @@ impl Taken {
 }
 
 impl Taken {
-    /// Why the broker dead-lettered this message (`x-death`'s first `reason`): `rejected`
-    /// when a consumer rejected it, `delivery_limit` when it came back too often.
+    /// Why this message was dead-lettered: the consumer's reason
+    /// (`shop_runtime::dead_letters::REASON_HEADER`), else the broker's (`x-death`'s first
+    /// `reason`: `rejected` when a consumer rejected it, `delivery_limit` when it came back
+    /// too often).
     pub fn death_reason(&self) -> Option<String> {
+        let letter = shop_runtime::dead_letters::DeadLetter::read(&self.properties, &self.body);
+        if letter.reason != "unknown" {
+            return Some(letter.reason);
+        }
         let headers = self.properties.headers().as_ref()?;
         let AMQPValue::FieldArray(deaths) = headers.inner().get("x-death")? else {
             return None;
