@@ -165,6 +165,29 @@ pub fn describe_all() {
     super::family::describe(ALL);
 }
 
+/// `otel_spans_dropped_total`'s reasons: the export queue was full; the collector refused
+/// the batch or did not answer, after the retries; the span ended while the process was
+/// stopping, after the last export.
+pub const SPANS_DROPPED_REASONS: [&str; 3] = ["queue_full", "export_failed", "shutdown"];
+/// `events_publish_failures_total`'s reasons.
+pub const PUBLISH_FAILURE_REASONS: [&str; 3] = ["unroutable", "nack", "broker"];
+
+/// The series every process may count whose labels are known up front, registered at 0
+/// when the recorder is installed: a counter that appears only with its first event is
+/// invisible to `increase()` for that event. Each loop registers its own the same way
+/// (the consumer's events by outcome, the relay's publish failures).
+pub fn start_at_zero() {
+    OTEL_SPANS_EXPORTED.start_at_zero(NO_LABELS);
+    for reason in SPANS_DROPPED_REASONS {
+        OTEL_SPANS_DROPPED.start_at_zero([reason]);
+    }
+    DB_TRANSACTIONS_ROLLED_BACK.start_at_zero(["abandoned"]);
+    for reason in ["error", "unresponsive"] {
+        DB_CONNECTIONS_DISCARDED.start_at_zero([reason]);
+    }
+    HTTP_CONNECTIONS_TIMED_OUT.start_at_zero(NO_LABELS);
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashSet;
