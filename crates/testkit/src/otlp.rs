@@ -178,9 +178,11 @@ impl OtlpReceiver {
 
     /// Stops as a collector's process does: the listener and every open connection closed
     /// at once (a request in flight gets no answer). The port is free for another receiver.
-    pub async fn stop(mut self) {
+    /// Returns every span it took.
+    pub async fn stop(mut self) -> Vec<ReceivedSpan> {
         self.server.abort();
         let _ = (&mut self.server).await;
+        self.spans()
     }
 }
 
