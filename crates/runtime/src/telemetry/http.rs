@@ -193,7 +193,116 @@ fn jittered(delay: Duration) -> Duration {
 
 #[cfg(test)]
 mod tests {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, SpanKind, Status, TraceFlags, TraceId, TraceState,
+    };
+    use opentelemetry_sdk::trace::{SpanEvents, SpanLinks};
+
     use super::*;
+
+    fn span(name: &'static str) -> SpanData {
+        let context = SpanContext::new(
+            TraceId::from_bytes([7; 16]),
+            SpanId::from_bytes([9; 8]),
+            TraceFlags::SAMPLED,
+            false,
+            TraceState::default(),
+        );
+        SpanData {
+            span_context: context,
+            parent_span_id: SpanId::INVALID,
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Server,
+            name: name.into(),
+            start_time: std::time::SystemTime::now(),
+            end_time: std::time::SystemTime::now(),
+            attributes: Vec::new(),
+            dropped_attributes_count: 0,
+            events: SpanEvents::default(),
+            links: SpanLinks::default(),
+            status: Status::Unset,
+            instrumentation_scope: Default::default(),
+        }
+    }
+
+    fn transport(endpoint: &str, json: bool) -> HttpTransport {
+        let resource = Resource::builder().with_service_name("t").build();
+        HttpTransport::new(
+            &format!("{endpoint}/v1/traces"),
+            json,
+            Duration::from_secs(5),
+            &resource,
+        )
+        .unwrap()
+    }
+
+    /// Against testkit's receiver, which answers as a collector does: 429, 502, 503 (with
+    /// `Retry-After`) and 504 are retried until the batch is taken, once; a 400 is final.
+    #[tokio::test]
+    async fn transient_refusals_are_retried_and_final_ones_are_not() {
+        let receiver = testkit::OtlpReceiver::start().await;
+        let http = transport(&receiver.endpoint(), false);
+        receiver.fail_next(1, 503, Some(1));
+        receiver.fail_next(1, 429, None);
+        receiver.fail_next(1, 502, None);
+        receiver.fail_next(1, 504, None);
+        assert_eq!(http.export(vec![span("a")]).await, Ok(4));
+        assert_eq!(receiver.count(), 1);
+        receiver.fail_next(1, 400, None);
+        let refused = http.export(vec![span("b")]).await;
+        assert!(matches!(refused, Err(Refusal::Final(_))), "{refused:?}");
+        assert_eq!(receiver.requests(), 6, "a final refusal is not retried");
+        assert_eq!(receiver.count(), 1);
+    }
+
+    /// A collector that is down refuses connections; one that comes back within the
+    /// batch's time takes the batch. JSON as well as protobuf.
+    #[tokio::test]
+    async fn a_refused_connection_is_retried_until_the_collector_is_back() {
+        let port = testkit::free_port();
+        let endpoint = format!("http://127.0.0.1:{port}");
+        let http = transport(&endpoint, true);
+        let back = tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(700)).await;
+            testkit::OtlpReceiver::start_on(&format!("127.0.0.1:{port}")).await
+        });
+        let retries = http.export(vec![span("c")]).await.unwrap();
+        assert!(retries >= 1, "refused at first");
+        let receiver = back.await.unwrap();
+        assert_eq!(receiver.spans()[0].name, "c");
+    }
+
+    /// A pooled connection the collector closed (its idle timeout, or a restart) costs no
+    /// batch: the next export goes out on a new connection.
+    #[tokio::test]
+    async fn a_connection_the_collector_closed_loses_no_batch() {
+        let receiver =
+            testkit::OtlpReceiver::with_idle_timeout("127.0.0.1:0", Duration::from_millis(300))
+                .await;
+        let http = transport(&receiver.endpoint(), false);
+        for name in ["d", "e", "f"] {
+            http.export(vec![span(name)]).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+        let port = receiver.port;
+        receiver.stop().await;
+        let receiver = testkit::OtlpReceiver::start_on(&format!("127.0.0.1:{port}")).await;
+        http.export(vec![span("g")]).await.unwrap();
+        assert_eq!(receiver.count(), 1);
+    }
+
+    #[tokio::test]
+    async fn no_collector_within_the_time_is_a_transient_refusal() {
+        let resource = Resource::builder().with_service_name("t").build();
+        let endpoint = format!("http://127.0.0.1:{}/v1/traces", testkit::free_port());
+        let http =
+            HttpTransport::new(&endpoint, false, Duration::from_millis(600), &resource).unwrap();
+        let refused = http.export(vec![span("h")]).await;
+        assert!(
+            matches!(&refused, Err(Refusal::Transient { reason, .. }) if reason.contains("onnect")),
+            "{refused:?}"
+        );
+    }
 
     #[test]
     fn the_specifications_transient_answers_are_retried_and_others_are_not() {
