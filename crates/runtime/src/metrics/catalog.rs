@@ -100,7 +100,7 @@ crate::metric_families! {
         "Spans the trace collector accepted.";
     OTEL_SPANS_DROPPED: Counter<1> = "otel_spans_dropped_total",
         ["reason"], None,
-        "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused or did not answer).";
+        "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused the batch or did not take it in time, after retries; shutdown: still queued, or ended, when the process stopped).";
     DB_CREDENTIAL_RELOADS: Counter<1> = "db_credential_reloads_total",
         ["outcome"], None,
         "Reads of the database secret after the database refused the credentials, by outcome (changed: the pool reconnects with the new ones; unchanged; failed: the secret could not be read).";
