@@ -30,17 +30,31 @@ const CONSUMER: i32 = 5;
 /// How long every trace may take to arrive whole: a few 5 s batches.
 const ARRIVAL: Duration = Duration::from_secs(60);
 
-/// Every process exports to `endpoint` with the defaults an operator gets.
+/// Every process exports to `endpoint` with the defaults an operator gets, logging as it
+/// does by default (`info`, not the tests' usual `warn`).
 fn exporting_to(endpoint: &str) -> testkit::Overrides {
     Proc::ALL
         .into_iter()
         .map(|p| {
             (
                 p,
-                vec![("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.to_owned())],
+                vec![
+                    ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.to_owned()),
+                    ("RUST_LOG", "info,sqlx=warn,lapin=warn".to_owned()),
+                ],
             )
         })
         .collect()
+}
+
+/// The stack, its processes' output in a temporary directory.
+async fn stack(endpoint: &str) -> ShopStack {
+    let logs = std::env::temp_dir().join(testkit::unique("traces-release"));
+    ShopStack::prepare(&testkit::amqp_url(), exporting_to(endpoint))
+        .await
+        .log_to(&logs)
+        .launch()
+        .await
 }
 
 fn new_trace_id() -> String {
@@ -179,7 +193,7 @@ async fn like(stack: &ShopStack, id: u64, trace_id: &str) {
 #[tokio::test]
 async fn fifty_creates_and_fifty_likes_each_arrive_as_one_complete_trace() {
     let receiver = OtlpReceiver::start().await;
-    let stack = ShopStack::start(&testkit::amqp_url(), exporting_to(&receiver.endpoint())).await;
+    let stack = stack(&receiver.endpoint()).await;
 
     // Lists all along, each its own trace.
     let stop = Arc::new(AtomicBool::new(false));
@@ -314,7 +328,7 @@ async fn fifty_creates_and_fifty_likes_each_arrive_as_one_complete_trace() {
 async fn traces_resume_within_ten_seconds_after_the_collector_was_away_under_load() {
     let receiver = OtlpReceiver::start().await;
     let port = receiver.port;
-    let stack = ShopStack::start(&testkit::amqp_url(), exporting_to(&receiver.endpoint())).await;
+    let stack = stack(&receiver.endpoint()).await;
     let id = stack.client.create("Mug", "/mug.png").await;
     eventually(WAIT, "the product in the shop", || {
         stack.client.shop_product(id)

@@ -36,7 +36,8 @@ use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
 use self::export::Transport;
 use self::http::HttpTransport;
 use tracing::Metadata;
-use tracing_subscriber::filter::{EnvFilter, FilterFn};
+use tracing::subscriber::Interest;
+use tracing_subscriber::filter::{DynFilterFn, EnvFilter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
@@ -203,7 +204,16 @@ fn tracer_layer(config: &TraceConfig) -> Result<Box<dyn Layer<Registry> + Send +
         .with_location(false)
         .with_threads(false)
         .with_tracked_inactivity(false)
-        .with_filter(FilterFn::new(ours))
+        // Asked at every span and event, never cached per callsite: with a callsite cached as
+        // always enabled for both layers (`RUST_LOG=info`, the default), tracing-subscriber
+        // skips `enabled()` and each layer's filter reads whatever per-thread state the last
+        // `enabled()` left, often another crate's callsite this filter refused, so the
+        // server, producer and consumer spans were not given to this layer at all: neither
+        // exported nor counted.
+        .with_filter(
+            DynFilterFn::new(|metadata, _| ours(metadata))
+                .with_callsite_filter(|_| Interest::sometimes()),
+        )
         .boxed())
 }
 
