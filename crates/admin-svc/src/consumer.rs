@@ -12,6 +12,7 @@ pub struct LikeHandler;
 impl Handler for LikeHandler {
     /// The catalogue's list shows the counts.
     const CHANGES: Option<Change> = Some(Change::Counts);
+    const DEAD_LETTER_REASONS: &'static [&'static str] = &[WRONG_QUEUE];
 
     async fn apply(&self, tx: &mut MySqlConnection, event: &Event) -> Result<Outcome, sqlx::Error> {
         match event {

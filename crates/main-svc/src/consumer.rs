@@ -13,12 +13,16 @@ use sqlx::MySqlConnection;
 
 use crate::db;
 
+/// The dead-letter reason of a like that arrived on the product queue.
+const LIKE_ON_PRODUCT_QUEUE: &str = "like event on the product queue";
+
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ProductHandler;
 
 impl Handler for ProductHandler {
     /// The shop's list shows the mirror: every applied event changes it.
     const CHANGES: Option<Change> = Some(Change::Catalogue);
+    const DEAD_LETTER_REASONS: &'static [&'static str] = &[LIKE_ON_PRODUCT_QUEUE];
 
     async fn apply(&self, tx: &mut MySqlConnection, event: &Event) -> Result<Outcome, sqlx::Error> {
         match event {
@@ -34,7 +38,7 @@ impl Handler for ProductHandler {
                     }
                 }
             }
-            Event::ProductLiked(_) => Ok(Outcome::DeadLetter("like event on the product queue")),
+            Event::ProductLiked(_) => Ok(Outcome::DeadLetter(LIKE_ON_PRODUCT_QUEUE)),
         }
     }
 }

@@ -40,6 +40,10 @@ pub trait Handler: Send + Sync + 'static {
     /// commit, tells the APIs ([`crate::lists::feed`]).
     const CHANGES: Option<Change> = None;
 
+    /// The reasons of the handler's [`Outcome::DeadLetter`]s, so that
+    /// `events_dead_lettered_total` shows each at 0 before the first.
+    const DEAD_LETTER_REASONS: &'static [&'static str] = &[];
+
     /// Applies `event` on `tx`; the caller commits, or rolls back on an error or a
     /// [`Outcome::DeadLetter`].
     fn apply(

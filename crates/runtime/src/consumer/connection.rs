@@ -52,6 +52,7 @@ impl<H: Handler> Consumer<H> {
     /// Runs until `cancel`, reconnecting with capped backoff whenever the broker goes away.
     /// On `cancel` it stops taking deliveries, finishes the one in hand, and returns.
     pub async fn run(self, cancel: CancellationToken) {
+        super::start_at_zero::<H>();
         let mut backoff = Backoff::new(Duration::from_millis(100), self.amqp.reconnect_max);
         while !cancel.is_cancelled() {
             match self.connect().await {

@@ -29,3 +29,37 @@ mod retry;
 pub use apply::{Handler, Outcome, apply_batch, apply_once};
 pub use connection::Consumer;
 pub use retry::MAX_ATTEMPTS;
+
+use crate::metrics::catalog;
+
+/// `events_consumed_total`'s outcomes.
+const OUTCOMES: [&str; 4] = ["applied", "ignored", "duplicate", "dead_lettered"];
+/// `events_retried_total`'s reasons.
+const RETRY_REASONS: [&str; 2] = ["database_unavailable", "handler_error"];
+/// The `event` labels of undecodable messages besides the known types.
+const UNKNOWN_EVENTS: [&str; 2] = ["other", "none"];
+
+/// Registers at 0 every series of the consumer's counters whose labels are known up front
+/// (every event type by outcome, by retry reason, by dead-letter reason), so that `/metrics`
+/// shows them before the first event and `increase()` sees that event.
+fn start_at_zero<H: Handler>() {
+    catalog::AMQP_CONNECT_FAILURES.start_at_zero(["consumer"]);
+    for kind in events::EventKind::ALL {
+        let event = kind.as_str();
+        for outcome in OUTCOMES {
+            catalog::EVENTS_CONSUMED.start_at_zero([event, outcome]);
+        }
+        for reason in RETRY_REASONS {
+            catalog::EVENTS_RETRIED.start_at_zero([event, reason]);
+        }
+    }
+    let events = events::EventKind::ALL.map(|k| k.as_str());
+    for event in events.iter().chain(&UNKNOWN_EVENTS) {
+        for reason in ["undecodable", "handler_error"]
+            .iter()
+            .chain(H::DEAD_LETTER_REASONS)
+        {
+            catalog::EVENTS_DEAD_LETTERED.start_at_zero([*event, *reason]);
+        }
+    }
+}

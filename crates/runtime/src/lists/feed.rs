@@ -128,6 +128,7 @@ impl ChangeFeed {
         listen: bool,
         cancel: CancellationToken,
     ) {
+        catalog::AMQP_CONNECT_FAILURES.start_at_zero(["change_notices"]);
         let mut backoff = Backoff::new(Duration::from_millis(100), amqp.reconnect_max);
         while !cancel.is_cancelled() {
             let reason = match self.connect(&amqp, &name, listen).await {

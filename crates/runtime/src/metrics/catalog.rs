@@ -100,7 +100,7 @@ crate::metric_families! {
         "Spans the trace collector accepted.";
     OTEL_SPANS_DROPPED: Counter<1> = "otel_spans_dropped_total",
         ["reason"], None,
-        "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused or did not answer).";
+        "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused the batch or did not take it in time, after retries; shutdown: still queued, or ended, when the process stopped).";
     DB_CREDENTIAL_RELOADS: Counter<1> = "db_credential_reloads_total",
         ["outcome"], None,
         "Reads of the database secret after the database refused the credentials, by outcome (changed: the pool reconnects with the new ones; unchanged; failed: the secret could not be read).";
@@ -163,6 +163,29 @@ pub static PROCESS: &[Definition] = &[
 /// Registers every family's help text with the installed recorder.
 pub fn describe_all() {
     super::family::describe(ALL);
+}
+
+/// `otel_spans_dropped_total`'s reasons: the export queue was full; the collector refused
+/// the batch or did not answer, after the retries; the span ended while the process was
+/// stopping, after the last export.
+pub const SPANS_DROPPED_REASONS: [&str; 3] = ["queue_full", "export_failed", "shutdown"];
+/// `events_publish_failures_total`'s reasons.
+pub const PUBLISH_FAILURE_REASONS: [&str; 3] = ["unroutable", "nack", "broker"];
+
+/// The series every process may count whose labels are known up front, registered at 0
+/// when the recorder is installed: a counter that appears only with its first event is
+/// invisible to `increase()` for that event. Each loop registers its own the same way
+/// (the consumer's events by outcome, the relay's publish failures).
+pub fn start_at_zero() {
+    OTEL_SPANS_EXPORTED.start_at_zero(NO_LABELS);
+    for reason in SPANS_DROPPED_REASONS {
+        OTEL_SPANS_DROPPED.start_at_zero([reason]);
+    }
+    DB_TRANSACTIONS_ROLLED_BACK.start_at_zero(["abandoned"]);
+    for reason in ["error", "unresponsive"] {
+        DB_CONNECTIONS_DISCARDED.start_at_zero([reason]);
+    }
+    HTTP_CONNECTIONS_TIMED_OUT.start_at_zero(NO_LABELS);
 }
 
 #[cfg(test)]

@@ -99,6 +99,12 @@ impl<const N: usize> Counter<N> {
     pub fn add<V: Into<SharedString>>(&self, values: [V; N], n: u64) {
         metrics::counter!(self.0.name, self.0.labels(values)).increment(n);
     }
+
+    /// Shows the series with these label values at 0 before its first event, so that
+    /// `increase()` and `rate()` (and the alerts built on them) see that first event.
+    pub fn start_at_zero<V: Into<SharedString>>(&self, values: [V; N]) {
+        self.add(values, 0);
+    }
 }
 
 /// A gauge family with `N` labels.

@@ -40,6 +40,7 @@ pub fn handle() -> PrometheusHandle {
                 Err(_) => PrometheusBuilder::new().build_recorder().handle(),
             };
             catalog::describe_all();
+            catalog::start_at_zero();
             process::mark_start();
             handle
         })

@@ -38,6 +38,10 @@ pub struct Relay {
 impl Relay {
     /// Runs until `cancel`; never returns early on broker or database errors.
     pub async fn run(self, cancel: CancellationToken) {
+        for reason in catalog::PUBLISH_FAILURE_REASONS {
+            catalog::EVENTS_PUBLISH_FAILURES.start_at_zero([reason]);
+        }
+        catalog::AMQP_CONNECT_FAILURES.start_at_zero(["outbox_relay"]);
         let mut leadership = Leadership::new(&self.pool, &self.queue);
         let mut backoff = Backoff::new(Duration::from_millis(100), self.amqp.reconnect_max);
         while !cancel.is_cancelled() {

@@ -1,21 +1,33 @@
 //! The way out for finished spans: a bounded queue between the spans' ends and one export
 //! task, so that a slow, refusing or absent collector never slows or fails a request.
 //!
-//! Ending a span only offers it to the queue (`try_send`: no lock held across an export, no
-//! wait). When the queue is full the span is dropped and counted in
-//! `otel_spans_dropped_total{reason="queue_full"}`; a batch the collector refuses or does
-//! not answer within `OTEL_EXPORTER_OTLP_TIMEOUT` is counted with `reason="export_failed"`.
+//! Every span that ends is either exported (`otel_spans_exported_total`) or counted in
+//! `otel_spans_dropped_total` with its reason, never lost silently:
+//!
+//! - ending a span only offers it to the queue (`try_send`: no lock held across an export,
+//!   no wait); when the queue is full it is dropped, `reason="queue_full"`;
+//! - a batch the collector refuses for good, or does not take within
+//!   `OTEL_EXPORTER_OTLP_TIMEOUT` (retries included, [`super::http`]), is dropped,
+//!   `reason="export_failed"`;
+//! - spans still queued when the process stops are sent within the shutdown's limit; what
+//!   is left then, and spans that end after it (a task that outlives the flush), are
+//!   `reason="shutdown"`.
+//!
 //! The SDK's own batch processor drops spans the same way but only says so in its internal
 //! log, so this one replaces it to make the loss visible in `/metrics`.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use opentelemetry::Context;
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanExporter, SpanProcessor};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{mpsc, oneshot};
 
 use super::config::Export;
+use super::http::{HttpTransport, Refusal};
 use crate::metrics::catalog::{NO_LABELS, OTEL_SPANS_DROPPED, OTEL_SPANS_EXPORTED};
 
 enum Message {
@@ -24,28 +36,60 @@ enum Message {
     Flush(oneshot::Sender<()>),
 }
 
+/// How batches leave: our OTLP/HTTP transport, or the SDK's gRPC exporter (which retries
+/// transient gRPC failures itself).
+pub(super) enum Transport {
+    Http(HttpTransport),
+    Grpc(opentelemetry_otlp::SpanExporter),
+}
+
+impl Transport {
+    async fn export(&self, spans: Vec<SpanData>) -> Result<(), String> {
+        match self {
+            Transport::Http(http) => http.export(spans).await.map(drop).map_err(|r| match r {
+                Refusal::Transient { reason, .. } => reason,
+                Refusal::Final(reason) => reason,
+            }),
+            Transport::Grpc(grpc) => grpc.export(spans).await.map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// Hands finished spans to the export task.
 #[derive(Debug, Clone)]
 pub(super) struct QueueProcessor {
     queue: mpsc::Sender<Message>,
+    /// Set once the process has flushed for the last time.
+    closed: Arc<AtomicBool>,
 }
 
 impl QueueProcessor {
     /// Starts the export task on the current Tokio runtime.
-    pub(super) fn start<E: SpanExporter + 'static>(exporter: E, export: &Export) -> Self {
+    pub(super) fn start(transport: Transport, export: &Export) -> Self {
         let (queue, rx) = mpsc::channel(export.max_queue);
-        tokio::spawn(run(exporter, rx, export.clone()));
-        QueueProcessor { queue }
+        tokio::spawn(run(transport, rx, export.clone()));
+        QueueProcessor {
+            queue,
+            closed: Arc::new(AtomicBool::new(false)),
+        }
     }
 
-    /// Exports every span ended so far; waits at most `limit`.
+    /// Exports every span ended so far; waits at most `limit`. Spans that end afterwards
+    /// are counted as dropped (`shutdown`), as are those still queued when `limit` passes.
     pub(super) async fn flush(&self, limit: Duration) -> bool {
         let (done, wait) = oneshot::channel();
         let flushed = async {
             self.queue.send(Message::Flush(done)).await.ok()?;
             wait.await.ok()
         };
-        matches!(tokio::time::timeout(limit, flushed).await, Ok(Some(())))
+        let flushed = matches!(tokio::time::timeout(limit, flushed).await, Ok(Some(())));
+        self.closed.store(true, Ordering::SeqCst);
+        if !flushed {
+            // What the export task did not reach in time stays behind.
+            let left = self.queue.max_capacity() - self.queue.capacity();
+            OTEL_SPANS_DROPPED.add(["shutdown"], left as u64);
+        }
+        flushed
     }
 }
 
@@ -56,8 +100,14 @@ impl SpanProcessor for QueueProcessor {
         if !span.span_context.is_sampled() {
             return;
         }
-        if self.queue.try_send(Message::Span(Box::new(span))).is_err() {
-            OTEL_SPANS_DROPPED.increment(["queue_full"]);
+        if self.closed.load(Ordering::SeqCst) {
+            OTEL_SPANS_DROPPED.increment(["shutdown"]);
+            return;
+        }
+        match self.queue.try_send(Message::Span(Box::new(span))) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => OTEL_SPANS_DROPPED.increment(["queue_full"]),
+            Err(TrySendError::Closed(_)) => OTEL_SPANS_DROPPED.increment(["shutdown"]),
         }
     }
 
@@ -74,8 +124,8 @@ impl SpanProcessor for QueueProcessor {
 }
 
 /// Collects spans into batches of at most `max_batch`, each sent when full or `delay` after
-/// its first span, one export at a time, each bounded by `timeout`.
-async fn run<E: SpanExporter>(exporter: E, mut rx: mpsc::Receiver<Message>, export: Export) {
+/// its first span, one export at a time.
+async fn run(transport: Transport, mut rx: mpsc::Receiver<Message>, export: Export) {
     let mut batch = Vec::with_capacity(export.max_batch);
     let mut warned: Option<Instant> = None;
     while let Some(first) = rx.recv().await {
@@ -98,7 +148,7 @@ async fn run<E: SpanExporter>(exporter: E, mut rx: mpsc::Receiver<Message>, expo
         // A flush exports everything queued before it, in as many batches as it takes.
         loop {
             if !batch.is_empty() {
-                send(&exporter, &mut batch, &export, &mut warned).await;
+                send(&transport, &mut batch, &export, &mut warned).await;
             }
             if flushed.is_none() {
                 break;
@@ -122,21 +172,24 @@ async fn run<E: SpanExporter>(exporter: E, mut rx: mpsc::Receiver<Message>, expo
     }
 }
 
-async fn send<E: SpanExporter>(
-    exporter: &E,
+async fn send(
+    transport: &Transport,
     batch: &mut Vec<SpanData>,
     export: &Export,
     warned: &mut Option<Instant>,
 ) {
     let spans = std::mem::replace(batch, Vec::with_capacity(export.max_batch));
     let count = spans.len() as u64;
-    let failure = match tokio::time::timeout(export.timeout, exporter.export(spans)).await {
+    // Bounded twice: the HTTP transport keeps to the timeout itself, retries included; the
+    // margin only guards against an exporter that would not.
+    let limit = export.timeout + Duration::from_secs(1);
+    let failure = match tokio::time::timeout(limit, transport.export(spans)).await {
         Ok(Ok(())) => {
             OTEL_SPANS_EXPORTED.add(NO_LABELS, count);
             return;
         }
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("no answer within {} ms", export.timeout.as_millis()),
+        Ok(Err(e)) => e,
+        Err(_) => format!("no answer within {} ms", limit.as_millis()),
     };
     OTEL_SPANS_DROPPED.add(["export_failed"], count);
     // One line when the collector first fails, then at most one every ten minutes: the

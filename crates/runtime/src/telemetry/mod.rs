@@ -20,6 +20,7 @@
 pub mod config;
 mod context;
 mod export;
+mod http;
 mod json;
 
 use std::str::FromStr;
@@ -31,8 +32,12 @@ use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig;
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracerProvider, SpanExporter as _};
+
+use self::export::Transport;
+use self::http::HttpTransport;
 use tracing::Metadata;
-use tracing_subscriber::filter::{EnvFilter, FilterFn};
+use tracing::subscriber::Interest;
+use tracing_subscriber::filter::{DynFilterFn, EnvFilter};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{Layer, Registry};
@@ -156,9 +161,7 @@ fn ours(metadata: &Metadata<'_>) -> bool {
     own && (metadata.is_span() || *metadata.level() <= tracing::Level::WARN)
 }
 
-fn tracer_layer(
-    config: &TraceConfig,
-) -> Result<Box<dyn Layer<Registry> + Send + Sync>, opentelemetry_otlp::ExporterBuildError> {
+fn tracer_layer(config: &TraceConfig) -> Result<Box<dyn Layer<Registry> + Send + Sync>, String> {
     let resource = Resource::builder()
         .with_service_name(config.service_name.clone())
         .with_attribute(KeyValue::new("service.version", env!("CARGO_PKG_VERSION")))
@@ -173,28 +176,25 @@ fn tracer_layer(
         .with_sampler(config.sampler.sampler())
         .with_resource(resource.clone());
     if let Some(export) = &config.export {
-        let mut exporter = match export.protocol {
-            Protocol::Grpc => opentelemetry_otlp::SpanExporter::builder()
-                .with_tonic()
-                .with_endpoint(&export.endpoint)
-                .with_timeout(export.timeout)
-                .build()?,
-            Protocol::HttpProtobuf | Protocol::HttpJson => {
-                let protocol = if export.protocol == Protocol::HttpJson {
-                    opentelemetry_otlp::Protocol::HttpJson
-                } else {
-                    opentelemetry_otlp::Protocol::HttpBinary
-                };
-                opentelemetry_otlp::SpanExporter::builder()
-                    .with_http()
-                    .with_protocol(protocol)
+        let transport = match export.protocol {
+            Protocol::Grpc => {
+                let mut exporter = opentelemetry_otlp::SpanExporter::builder()
+                    .with_tonic()
                     .with_endpoint(&export.endpoint)
                     .with_timeout(export.timeout)
-                    .build()?
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                exporter.set_resource(&resource);
+                Transport::Grpc(exporter)
             }
+            Protocol::HttpProtobuf | Protocol::HttpJson => Transport::Http(HttpTransport::new(
+                &export.endpoint,
+                export.protocol == Protocol::HttpJson,
+                export.timeout,
+                &resource,
+            )?),
         };
-        exporter.set_resource(&resource);
-        let processor = QueueProcessor::start(exporter, export);
+        let processor = QueueProcessor::start(transport, export);
         provider = provider.with_span_processor(processor.clone());
         let _ = QUEUE.set(processor);
     }
@@ -204,7 +204,16 @@ fn tracer_layer(
         .with_location(false)
         .with_threads(false)
         .with_tracked_inactivity(false)
-        .with_filter(FilterFn::new(ours))
+        // Asked at every span and event, never cached per callsite: with a callsite cached as
+        // always enabled for both layers (`RUST_LOG=info`, the default), tracing-subscriber
+        // skips `enabled()` and each layer's filter reads whatever per-thread state the last
+        // `enabled()` left, often another crate's callsite this filter refused, so the
+        // server, producer and consumer spans were not given to this layer at all: neither
+        // exported nor counted.
+        .with_filter(
+            DynFilterFn::new(|metadata, _| ours(metadata))
+                .with_callsite_filter(|_| Interest::sometimes()),
+        )
         .boxed())
 }
 
