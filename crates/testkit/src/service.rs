@@ -47,7 +47,9 @@ pub fn workspace_binary(name: &str) -> String {
 /// `dir/name`, checked to exist; a relative `dir` is taken from the workspace's root.
 pub fn binary_in(dir: &Path, name: &str) -> String {
     let dir = if dir.is_relative() {
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").join(dir)
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir)
     } else {
         dir.to_path_buf()
     };

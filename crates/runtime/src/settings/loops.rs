@@ -12,6 +12,42 @@ pub struct OutboxSettings {
     pub batch_size: u32,
     /// How long published rows are kept before they are purged.
     pub retention: Duration,
+    /// How often the relay's leader purges them (`PURGE_INTERVAL_SECS`).
+    pub purge_interval: Duration,
+}
+
+/// How often each purge of old rows runs: `PURGE_INTERVAL_SECS` (default 3600, hourly;
+/// from 1 s to a day). Shorter only for a soak that must see every purge run
+/// (scripts/soak.sh); each purge deletes at most 10,000 rows a run.
+pub fn purge_interval(env: &Env) -> Result<Duration, ConfigError> {
+    let secs: u64 = env.parse("PURGE_INTERVAL_SECS", 3600)?;
+    if !(1..=86_400).contains(&secs) {
+        return Err(ConfigError::new(
+            "PURGE_INTERVAL_SECS",
+            "must be between 1 and 86400",
+        ));
+    }
+    Ok(Duration::from_secs(secs))
+}
+
+/// A retention given in seconds (`name`, e.g. `PROCESSED_RETENTION_SECS`) in place of its
+/// setting in days or hours: `None` when unset; at least `min_secs`.
+pub fn retention_secs(
+    env: &Env,
+    name: &str,
+    min_secs: u64,
+) -> Result<Option<Duration>, ConfigError> {
+    if env.string(name, "").trim().is_empty() {
+        return Ok(None);
+    }
+    let secs: u64 = env.parse(name, 0)?;
+    if secs < min_secs {
+        return Err(ConfigError::new(
+            name,
+            format!("must be at least {min_secs}"),
+        ));
+    }
+    Ok(Some(Duration::from_secs(secs)))
 }
 
 impl OutboxSettings {
@@ -28,6 +64,7 @@ impl OutboxSettings {
             poll_interval: env.millis("OUTBOX_POLL_INTERVAL_MS", 100, 10)?,
             batch_size,
             retention: Duration::from_secs(retention_hours * 3600),
+            purge_interval: purge_interval(env)?,
         })
     }
 }
@@ -40,8 +77,11 @@ pub struct ConsumerSettings {
     /// Deliveries applied in one database transaction at most (`CONSUMER_BATCH_SIZE`,
     /// default 100; 1 applies each on its own). A batch is what has arrived, never a wait.
     pub batch_size: usize,
-    /// How long processed message ids are remembered for de-duplication.
+    /// How long processed message ids are remembered for de-duplication
+    /// (`PROCESSED_RETENTION_DAYS`, or `PROCESSED_RETENTION_SECS` when set, at least 60).
     pub processed_retention: Duration,
+    /// How often they are purged (`PURGE_INTERVAL_SECS`).
+    pub purge_interval: Duration,
 }
 
 impl ConsumerSettings {
@@ -70,7 +110,9 @@ impl ConsumerSettings {
         Ok(ConsumerSettings {
             prefetch,
             batch_size,
-            processed_retention: Duration::from_secs(days * 86_400),
+            processed_retention: retention_secs(env, "PROCESSED_RETENTION_SECS", 60)?
+                .unwrap_or(Duration::from_secs(days * 86_400)),
+            purge_interval: purge_interval(env)?,
         })
     }
 }

@@ -20,7 +20,7 @@ pub use addresses::BrokerAddress;
 pub use amqp::AmqpSettings;
 pub use database::DatabaseSettings;
 pub use http::{AllowedOrigins, HttpSettings, ListSettings, ServerLimits, TrustedProxies};
-pub use loops::{ConsumerSettings, OutboxSettings};
+pub use loops::{ConsumerSettings, OutboxSettings, purge_interval, retention_secs};
 
 use crate::config::{ConfigError, Env};
 use crate::secrets::Credentials;
