@@ -32,15 +32,18 @@ if [ -z "${SHOP_BIN_DIR:-}" ]; then
     cargo build --release --locked --bins -p admin-svc -p main-svc -p loadgen
     SHOP_BIN_DIR=$target/release
   else
-    log "building the debug binaries (a no-op after scripts/test.sh's rust part)"
-    cargo build --locked --workspace --bins
     SHOP_BIN_DIR=$target/debug
   fi
+fi
+if [ "$profile" = debug ]; then
+  log "building the debug binaries (a no-op after scripts/test.sh's rust part)"
+  cargo build --locked --workspace --bins
 fi
 SHOP_BIN_DIR=$(cd "$SHOP_BIN_DIR" && pwd)
 export SHOP_BIN_DIR
 export SOAK_LOADGEN=${SOAK_LOADGEN:-$SHOP_BIN_DIR/loadgen}
-# The driver itself is a debug build of xtask: it only samples and compares.
-cargo build --locked -p xtask --bin xtask
+# The driver itself is the debug build of xtask (it only samples and compares), built with
+# the whole workspace so that cargo reuses what scripts/test.sh built.
+[ "$profile" = debug ] || cargo build --locked --workspace --bins
 log "soak: $SOAK_MINUTES minutes, binaries from $SHOP_BIN_DIR"
-"$target/debug/xtask" soak
+exec "$target/debug/xtask" soak

@@ -25,8 +25,8 @@ impl std::fmt::Display for Fault {
     }
 }
 
-/// The faults of a run of `total`: at least three (one of each kind), about one every
-/// three minutes, spread evenly from 15 % to 80 % of the run, so that the warm-up is quiet
+/// The faults of a run of `total`: at least three (one of each kind, the broker's first),
+/// about one every three minutes, spread evenly from 15 % to 80 % of the run, so that the warm-up is quiet
 /// and the run ends with a fault-free fifth. A pause lasts a thirtieth of the run, 5 to
 /// 10 s.
 pub fn schedule(total: Duration) -> Vec<(Duration, Fault)> {
@@ -38,10 +38,12 @@ pub fn schedule(total: Duration) -> Vec<(Duration, Fault)> {
     (0..n)
         .map(|i| {
             let at = Duration::from_secs_f64(first + step * i as f64);
+            // The broker first: its node takes the longest to come back (half a minute
+            // on a busy machine), which in a short run is best spent in the warm-up.
             let fault = match i % 3 {
-                0 if (i / 3) % 2 == 0 => Fault::KillConsumer(Proc::AdminConsumer),
-                0 => Fault::KillConsumer(Proc::MainConsumer),
-                1 => Fault::BrokerRestart,
+                0 => Fault::BrokerRestart,
+                1 if (i / 3) % 2 == 0 => Fault::KillConsumer(Proc::AdminConsumer),
+                1 => Fault::KillConsumer(Proc::MainConsumer),
                 _ => Fault::DatabasePause(pause),
             };
             (at, fault)
@@ -82,14 +84,8 @@ mod tests {
     fn three_minutes_have_one_fault_of_each_kind_and_twenty_have_two() {
         let short = schedule(Duration::from_secs(180));
         assert_eq!(short.len(), 3);
-        assert_eq!(
-            short[0],
-            (
-                Duration::from_secs(27),
-                Fault::KillConsumer(Proc::AdminConsumer)
-            )
-        );
-        assert_eq!(short[1].1, Fault::BrokerRestart);
+        assert_eq!(short[0], (Duration::from_secs(27), Fault::BrokerRestart));
+        assert_eq!(short[1].1, Fault::KillConsumer(Proc::AdminConsumer));
         assert_eq!(
             short[2],
             (
@@ -99,7 +95,7 @@ mod tests {
         );
         let long = schedule(Duration::from_secs(1200));
         assert_eq!(long.len(), 6);
-        assert_eq!(long[3].1, Fault::KillConsumer(Proc::MainConsumer));
+        assert_eq!(long[4].1, Fault::KillConsumer(Proc::MainConsumer));
         assert_eq!(
             long[5],
             (

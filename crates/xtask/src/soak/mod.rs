@@ -83,7 +83,17 @@ pub fn main(options: Options) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run::run(options)) {
+    // Ctrl-C or SIGTERM drop the run: the stack's processes get SIGTERM, the nodes are
+    // stopped and removed, a paused database is continued (their `Drop`s).
+    let outcome = runtime.block_on(async {
+        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+        tokio::select! {
+            r = run::run(options) => r,
+            _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
+            _ = term.recv() => anyhow::bail!("terminated"),
+        }
+    });
+    match outcome {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::FAILURE,
         Err(e) => {

@@ -136,11 +136,15 @@ impl Report<'_> {
             .values()
             .map(|s| judge(s, self.end / 2.0, self.end, &windows))
             .collect();
-        for j in judged.iter().filter(|j| j.grows) {
-            failures.push(format!(
-                "{} grows ({:+.1} over the last half)",
-                j.name, j.growth
-            ));
+        for j in &judged {
+            if j.grows {
+                failures.push(format!(
+                    "{} grows ({:+.1} over the last half)",
+                    j.name, j.growth
+                ));
+            } else if j.unjudged() {
+                failures.push(format!("{}: {} samples to judge, too few", j.name, j.n));
+            }
         }
         out.push('\n');
         out.push_str(&table(&judged));

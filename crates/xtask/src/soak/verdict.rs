@@ -83,6 +83,16 @@ pub struct Judged {
     pub grows: bool,
 }
 
+/// Samples a judged series needs in the last half, outside the fault windows.
+pub const MIN_SAMPLES: usize = 10;
+
+impl Judged {
+    /// Too few samples to say anything: a failure of the run, not a pass.
+    pub fn unjudged(&self) -> bool {
+        self.kind != Kind::Data && self.n < MIN_SAMPLES
+    }
+}
+
 fn mean(v: impl Iterator<Item = f64>) -> f64 {
     let (s, n) = v.fold((0.0, 0usize), |(s, n), x| (s + x, n + 1));
     if n == 0 { f64::NAN } else { s / n as f64 }
@@ -140,7 +150,7 @@ pub fn judge(series: &Series, half: f64, end: f64, excluded: &[(f64, f64)]) -> J
         spread,
         bar,
         n: last.len(),
-        grows: last.len() >= 3 && growth > bar,
+        grows: last.len() >= MIN_SAMPLES && growth > bar,
     }
 }
 
@@ -163,6 +173,7 @@ pub fn table(judged: &[Judged]) -> String {
     for j in judged {
         let verdict = match (j.kind, j.grows) {
             (Kind::Data, _) => "grows by design (reported)",
+            _ if j.unjudged() => "TOO FEW SAMPLES",
             (_, true) => "GROWS",
             (_, false) => "flat",
         };
@@ -255,18 +266,13 @@ mod tests {
 
     #[test]
     fn fault_windows_are_left_out_and_data_is_never_judged() {
-        let spike = series(Kind::Messages, |t| {
-            (
-                if (150.0..160.0).contains(&t) {
-                    5000.0
-                } else {
-                    0.0
-                },
-                0,
-            )
-        });
-        assert!(judge(&spike, 90.0, 180.0, &[]).grows);
-        assert!(!judge(&spike, 90.0, 180.0, &[(149.0, 165.0)]).grows);
+        // A backlog building from 150 s to the end: growth, unless the window covers it.
+        let backlog = series(Kind::Messages, |t| (100.0 * (t - 150.0).max(0.0), 0));
+        assert!(judge(&backlog, 90.0, 180.0, &[]).grows);
+        let j = judge(&backlog, 90.0, 180.0, &[(149.0, 180.0)]);
+        assert!(!j.grows && !j.unjudged(), "{j:?}");
+        let j = judge(&backlog, 90.0, 180.0, &[(95.0, 180.0)]);
+        assert!(j.unjudged(), "{j:?}");
         let data = series(Kind::Data, |t| (t * 100.0, 0));
         let j = judge(&data, 90.0, 180.0, &[]);
         assert!(!j.grows);
