@@ -39,7 +39,7 @@ pub struct Options {
     #[arg(long, env = "SOAK_USERS", default_value_t = 20)]
     pub users: u32,
     /// Where the logs, goose's report, the samples and the table go.
-    #[arg(long, default_value = ".run/soak")]
+    #[arg(long, env = "SOAK_OUT", default_value = ".run/soak")]
     pub out: PathBuf,
 }
 

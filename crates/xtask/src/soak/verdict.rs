@@ -39,7 +39,7 @@ impl Kind {
     fn floor(self) -> f64 {
         match self {
             Kind::Memory => 4.0,
-            Kind::Fds | Kind::Threads | Kind::Connections => 4.0,
+            Kind::Fds | Kind::Threads | Kind::Connections => 8.0,
             Kind::Rows | Kind::Messages => 100.0,
             Kind::Disk => 8.0,
             Kind::Data => f64::INFINITY,
