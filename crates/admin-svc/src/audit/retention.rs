@@ -121,5 +121,19 @@ mod tests {
                 "AUDIT_RETENTION_DAYS"
             );
         }
+        // In seconds for a soak, in place of the days; at least a minute.
+        let env = Env::from_pairs([
+            ("AUDIT_RETENTION_DAYS", "0"),
+            ("AUDIT_RETENTION_SECS", "60"),
+        ]);
+        assert_eq!(
+            retention_from_env(&env).unwrap(),
+            Some(Duration::from_secs(60))
+        );
+        let env = Env::from_pairs([("AUDIT_RETENTION_SECS", "59")]);
+        assert_eq!(
+            retention_from_env(&env).unwrap_err().name,
+            "AUDIT_RETENTION_SECS"
+        );
     }
 }

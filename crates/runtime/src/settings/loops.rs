@@ -116,3 +116,38 @@ impl ConsumerSettings {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn purges_run_hourly_unless_told_and_retention_may_be_in_seconds() {
+        let outbox = OutboxSettings::from_env(&Env::default()).unwrap();
+        let consumer = ConsumerSettings::from_env(&Env::default()).unwrap();
+        assert_eq!(outbox.purge_interval, Duration::from_secs(3600));
+        assert_eq!(outbox.retention, Duration::from_secs(168 * 3600));
+        assert_eq!(consumer.purge_interval, Duration::from_secs(3600));
+        assert_eq!(
+            consumer.processed_retention,
+            Duration::from_secs(30 * 86_400)
+        );
+        let env = Env::from_pairs([
+            ("PURGE_INTERVAL_SECS", "5"),
+            ("PROCESSED_RETENTION_DAYS", "2"),
+            ("PROCESSED_RETENTION_SECS", "90"),
+            ("OUTBOX_RETENTION_HOURS", "0"),
+        ]);
+        let outbox = OutboxSettings::from_env(&env).unwrap();
+        let consumer = ConsumerSettings::from_env(&env).unwrap();
+        assert_eq!(outbox.purge_interval, Duration::from_secs(5));
+        assert_eq!(outbox.retention, Duration::ZERO);
+        assert_eq!(consumer.purge_interval, Duration::from_secs(5));
+        assert_eq!(consumer.processed_retention, Duration::from_secs(90));
+        let blank = Env::from_pairs([("PROCESSED_RETENTION_SECS", " ")]);
+        assert_eq!(
+            retention_secs(&blank, "PROCESSED_RETENTION_SECS", 60).unwrap(),
+            None
+        );
+    }
+}

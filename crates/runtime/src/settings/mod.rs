@@ -279,6 +279,10 @@ mod tests {
             ("DB_CREATE_IF_MISSING", "maybe"),
             ("CONSUMER_PREFETCH", "0"),
             ("PROCESSED_RETENTION_DAYS", "-1"),
+            ("PROCESSED_RETENTION_SECS", "59"),
+            ("PROCESSED_RETENTION_SECS", "soon"),
+            ("PURGE_INTERVAL_SECS", "0"),
+            ("PURGE_INTERVAL_SECS", "86401"),
         ] {
             let env = Env::from_pairs([(name, value)]);
             // Each variable is read by the API, the consumer, or both.
