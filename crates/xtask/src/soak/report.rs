@@ -51,17 +51,14 @@ impl Purges {
                 metric(page, "purged_rows_total", &[&tl]).unwrap_or(0.0),
             ];
             let track = self.0.entry((process, table)).or_default();
-            for i in 0..3 {
-                let grew = if now[i] < track.seen[i] {
-                    now[i]
-                } else {
-                    now[i] - track.seen[i]
-                };
+            for (i, value) in now.into_iter().enumerate() {
+                let seen = track.seen[i];
+                let grew = if value < seen { value } else { value - seen };
                 if i == 0 && grew > 0.0 {
                     track.last_run = Some(t);
                 }
                 track.totals[i] += grew;
-                track.seen[i] = now[i];
+                track.seen[i] = value;
             }
         }
     }
