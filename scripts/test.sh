@@ -128,6 +128,8 @@ fi
 if want faults; then
   step "fault suite"
   bash scripts/faults.sh
+  step "soak, 3 minutes (docs/operating/soak.md; the debug binaries above)"
+  SOAK_MINUTES=3 SOAK_PROFILE=debug bash scripts/soak.sh
 fi
 
 if want compose; then

@@ -24,7 +24,6 @@ pub mod tokens;
 pub mod validation;
 
 use std::sync::{Arc, LazyLock};
-use std::time::Duration;
 
 use axum::Router;
 use axum::extract::FromRef;
@@ -207,21 +206,26 @@ impl HttpService for AppState {
 
     fn router(core: Core, api: &ApiSettings, auth: &AdminAuthSettings) -> Router {
         metrics::describe();
-        // Expired sessions, and their rows in the sessions list, are deleted hourly (a valid
-        // one is never served past its end).
+        // Expired sessions, and their rows in the sessions list, are deleted every
+        // PURGE_INTERVAL_SECS, hourly by default (a valid one is never served past its end).
         let store = auth::store(&core.pool);
         let pool = core.pool.clone();
+        let every = auth.purge_interval;
         tokio::spawn(async move {
             use tower_sessions::ExpiredDeletion;
-            let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+            let mut hourly = tokio::time::interval(every);
             loop {
                 hourly.tick().await;
-                if let Err(e) = store.delete_expired().await {
+                let store_purged = store.delete_expired().await;
+                if let Err(e) = &store_purged {
                     tracing::warn!(error = %e, "cannot delete expired sessions");
                 }
-                if let Err(e) = auth::sessions::delete_expired(&pool).await {
+                let purged = auth::sessions::delete_expired(&pool).await;
+                if let Err(e) = &purged {
                     tracing::warn!(error = %e, "cannot delete expired admin_sessions rows");
                 }
+                let both = store_purged.map_err(drop).and(purged.map_err(drop));
+                shop_runtime::metrics::purged("sessions", &both);
             }
         });
         let audit = audit_database(&core.pool, auth)

@@ -18,6 +18,8 @@ pub struct AdminAuthSettings {
     /// The audit log's database (`AUDIT_DATABASE`; by default the service's database name
     /// with `_audit`: [`AdminAuthSettings::audit_database_for`]).
     pub audit_database: Option<String>,
+    /// How often expired sessions are deleted (`PURGE_INTERVAL_SECS`, hourly by default).
+    pub purge_interval: Duration,
 }
 
 impl AdminAuthSettings {
@@ -56,6 +58,7 @@ impl AdminAuthSettings {
             session_idle: Duration::from_secs(idle * 60),
             session_max: Duration::from_secs(max * 3600),
             audit_database,
+            purge_interval: shop_runtime::settings::purge_interval(env)?,
         })
     }
 

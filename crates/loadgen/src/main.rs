@@ -18,6 +18,12 @@
 //! list`, `my likes`, `like, returning`, `like, new shopper`, `catalogue list`, `admin
 //! create`, `admin rename`); `scripts/bench.sh` runs it. goose's error summary lists the
 //! returning shoppers' `400 already liked` answers too, though they count as successes.
+//!
+//! `ADMIN_HOST=http://…` sends the admin's requests (`/api/…`) there instead of `--host`
+//! (to run against the two APIs without nginx); `LOADGEN_TALLY=FILE` writes what it was
+//! answered as JSON at the end (`tally.rs`), for scripts/soak.sh to compare with the rows.
+
+mod tally;
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -34,6 +40,13 @@ fn products() -> u64 {
             .filter(|n| *n > 0)
             .unwrap_or(100)
     })
+}
+
+/// An admin path, on `ADMIN_HOST` when set.
+fn admin_url(path: &str) -> String {
+    static HOST: OnceLock<String> = OnceLock::new();
+    let host = HOST.get_or_init(|| std::env::var("ADMIN_HOST").unwrap_or_default());
+    format!("{}{path}", host.trim_end_matches('/'))
 }
 
 fn admin_token() -> &'static str {
@@ -74,13 +87,17 @@ async fn my_likes(user: &mut GooseUser) -> TransactionResult {
 
 /// A like by this user's shopper: 200, or 400 when this shopper already liked it.
 async fn like(user: &mut GooseUser, name: &str) -> TransactionResult {
-    let path = format!("/flask/api/products/{}/like", random_product());
+    let product = random_product();
+    let path = format!("/flask/api/products/{product}/like");
     let request = GooseRequest::builder()
         .method(GooseMethod::Post)
         .path(path.as_str())
         .name(name)
         .build();
+    tally::like_sent();
     let goose = user.request(request).await?;
+    let status = goose.response.as_ref().map(|r| r.status().as_u16()).ok();
+    tally::like_answered(product, status);
     expect(user, goose, &[200, 400])
 }
 
@@ -108,7 +125,7 @@ async fn admin_edit(user: &mut GooseUser) -> TransactionResult {
     let body =
         serde_json::json!({"title": format!("Loadgen {}", &n[..8]), "image": "/img/loadgen.png"});
     let builder = user
-        .get_request_builder(&GooseMethod::Post, "/api/products")?
+        .get_request_builder(&GooseMethod::Post, &admin_url("/api/products"))?
         .header("Authorization", &bearer)
         .json(&body);
     let request = GooseRequest::builder()
@@ -117,6 +134,7 @@ async fn admin_edit(user: &mut GooseUser) -> TransactionResult {
         .name("admin create")
         .set_request_builder(builder)
         .build();
+    tally::create_sent();
     let mut goose = user.request(request).await?;
     let created = match goose.response {
         Ok(response) if response.status().as_u16() == 201 => response,
@@ -131,6 +149,9 @@ async fn admin_edit(user: &mut GooseUser) -> TransactionResult {
         .await
         .ok()
         .and_then(|v| v["id"].as_u64());
+    if let Some(id) = id {
+        tally::created(id);
+    }
     let Some(id) = id else {
         return user.set_failure(
             "create answered without an id",
@@ -139,7 +160,7 @@ async fn admin_edit(user: &mut GooseUser) -> TransactionResult {
             None,
         );
     };
-    let path = format!("/api/products/{id}");
+    let path = admin_url(&format!("/api/products/{id}"));
     let renamed = serde_json::json!({"title": format!("Loadgen {} v2", &n[..8]), "image": "/img/loadgen.png"});
     let builder = user
         .get_request_builder(&GooseMethod::Put, &path)?
@@ -152,11 +173,20 @@ async fn admin_edit(user: &mut GooseUser) -> TransactionResult {
         .set_request_builder(builder)
         .build();
     let goose = user.request(request).await?;
+    if goose
+        .response
+        .as_ref()
+        .is_ok_and(|r| r.status().as_u16() == 202)
+    {
+        tally::renamed();
+    }
     expect(user, goose, &[202])
 }
 
 async fn catalogue(user: &mut GooseUser) -> TransactionResult {
-    let goose = user.get_named("/api/products", "catalogue list").await?;
+    let goose = user
+        .get_named(&admin_url("/api/products"), "catalogue list")
+        .await?;
     expect(user, goose, &[200])
 }
 
@@ -193,6 +223,10 @@ async fn main() -> Result<(), GooseError> {
         )
         .execute()
         .await?;
+    if let Err(e) = tally::write() {
+        eprintln!("loadgen: cannot write LOADGEN_TALLY: {e}");
+        std::process::exit(1);
+    }
     if metrics.errors.is_empty() {
         println!("loadgen: no request errors");
     } else {

@@ -9,7 +9,21 @@ use crate::{unique, urls};
 const DEFAULT_URL: &str = "mysql://root@127.0.0.1:3306/mysql";
 const VARIABLES: &str = "TEST_DATABASE_URL or DATABASE_URL";
 
+/// A server set by [`use_server`], before the environment's.
+static SERVER: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// Makes every database, user and statement of this process's testkit go to the server at
+/// `url` (`mysql://root@host:port/mysql`) instead of `TEST_DATABASE_URL` or `DATABASE_URL`:
+/// for a program that starts a [`crate::MariaDbNode`] of its own (the soak). Once per
+/// process; `false` when a server was set already.
+pub fn use_server(url: &str) -> bool {
+    SERVER.set(url.to_owned()).is_ok()
+}
+
 fn database_url() -> String {
+    if let Some(url) = SERVER.get() {
+        return url.clone();
+    }
     std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
         .unwrap_or_else(|_| DEFAULT_URL.to_owned())

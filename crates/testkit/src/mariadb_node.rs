@@ -101,6 +101,16 @@ impl MariaDbNode {
         }
     }
 
+    /// The OS process id of `mariadbd` (to pause it with SIGSTOP, say).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Its directory: the data directory (`data/`) and the error log.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     /// `mysql://root@127.0.0.1:<port>`, without a database.
     pub fn root_url(&self) -> String {
         format!("mysql://root@127.0.0.1:{}", self.port)

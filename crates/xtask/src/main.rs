@@ -7,11 +7,15 @@
 //!   stop, Grafana's settings; down with its volumes, also on failure;
 //! - `xtask bench-verdict DIR`: the benchmark's table from the measurements
 //!   `scripts/bench.sh` wrote to DIR: each figure, its target, the ceiling, the ratio, met
-//!   or missed.
+//!   or missed;
+//! - `xtask soak`: the soak (`scripts/soak.sh` builds the binaries and runs it): a release
+//!   stack on its own MariaDB and RabbitMQ under a steady mixed workload with faults, every
+//!   resource sampled, a table and a verdict.
 
 mod bench;
 mod compose;
 mod report;
+mod soak;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +39,8 @@ enum Command {
         /// The directory scripts/bench.sh wrote its measurements to.
         measurements: PathBuf,
     },
+    /// Runs the soak: load, faults, samples, then the table and the verdict.
+    Soak(soak::Options),
 }
 
 fn main() -> ExitCode {
@@ -49,6 +55,7 @@ fn main() -> ExitCode {
             }
             compose::main(options)
         }
+        Command::Soak(options) => soak::main(options),
         Command::BenchVerdict { measurements } => match bench::table(&measurements) {
             Ok(table) => {
                 print!("{table}");

@@ -15,8 +15,12 @@ use super::AuditLog;
 /// Rows per transaction.
 pub const BATCH: u64 = 1000;
 
-/// How long records are kept: `None` forever (`AUDIT_RETENTION_DAYS=0`).
+/// How long records are kept: `None` forever (`AUDIT_RETENTION_DAYS=0`);
+/// `AUDIT_RETENTION_SECS`, when set, in its place (for a soak: at least 60).
 pub fn retention_from_env(env: &Env) -> Result<Option<Duration>, ConfigError> {
+    if let Some(secs) = shop_runtime::settings::retention_secs(env, "AUDIT_RETENTION_SECS", 60)? {
+        return Ok(Some(secs));
+    }
     let days: u64 = env.parse("AUDIT_RETENTION_DAYS", 365)?;
     if days > 36_500 {
         return Err(ConfigError::new(
@@ -56,7 +60,8 @@ pub fn purge_audit<'a>(
     })
 }
 
-/// Purges `log` hourly, the first time after `first`, until `stop` resolves. Each run
+/// Purges `log` every `interval` (hourly by default), the first time after `first`, until
+/// `stop` resolves. Each run
 /// connects on its own (`database`: the consumer's settings, so a rotated password is read
 /// again from its secret) and closes its connection when done: no connection is held
 /// between runs, and a database that is down delays nothing but that run (tried again an
@@ -65,7 +70,7 @@ pub async fn purge_hourly(
     mut database: DatabaseSettings,
     log: AuditLog,
     older_than: Duration,
-    first: Duration,
+    (first, interval): (Duration, Duration),
     stop: impl Future<Output = ()>,
 ) {
     database.create_if_missing = false;
@@ -75,15 +80,20 @@ pub async fn purge_hourly(
         loop {
             match shop_runtime::db::connect(&database, Duration::from_secs(30)).await {
                 Ok(pool) => {
-                    match purge_audit(&pool, &log, older_than).await {
+                    let purged = purge_audit(&pool, &log, older_than).await;
+                    shop_runtime::metrics::purged("audit", &purged);
+                    match purged {
                         Ok(rows) => tracing::info!(rows, "purged old audit records"),
                         Err(e) => tracing::warn!(error = %e, "audit record purge failed"),
                     }
                     pool.close().await;
                 }
-                Err(e) => tracing::warn!(error = %e, "no database for the audit record purge"),
+                Err(e) => {
+                    shop_runtime::metrics::purged::<()>("audit", &Err(()));
+                    tracing::warn!(error = %e, "no database for the audit record purge");
+                }
             }
-            tokio::time::sleep(Duration::from_secs(3600)).await;
+            tokio::time::sleep(interval).await;
         }
     };
     tokio::select! {
@@ -111,5 +121,19 @@ mod tests {
                 "AUDIT_RETENTION_DAYS"
             );
         }
+        // In seconds for a soak, in place of the days; at least a minute.
+        let env = Env::from_pairs([
+            ("AUDIT_RETENTION_DAYS", "0"),
+            ("AUDIT_RETENTION_SECS", "60"),
+        ]);
+        assert_eq!(
+            retention_from_env(&env).unwrap(),
+            Some(Duration::from_secs(60))
+        );
+        let env = Env::from_pairs([("AUDIT_RETENTION_SECS", "59")]);
+        assert_eq!(
+            retention_from_env(&env).unwrap_err().name,
+            "AUDIT_RETENTION_SECS"
+        );
     }
 }

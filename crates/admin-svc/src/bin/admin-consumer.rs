@@ -48,6 +48,7 @@ async fn main() -> anyhow::Result<ExitCode> {
     let service_database = settings.process.database.database_name().to_owned();
     let audit = audit_database_from_env(&env, &service_database)?;
     let retention = retention_from_env(&env)?;
+    let interval = settings::purge_interval(&env)?;
     let listener = shop_runtime::http::bind(settings.process.http_addr).await?;
     let shutdown = shop_runtime::shutdown::on_signal();
     if retention.is_none() {
@@ -58,7 +59,8 @@ async fn main() -> anyhow::Result<ExitCode> {
     let purge = async {
         if let Some(older_than) = retention {
             let log = AuditLog::in_database(&audit);
-            purge_hourly(database, log, older_than, FIRST_PURGE, shutdown.cancelled()).await;
+            let when = (FIRST_PURGE, interval);
+            purge_hourly(database, log, older_than, when, shutdown.cancelled()).await;
         }
     };
     let consume = async {

@@ -45,6 +45,12 @@ crate::metric_families! {
     OUTBOX_OLDEST_PENDING_AGE: Gauge<0> = "outbox_oldest_pending_age_seconds",
         [], Some(Unit::Seconds),
         "Age of the oldest outbox row not yet published; 0 when none waits.";
+    PURGES: Counter<2> = "purges_total",
+        ["table", "outcome"], None,
+        "Runs of a purge of old rows (table: outbox, processed_messages, audit, sessions), by outcome (ok, failed); every PURGE_INTERVAL_SECS (hourly by default).";
+    PURGED_ROWS: Counter<1> = "purged_rows_total",
+        ["table"], None,
+        "Rows deleted by the purges of old rows, by table.";
     AMQP_CONNECT_FAILURES: Counter<1> = "amqp_connect_failures_total",
         ["component"], None,
         "Failed attempts to connect to the broker.";

@@ -92,3 +92,15 @@ pub fn render(pool: &MySqlPool) -> Response {
     )
         .into_response()
 }
+
+/// Counts one run of the purge of `table` (`purges_total`) and the rows it deleted
+/// (`purged_rows_total`).
+pub fn purged<E>(table: &'static str, outcome: &Result<u64, E>) {
+    match outcome {
+        Ok(rows) => {
+            catalog::PURGES.increment([table, "ok"]);
+            catalog::PURGED_ROWS.add([table], *rows);
+        }
+        Err(_) => catalog::PURGES.increment([table, "failed"]),
+    }
+}

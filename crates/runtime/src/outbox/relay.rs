@@ -136,9 +136,11 @@ impl Relay {
                 last_backlog = Some(Instant::now());
                 self.record_backlog().await;
             }
-            if leads && last_purge.elapsed() > Duration::from_secs(3600) {
+            if leads && last_purge.elapsed() > self.settings.purge_interval {
                 last_purge = Instant::now();
-                match store::purge_published(&self.pool, self.settings.retention).await {
+                let purged = store::purge_published(&self.pool, self.settings.retention).await;
+                crate::metrics::purged("outbox", &purged);
+                match purged {
                     Ok(n) if n > 0 => tracing::info!(rows = n, "purged published outbox rows"),
                     Ok(_) => {}
                     Err(e) => tracing::warn!(error = %e, "outbox purge failed"),

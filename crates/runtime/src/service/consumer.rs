@@ -14,10 +14,18 @@ use crate::http::health::Probes;
 use crate::lists::{self, ChangeFeed};
 use crate::settings::{ConsumerProcessSettings, ServiceDefaults};
 
-/// Purges old processed-message records once an hour until `cancel`.
-async fn purge_processed(pool: MySqlPool, retention: Duration, cancel: CancellationToken) {
+/// Purges old processed-message records every `interval` (hourly by default) until
+/// `cancel`.
+async fn purge_processed(
+    pool: MySqlPool,
+    retention: Duration,
+    interval: Duration,
+    cancel: CancellationToken,
+) {
     loop {
-        match processed::purge(&pool, retention).await {
+        let purged = processed::purge(&pool, retention).await;
+        crate::metrics::purged("processed_messages", &purged);
+        match purged {
             Ok(rows) if rows > 0 => {
                 tracing::info!(rows, "purged old processed-message records");
             }
@@ -26,7 +34,7 @@ async fn purge_processed(pool: MySqlPool, retention: Duration, cancel: Cancellat
         }
         tokio::select! {
             () = cancel.cancelled() => return,
-            () = tokio::time::sleep(Duration::from_secs(3600)) => {}
+            () = tokio::time::sleep(interval) => {}
         }
     }
 }
@@ -87,6 +95,7 @@ pub async fn run_consumer<H: Handler>(
     let purge = tokio::spawn(purge_processed(
         pool.clone(),
         consumer_settings.processed_retention,
+        consumer_settings.purge_interval,
         shutdown.clone(),
     ));
 

@@ -20,7 +20,7 @@ pub use addresses::BrokerAddress;
 pub use amqp::AmqpSettings;
 pub use database::DatabaseSettings;
 pub use http::{AllowedOrigins, HttpSettings, ListSettings, ServerLimits, TrustedProxies};
-pub use loops::{ConsumerSettings, OutboxSettings};
+pub use loops::{ConsumerSettings, OutboxSettings, purge_interval, retention_secs};
 
 use crate::config::{ConfigError, Env};
 use crate::secrets::Credentials;
@@ -279,6 +279,10 @@ mod tests {
             ("DB_CREATE_IF_MISSING", "maybe"),
             ("CONSUMER_PREFETCH", "0"),
             ("PROCESSED_RETENTION_DAYS", "-1"),
+            ("PROCESSED_RETENTION_SECS", "59"),
+            ("PROCESSED_RETENTION_SECS", "soon"),
+            ("PURGE_INTERVAL_SECS", "0"),
+            ("PURGE_INTERVAL_SECS", "86401"),
         ] {
             let env = Env::from_pairs([(name, value)]);
             // Each variable is read by the API, the consumer, or both.
