@@ -50,7 +50,7 @@ destructive() {
           echo "a column added NOT NULL without a DEFAULT"
           return
         fi
-      done < <(sed -e 's/ ADD /\n/g' <<<"$s" | tail -n +2)
+      done < <(printf '%s\n' "${s// ADD /$'\n'}" | tail -n +2)
       ;;
   esac
 }

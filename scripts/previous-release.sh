@@ -13,12 +13,17 @@
 # saying so.
 #
 # The cache: when target/previous/<sha>/ already holds the four binaries, nothing is built.
+# PREVIOUS_CACHE_DIR=DIR puts <sha>/ under DIR instead of target/previous (CI: a directory of
+# the agent's that outlives the workspace; a commit's binaries never change, so any number of
+# builds may share it).
 # Otherwise the commit is checked out in a git worktree outside the tree (removed at the
 # end, whatever happens) and built with `cargo build --release --workspace --bins --locked`,
 # the same command as the current tree's release build, in CARGO_TARGET_DIR when set (CI
 # and the shared machine point it at the one release target directory of the current tree,
 # so that the dependencies are compiled once for both: only the previous release's own
-# crates compile again), else in target/previous/build.
+# crates compile again), else in target/ (the current tree's, for the same reason). The
+# current tree's binaries in <target>/release/ are put back afterwards: a test that takes
+# them from there never runs the previous release's by mistake.
 #
 #   scripts/previous-release.sh             build if needed; print the directory
 #   scripts/previous-release.sh --commit    print the previous release's commit and stop
@@ -34,7 +39,7 @@ fail() { say "$*"; exit 1; }
 # The previous release as "NAME SHA" (the tag or ref it came from, and its commit).
 resolve() {
   local head ref sha
-  head=$(git rev-parse --verify HEAD^{commit})
+  head=$(git rev-parse --verify 'HEAD^{commit}')
   if [ -n "${PREVIOUS_RELEASE:-}" ]; then
     sha=$(git rev-parse --verify --quiet "${PREVIOUS_RELEASE}^{commit}") ||
       fail "PREVIOUS_RELEASE=$PREVIOUS_RELEASE names no commit of this clone (git fetch --tags?)"
@@ -68,7 +73,9 @@ case "${1:-}" in
   *) fail "unknown argument $1 (known: --commit, --tag)" ;;
 esac
 
-out="$root/target/previous/$sha"
+cache=${PREVIOUS_CACHE_DIR:-$root/target/previous}
+mkdir -p "$cache"
+out="$(cd "$cache" && pwd)/$sha"
 have_all() {
   local b
   for b in "${binaries[@]}"; do [ -x "$out/$b" ] || return 1; done
@@ -83,17 +90,36 @@ src=$(mktemp -d "${TMPDIR:-/tmp}/shop-previous.XXXXXX")
 cleanup() {
   git -C "$root" worktree remove --force "$src" >/dev/null 2>&1 || rm -rf "$src"
   git -C "$root" worktree prune
+  rm -rf "$src.current"
 }
 trap cleanup EXIT
 say "building $name ($sha) in a worktree at $src"
 git worktree add --detach --quiet "$src" "$sha"
-target_dir=${CARGO_TARGET_DIR:-$root/target/previous/build}
+target_dir=${CARGO_TARGET_DIR:-$root/target}
+case "$target_dir" in /*) ;; *) target_dir="$root/$target_dir" ;; esac
+# The current tree's binaries, kept aside while cargo puts the previous release's there.
+stash="$src.current"
+mkdir -p "$stash"
+for b in "${binaries[@]}"; do
+  if [ -f "$target_dir/release/$b" ]; then cp -p "$target_dir/release/$b" "$stash/$b"; fi
+done
+put_back() {
+  local b
+  for b in "${binaries[@]}"; do
+    if [ -f "$stash/$b" ]; then cp -p "$stash/$b" "$target_dir/release/$b"; else rm -f "$target_dir/release/$b"; fi
+  done
+  rm -rf "$stash"
+}
 started=$(date +%s)
-(cd "$src" && CARGO_TARGET_DIR="$target_dir" cargo build --release --workspace --bins --locked)
+if ! (cd "$src" && CARGO_TARGET_DIR="$target_dir" cargo build --release --workspace --bins --locked); then
+  put_back
+  fail "the build of $name ($sha) failed"
+fi
 mkdir -p "$out.partial"
 for b in "${binaries[@]}"; do
   cp "$target_dir/release/$b" "$out.partial/$b"
 done
+put_back
 # What the previous release knew of the schema: its migrations, one file name a line.
 git ls-tree -r --name-only "$sha" -- crates | grep '/migrations/.*\.sql$' >"$out.partial/migrations.txt" || true
 echo "$name $sha" >"$out.partial/release.txt"

@@ -561,3 +561,64 @@ fn the_migration_lint_refuses_what_breaks_the_previous_release() {
     let (_, out) = lint("contract_after_previous.sql");
     assert!(out.contains("allowed: a contract step (contract: follows v0.1.0)"), "{out}");
 }
+
+/// Consumers ignore what they do not know of an event they know: fields a later release
+/// adds to a body, headers it adds to a message (a version, say). The current consumers
+/// apply such events, dead-letter none, and the original producers' bare ids still decode.
+#[tokio::test]
+async fn consumers_ignore_fields_and_headers_they_do_not_know() {
+    use lapin::BasicProperties;
+    use lapin::types::{AMQPValue, FieldTable, ShortString};
+
+    let stack = ShopStack::start(&amqp_url(), HashMap::new()).await;
+    let b = stack.broker().await;
+    let props = |content_type: &str, id: &str| {
+        let mut headers = FieldTable::default();
+        headers.insert(ShortString::from("x-event-version"), AMQPValue::LongLongInt(7));
+        headers.insert(
+            ShortString::from("x-added-later"),
+            AMQPValue::LongString("anything".into()),
+        );
+        BasicProperties::default()
+            .with_content_type(content_type.into())
+            .with_message_id(ShortString::from(id))
+            .with_headers(headers)
+    };
+    let body = |title: &str, version: u64| {
+        serde_json::to_vec(&serde_json::json!({
+            "id": 4001, "title": title, "image": "/i.png", "likes": 0, "version": version,
+            "subtitle": "a field of a later release", "tags": ["new"], "schema": {"v": 2}
+        }))
+        .unwrap()
+    };
+    let q = stack.main_queue.as_str();
+    b.publish(q, props("product_created", "later-1"), &body("Later", 1))
+        .await;
+    b.publish(q, props("product_updated", "later-2"), &body("Later still", 2))
+        .await;
+    eventually(WAIT, "the mirror applied both", || async {
+        testkit::seen(stack.client.shop_product(4001).await, |p| {
+            p.as_ref().is_some_and(|p| p["title"] == "Later still")
+        })
+    })
+    .await;
+
+    let id = stack.client.create("Liked later", "/l.png").await;
+    b.publish(
+        &stack.admin_queue,
+        props("product_liked", "later-3"),
+        id.to_string().as_bytes(),
+    )
+    .await;
+    eventually(WAIT, "the like counted", || async {
+        testkit::seen(stack.client.catalogue_product(id).await["likes"].clone(), |l| {
+            *l == 1
+        })
+    })
+    .await;
+    for q in [&stack.main_queue, &stack.admin_queue] {
+        let dead = shop_runtime::amqp::dead_letter_queue(q);
+        assert_eq!(b.counts(&dead).await.unwrap().0, 0, "nothing dead-lettered on {dead}");
+    }
+    stack.stop().await;
+}
