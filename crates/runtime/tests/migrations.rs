@@ -223,7 +223,9 @@ async fn a_previous_release_migrates_a_schema_a_newer_one_migrated() {
     strict.set_ignore_missing(false);
     let refused = migrations::apply(&pool, &strict).await.unwrap_err();
     assert!(
-        refused.to_string().contains("previously applied but is missing"),
+        refused
+            .to_string()
+            .contains("previously applied but is missing"),
         "sqlx's default, v0.1.0's behaviour: {refused}"
     );
 

@@ -95,7 +95,12 @@ impl Upgrade {
             .position(|(q, s, _)| *q == p && *s == r)
             .unwrap_or_else(|| panic!("no {r:?} {} running", p.binary()));
         let (_, _, svc) = self.running.remove(i);
-        assert_eq!(svc.terminate().await, Some(0), "{r:?} {} exits 0", p.binary());
+        assert_eq!(
+            svc.terminate().await,
+            Some(0),
+            "{r:?} {} exits 0",
+            p.binary()
+        );
     }
 
     fn svc(&self, p: Proc, r: Release) -> &Service {
@@ -153,7 +158,11 @@ impl Upgrade {
             .collect();
         for (i, id) in likeable.iter().enumerate() {
             let mut jar = None;
-            assert_eq!(client.like(*id, &mut jar).await, StatusCode::OK, "like {id}");
+            assert_eq!(
+                client.like(*id, &mut jar).await,
+                StatusCode::OK,
+                "like {id}"
+            );
             self.products.get_mut(id).unwrap().likes += 1;
             if i == 0 {
                 assert_eq!(
@@ -189,10 +198,14 @@ impl Upgrade {
     /// then every product counts as settled.
     async fn converge(&mut self, client: &ShopClient) {
         let expected = self.products.clone();
-        eventually(WAIT, "the catalogue and the mirror agree with the writes", || {
-            let (client, expected) = (client.clone(), expected.clone());
-            async move { check_lists(&client, &expected).await }
-        })
+        eventually(
+            WAIT,
+            "the catalogue and the mirror agree with the writes",
+            || {
+                let (client, expected) = (client.clone(), expected.clone());
+                async move { check_lists(&client, &expected).await }
+            },
+        )
         .await;
         for e in self.products.values_mut() {
             e.settled = true;
@@ -200,7 +213,10 @@ impl Upgrade {
     }
 }
 
-async fn check_lists(client: &ShopClient, expected: &BTreeMap<u64, Expected>) -> Result<(), String> {
+async fn check_lists(
+    client: &ShopClient,
+    expected: &BTreeMap<u64, Expected>,
+) -> Result<(), String> {
     let catalogue: HashMap<u64, Value> = by_id(client.catalogue().await);
     let shop: HashMap<u64, Value> = by_id(client.shop().await);
     for (id, e) in expected {
@@ -315,10 +331,19 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
     use Release::{New, Old};
 
     // 1. The previous release, whole, on databases it migrated.
-    for p in [Proc::AdminApi, Proc::MainApi, Proc::AdminConsumer, Proc::MainConsumer] {
+    for p in [
+        Proc::AdminApi,
+        Proc::MainApi,
+        Proc::AdminConsumer,
+        Proc::MainConsumer,
+    ] {
         up.start(p, Old).await;
     }
-    up.token = create_token(&up.binary(Proc::AdminApi, Old), up.stack.env(Proc::AdminApi)).await;
+    up.token = create_token(
+        &up.binary(Proc::AdminApi, Old),
+        up.stack.env(Proc::AdminApi),
+    )
+    .await;
     let old = up.client(Old);
     up.round(&old).await;
     up.converge(&old).await;
@@ -336,7 +361,9 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
             let mut n = 0;
             let stop = Instant::now() + Duration::from_secs(3);
             while Instant::now() < stop {
-                client.create(&format!("During migration {n}"), "/m.png").await;
+                client
+                    .create(&format!("During migration {n}"), "/m.png")
+                    .await;
                 n += 1;
             }
             n
@@ -369,7 +396,10 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
         new_versions(&old_versions.0, &applied_versions(&up.stack.admin_db).await),
         new_versions(&old_versions.1, &applied_versions(&up.stack.main_db).await),
     );
-    eprintln!("migrations the new release added: admin {:?}, main {:?}", newer.0, newer.1);
+    eprintln!(
+        "migrations the new release added: admin {:?}, main {:?}",
+        newer.0, newer.1
+    );
     up.round(&old).await;
     up.converge(&old).await;
     reads_answer(&up, Old).await;
@@ -430,8 +460,16 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
     let admin_events = count(admin_db, "SELECT COUNT(*) FROM outbox").await;
     let main_events = count(main_db, "SELECT COUNT(*) FROM outbox").await;
     eventually(WAIT, "every event published and applied", || async {
-        let unpublished = count(admin_db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL").await
-            + count(main_db, "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL").await;
+        let unpublished = count(
+            admin_db,
+            "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL",
+        )
+        .await
+            + count(
+                main_db,
+                "SELECT COUNT(*) FROM outbox WHERE published_at IS NULL",
+            )
+            .await;
         let applied = (
             count(main_db, "SELECT COUNT(*) FROM processed_messages").await,
             count(admin_db, "SELECT COUNT(*) FROM processed_messages").await,
@@ -455,14 +493,31 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
         ),
     )
     .await;
-    assert_eq!(unmatched, 0, "main applied message ids admin never published");
+    assert_eq!(
+        unmatched, 0,
+        "main applied message ids admin never published"
+    );
     let accepted_likes: u64 = up.products.values().map(|e| e.likes).sum();
-    let counted_likes = count(admin_db, "SELECT CAST(COALESCE(SUM(likes), 0) AS SIGNED) FROM products").await;
-    assert_eq!(counted_likes, accepted_likes as i64, "like counts are the accepted likes");
+    let counted_likes = count(
+        admin_db,
+        "SELECT CAST(COALESCE(SUM(likes), 0) AS SIGNED) FROM products",
+    )
+    .await;
+    assert_eq!(
+        counted_likes, accepted_likes as i64,
+        "like counts are the accepted likes"
+    );
     let mirrored = count(main_db, "SELECT COUNT(*) FROM products").await;
-    assert_eq!(mirrored, up.products.len() as i64, "one mirror row per product created");
+    assert_eq!(
+        mirrored,
+        up.products.len() as i64,
+        "one mirror row per product created"
+    );
     let like_rows = count(main_db, "SELECT COUNT(*) FROM product_likes").await;
-    assert_eq!(like_rows, accepted_likes as i64, "one like row per accepted like");
+    assert_eq!(
+        like_rows, accepted_likes as i64,
+        "one like row per accepted like"
+    );
     for q in [&up.stack.main_queue, &up.stack.admin_queue] {
         let (left, _) = broker.counts(q).await.unwrap();
         assert_eq!(left, 0, "nothing left on {q}");
@@ -482,13 +537,22 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
     );
 
     for (p, r, svc) in std::mem::take(&mut up.running) {
-        assert_eq!(svc.terminate().await, Some(0), "{r:?} {} exits 0", p.binary());
+        assert_eq!(
+            svc.terminate().await,
+            Some(0),
+            "{r:?} {} exits 0",
+            p.binary()
+        );
     }
     up.stack.stop().await;
 }
 
 fn new_versions(before: &[i64], after: &[i64]) -> Vec<i64> {
-    after.iter().filter(|v| !before.contains(v)).copied().collect()
+    after
+        .iter()
+        .filter(|v| !before.contains(v))
+        .copied()
+        .collect()
 }
 
 /// Releases whose APIs exit at start on a schema with a migration they do not know (sqlx's
@@ -501,7 +565,9 @@ const INTOLERANT: [&str; 1] = ["v0.1.0"];
 /// a release in [`INTOLERANT`] refuses the newer schema, saying which migration it lacks.
 async fn old_replica_on_the_new_schema(up: &Upgrade, same_schema: bool) {
     let release = std::fs::read_to_string(up.old_dir.join("release.txt")).unwrap_or_default();
-    let intolerant = INTOLERANT.iter().any(|r| release.split_whitespace().next() == Some(r));
+    let intolerant = INTOLERANT
+        .iter()
+        .any(|r| release.split_whitespace().next() == Some(r));
     for p in [Proc::AdminApi, Proc::MainApi] {
         let (code, out) = run_args_to_exit(
             &up.binary(p, Release::Old),
@@ -511,11 +577,19 @@ async fn old_replica_on_the_new_schema(up: &Upgrade, same_schema: bool) {
         )
         .await;
         if same_schema || !intolerant {
-            assert_eq!(code, Some(0), "an old {} on the new schema: {out}", p.binary());
+            assert_eq!(
+                code,
+                Some(0),
+                "an old {} on the new schema: {out}",
+                p.binary()
+            );
         } else {
             assert_ne!(code, Some(0), "{release}: refuses the newer schema");
             assert!(out.contains("previously applied but is missing"), "{out}");
-            eprintln!("{release}: an old {} refuses the newer schema, as known", p.binary());
+            eprintln!(
+                "{release}: an old {} refuses the newer schema, as known",
+                p.binary()
+            );
         }
     }
     if same_schema || !intolerant {
@@ -541,14 +615,26 @@ fn the_migration_lint_refuses_what_breaks_the_previous_release() {
             .args(["scripts/migration-lint.sh", &format!("{fixtures}/{file}")])
             .output()
             .unwrap();
-        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
     };
     for (file, says) in [
-        ("drop_column.sql", "DROP in a migration newer than the previous release"),
+        (
+            "drop_column.sql",
+            "DROP in a migration newer than the previous release",
+        ),
         ("rename_column.sql", "RENAME in a migration newer"),
         ("modify_narrowing.sql", "ALTER … MODIFY"),
-        ("not_null_without_default.sql", "a column added NOT NULL without a DEFAULT"),
-        ("contract_unknown_release.sql", "following v99.0.0, which this clone does not know"),
+        (
+            "not_null_without_default.sql",
+            "a column added NOT NULL without a DEFAULT",
+        ),
+        (
+            "contract_unknown_release.sql",
+            "following v99.0.0, which this clone does not know",
+        ),
     ] {
         let (code, out) = lint(file);
         assert_eq!(code, Some(1), "{file} refused: {out}");
@@ -559,7 +645,10 @@ fn the_migration_lint_refuses_what_breaks_the_previous_release() {
         assert_eq!(code, Some(0), "{file} allowed: {out}");
     }
     let (_, out) = lint("contract_after_previous.sql");
-    assert!(out.contains("allowed: a contract step (contract: follows v0.1.0)"), "{out}");
+    assert!(
+        out.contains("allowed: a contract step (contract: follows v0.1.0)"),
+        "{out}"
+    );
 }
 
 /// Consumers ignore what they do not know of an event they know: fields a later release
@@ -574,7 +663,10 @@ async fn consumers_ignore_fields_and_headers_they_do_not_know() {
     let b = stack.broker().await;
     let props = |content_type: &str, id: &str| {
         let mut headers = FieldTable::default();
-        headers.insert(ShortString::from("x-event-version"), AMQPValue::LongLongInt(7));
+        headers.insert(
+            ShortString::from("x-event-version"),
+            AMQPValue::LongLongInt(7),
+        );
         headers.insert(
             ShortString::from("x-added-later"),
             AMQPValue::LongString("anything".into()),
@@ -594,8 +686,12 @@ async fn consumers_ignore_fields_and_headers_they_do_not_know() {
     let q = stack.main_queue.as_str();
     b.publish(q, props("product_created", "later-1"), &body("Later", 1))
         .await;
-    b.publish(q, props("product_updated", "later-2"), &body("Later still", 2))
-        .await;
+    b.publish(
+        q,
+        props("product_updated", "later-2"),
+        &body("Later still", 2),
+    )
+    .await;
     eventually(WAIT, "the mirror applied both", || async {
         testkit::seen(stack.client.shop_product(4001).await, |p| {
             p.as_ref().is_some_and(|p| p["title"] == "Later still")
@@ -611,14 +707,19 @@ async fn consumers_ignore_fields_and_headers_they_do_not_know() {
     )
     .await;
     eventually(WAIT, "the like counted", || async {
-        testkit::seen(stack.client.catalogue_product(id).await["likes"].clone(), |l| {
-            *l == 1
-        })
+        testkit::seen(
+            stack.client.catalogue_product(id).await["likes"].clone(),
+            |l| *l == 1,
+        )
     })
     .await;
     for q in [&stack.main_queue, &stack.admin_queue] {
         let dead = shop_runtime::amqp::dead_letter_queue(q);
-        assert_eq!(b.counts(&dead).await.unwrap().0, 0, "nothing dead-lettered on {dead}");
+        assert_eq!(
+            b.counts(&dead).await.unwrap().0,
+            0,
+            "nothing dead-lettered on {dead}"
+        );
     }
     stack.stop().await;
 }
