@@ -73,6 +73,8 @@ if want lint; then
   bash scripts/secret-scan.sh
   step "source files: none over 400 lines, tests aside"
   bash scripts/file-sizes.sh
+  step "migrations: expand, then contract (none newer than the previous release breaks it)"
+  bash scripts/migration-lint.sh
   step "shellcheck (every shell script: scripts/*.sh, deploy/**/*.sh, .ci/run)"
   command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
   mapfile -t shell_scripts < <({ find scripts -maxdepth 1 -name '*.sh'; find deploy -name '*.sh'; } | sort)

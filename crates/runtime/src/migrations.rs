@@ -24,6 +24,18 @@
 //! [`with_runtime`] refuses a service migration that reuses a runtime version, and sqlx
 //! applies a runtime migration older than a service's newest in its turn (it applies every
 //! version it has not recorded, in version order).
+//!
+//! # A schema newer than the binary
+//!
+//! During a rolling upgrade the new release migrates the database while the previous
+//! release's replicas still serve, and a rollback starts the previous release again on the
+//! migrated schema (docs/operating/upgrades.md). sqlx refuses that by default: a version in
+//! `_sqlx_migrations` that the binary does not know is `VersionMissing` ("migration … was
+//! previously applied but is missing in the resolved migrations"), and v0.1.0's APIs exit
+//! on it at start. So [`with_runtime`] ignores applied versions it does not know and
+//! [`apply`] names them in a WARN line: migrations are expand-then-contract, so a release's
+//! queries keep working on the next release's schema. A known version whose file changed
+//! is still refused (`VersionMismatch`): that is an edited migration, never a newer one.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -48,9 +60,10 @@ impl<'s> MigrationSource<'s> for Listed {
     }
 }
 
-/// A service's migrator: its own migrations and the runtime's, in version order, with no
-/// missing versions tolerated (as `sqlx::migrate!` gives) and sqlx's own lock off: apply it
-/// with [`apply`], which locks in a way MariaDB honours.
+/// A service's migrator: its own migrations and the runtime's, in version order, applied
+/// versions it does not know tolerated (a newer release migrated the database: see the
+/// module's documentation) and sqlx's own lock off: apply it with [`apply`], which locks in
+/// a way MariaDB honours and names the versions it does not know.
 ///
 /// # Panics
 ///
@@ -71,6 +84,7 @@ pub fn with_runtime(service: Migrator) -> Migrator {
     match Migrator::new(Listed(all)).now_or_never() {
         Some(Ok(mut migrator)) => {
             migrator.set_locking(false);
+            migrator.set_ignore_missing(true);
             migrator
         }
         Some(Err(e)) => unreachable!("in-memory migrations failed to resolve: {e}"),
@@ -112,6 +126,16 @@ pub async fn apply(pool: &MySqlPool, migrator: &Migrator) -> anyhow::Result<()> 
         );
     }
     tracing::debug!(lock = %name, waited_ms = waited.elapsed().as_millis() as u64, "migration lock taken");
+    if migrator.ignore_missing {
+        let newer = unknown_versions(&mut conn, migrator).await?;
+        if !newer.is_empty() {
+            tracing::warn!(
+                versions = ?newer,
+                "the database has migrations this release does not know (a newer release \
+                 applied them); running on that schema, as expand-then-contract allows"
+            );
+        }
+    }
     let result = migrator.run_direct(&mut *conn).await;
     // Released whatever the outcome; a failed release only means the connection is gone,
     // which frees the lock as well.
@@ -120,6 +144,29 @@ pub async fn apply(pool: &MySqlPool, migrator: &Migrator) -> anyhow::Result<()> 
         .execute(&mut *conn)
         .await;
     Ok(result?)
+}
+
+/// The versions applied to the database (`_sqlx_migrations`) that `migrator` does not know,
+/// oldest first; none on a new database.
+pub async fn unknown_versions(
+    conn: &mut sqlx::MySqlConnection,
+    migrator: &Migrator,
+) -> Result<Vec<i64>, sqlx::Error> {
+    let history_tables: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM information_schema.tables \
+         WHERE table_schema = DATABASE() AND table_name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    if history_tables == 0 {
+        return Ok(Vec::new());
+    }
+    let known: HashSet<i64> = migrator.iter().map(|m| m.version).collect();
+    let applied: Vec<i64> =
+        sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(&mut *conn)
+            .await?;
+    Ok(applied.into_iter().filter(|v| !known.contains(v)).collect())
 }
 
 /// The versions of `migrator` not yet applied successfully, oldest first; an error when the

@@ -179,3 +179,82 @@ async fn replicas_migrating_a_new_database_at_once_all_succeed() {
     }
     db.drop_database().await;
 }
+
+/// `service()` without its own migrations: the release before the one that added them.
+fn previous_release() -> Migrator {
+    let mut previous = service();
+    previous.migrations = std::borrow::Cow::Owned(Vec::new());
+    migrations::with_runtime(previous)
+}
+
+/// A rolling upgrade, and a rollback: the new release migrated the database, and the
+/// previous one (or a replica of it restarting) applies its migrations on that schema. It
+/// starts, naming the versions it does not know; sqlx's default refuses it, which is how
+/// v0.1.0's APIs behave (docs/operating/upgrades.md). An edited migration is still refused.
+#[tokio::test]
+async fn a_previous_release_migrates_a_schema_a_newer_one_migrated() {
+    let db = TestDatabase::named("rt_migrations_newer");
+    let pool = support::pool(&db, None).await;
+    migrations::apply(&pool, &migrations::with_runtime(service()))
+        .await
+        .unwrap();
+
+    let log = Log::default();
+    let previous = previous_release();
+    migrations::apply(&pool, &previous)
+        .with_subscriber(log.subscriber())
+        .await
+        .expect("the previous release runs on the newer schema");
+    let text = log.text();
+    assert!(
+        text.contains("WARN") && text.contains("20991231000000"),
+        "the unknown version is named: {text}"
+    );
+    let mut conn = pool.acquire().await.unwrap();
+    assert_eq!(
+        migrations::unknown_versions(&mut conn, &previous)
+            .await
+            .unwrap(),
+        [20991231000000]
+    );
+    drop(conn);
+
+    let mut strict = previous_release();
+    strict.set_ignore_missing(false);
+    let refused = migrations::apply(&pool, &strict).await.unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("previously applied but is missing"),
+        "sqlx's default, v0.1.0's behaviour: {refused}"
+    );
+
+    let mut edited = service();
+    let mut files = edited.migrations.to_vec();
+    files[0] = sqlx::migrate::Migration::new(
+        files[0].version,
+        files[0].description.clone(),
+        files[0].migration_type,
+        std::borrow::Cow::Borrowed("SELECT 1"),
+        false,
+    );
+    edited.migrations = std::borrow::Cow::Owned(files);
+    let refused = migrations::apply(&pool, &migrations::with_runtime(edited))
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("modified"),
+        "an edited migration is refused: {refused}"
+    );
+
+    let mut conn = pool.acquire().await.unwrap();
+    assert!(
+        migrations::unknown_versions(&mut conn, &migrations::with_runtime(service()))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    drop(conn);
+    pool.close().await;
+    db.drop_database().await;
+}
