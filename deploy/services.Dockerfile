@@ -42,13 +42,13 @@ WORKDIR /src
 ENV CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0
 COPY Cargo.toml Cargo.lock ./
 COPY --from=skeleton /src/crates crates
-RUN cargo build --release --locked -p admin-svc -p main-svc --bins
+RUN cargo build --release --locked -p admin-svc -p main-svc -p shop-repair --bins
 COPY crates crates
 # The real sources may be older than the skeleton's outputs: touch them so cargo rebuilds.
 RUN find crates -name '*.rs' -exec touch {} + \
- && cargo build --release --locked -p admin-svc -p main-svc --bins \
+ && cargo build --release --locked -p admin-svc -p main-svc -p shop-repair --bins \
  && mkdir -p /out \
- && for bin in admin-api admin-consumer main-api main-consumer; do \
+ && for bin in admin-api admin-consumer main-api main-consumer shop-repair; do \
       strip --strip-debug -o "/out/$bin" "target/release/$bin"; \
     done
 
@@ -101,8 +101,8 @@ CMD ["admin-api", "serve"]
 
 FROM runtime AS main
 LABEL org.opencontainers.image.title="shop-main" \
-      org.opencontainers.image.description="main-svc: the shop API (main-api) and its product consumer (main-consumer)"
-COPY --from=binaries /out/main-api /out/main-consumer /usr/local/bin/
+      org.opencontainers.image.description="main-svc: the shop API (main-api) and its product consumer (main-consumer); shop-repair (drift check, repair, drift watcher)"
+COPY --from=binaries /out/main-api /out/main-consumer /out/shop-repair /usr/local/bin/
 EXPOSE 5000 5001
 HEALTHCHECK --interval=10s --timeout=5s --start-period=60s --retries=3 \
   CMD ["shop-healthcheck", "5000", "/ready"]

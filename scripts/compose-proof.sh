@@ -173,7 +173,7 @@ step "our images: shop/admin, shop/main, shop/web (runtime stages of deploy/*.Do
 [ -f frontend/dist/index.html ] || build_frontend
 rm -rf .prebuilt && mkdir -p .prebuilt/bin
 if [ "${PROOF_FULL_BUILD:-0}" != 1 ]; then
-  for bin in admin-api admin-consumer main-api main-consumer; do
+  for bin in admin-api admin-consumer main-api main-consumer shop-repair; do
     strip --strip-debug -o ".prebuilt/bin/$bin" "$bin_dir/$profile/$bin"
   done
   log "packaging the $profile binaries (stripped of debug information) and frontend/dist"

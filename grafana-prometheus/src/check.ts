@@ -30,7 +30,7 @@ const REQUIRED_DASHBOARDS = [
 ];
 
 // The agreed job names (= compose service names, docs/operating/monitoring.md's table).
-const JOBS = ["admin-api", "admin-consumer", "main-api", "main-consumer", "rabbitmq", "mysqld-exporter", "prometheus"];
+const JOBS = ["admin-api", "admin-consumer", "main-api", "main-consumer", "catalogue-drift", "rabbitmq", "mysqld-exporter", "prometheus"];
 
 interface GridPos {
   x: number;

@@ -331,7 +331,16 @@ function pipeline(): dashboard.DashboardBuilder {
     .withPanel(graph("Commit to commit lag", "events_end_to_end_lag_seconds: from the event's commit in one service to its commit in the other. Alert EventDeliveryLagHigh over 10 s (p99).", "s", [
       [quantile(0.5, "events_end_to_end_lag_seconds", "job", CONSUMERS), "p50 {{job}}"],
       [quantile(0.99, "events_end_to_end_lag_seconds", "job", CONSUMERS), "p99 {{job}}"],
-    ], short(FULL)));
+    ], short(FULL)))
+    .withRow(row("6. Drift (shop-repair watch)"))
+    .withPanel(graph("Drift between shop and catalogue", "What the last drift check (job catalogue-drift, every 5 minutes) found that no event will fix: products missing, stale or extra in the shop's mirror, and catalogue like counts that differ from the shop's likes. Alert CatalogueDrift after 15 minutes; docs/operating/backup-and-repair.md.", "short", [
+      ["sum by (kind) (catalogue_drift_products)", "products {{kind}}"],
+      ["sum(catalogue_drift_like_counts)", "like counts"],
+    ], short(HALF)))
+    .withPanel(graph("Drift check", "1 when the last check read both databases, 0 when it failed; and the time since the last check ended.", "short", [
+      ["min(catalogue_drift_check_success)", "check succeeded"],
+      ["time() - max(catalogue_drift_last_check_timestamp_seconds)", "seconds since the last check"],
+    ], short(HALF)));
 }
 
 /** Every dashboard and the file it is provisioned from. */

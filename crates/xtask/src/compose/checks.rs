@@ -166,6 +166,7 @@ async fn prometheus(proof: &Proof, http: &reqwest::Client) -> Result<()> {
         "admin-consumer",
         "main-api",
         "main-consumer",
+        "catalogue-drift",
         "rabbitmq",
         "mysqld-exporter",
         "prometheus",

@@ -36,13 +36,14 @@ use podman::{Compose, PROJECT, container_of, logs, run};
 const WORK: &str = ".run/compose-proof";
 
 /// The services brought up and checked.
-const SERVICES: [&str; 11] = [
+const SERVICES: [&str; 12] = [
     "mariadb",
     "rabbitmq",
     "admin-api",
     "admin-consumer",
     "main-api",
     "main-consumer",
+    "catalogue-drift",
     "web",
     "prometheus",
     "alertmanager",
