@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::Value;
 use sqlx::Connection;
-use testkit::service::{command, run_args_to_exit};
+use testkit::service::run_args_to_exit;
 use testkit::{
     Proc, Service, ShopClient, ShopStack, amqp_url, binary_in, eventually, workspace_binary,
 };
@@ -247,23 +247,6 @@ fn by_id(list: Vec<Value>) -> HashMap<u64, Value> {
         .collect()
 }
 
-/// An API token made by `binary`'s `create-token` (the old admin-api's, before the new
-/// release touches the database).
-async fn create_token(binary: &str, env: &HashMap<String, String>) -> String {
-    let out = command(binary, env)
-        .args(["create-token", "--name", &testkit::unique("upgrades")])
-        .output()
-        .await
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout
-        .lines()
-        .map(str::trim)
-        .find(|l| l.starts_with("shop_"))
-        .unwrap_or_else(|| panic!("no token: {stdout}{}", String::from_utf8_lossy(&out.stderr)))
-        .to_owned()
-}
-
 async fn applied_versions(db: &testkit::TestDatabase) -> Vec<i64> {
     let mut conn = db.connect().await;
     let versions = sqlx::query_scalar("SELECT version FROM _sqlx_migrations ORDER BY version")
@@ -339,7 +322,7 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
     ] {
         up.start(p, Old).await;
     }
-    up.token = create_token(
+    up.token = testkit::admin_token_of(
         &up.binary(Proc::AdminApi, Old),
         up.stack.env(Proc::AdminApi),
     )

@@ -56,7 +56,7 @@ pub use poll::{Watch, Watched, eventually, seen};
 pub use proxy::TcpProxy;
 pub use rabbit_cluster::{QueueInfo, RabbitCluster};
 pub use rabbit_node::{NodeOptions, RabbitNode};
-pub use service::{Service, binary_in, free_port, workspace_binary};
+pub use service::{Service, admin_token_of, binary_in, free_port, workspace_binary};
 pub use stack::{Overrides, Proc, ShopClient, ShopStack, WAIT};
 pub use tls::TestCerts;
 

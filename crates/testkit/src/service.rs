@@ -165,7 +165,12 @@ pub struct Service {
 /// admin database's settings). The token is the line of its output that starts `shop_`
 /// (log lines may come first).
 pub async fn admin_token(env: &HashMap<String, String>) -> String {
-    let out = command(&workspace_binary("admin-api"), env)
+    admin_token_of(&workspace_binary("admin-api"), env).await
+}
+
+/// [`admin_token`] made by the admin-api at `binary` (another release's, say).
+pub async fn admin_token_of(binary: &str, env: &HashMap<String, String>) -> String {
+    let out = command(binary, env)
         .args(["create-token", "--name", &crate::unique("testkit")])
         .output()
         .await
