@@ -90,18 +90,14 @@ if want lint; then
   bash scripts/k8s-validate.sh
 fi
 
-# The release binaries, plain (before coverage_env), in target/release: the previous
-# release's first (scripts/previous-release.sh: built in a worktree of this repository, kept
-# in target/previous/<sha>/; both share target/, so the dependencies compile once), then this
-# tree's. The mixed-version test (rust) runs the previous release's beside this tree's; the
-# trace test (rust) and the soak (faults) run on this tree's release build, as operators do.
-if want rust || want faults; then
-  step "release build: the previous release's binaries (scripts/previous-release.sh)"
-  PREVIOUS_BIN_DIR=$(CARGO_TARGET_DIR="$PWD/target" bash scripts/previous-release.sh)
+# The previous release's binaries, for the mixed-version test of cargo test
+# (scripts/previous-release.sh: a release build in a worktree of this repository, cached
+# outside the checkout in ~/.cache/shop/previous/<sha>/, so it is built once per machine and
+# release). Plain, before coverage_env.
+if want rust; then
+  step "the previous release's binaries (scripts/previous-release.sh; cached per machine)"
+  PREVIOUS_BIN_DIR=$(env -u CARGO_TARGET_DIR bash scripts/previous-release.sh)
   export PREVIOUS_BIN_DIR
-  step "release build: this tree's binaries"
-  CARGO_TARGET_DIR="$PWD/target" cargo build --release --workspace --bins --locked
-  export RELEASE_BIN_DIR=$PWD/target/release
 fi
 
 # After the lints (clippy stays a plain check): from here on cargo builds instrumented.
@@ -117,8 +113,6 @@ if want rust; then
   cargo build --workspace --bins --locked
   step "cargo test (the mixed-version test with the previous release's binaries)"
   cargo test --workspace --locked
-  step "traces on the release binaries: 50 creates and 50 likes, each one complete trace"
-  SHOP_BIN_DIR=$RELEASE_BIN_DIR cargo test --locked -p system-tests --test traces_release
 fi
 
 if want frontend; then
@@ -146,8 +140,8 @@ fi
 if want faults; then
   step "fault suite"
   bash scripts/faults.sh
-  step "soak, 3 minutes on the release binaries (docs/operating/soak.md)"
-  SOAK_MINUTES=3 SHOP_BIN_DIR=$RELEASE_BIN_DIR bash scripts/soak.sh
+  step "soak, 3 minutes (docs/operating/soak.md; the debug binaries above)"
+  SOAK_MINUTES=3 SOAK_PROFILE=debug bash scripts/soak.sh
 fi
 
 if want compose; then

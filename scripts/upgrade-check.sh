@@ -3,13 +3,14 @@
 #   1. the migration lint (scripts/migration-lint.sh): nothing newer than the previous
 #      release breaks its queries unless marked as a contract step;
 #   2. the previous release's binaries (scripts/previous-release.sh: built once per commit,
-#      then cached in target/previous/<sha>/ or PREVIOUS_CACHE_DIR);
+#      then cached in PREVIOUS_CACHE_DIR, by default ~/.cache/shop/previous/<sha>/);
 #   3. the current tree's release binaries (cargo build --release; SHOP_BIN_DIR=DIR takes
 #      them from DIR instead, built already);
 #   4. the mixed-version test (crates/system-tests/tests/upgrades.rs) with both, against the
 #      local MariaDB and RabbitMQ (started if they are not running).
-# The previous release is built first: both builds share the target directory (the
-# dependencies compile once) and the current build comes last in it.
+#   5. the trace test on the release binaries (crates/system-tests/tests/traces_release.rs:
+#      50 creates and 50 likes, each one complete trace at a real OTLP receiver), as operators
+#      run them; the test command runs it on the debug binaries.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -36,3 +37,6 @@ export_service_urls
 
 step "mixed versions: $(cat "$PREVIOUS_BIN_DIR/release.txt") beside this tree ($SHOP_BIN_DIR)"
 cargo test --locked -p system-tests --test upgrades -- --nocapture
+
+step "traces on the release binaries ($SHOP_BIN_DIR)"
+cargo test --locked -p system-tests --test traces_release -- --nocapture
