@@ -8,14 +8,15 @@
 # report merges them and prints each crate's line coverage; below COVERAGE_MIN for a crate
 # of COVERAGE_CRATES, the test command fails.
 #
-# Measured: admin-svc, main-svc, runtime, events and repair (shop-repair, run by
-# system-tests' repair.rs), their src/ (tests/ directories and tests.rs files are left out,
-# as cargo-llvm-cov does by default). Not measured: testkit,
-# system-tests, loadgen and xtask, which are test and benchmark tools, not the shop.
+# Measured: admin-svc, main-svc, runtime and events, their src/ (tests/ directories and
+# tests.rs files are left out, as cargo-llvm-cov does by default). Not measured yet: repair
+# (shop-repair, run as a process by system-tests' repair.rs and monitoring.rs; its first
+# full measurement is still to come, so it is not yet held to COVERAGE_MIN). Not measured:
+# testkit, system-tests, loadgen and xtask, which are test and benchmark tools, not the shop.
 
 # The cargo-llvm-cov that `cargo install` fetches when none is installed.
 CARGO_LLVM_COV_VERSION=0.9.1
-COVERAGE_CRATES=(admin-svc main-svc runtime events repair)
+COVERAGE_CRATES=(admin-svc main-svc runtime events)
 COVERAGE_MIN=${COVERAGE_MIN:-80}
 COVERAGE_IGNORE='/crates/(testkit|system-tests|loadgen|xtask)/'
 
