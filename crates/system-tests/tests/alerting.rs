@@ -61,7 +61,8 @@ fn seconds(duration: &str) -> u64 {
     }
 }
 
-/// alerts.yml as this test runs it: each `for: D` becomes `for: D/30` (at least 1 s), and
+/// alerts.yml as this test runs it: each `for: D` becomes `for: D/30` (at least 1 s, at most
+/// 20 s: a rule that waits 15 minutes, like CatalogueDrift, would hold the test), and
 /// each of [`THRESHOLDS`] is replaced (it must be there).
 fn fast_rules(alerts: &str) -> String {
     let mut out: String = alerts
@@ -71,7 +72,7 @@ fn fast_rules(alerts: &str) -> String {
             match trimmed.strip_prefix("for: ") {
                 Some(d) => {
                     let indent = &line[..line.len() - trimmed.len()];
-                    let fast = (seconds(d.trim()) / FOR_DIVISOR).max(1);
+                    let fast = (seconds(d.trim()) / FOR_DIVISOR).clamp(1, 20);
                     format!("{indent}for: {fast}s\n")
                 }
                 None => format!("{line}\n"),
@@ -426,10 +427,10 @@ fn the_fast_rules_shorten_every_for_and_replace_each_threshold() {
         assert!(!fast.contains(from) && fast.contains(to));
     }
     let sample =
-        "  - alert: A\n    expr: x > 1\n    for: 10m\n  - alert: B\n    for: 1m\n    for: 30s\n";
+        "  - alert: A\n    expr: x > 1\n    for: 10m\n  - alert: B\n    for: 1m\n    for: 30s\n    for: 15m\n";
     assert_eq!(
         fast_rules(&sample.replace("x > 1", "outbox_oldest_pending_age_seconds > 60")),
-        "  - alert: A\n    expr: outbox_oldest_pending_age_seconds > 3\n    for: 20s\n  - alert: B\n    for: 2s\n    for: 1s\n"
+        "  - alert: A\n    expr: outbox_oldest_pending_age_seconds > 3\n    for: 20s\n  - alert: B\n    for: 2s\n    for: 1s\n    for: 20s\n"
     );
     assert_eq!(seconds("1h"), 3600);
 }
