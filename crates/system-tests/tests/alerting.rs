@@ -222,6 +222,13 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
             "\"alertmanager:9093\"",
             format!("\"127.0.0.1:{}\"", am.port),
         ),
+        // The drift watcher is not part of this test (monitoring.rs runs the real one): its
+        // job scrapes admin-api instead, so that it is up and no ShopTargetDown pages for
+        // it; CatalogueDrift has no data there and stays quiet.
+        (
+            "\"catalogue-drift:9105\"",
+            format!("\"{}\"", local(Proc::AdminApi)),
+        ),
     ];
     let prom = Prometheus::start(&prometheus_config(&targets, &rules), prom_port).await;
 
@@ -229,7 +236,7 @@ async fn a_broker_down_pages_once_and_a_poisoned_message_opens_a_ticket() {
     eventually(Duration::from_secs(60), "every target up", || async {
         let data = prom.api("targets", &[("state", "active")]).await.ok()?;
         let active = data["activeTargets"].as_array()?.clone();
-        (active.len() == 7 && active.iter().all(|t| t["health"] == "up")).then_some(())
+        (active.len() == 8 && active.iter().all(|t| t["health"] == "up")).then_some(())
     })
     .await;
     eventually(
@@ -426,8 +433,7 @@ fn the_fast_rules_shorten_every_for_and_replace_each_threshold() {
     for (_, from, to) in THRESHOLDS {
         assert!(!fast.contains(from) && fast.contains(to));
     }
-    let sample =
-        "  - alert: A\n    expr: x > 1\n    for: 10m\n  - alert: B\n    for: 1m\n    for: 30s\n    for: 15m\n";
+    let sample = "  - alert: A\n    expr: x > 1\n    for: 10m\n  - alert: B\n    for: 1m\n    for: 30s\n    for: 15m\n";
     assert_eq!(
         fast_rules(&sample.replace("x > 1", "outbox_oldest_pending_age_seconds > 60")),
         "  - alert: A\n    expr: outbox_oldest_pending_age_seconds > 3\n    for: 20s\n  - alert: B\n    for: 2s\n    for: 1s\n    for: 20s\n"
