@@ -20,6 +20,18 @@ pub struct Watched {
     pub metrics: Option<String>,
 }
 
+impl Watched {
+    /// `kind`, or for the database server, whose threads and files follow the clients'
+    /// connections, [`Kind::ServerPerConnection`].
+    fn per_connection(&self, kind: Kind) -> Kind {
+        if self.name == "mariadbd" {
+            Kind::ServerPerConnection
+        } else {
+            kind
+        }
+    }
+}
+
 /// `(kB of VmRSS, threads)` of `pid`, from `/proc/PID/status`.
 fn status(pid: u32) -> Option<(f64, f64)> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
@@ -142,7 +154,7 @@ impl Sampler {
                 );
                 rec.add(
                     format!("{} threads", p.name),
-                    Kind::Threads,
+                    p.per_connection(Kind::Threads),
                     t,
                     threads,
                     p.restarts,
@@ -151,7 +163,7 @@ impl Sampler {
             if let Some(fds) = open_fds(pid) {
                 rec.add(
                     format!("{} open files", p.name),
-                    Kind::Fds,
+                    p.per_connection(Kind::Fds),
                     t,
                     fds,
                     p.restarts,
