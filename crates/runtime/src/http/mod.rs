@@ -1,11 +1,12 @@
 //! HTTP for every process: the middleware ([`middleware`]), the server with its connection
-//! limits ([`server`]), the client's address ([`client_ip`]), cross-site refusal and CORS
+//! limits ([`server`]) and its listening socket ([`listener`]), the client's address ([`client_ip`]), cross-site refusal and CORS
 //! ([`origin`]), bounded waiting for the database ([`admission`]), the probes ([`health`])
 //! and the request's trace ([`trace`]). Error answers are [`crate::problem`]'s.
 
 pub mod admission;
 pub mod client_ip;
 pub mod health;
+pub mod listener;
 pub mod middleware;
 pub mod origin;
 pub mod server;
@@ -26,10 +27,10 @@ pub fn positive_id(raw: &str) -> Option<u64> {
     raw.parse::<u64>().ok().filter(|id| *id > 0)
 }
 
-/// Binds the HTTP listener, naming the variables to change when the address is taken.
+/// Binds the HTTP listener (with a backlog of [`listener::LISTEN_BACKLOG`]), naming the
+/// variables to change when the address is taken.
 pub async fn bind(addr: std::net::SocketAddr) -> anyhow::Result<TcpListener> {
-    TcpListener::bind(addr)
-        .await
+    listener::listen(addr)
         .map_err(|e| anyhow::anyhow!("cannot listen on {addr} (BIND_ADDRESS, PORT): {e}"))
 }
 

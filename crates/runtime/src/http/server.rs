@@ -5,11 +5,17 @@
 //!   send a request's whole head within it, and a kept-alive connection that sends nothing
 //!   is closed after it too. A slowloris client (a header byte every few seconds) or an idle
 //!   one holds its connection that long at most.
-//! - **A cap on open connections** (`HTTP_MAX_CONNECTIONS`, default 4096): at the cap the
-//!   server stops accepting, so further clients wait in the kernel's backlog until a
-//!   connection ends, instead of exhausting the process's file descriptors.
+//! - **A cap on open connections** (`HTTP_MAX_CONNECTIONS`, default 4096): past the cap a
+//!   new connection is answered `503` with `Retry-After` at once and closed
+//!   ([`super::listener`]), instead of exhausting the process's file descriptors.
 //! - **Graceful stop**: on shutdown the listener closes, kept-alive connections are told to
 //!   close after their current request, and in-flight requests get `grace` to finish.
+//! - **Threads of its own** (`HTTP_THREADS`): with `n > 0` the connections are served by `n`
+//!   threads, each a single-threaded tokio runtime with its own accept loop on the same
+//!   listening socket; a connection, its requests and the tasks they spawn stay on the thread
+//!   that accepted it. With 0 they are served by the caller's runtime. Why: one multi-threaded
+//!   runtime serving small requests spends much of its time waking its threads and moving
+//!   tasks between them (docs/performance.md, "Lists").
 //!
 //! Each request carries the peer's address (`ConnectInfo<SocketAddr>`);
 //! [`super::client_ip`] tells the client's behind nginx.
@@ -26,10 +32,30 @@ use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
 use tower::ServiceExt;
 
+use super::listener;
 use crate::metrics::catalog::{HTTP_CONNECTIONS_OPEN, HTTP_CONNECTIONS_TIMED_OUT, NO_LABELS};
 use crate::settings::ServerLimits;
+
+/// The cores this process may run on: an API's default `HTTP_THREADS`.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+}
+
+/// What every accept loop of one server shares.
+#[derive(Clone)]
+struct Shared {
+    router: Router,
+    stop: CancellationToken,
+    grace: Duration,
+    limits: ServerLimits,
+    /// One per open connection (`HTTP_MAX_CONNECTIONS`).
+    permits: Arc<Semaphore>,
+    /// One per connection being refused ([`listener::MAX_REFUSING`]).
+    refusing: Arc<Semaphore>,
+}
 
 /// Serves `router` on `listener` until `shutdown` resolves, then lets in-flight requests
 /// finish (at most `grace`).
@@ -40,7 +66,74 @@ pub async fn serve(
     grace: Duration,
     limits: ServerLimits,
 ) -> std::io::Result<()> {
-    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let shared = Shared {
+        router,
+        stop: CancellationToken::new(),
+        grace,
+        limits,
+        permits: Arc::new(Semaphore::new(limits.max_connections)),
+        refusing: Arc::new(Semaphore::new(listener::MAX_REFUSING)),
+    };
+    let stop = shared.stop.clone();
+    let _stop_on_return = shared.stop.clone().drop_guard();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = shutdown => stop.cancel(),
+            () = stop.cancelled() => {}
+        }
+    });
+    let threads = limits.threads.unwrap_or(0);
+    if threads == 0 {
+        let _ = accept_loop(listener, shared).await;
+        return Ok(());
+    }
+    let socket = listener.into_std()?;
+    let mut done = Vec::with_capacity(threads);
+    for i in 0..threads {
+        let socket = socket.try_clone()?;
+        let shared = shared.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
+        std::thread::Builder::new()
+            .name(format!("http-{i}"))
+            .spawn(move || {
+                let _ = tx.send(serve_on_own_runtime(socket, shared));
+            })?;
+        done.push(rx);
+    }
+    drop(socket);
+    let mut result = Ok(());
+    for rx in done {
+        match rx.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => result = Err(e),
+            Err(_) => result = Err(std::io::Error::other("an HTTP thread panicked")),
+        }
+    }
+    result
+}
+
+/// One thread's runtime: accepts on `socket` until the stop, then waits (within the grace
+/// period) for every task its requests spawned, so that a request detached from a client
+/// that hung up ([`super::middleware`]) ends its database work before the runtime goes.
+fn serve_on_own_runtime(socket: std::net::TcpListener, shared: Shared) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let listener = TcpListener::from_std(socket)?;
+        let grace = shared.grace;
+        let deadline = accept_loop(listener, shared).await + grace;
+        let metrics = tokio::runtime::Handle::current().metrics();
+        while metrics.num_alive_tasks() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        Ok(())
+    })
+}
+
+/// Accepts connections until the stop, serves each in a task, then stops gracefully.
+/// Returns when the stop came.
+async fn accept_loop(listener: TcpListener, shared: Shared) -> tokio::time::Instant {
     let graceful = GracefulShutdown::new();
     // HTTP/1 only: detecting HTTP/2 (hyper-util's auto builder) waits for the client's
     // first bytes before any timeout runs, so a client that connects and says nothing would
@@ -48,19 +141,10 @@ pub async fn serve(
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    let mut shutdown = std::pin::pin!(shutdown);
+        .header_read_timeout(shared.limits.header_read_timeout);
     loop {
-        // At the cap, wait for a connection to end before accepting another.
-        let permit = tokio::select! {
-            () = &mut shutdown => break,
-            permit = permits.clone().acquire_owned() => match permit {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
         let (stream, peer) = tokio::select! {
-            () = &mut shutdown => break,
+            () = shared.stop.cancelled() => break,
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 // Out of file descriptors, or a connection reset before it was accepted:
@@ -72,8 +156,24 @@ pub async fn serve(
                 }
             },
         };
+        let Ok(permit) = shared.permits.clone().try_acquire_owned() else {
+            // At the cap: a quick 503, at most MAX_REFUSING at once (past that, wait here
+            // and let new clients wait in the backlog).
+            let refusal = tokio::select! {
+                () = shared.stop.cancelled() => break,
+                refusal = shared.refusing.clone().acquire_owned() => refusal,
+            };
+            if let Ok(refusal) = refusal {
+                tokio::spawn(async move {
+                    listener::refuse(stream).await;
+                    drop(refusal);
+                });
+            }
+            continue;
+        };
         let _ = stream.set_nodelay(true);
-        let service = router
+        let service = shared
+            .router
             .clone()
             .map_request(move |mut req: Request<Incoming>| {
                 req.extensions_mut().insert(ConnectInfo(peer));
@@ -93,13 +193,14 @@ pub async fn serve(
             drop(permit);
         });
     }
+    let stopped = tokio::time::Instant::now();
     drop(listener);
     tokio::select! {
         () = graceful.shutdown() => {}
-        () = tokio::time::sleep(grace) => {
-            tracing::warn!(grace_ms = grace.as_millis() as u64,
+        () = tokio::time::sleep(shared.grace) => {
+            tracing::warn!(grace_ms = shared.grace.as_millis() as u64,
                 "requests still running after the grace period; stopping");
         }
     }
-    Ok(())
+    stopped
 }

@@ -20,7 +20,9 @@ use crate::http::admission::Admission;
 use crate::http::health::{self, Probes};
 use crate::lists::{self, ChangeFeed, Listing, VersionsQuery};
 use crate::outbox::{self, OutboxHandle, Relay};
-use crate::settings::{AllowedOrigins, ApiSettings, ListSettings, ServiceDefaults, TrustedProxies};
+use crate::settings::{
+    AllowedOrigins, ApiSettings, ListSettings, ServerLimits, ServiceDefaults, TrustedProxies,
+};
 use crate::telemetry::LogOutput;
 
 /// What a service's handlers share, built by [`run_http`].
@@ -290,7 +292,16 @@ pub async fn run_http<S: HttpService>(
         app,
         async move { stop.cancelled().await },
         Duration::from_secs(10),
-        settings.server,
+        ServerLimits {
+            // An API serves its connections on a runtime per core unless told otherwise.
+            threads: Some(
+                settings
+                    .server
+                    .threads
+                    .unwrap_or_else(crate::http::server::cores),
+            ),
+            ..settings.server
+        },
     )
     .await?;
 

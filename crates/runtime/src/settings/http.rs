@@ -14,6 +14,9 @@ pub struct ServerLimits {
     pub header_read_timeout: Duration,
     /// Open connections at most.
     pub max_connections: usize,
+    /// Threads serving connections, each with a single-threaded runtime of its own
+    /// (`HTTP_THREADS`); `None`: the process's choice ([`crate::http::server`]).
+    pub threads: Option<usize>,
 }
 
 impl Default for ServerLimits {
@@ -21,12 +24,13 @@ impl Default for ServerLimits {
         ServerLimits {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 4096,
+            threads: None,
         }
     }
 }
 
 impl ServerLimits {
-    /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_MAX_CONNECTIONS`.
+    /// `HTTP_HEADER_READ_TIMEOUT_MS`, `HTTP_MAX_CONNECTIONS`, `HTTP_THREADS`.
     pub fn from_env(env: &Env) -> Result<Self, ConfigError> {
         let defaults = ServerLimits::default();
         let max_connections: usize = env.parse("HTTP_MAX_CONNECTIONS", defaults.max_connections)?;
@@ -43,6 +47,10 @@ impl ServerLimits {
                 100,
             )?,
             max_connections,
+            threads: match env.get("HTTP_THREADS") {
+                None => None,
+                Some(_) => Some(env.parse("HTTP_THREADS", 0)?),
+            },
         })
     }
 }
