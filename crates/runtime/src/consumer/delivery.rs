@@ -123,19 +123,20 @@ impl<H: Handler> Consumer<H> {
                 return Ok(());
             }
         };
-        // Committed: only now may the broker forget them, all up to the last at once.
-        if let Some((last, _)) = decoded.last() {
-            let multiple = BasicAckOptions { multiple: true };
-            amqp::within(self.amqp.publish_timeout, last.ack(multiple))
-                .instrument(span.clone())
-                .await?;
-        }
+        // Committed: the APIs may rebuild their lists now (the notice does not wait for the
+        // ack), and only now may the broker forget them, all up to the last at once.
         if let (true, Some(change), Some(feed)) = (
             outcomes.contains(&Outcome::Applied),
             H::CHANGES,
             self.feed.as_ref(),
         ) {
             feed.announce(change);
+        }
+        if let Some((last, _)) = decoded.last() {
+            let multiple = BasicAckOptions { multiple: true };
+            amqp::within(self.amqp.publish_timeout, last.ack(multiple))
+                .instrument(span.clone())
+                .await?;
         }
         let elapsed = start.elapsed().as_secs_f64();
         for ((delivery, envelope), outcome) in decoded.iter().zip(&outcomes) {
@@ -239,13 +240,14 @@ impl<H: Handler> Consumer<H> {
                     return Ok(Some("dead_lettered"));
                 }
                 Ok(outcome) => {
-                    // Committed: only now may the broker forget the message.
-                    amqp::within(limit, delivery.ack(BasicAckOptions::default())).await?;
+                    // Committed: the APIs may rebuild their lists now (the notice does not
+                    // wait for the ack), and only now may the broker forget the message.
                     if let (Outcome::Applied, Some(change), Some(feed)) =
                         (outcome, H::CHANGES, self.feed.as_ref())
                     {
                         feed.announce(change);
                     }
+                    amqp::within(limit, delivery.ack(BasicAckOptions::default())).await?;
                     catalog::EVENTS_CONSUMED.increment([event, outcome.label()]);
                     catalog::EVENT_PROCESSING.record([event], start.elapsed().as_secs_f64());
                     if let Some(lag) = envelope.created_us.and_then(since) {

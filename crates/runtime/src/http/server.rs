@@ -95,9 +95,7 @@ pub async fn serve(
         let (tx, rx) = tokio::sync::oneshot::channel::<std::io::Result<()>>();
         std::thread::Builder::new()
             .name(format!("http-{i}"))
-            .spawn(move || {
-                let _ = tx.send(serve_on_own_runtime(socket, shared));
-            })?;
+            .spawn(move || serve_on_own_runtime(socket, shared, tx))?;
         done.push(rx);
     }
     drop(socket);
@@ -114,21 +112,45 @@ pub async fn serve(
 
 /// One thread's runtime: accepts on `socket` until the stop, then waits (within the grace
 /// period) for every task its requests spawned, so that a request detached from a client
-/// that hung up ([`super::middleware`]) ends its database work before the runtime goes.
-fn serve_on_own_runtime(socket: std::net::TcpListener, shared: Shared) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
+/// that hung up ([`super::middleware`]) ends its database work before the server returns;
+/// then says so on `done`.
+///
+/// The runtime itself stays until the process ends: database connections that its requests
+/// opened are registered with its I/O driver, and the pool keeps them for the process's
+/// other work (the relay, the last outbox drain at the stop), which would fail on them if
+/// the runtime went. Parked in `block_on`, it only drives their I/O.
+fn serve_on_own_runtime(
+    socket: std::net::TcpListener,
+    shared: Shared,
+    done: tokio::sync::oneshot::Sender<std::io::Result<()>>,
+) {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
-        .build()?;
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            let _ = done.send(Err(e));
+            return;
+        }
+    };
     runtime.block_on(async {
-        let listener = TcpListener::from_std(socket)?;
+        let listener = match TcpListener::from_std(socket) {
+            Ok(listener) => listener,
+            Err(e) => {
+                let _ = done.send(Err(e));
+                return;
+            }
+        };
         let grace = shared.grace;
         let deadline = accept_loop(listener, shared).await + grace;
         let metrics = tokio::runtime::Handle::current().metrics();
         while metrics.num_alive_tasks() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
-        Ok(())
-    })
+        let _ = done.send(Ok(()));
+        std::future::pending::<()>().await;
+    });
 }
 
 /// Accepts connections until the stop, serves each in a task, then stops gracefully.
