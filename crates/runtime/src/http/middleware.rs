@@ -42,7 +42,12 @@ async fn limit_head(req: Request, next: Next) -> Response {
             "Request headers too large",
         );
     }
-    if req.uri().to_string().len() > MAX_URI_BYTES {
+    // The URI's length as written, without writing it out.
+    let uri = req.uri();
+    let uri_bytes = uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_bytes > MAX_URI_BYTES {
         return error(StatusCode::URI_TOO_LONG, "URI too long");
     }
     next.run(req).await

@@ -100,6 +100,11 @@ impl<const N: usize> Counter<N> {
         metrics::counter!(self.0.name, self.0.labels(values)).increment(n);
     }
 
+    /// The series with these label values, to record into repeatedly.
+    pub fn handle<V: Into<SharedString>>(&self, values: [V; N]) -> metrics::Counter {
+        metrics::counter!(self.0.name, self.0.labels(values))
+    }
+
     /// Shows the series with these label values at 0 before its first event, so that
     /// `increase()` and `rate()` (and the alerts built on them) see that first event.
     pub fn start_at_zero<V: Into<SharedString>>(&self, values: [V; N]) {
@@ -161,6 +166,11 @@ impl<const N: usize> Histogram<N> {
     /// Records one observation in the series with these label values.
     pub fn record<V: Into<SharedString>>(&self, values: [V; N], value: f64) {
         metrics::histogram!(self.0.name, self.0.labels(values)).record(value);
+    }
+
+    /// The series with these label values, to record into repeatedly.
+    pub fn handle<V: Into<SharedString>>(&self, values: [V; N]) -> metrics::Histogram {
+        metrics::histogram!(self.0.name, self.0.labels(values))
     }
 }
 

@@ -51,13 +51,89 @@ pub fn handle() -> PrometheusHandle {
 /// (`/api/products/{id}`), never by the raw path, so ids do not explode the label set.
 pub async fn track_http(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = route_label(&req);
-    let method = req.method().as_str().to_owned();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let response = next.run(req).await;
-    let labels = [method, route, response.status().as_u16().to_string()];
-    catalog::HTTP_REQUESTS.increment(labels.clone());
-    catalog::HTTP_REQUEST_DURATION.record(labels, start.elapsed().as_secs_f64());
+    let status = response.status().as_u16();
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let elapsed = start.elapsed().as_secs_f64();
+    match SERIES.with_borrow_mut(|series| series.get(&method, route, status)) {
+        Some((requests, duration)) => {
+            requests.increment(1);
+            duration.record(elapsed);
+        }
+        None => {
+            let labels = [
+                method.as_str().to_owned(),
+                route.to_owned(),
+                status.to_string(),
+            ];
+            catalog::HTTP_REQUESTS.increment(labels.clone());
+            catalog::HTTP_REQUEST_DURATION.record(labels, elapsed);
+        }
+    }
     response
+}
+
+thread_local! {
+    /// This thread's handles on the request series it has recorded: a request's series is
+    /// looked up without building its labels (six strings and two label lists a request,
+    /// and a hash of them in the recorder, before this cache).
+    static SERIES: std::cell::RefCell<RequestSeries> = std::cell::RefCell::default();
+}
+
+/// The handles of `http_requests_total` and `http_request_duration_seconds`, by route,
+/// then method and status. Bounded: routes are the router's patterns, statuses three
+/// digits, and only the standard methods are kept (another method takes the labelled path).
+#[derive(Default)]
+struct RequestSeries(
+    std::collections::HashMap<Box<str>, Vec<(axum::http::Method, u16, SeriesHandles)>>,
+);
+
+type SeriesHandles = (metrics::Counter, metrics::Histogram);
+
+impl RequestSeries {
+    fn get(
+        &mut self,
+        method: &axum::http::Method,
+        route: &str,
+        status: u16,
+    ) -> Option<SeriesHandles> {
+        use axum::http::Method;
+        const STANDARD: [Method; 9] = [
+            Method::GET,
+            Method::HEAD,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+            Method::CONNECT,
+            Method::TRACE,
+        ];
+        if let Some(known) = self.0.get(route)
+            && let Some((_, _, handles)) =
+                known.iter().find(|(m, s, _)| m == method && *s == status)
+        {
+            return Some(handles.clone());
+        }
+        if !STANDARD.contains(method) {
+            return None;
+        }
+        let labels = [
+            method.as_str().to_owned(),
+            route.to_owned(),
+            status.to_string(),
+        ];
+        let requests = catalog::HTTP_REQUESTS.handle(labels.clone());
+        let duration = catalog::HTTP_REQUEST_DURATION.handle(labels);
+        let handles = (requests, duration);
+        self.0
+            .entry(route.into())
+            .or_default()
+            .push((method.clone(), status, handles.clone()));
+        Some(handles)
+    }
 }
 
 /// The `route` label of a request: its route pattern, or `unmatched`.
