@@ -78,7 +78,9 @@ pub async fn track_http(req: Request, next: Next) -> Response {
 thread_local! {
     /// This thread's handles on the request series it has recorded: a request's series is
     /// looked up without building its labels (six strings and two label lists a request,
-    /// and a hash of them in the recorder, before this cache).
+    /// and a hash of them in the recorder, before this cache). The recorder is installed
+    /// before any request ([`crate::http::with_middleware`]), so no handle kept here is a
+    /// no-op one.
     static SERIES: std::cell::RefCell<RequestSeries> = std::cell::RefCell::default();
 }
 
@@ -178,5 +180,61 @@ pub fn purged<E>(table: &'static str, outcome: &Result<u64, E>) {
             catalog::PURGED_ROWS.add([table], *rows);
         }
         Err(_) => catalog::PURGES.increment([table, "failed"]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Method, Request};
+    use axum::routing::get;
+    use tower::ServiceExt;
+
+    /// The samples of `http_requests_total` for `route`, as `/metrics` shows them.
+    fn requests(route: &str) -> Vec<String> {
+        let text = super::handle().render();
+        text.lines()
+            .filter(|l| l.starts_with("http_requests_total{") && l.contains(route))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn every_request_is_counted_once_its_series_is_known() {
+        // As `with_middleware` does: a handle taken before the recorder exists records nothing.
+        super::handle();
+        let app = Router::new()
+            .route(
+                "/counted-here",
+                get(|| async { "ok" }).post(|| async { "ok" }),
+            )
+            .layer(axum::middleware::from_fn(super::track_http));
+        let send = |method: Method| {
+            let request = Request::builder()
+                .method(method)
+                .uri("/counted-here")
+                .body(Body::empty())
+                .unwrap_or_default();
+            app.clone().oneshot(request)
+        };
+        // Three through the per-thread handles after the first, a second series beside it,
+        // and a method outside the standard set through the labelled path.
+        for _ in 0..4 {
+            assert!(send(Method::GET).await.is_ok());
+        }
+        assert!(send(Method::POST).await.is_ok());
+        let odd = Method::from_bytes(b"PROPFIND").unwrap_or(Method::GET);
+        assert!(send(odd).await.is_ok());
+        let mut seen = requests("route=\"/counted-here\"");
+        seen.sort();
+        assert_eq!(
+            seen,
+            [
+                r#"http_requests_total{method="GET",route="/counted-here",status="200"} 4"#,
+                r#"http_requests_total{method="POST",route="/counted-here",status="200"} 1"#,
+                r#"http_requests_total{method="PROPFIND",route="/counted-here",status="405"} 1"#,
+            ]
+        );
     }
 }
