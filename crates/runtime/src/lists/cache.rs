@@ -154,6 +154,7 @@ impl Listing {
 
     /// The snapshot to serve, rebuilt first when it is stale.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, sqlx::Error> {
+        let arrived = Instant::now();
         if let Some(s) = self.held() {
             match self.freshness(&s) {
                 Freshness::Fresh => return Ok(s),
@@ -177,9 +178,13 @@ impl Listing {
             }
         }
         let _guard = self.inner.building.lock().await;
-        // Another request may have rebuilt it while this one waited.
+        // Another request may have rebuilt it while this one waited: one read after this
+        // request arrived holds every change committed before it (this client's own likes
+        // included), so it is served even if newer changes made it stale since. Without
+        // that, under a stream of likes every waiting reader rebuilt in turn, each behind
+        // the likes for a pool connection, and the last readers waited for seconds.
         if let Some(s) = self.held()
-            && self.freshness(&s) == Freshness::Fresh
+            && (s.built >= arrived || self.freshness(&s) == Freshness::Fresh)
         {
             return Ok(s);
         }
@@ -201,6 +206,8 @@ impl Listing {
             Snapshot::build(generations, products)
         };
         snapshot.expensive = start.elapsed() > EXPENSIVE;
+        // Built as of the start of its read: what was committed before then is in it.
+        snapshot.built = start;
         let snapshot = Arc::new(snapshot);
         *self
             .inner
