@@ -64,7 +64,8 @@ pub async fn connect(settings: &AmqpSettings, name: &str) -> Result<Connection, 
         cert_chain: settings.ca.as_ref().map(|ca| ca.pem.clone()),
     };
     let runtime = lapin::runtime::default_runtime()?;
-    // Checked when the settings were read.
+    // With `AMQP_ADDRESSES` it was checked when the settings were read; without, a URL
+    // that does not parse fails here, as it failed in lapin before.
     let uri: AMQPUri = settings
         .url
         .expose()
