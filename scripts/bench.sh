@@ -118,6 +118,16 @@ wait_likes() {
   done
 }
 
+# memory_at PHASE: records VmRSS and VmHWM (kB) of the four processes now, as
+# memory.PHASE.PROCESS (xtask bench-verdict prints them as a table of process × phase).
+memory_at() {
+  local p pid
+  for p in "admin-api:$ADMIN_PORT" "admin-consumer:$ADMIN_CONSUMER_PORT" "main-api:$MAIN_PORT" "main-consumer:$MAIN_CONSUMER_PORT"; do
+    pid=$(ss -ltnpH "sport = :${p#*:}" | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2)
+    measure "memory.$1.${p%%:*}" "$(awk '/^VmRSS/ {r = $2} /^VmHWM/ {h = $2} END {printf "rss_kb=%s hwm_kb=%s", r, h}' "/proc/$pid/status")"
+  done
+}
+
 # ---------------------------------------------------------------------------- the stack
 
 unset DATABASE_URL
@@ -128,6 +138,7 @@ start_isolated_stack bench "$base"
 admin=http://127.0.0.1:$ADMIN_PORT main=http://127.0.0.1:$MAIN_PORT web=http://127.0.0.1:$WEB_PORT
 shop_list=$main/flask/api/products catalogue_list=$admin/api/products
 stack_s=$((SECONDS - began - build_s))
+memory_at start
 
 log "a catalogue of 100 products"
 for i in $(seq 1 100); do
@@ -139,6 +150,7 @@ for ((i = 0; i < 100; i++)); do
   sleep 0.1
 done
 curl -fsS -o "$work/list.json" "$shop_list"
+memory_at idle
 body_bytes=$(stat -c %s "$work/list.json")
 log "the list body: $body_bytes bytes"
 measure body_bytes "$body_bytes"
@@ -192,6 +204,7 @@ for what in "shop|$web/flask/api/products" "catalogue|$web/api/products"; do
   measure_wrk "list.${what%%|*}.nginx"
 done
 stop_pid "$static_pid"
+memory_at lists
 
 # ---------------------------------------------------------------------------- likes
 
@@ -224,6 +237,7 @@ like_run() {
 
 like_run likes.spread "likes spread over 100 products" 1-100
 like_run likes.viral "likes all on product 1" 1-1
+memory_at likes
 
 # ---------------------------------------------------------------------------- backlog
 
@@ -364,6 +378,7 @@ for what in "shop|$shop_list" "catalogue|$catalogue_list"; do
   WRK_C=32 wrk_run "$url?$page_q" --timeout 30s
   measure_wrk "$key.page"
 done
+memory_at big
 
 # ---------------------------------------------------------------------------- search and sort
 

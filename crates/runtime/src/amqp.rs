@@ -64,19 +64,21 @@ pub async fn connect(settings: &AmqpSettings, name: &str) -> Result<Connection, 
         cert_chain: settings.ca.as_ref().map(|ca| ca.pem.clone()),
     };
     let runtime = lapin::runtime::default_runtime()?;
-    if settings.addresses.is_empty() {
-        return within(
-            settings.connect_timeout,
-            Connection::connect_with_config(settings.url.expose(), properties, tls, runtime),
-        )
-        .await;
-    }
-    // Checked when the settings were read (`AMQP_ADDRESSES` needs a URL that parses).
+    // With `AMQP_ADDRESSES` it was checked when the settings were read; without, a URL
+    // that does not parse fails here, as it failed in lapin before.
     let uri: AMQPUri = settings
         .url
         .expose()
         .parse()
         .map_err(|_| AmqpError::BadUrl)?;
+    let uri = with_frame_max(uri);
+    if settings.addresses.is_empty() {
+        return within(
+            settings.connect_timeout,
+            Connection::connect_uri_with_config(uri, properties, tls, runtime),
+        )
+        .await;
+    }
     let n = settings.addresses.len();
     let start = next_offset() % n;
     let mut last = None;
@@ -106,6 +108,20 @@ pub async fn connect(settings: &AmqpSettings, name: &str) -> Result<Connection, 
         }
     }
     Err(last.unwrap_or(AmqpError::BadUrl))
+}
+
+/// The largest frame a connection asks the broker for, unless the URL's `frame_max` says
+/// otherwise. lapin keeps 32 frames of buffer each way per connection, filled when the
+/// connection opens: at RabbitMQ's default of 128 KiB that was 8 MiB resident per
+/// connection, two connections per process (docs/performance.md, "Memory"); at 16 KiB it is
+/// 1 MiB. The messages are events of a few hundred bytes; a larger body is split into frames
+/// by the protocol, and the properties frame (headers included) must fit in one.
+pub const FRAME_MAX: u32 = 16 * 1024;
+
+/// `uri` with [`FRAME_MAX`] unless it names its own `frame_max`.
+fn with_frame_max(mut uri: AMQPUri) -> AMQPUri {
+    uri.query.frame_max.get_or_insert(FRAME_MAX);
+    uri
 }
 
 /// Where the next [`connect`] starts in the address list: a per-process random offset,
@@ -201,5 +217,18 @@ impl BrokerStatus {
 
     pub fn is_connected(&self) -> bool {
         self.connected.load(Ordering::Relaxed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_are_small_unless_the_url_says_otherwise() {
+        let uri: AMQPUri = "amqp://guest:guest@127.0.0.1:5672/%2f".parse().unwrap();
+        assert_eq!(with_frame_max(uri).query.frame_max, Some(FRAME_MAX));
+        let uri: AMQPUri = "amqp://127.0.0.1/%2f?frame_max=131072".parse().unwrap();
+        assert_eq!(with_frame_max(uri).query.frame_max, Some(131_072));
     }
 }

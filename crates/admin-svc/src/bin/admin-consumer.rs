@@ -36,8 +36,13 @@ enum Command {
 /// The first purge comes this long after start (the API creates the audit log's table).
 const FIRST_PURGE: Duration = Duration::from_secs(30);
 
-#[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+fn main() -> anyhow::Result<ExitCode> {
+    // One worker thread unless TOKIO_WORKER_THREADS says otherwise: a consumer applies one
+    // message at a time.
+    shop_runtime::service::consumer::runtime()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<ExitCode> {
     if let Some(Command::DeadLetters(args)) = Cli::parse().command {
         return Ok(
             shop_runtime::service::tools::dead_letters(settings::ADMIN_CONSUMER, args).await,

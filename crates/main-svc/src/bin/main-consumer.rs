@@ -26,8 +26,13 @@ enum Command {
     DeadLetters(shop_runtime::dead_letters::cli::Args),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<ExitCode> {
+fn main() -> anyhow::Result<ExitCode> {
+    // One worker thread unless TOKIO_WORKER_THREADS says otherwise: a consumer applies one
+    // message at a time.
+    shop_runtime::service::consumer::runtime()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<ExitCode> {
     if let Some(Command::DeadLetters(args)) = Cli::parse().command {
         return Ok(shop_runtime::service::tools::dead_letters(settings::MAIN_CONSUMER, args).await);
     }

@@ -137,3 +137,22 @@ pub async fn main<H: Handler>(
     crate::telemetry::shutdown(Duration::from_secs(2)).await;
     result
 }
+
+/// How many tokio worker threads a consumer runs unless `TOKIO_WORKER_THREADS` says
+/// otherwise: it applies one message at a time, and each thread costs its stack and its
+/// allocator state (docs/performance.md, "Memory").
+pub const WORKER_THREADS: usize = 1;
+
+/// The runtime of a consumer binary: multi-threaded (blocking work still goes to tokio's
+/// blocking pool) with [`WORKER_THREADS`] workers, or `TOKIO_WORKER_THREADS` of them.
+pub fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    let workers = std::env::var("TOKIO_WORKER_THREADS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(WORKER_THREADS);
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .enable_all()
+        .build()
+}

@@ -178,10 +178,18 @@ pub struct ConsumerProcessSettings {
     pub consumer: ConsumerSettings,
 }
 
+/// A consumer's database pool unless `DB_MAX_CONNECTIONS` says otherwise: it applies one
+/// message at a time, and its probes and housekeeping take the second connection.
+pub const CONSUMER_DB_CONNECTIONS: u32 = 2;
+
 impl ConsumerProcessSettings {
     pub fn from_env(env: &Env, defaults: ServiceDefaults) -> Result<Self, ConfigError> {
+        let mut process = Settings::from_env(env, defaults)?;
+        if env.get("DB_MAX_CONNECTIONS").is_none() {
+            process.database.max_connections = CONSUMER_DB_CONNECTIONS;
+        }
         Ok(ConsumerProcessSettings {
-            process: Settings::from_env(env, defaults)?,
+            process,
             consumer: ConsumerSettings::from_env(env)?,
         })
     }
@@ -204,6 +212,12 @@ mod tests {
         assert!(!s.http.cookie_secure);
         let c = ConsumerProcessSettings::from_env(&Env::default(), ADMIN_CONSUMER).unwrap();
         assert_eq!(c.process.http_addr.to_string(), "0.0.0.0:8001");
+        // A consumer's pool is sized for one message at a time; an API's for its requests.
+        assert_eq!(c.process.database.max_connections, CONSUMER_DB_CONNECTIONS);
+        assert_eq!(s.process.database.max_connections, 10);
+        let env = Env::from_pairs([("DB_MAX_CONNECTIONS", "5")]);
+        let c = ConsumerProcessSettings::from_env(&env, MAIN_CONSUMER).unwrap();
+        assert_eq!(c.process.database.max_connections, 5);
     }
 
     #[test]

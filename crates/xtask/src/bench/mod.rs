@@ -122,6 +122,7 @@ impl Likes {
 
 mod goose;
 mod live;
+mod memory;
 mod rows;
 mod search;
 #[cfg(test)]
@@ -167,6 +168,12 @@ pub fn table(dir: &Path) -> Result<String> {
         writeln!(out, "| {} |", r.join(" | "))?;
     }
     writeln!(out)?;
+    if let Some(memory) = memory::table(&m) {
+        writeln!(out, "Resident memory of each process through the run:")?;
+        writeln!(out)?;
+        write!(out, "{memory}")?;
+        writeln!(out)?;
+    }
     writeln!(
         out,
         "Mixed workload (goose, crates/loadgen), per request type:"
