@@ -119,6 +119,7 @@ fn start_batcher(
         core: core.clone(),
         list: list.clone(),
         live: live.clone(),
+        events: batches.events,
     };
     Likes::start(committer, batches).0
 }

@@ -12,7 +12,7 @@ use axum::http::{Method, Request, StatusCode, header};
 use events::{Event, TraceContext};
 use futures_util::future::join_all;
 use main_svc::likes::batch::run_batch;
-use main_svc::likes::{Committer, Like, LikeBatchSettings, Likes};
+use main_svc::likes::{Committer, Like, LikeBatchSettings, LikeEvents, Likes};
 use main_svc::{AppState, error::ApiError, router};
 use sqlx::{Connection, MySqlPool};
 use tower::ServiceExt;
@@ -35,6 +35,7 @@ fn committer(pool: &MySqlPool) -> Committer {
         core: state.core,
         list: state.list,
         live: state.live,
+        events: LikeEvents::Batch,
     }
 }
 
@@ -363,4 +364,31 @@ async fn shutdown_commits_and_answers_the_likes_queued(pool: MySqlPool) {
     let t = tally(&pool).await;
     assert_whole(&t);
     assert_eq!((t[&1].0, t[&2].0), (30, 30));
+}
+
+/// With `LIKE_EVENTS=single` (while an admin-consumer older than the batch event may run) a
+/// batch still commits once, with the original's `product_liked` per like.
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn single_events_for_older_consumers(pool: MySqlPool) {
+    seed(&pool, &[1, 2]).await;
+    let c = Committer {
+        events: LikeEvents::Single,
+        ..committer(&pool)
+    };
+    let likes = [
+        like(1, &shopper(1)),
+        like(1, &shopper(2)),
+        like(2, &shopper(1)),
+    ];
+    let refs: Vec<&Like> = likes.iter().collect();
+    let (label, outcomes) = run_batch(&c, &refs, None).await;
+    assert_eq!(label, "committed");
+    assert!(outcomes.iter().all(Result::is_ok));
+    assert_eq!(outbox_kinds(&pool).await, ["product_liked"; 3]);
+    assert_whole(&tally(&pool).await);
+    let env = shop_runtime::Env::from_pairs([("LIKE_EVENTS", "single")]);
+    let settings = LikeBatchSettings::from_env(&env).unwrap();
+    assert_eq!(settings.events, LikeEvents::Single);
+    let env = shop_runtime::Env::from_pairs([("LIKE_EVENTS", "many")]);
+    assert!(LikeBatchSettings::from_env(&env).is_err());
 }

@@ -7,7 +7,7 @@ use events::{Event, LikeCount, OutgoingMessage, TraceContext};
 use shop_runtime::outbox;
 use tracing::Instrument;
 
-use super::{Committer, Like, Outcome, Queued, queries, single};
+use super::{Committer, Like, LikeEvents, Outcome, Queued, queries, single};
 use crate::error::ApiError;
 use crate::metrics::{LIKE_BATCH_SIZE, LIKE_BATCHES};
 
@@ -78,7 +78,7 @@ pub async fn run_batch(
     let pool = &committer.core.pool;
     let mut attempt = 1;
     let result = loop {
-        match group_commit(pool, likes, trace.clone()).await {
+        match group_commit(pool, likes, committer.events, trace.clone()).await {
             Err(BatchError::Statement(e)) if attempt < 3 && shop_runtime::db::is_deadlock(&e) => {
                 attempt += 1;
             }
@@ -124,11 +124,13 @@ fn again(e: &sqlx::Error) -> sqlx::Error {
 }
 
 /// One try of the batch in one transaction: live products, pairs liked before, the new like
-/// rows, the count shards, one `products_liked` event, the commit. Each like's verdict, in
+/// rows, the count shards, one `products_liked` event (or a `product_liked` per like with
+/// [`LikeEvents::Single`]), the commit. Each like's verdict, in
 /// order; nothing is written when no like is new.
 pub async fn group_commit(
     pool: &sqlx::MySqlPool,
     likes: &[&Like],
+    events: LikeEvents,
     trace: Option<TraceContext>,
 ) -> Result<Vec<Verdict>, BatchError> {
     let mut tx = pool.begin().await.map_err(BatchError::Begin)?;
@@ -178,13 +180,23 @@ pub async fn group_commit(
                 .entry((*product, single::shard_of(shopper)))
                 .or_default() += 1;
         }
-        let event = Event::ProductsLiked(
-            per_product
-                .into_iter()
-                .map(|(id, count)| LikeCount { id, count })
-                .collect(),
-        );
-        outbox::enqueue(&mut tx, &OutgoingMessage::new(&event, trace)).await?;
+        match events {
+            LikeEvents::Batch => {
+                let event = Event::ProductsLiked(
+                    per_product
+                        .into_iter()
+                        .map(|(id, count)| LikeCount { id, count })
+                        .collect(),
+                );
+                outbox::enqueue(&mut tx, &OutgoingMessage::new(&event, trace)).await?;
+            }
+            LikeEvents::Single => {
+                for (product, _) in &new {
+                    let event = Event::ProductLiked(*product);
+                    outbox::enqueue(&mut tx, &OutgoingMessage::new(&event, trace.clone())).await?;
+                }
+            }
+        }
         queries::count_likes(&mut tx, &shards).await?;
         Ok::<_, sqlx::Error>(verdicts)
     };

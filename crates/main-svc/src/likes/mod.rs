@@ -40,14 +40,39 @@ use tokio::task::JoinHandle;
 use crate::error::ApiError;
 use crate::live::Live;
 
+/// The events a batch writes to the outbox (`LIKE_EVENTS`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LikeEvents {
+    /// `batch`: one `products_liked` per batch (the default); needs admin-consumers of this
+    /// release or newer.
+    #[default]
+    Batch,
+    /// `single`: one `product_liked` per like, as before this release, which every
+    /// admin-consumer applies: while an older admin-consumer may run (a consumer rollback).
+    Single,
+}
+
+impl std::str::FromStr for LikeEvents {
+    type Err = &'static str;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "batch" => Ok(LikeEvents::Batch),
+            "single" => Ok(LikeEvents::Single),
+            _ => Err("expected batch or single"),
+        }
+    }
+}
+
 /// The batcher's bounds (main-api): `LIKE_QUEUE` likes may wait (default 1024; more get
-/// `503`), a batch holds at most `LIKE_BATCH_MAX` (default 256), and
-/// `LIKE_BATCHES_IN_FLIGHT` batches commit at once (default 2).
+/// `503`), a batch holds at most `LIKE_BATCH_MAX` (default 256), `LIKE_BATCHES_IN_FLIGHT`
+/// batches commit at once (default 2), and `LIKE_EVENTS` says which events they write.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LikeBatchSettings {
     pub queue: usize,
     pub max_batch: usize,
     pub in_flight: usize,
+    pub events: LikeEvents,
 }
 
 impl Default for LikeBatchSettings {
@@ -56,6 +81,7 @@ impl Default for LikeBatchSettings {
             queue: 1024,
             max_batch: 256,
             in_flight: 2,
+            events: LikeEvents::Batch,
         }
     }
 }
@@ -69,6 +95,7 @@ impl LikeBatchSettings {
             in_flight: env
                 .parse::<usize>("LIKE_BATCHES_IN_FLIGHT", d.in_flight)?
                 .max(1),
+            events: env.parse("LIKE_EVENTS", d.events)?,
         })
     }
 }
@@ -99,6 +126,8 @@ pub struct Committer {
     pub core: Core,
     pub list: Listing,
     pub live: Live,
+    /// The events its batches write.
+    pub events: LikeEvents,
 }
 
 impl Committer {
