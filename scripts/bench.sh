@@ -20,7 +20,9 @@
 #               straight to the APIs and through nginx
 #   likes       a new shopper each over 100 products, then all on one product (the viral
 #               case), with scripts' own load client (examples/http_load.rs: every request
-#               awaited, so the 200s can be compared with the counts: exact or not)
+#               awaited, so the 200s can be compared with the counts: exact or not); then
+#               the spread case at 1, 8, 32 and 128 connections with main-api's mean batch
+#               size (like_batch_size), latency against batch size
 #   backlog     100,000 like events published to a queue nobody consumes, then one
 #               admin-consumer started on it: events/s until all are applied, each
 #               product's count checked
@@ -208,15 +210,21 @@ memory_at lists
 
 # ---------------------------------------------------------------------------- likes
 
-# like_run KEY NAME PRODUCTS(FIRST-LAST): likes by new shoppers for BENCH_SECONDS on 32
-# connections; checks that the shop's and (after its consumer) the catalogue's counts grew
-# by exactly the 200s. Records http_load's line as KEY and whether the counts were exact as
-# KEY.exact.
+# like_run KEY NAME PRODUCTS(FIRST-LAST) [CONNECTIONS]: likes by new shoppers for
+# BENCH_SECONDS on CONNECTIONS (default 32); checks that the shop's and (after its consumer)
+# the catalogue's counts grew by exactly the 200s. Records http_load's line as KEY, with
+# batch_mean= (main-api's mean likes per group commit in the run, from like_batch_size)
+# added, and whether the counts were exact as KEY.exact.
 like_run() {
-  local key=$1 name=$2 range=$3 shop_before cat_before shop_after cat_after want line exact
+  local key=$1 name=$2 range=$3 connections=${4:-32} shop_before cat_before shop_after cat_after want line exact
+  local main_metrics="http://127.0.0.1:$MAIN_PORT/metrics" b_sum b_n
   shop_before=$(sum_likes "$shop_list") cat_before=$(sum_likes "$catalogue_list")
-  line=$("$ex/http_load" --addr "127.0.0.1:$MAIN_PORT" --connections 32 \
+  b_sum=$(metric_sum "$main_metrics" like_batch_size_sum) b_n=$(metric_sum "$main_metrics" like_batch_size_count)
+  line=$("$ex/http_load" --addr "127.0.0.1:$MAIN_PORT" --connections "$connections" \
     --seconds "$BENCH_SECONDS" --likes "$range")
+  b_sum=$(( $(metric_sum "$main_metrics" like_batch_size_sum) - b_sum ))
+  b_n=$(( $(metric_sum "$main_metrics" like_batch_size_count) - b_n ))
+  line="$line batch_mean=$(awk -v s="$b_sum" -v n="$b_n" 'BEGIN { printf "%.1f", n ? s / n : 0 }')"
   log "$name: $line"
   measure "$key" "$line"
   want=$(field "$line" s200)
@@ -237,6 +245,10 @@ like_run() {
 
 like_run likes.spread "likes spread over 100 products" 1-100
 like_run likes.viral "likes all on product 1" 1-1
+# Latency against batch size: the spread likes at 1, 8, 32 and 128 connections.
+for c in 1 8 32 128; do
+  like_run "likes.c$c" "likes spread over 100 products, $c connections" 1-100 "$c"
+done
 memory_at likes
 
 # ---------------------------------------------------------------------------- backlog

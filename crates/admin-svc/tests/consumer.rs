@@ -96,3 +96,62 @@ async fn product_events_on_the_like_queue_are_dead_lettered(pool: MySqlPool) {
     }
     assert_eq!(likes(&pool, id).await, 0);
 }
+
+/// A batch of likes from main-api's group commit (`products_liked`) adds each product's
+/// count once per message id: delivered again, alone or beside the original in one batch
+/// of messages, it changes nothing. The original's single likes still count beside it.
+#[sqlx::test(migrator = "admin_svc::testing::MIGRATOR")]
+async fn a_batch_of_likes_counts_once_however_often_it_is_delivered(pool: MySqlPool) {
+    use events::LikeCount;
+    use shop_runtime::consumer::apply_batch;
+    let a = product(&pool).await;
+    let b = product(&pool).await;
+    let batch = Event::ProductsLiked(vec![
+        LikeCount { id: a, count: 3 },
+        LikeCount { id: b, count: 1 },
+        // Deleted from the catalogue since: dropped, as a single like of it is.
+        LikeCount { id: 9999, count: 2 },
+    ]);
+    let first = envelope(batch.clone(), Some("batch-1"));
+    assert_eq!(
+        apply_once(&pool, &LikeHandler, &first).await.unwrap(),
+        Outcome::Applied
+    );
+    assert_eq!(
+        apply_once(&pool, &LikeHandler, &first).await.unwrap(),
+        Outcome::Duplicate
+    );
+    assert_eq!((likes(&pool, a).await, likes(&pool, b).await), (3, 1));
+
+    // A batch of messages: the redelivered batch, a new batch twice, a single like.
+    let again = envelope(batch.clone(), Some("batch-1"));
+    let second = envelope(
+        Event::ProductsLiked(vec![LikeCount { id: a, count: 2 }]),
+        Some("batch-2"),
+    );
+    let single = envelope(Event::ProductLiked(b), Some("single-1"));
+    let outcomes = apply_batch(&pool, &LikeHandler, &[&again, &second, &second, &single])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        outcomes,
+        [
+            Outcome::Duplicate,
+            Outcome::Applied,
+            Outcome::Duplicate,
+            Outcome::Applied
+        ]
+    );
+    assert_eq!((likes(&pool, a).await, likes(&pool, b).await), (5, 2));
+
+    // Only products the catalogue no longer has: ignored, as a single like.
+    let gone = envelope(
+        Event::ProductsLiked(vec![LikeCount { id: 9999, count: 1 }]),
+        Some("batch-3"),
+    );
+    assert_eq!(
+        apply_once(&pool, &LikeHandler, &gone).await.unwrap(),
+        Outcome::Ignored("no such product")
+    );
+}

@@ -43,21 +43,24 @@ pub const EVENT_VERSION_HEADER: &str = "x-event-version";
 /// The newest schema version this build encodes and understands.
 pub const EVENT_VERSION: i64 = 1;
 
-/// The four kinds of event, named on the wire by the AMQP `content_type` property.
+/// The kinds of event, named on the wire by the AMQP `content_type` property: the
+/// original's four, and `products_liked`, this system's batch of likes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventKind {
     ProductCreated,
     ProductUpdated,
     ProductDeleted,
     ProductLiked,
+    ProductsLiked,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 5] = [
         EventKind::ProductCreated,
         EventKind::ProductUpdated,
         EventKind::ProductDeleted,
         EventKind::ProductLiked,
+        EventKind::ProductsLiked,
     ];
 
     /// The `content_type` string of this kind, as the original producers send it.
@@ -67,6 +70,7 @@ impl EventKind {
             EventKind::ProductUpdated => "product_updated",
             EventKind::ProductDeleted => "product_deleted",
             EventKind::ProductLiked => "product_liked",
+            EventKind::ProductsLiked => "products_liked",
         }
     }
 }
@@ -118,6 +122,23 @@ pub struct Product {
     pub likes: u64,
 }
 
+/// One product's likes in a [`Event::ProductsLiked`] batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LikeCount {
+    /// The liked product's id.
+    #[serde(deserialize_with = "id::deserialize")]
+    pub id: u64,
+    /// How many shoppers liked it in the batch (each once).
+    #[serde(deserialize_with = "id::deserialize")]
+    pub count: u64,
+}
+
+/// The body of a `products_liked` event: `{"likes":[{"id":7,"count":3},…]}`.
+#[derive(Serialize, Deserialize)]
+struct LikesBody {
+    likes: Vec<LikeCount>,
+}
+
 /// One event, decoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -127,6 +148,9 @@ pub enum Event {
     ProductDeleted(u64),
     /// The id of the liked product.
     ProductLiked(u64),
+    /// The likes main-api committed in one transaction (one group commit), by product, each
+    /// product once, ordered by id. Not in the original: its consumers never see it.
+    ProductsLiked(Vec<LikeCount>),
 }
 
 impl Event {
@@ -136,14 +160,17 @@ impl Event {
             Event::ProductUpdated(_) => EventKind::ProductUpdated,
             Event::ProductDeleted(_) => EventKind::ProductDeleted,
             Event::ProductLiked(_) => EventKind::ProductLiked,
+            Event::ProductsLiked(_) => EventKind::ProductsLiked,
         }
     }
 
-    /// The id of the product the event is about.
+    /// The id of the product the event is about; of a batch of likes, its first product's
+    /// (0 for an empty batch).
     pub fn product_id(&self) -> u64 {
         match self {
             Event::ProductCreated(p) | Event::ProductUpdated(p) => p.id,
             Event::ProductDeleted(id) | Event::ProductLiked(id) => *id,
+            Event::ProductsLiked(likes) => likes.first().map_or(0, |l| l.id),
         }
     }
 
@@ -155,6 +182,10 @@ impl Event {
                 serde_json::to_vec(p).unwrap_or_default()
             }
             Event::ProductDeleted(id) | Event::ProductLiked(id) => id.to_string().into_bytes(),
+            Event::ProductsLiked(likes) => serde_json::to_vec(&LikesBody {
+                likes: likes.clone(),
+            })
+            .unwrap_or_default(),
         }
     }
 
@@ -173,6 +204,10 @@ impl Event {
                 Event::ProductDeleted(id::from_json(body).map_err(invalid)?)
             }
             EventKind::ProductLiked => Event::ProductLiked(id::from_json(body).map_err(invalid)?),
+            EventKind::ProductsLiked => {
+                let body: LikesBody = serde_json::from_slice(body).map_err(invalid)?;
+                Event::ProductsLiked(body.likes)
+            }
         })
     }
 }

@@ -50,6 +50,42 @@ fn golden_python_product_liked() {
     assert_eq!(env.event, Event::ProductLiked(7));
 }
 
+/// This system's batch of likes (docs/contract.md): the exact bytes main-api writes, and
+/// what admin-consumer reads from them.
+const GOLDEN_PRODUCTS_LIKED: &[u8] = br#"{"likes":[{"id":7,"count":3},{"id":9,"count":1}]}"#;
+
+#[test]
+fn golden_products_liked() {
+    let batch = Event::ProductsLiked(vec![
+        LikeCount { id: 7, count: 3 },
+        LikeCount { id: 9, count: 1 },
+    ]);
+    assert_eq!(batch.body(), GOLDEN_PRODUCTS_LIKED);
+    assert_eq!(batch.kind().as_str(), "products_liked");
+    assert_eq!(batch.product_id(), 7);
+    let env =
+        Envelope::from_amqp(&python_properties("products_liked"), GOLDEN_PRODUCTS_LIKED).unwrap();
+    assert_eq!(env.event, batch);
+    // Ids and counts in the forms the other events accept them, and spaces.
+    let loose = br#"{"likes": [{"id": "7", "count": 3.0}, {"id": 9, "count": "1"}]}"#;
+    let env = Envelope::from_amqp(&python_properties("products_liked"), loose).unwrap();
+    assert_eq!(env.event, batch);
+    for bad in [
+        &br#"{"likes":[{"id":7}]}"#[..],
+        br#"{"likes":[{"id":7,"count":-1}]}"#,
+        br#"[{"id":7,"count":1}]"#,
+        b"7",
+    ] {
+        let err = Envelope::from_amqp(&python_properties("products_liked"), bad).unwrap_err();
+        assert_eq!(
+            err.reason(),
+            "undecodable",
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+}
+
 #[test]
 fn ids_and_likes_in_the_forms_hand_made_and_older_messages_have_them() {
     // An id or like count may come as a string (with spaces around it), or as a whole
@@ -115,6 +151,7 @@ fn encode_then_decode_round_trips_with_all_properties() {
         Event::ProductUpdated(mug(Some(4))),
         Event::ProductDeleted(7),
         Event::ProductLiked(7),
+        Event::ProductsLiked(vec![LikeCount { id: 7, count: 2 }]),
     ] {
         let out = OutgoingMessage::new(&event, Some(trace.clone()));
         let props = out.properties("admin-svc", 1_700_000_000, Some(1_700_000_000_123_456));

@@ -5,10 +5,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use events::{Event, Product};
+use events::Product;
 use serde::Serialize;
+use shop_runtime::http::admission;
 use shop_runtime::http::{ClientIp, RequestTrace};
-use shop_runtime::outbox;
 use shop_runtime::problem::ErrorBody;
 use shop_runtime::service::openapi::{Busy, CrossSiteRefused, PageQuery, ProductId, SearchQuery};
 use utoipa::ToSchema;
@@ -16,6 +16,7 @@ use utoipa::ToSchema;
 use crate::AppState;
 use crate::db;
 use crate::error::ApiError;
+use crate::likes::{Like, QueueFull};
 use crate::shopper;
 
 /// `{"message": "success"}`
@@ -47,7 +48,8 @@ pub async fn list_products(
 }
 
 /// Likes a product once per shopper. The shopper is the `shopper_id` cookie, issued (HttpOnly)
-/// on the first like. The like and its `product_liked` event commit together.
+/// on the first like. The like commits with others that arrive at the same time (one
+/// transaction, one `products_liked` event: [`crate::likes`]); each gets its own answer.
 #[utoipa::path(post, path = "/flask/api/products/{id}/like", tag = "shop",
     params(("id" = inline(ProductId), Path, description = "Product id")),
     responses(
@@ -70,9 +72,9 @@ pub async fn like_product(
     if let Err(wait) = state.likes.check(address, known) {
         return ApiError::TooManyLikes(wait).into_response();
     }
-    if let Err(e) = like(&state, &trace, &id, &shopper.id).await {
+    if let Err(refused) = like(&state, &trace, &id, &shopper.id).await {
         // A new shopper whose like did not count has nothing to come back to: no cookie.
-        return e.into_response();
+        return refused;
     }
     let mut response = Json(Liked { message: "success" }).into_response();
     if shopper.is_new {
@@ -89,60 +91,19 @@ async fn like(
     trace: &RequestTrace,
     raw_id: &str,
     shopper: &str,
-) -> Result<(), ApiError> {
-    let id = shop_runtime::http::positive_id(raw_id).ok_or(ApiError::ProductNotFound)?;
-    let message = trace.message(&Event::ProductLiked(id));
-    let shard = shard_of(shopper);
-    let mut attempt = 1;
-    loop {
-        match like_once(state, id, shopper, shard, &message).await {
-            // Two first likes of a product can deadlock creating its count's shard rows;
-            // InnoDB rolls one back, and it is simply run again.
-            Err(ApiError::Database(e)) if attempt < 3 && shop_runtime::db::is_deadlock(&e) => {
-                attempt += 1;
-            }
-            result => break result?,
-        }
+) -> Result<(), Response> {
+    let id = shop_runtime::http::positive_id(raw_id)
+        .ok_or_else(|| ApiError::ProductNotFound.into_response())?;
+    let like = Like {
+        product: id,
+        shopper: shopper.to_owned(),
+        trace: trace.0.clone(),
+    };
+    match state.batcher.like(like).await {
+        Ok(outcome) => outcome.map_err(IntoResponse::into_response),
+        // As many likes wait as the batcher holds: busy, at once, before any queue.
+        Err(QueueFull) => Err(admission::shed()),
     }
-    state.core.outbox.committed();
-    state.list.counts_changed_here();
-    state.live.liked();
-    Ok(())
-}
-
-/// One try of a like, in one transaction of four statements: the like (which also proves
-/// the product live and holds it so until the commit), the event, the count, the commit.
-/// Likes of one product share the product's row and spread their count over its shards, so
-/// they do not wait for each other.
-async fn like_once(
-    state: &AppState,
-    id: u64,
-    shopper: &str,
-    shard: u8,
-    message: &events::OutgoingMessage,
-) -> Result<(), ApiError> {
-    let mut tx = state.core.pool.begin().await?;
-    if !db::record_like(&mut tx, id, shopper).await? {
-        // Nothing recorded: the product is not in the shop, or this shopper liked it.
-        return Err(if db::is_live(&mut tx, id).await? {
-            ApiError::AlreadyLiked
-        } else {
-            ApiError::ProductNotFound
-        });
-    }
-    outbox::enqueue(&mut tx, message).await?;
-    db::count_like(&mut tx, id, shard).await?;
-    shop_runtime::statement::commit(tx).await?;
-    Ok(())
-}
-
-/// The count shard a shopper's likes go to: shoppers are random ids, so their likes spread
-/// evenly.
-fn shard_of(shopper: &str) -> u8 {
-    let hash = shopper.bytes().fold(0x811c_9dc5_u32, |h, b| {
-        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
-    });
-    (hash % u32::from(db::COUNT_SHARDS)) as u8
 }
 
 /// The ids of the products the calling shopper (the `shopper_id` cookie) has liked, so the

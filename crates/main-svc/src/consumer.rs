@@ -38,7 +38,9 @@ impl Handler for ProductHandler {
                     }
                 }
             }
-            Event::ProductLiked(_) => Ok(Outcome::DeadLetter(LIKE_ON_PRODUCT_QUEUE)),
+            Event::ProductLiked(_) | Event::ProductsLiked(_) => {
+                Ok(Outcome::DeadLetter(LIKE_ON_PRODUCT_QUEUE))
+            }
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod api;
 pub mod consumer;
 pub mod db;
 pub mod error;
+pub mod likes;
 pub mod limits;
 pub mod live;
 pub mod metrics;
@@ -27,6 +28,7 @@ use shop_runtime::{ConfigError, Env};
 use sqlx::migrate::Migrator;
 use utoipa::OpenApi;
 
+use crate::likes::{Committer, LikeBatchSettings, Likes};
 use crate::limits::LikeLimitSettings;
 
 /// The main database's migrations, embedded in the binary: this service's own and the
@@ -47,25 +49,51 @@ pub struct AppState {
     pub list: Listing,
     /// Live like counts (`GET /flask/api/products/events`).
     pub live: live::Live,
+    /// The like batcher ([`likes`]), committing through this state's core, list and live.
+    pub batcher: Likes,
+    /// Its bounds.
+    pub batches: LikeBatchSettings,
 }
 
 impl AppState {
     /// The state over `core`, with `likes` limits and the shopper cookie `Secure` when
     /// `cookie_secure` (`COOKIE_SECURE`).
     pub fn new(core: Core, likes: LikeLimitSettings, cookie_secure: bool) -> Self {
+        let list = core.listing("shop", db::load_list);
+        let live = live::Live::new(&core, live::LiveSettings::default());
+        let batches = LikeBatchSettings::default();
+        let batcher = start_batcher(&core, &list, &live, batches);
         AppState {
             cookie_secure,
             likes: Arc::new(limits::LikeLimits::new(likes)),
-            list: core.listing("shop", db::load_list),
-            live: live::Live::new(&core, live::LiveSettings::default()),
+            list,
+            live,
+            batcher,
+            batches,
             core,
         }
     }
 
-    /// The same state with the live streams under `settings`.
+    /// The same state with the live streams under `settings` (and a batcher that tells
+    /// them).
     pub fn with_live(self, settings: live::LiveSettings) -> Self {
         AppState {
             live: live::Live::new(&self.core, settings),
+            ..self
+        }
+        .restart_batcher()
+    }
+
+    /// The same state with the like batcher under `settings`.
+    pub fn with_batches(self, batches: LikeBatchSettings) -> Self {
+        AppState { batches, ..self }.restart_batcher()
+    }
+
+    /// A new batcher over this state's core, list and live streams (after one of them was
+    /// replaced); the old one ends when its last handle goes.
+    pub fn restart_batcher(self) -> Self {
+        AppState {
+            batcher: start_batcher(&self.core, &self.list, &self.live, self.batches),
             ..self
         }
     }
@@ -79,6 +107,21 @@ impl AppState {
         };
         AppState::new(Core::detached(pool, true), off, false)
     }
+}
+
+fn start_batcher(
+    core: &Core,
+    list: &Listing,
+    live: &live::Live,
+    batches: LikeBatchSettings,
+) -> Likes {
+    let committer = Committer {
+        core: core.clone(),
+        list: list.clone(),
+        live: live.clone(),
+        events: batches.events,
+    };
+    Likes::start(committer, batches).0
 }
 
 /// The client's address ([`shop_runtime::http::ClientIp`]) is told by the core's proxies.
@@ -132,10 +175,11 @@ pub fn router(state: AppState) -> Router {
     service_router(routes, state, HEALTH_PATH, docs)
 }
 
-/// main-api's own settings: the like limits and the live streams.
+/// main-api's own settings: the like limits, the like batcher and the live streams.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ShopSettings {
     pub likes: LikeLimitSettings,
+    pub batches: LikeBatchSettings,
     pub live: live::LiveSettings,
 }
 
@@ -147,6 +191,7 @@ impl HttpService for AppState {
     fn settings(env: &Env) -> Result<ShopSettings, ConfigError> {
         Ok(ShopSettings {
             likes: LikeLimitSettings::from_env(env)?,
+            batches: LikeBatchSettings::from_env(env)?,
             live: live::LiveSettings::from_env(env)?,
         })
     }
@@ -165,7 +210,11 @@ impl HttpService for AppState {
 
     fn router(core: Core, api: &ApiSettings, own: &ShopSettings) -> Router {
         metrics::describe();
-        let state = AppState::new(core, own.likes, api.http.cookie_secure).with_live(own.live);
+        let state = AppState {
+            batches: own.batches,
+            ..AppState::new(core, own.likes, api.http.cookie_secure)
+        }
+        .with_live(own.live);
         let likes = Arc::downgrade(&state.likes);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(std::time::Duration::from_secs(60));

@@ -14,6 +14,12 @@ shop_runtime::metric_families! {
     LIVE_UPDATE_DURATION: Histogram<0> = "live_update_duration_seconds",
         [], Some(metrics::Unit::Seconds),
         "Time for one round of the live counts' poller: read the new likes and their products' counts, encode, hand to every stream.";
+    LIKE_BATCH_SIZE: Histogram<0> = "like_batch_size",
+        [], None,
+        "Likes per batch of main-api's like batcher (one transaction each), at most LIKE_BATCH_MAX; the mean is _sum / _count.";
+    LIKE_BATCHES: Counter<1> = "like_batches_total",
+        ["outcome"], None,
+        "Like batches, by outcome (committed: in one transaction; one_by_one: the batch failed and its likes ran one at a time; failed: no connection, every like answered with the error).";
 }
 
 /// Registers the help text of main-svc's metrics with the installed recorder.

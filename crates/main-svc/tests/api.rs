@@ -82,13 +82,25 @@ async fn likes_of(pool: &MySqlPool, id: u64) -> (u64, i64, i64) {
         .fetch_one(pool)
         .await
         .unwrap();
-    let events: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM outbox WHERE content_type = 'product_liked' AND body = ?",
-    )
-    .bind(id.to_string().into_bytes())
-    .fetch_one(pool)
-    .await
-    .unwrap();
+    // Its likes in the outbox's events: one per `product_liked`, its count in each batch.
+    let outbox: Vec<(String, Vec<u8>)> = sqlx::query_as("SELECT content_type, body FROM outbox")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    let mut events = 0;
+    for (kind, body) in outbox {
+        match events::Event::decode(&kind, &body).unwrap() {
+            events::Event::ProductLiked(p) if p == id => events += 1,
+            events::Event::ProductsLiked(likes) => {
+                events += likes
+                    .iter()
+                    .filter(|l| l.id == id)
+                    .map(|l| l.count as i64)
+                    .sum::<i64>();
+            }
+            _ => {}
+        }
+    }
     (counter, rows, events)
 }
 

@@ -11,8 +11,9 @@
 //!    committed: any transaction that applied one to a locked product committed before the
 //!    lock was granted).
 //!
-//! A product's count must then be its like rows minus its events not applied yet: those
-//! add one each when they arrive, after the lock. A like committed in the shop after the
+//! A product's count must then be its like rows minus its events' likes not applied yet:
+//! those add theirs when they arrive, after the lock (a `product_liked` event one like, a
+//! `products_liked` batch from main-api's group commit its count for each product). A like committed in the shop after the
 //! snapshot is neither in the rows nor applied (its event cannot have been applied before
 //! the lock, which came before the snapshot), so it adds one later, as it should. Likes
 //! the catalogue counted whose rows the shop no longer has (main restored from an older
@@ -133,9 +134,9 @@ async fn one_batch(
     // 3. Which of those events the catalogue applied.
     let applied = applied(&mut tx, &events).await?;
     let mut in_flight: BTreeMap<u64, u64> = BTreeMap::new();
-    for (message_id, product) in &events {
+    for (message_id, product, likes) in &events {
         if !applied.contains(message_id) {
-            *in_flight.entry(*product).or_default() += 1;
+            *in_flight.entry(*product).or_default() += likes;
         }
     }
     let drift: Vec<CountDrift> = locked
@@ -167,13 +168,16 @@ async fn one_batch(
     Ok((locked.len() as u64, drift, set, pending))
 }
 
-/// Like rows by product, and the like events of the outbox (message id, product), of the
-/// products `lo..=hi`, read in one consistent snapshot of the shop.
+/// A like event's message id, one of its products, and that product's likes in it.
+type LikeEvent = (String, u64, u64);
+
+/// Like rows by product, and the like events of the outbox, of the products `lo..=hi`, read
+/// in one consistent snapshot of the shop.
 async fn shop_snapshot(
     main: &MySqlPool,
     lo: u64,
     hi: u64,
-) -> Result<(BTreeMap<u64, u64>, Vec<(String, u64)>), sqlx::Error> {
+) -> Result<(BTreeMap<u64, u64>, Vec<LikeEvent>), sqlx::Error> {
     let mut m = main.acquire().await?;
     sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         .execute(&mut *m)
@@ -200,6 +204,23 @@ async fn shop_snapshot(
         .bind(hi)
         .fetch_all(&mut *m)
         .await?;
+        let mut events: Vec<LikeEvent> = events.into_iter().map(|(m, p)| (m, p, 1)).collect();
+        // A batch names its products in its body: read them all, keep the batch's.
+        let batches: Vec<(String, Vec<u8>)> = sqlx::query_as(
+            "SELECT message_id, body FROM outbox WHERE content_type = 'products_liked'",
+        )
+        .fetch_all(&mut *m)
+        .await?;
+        for (message_id, body) in batches {
+            let Ok(events::Event::ProductsLiked(likes)) =
+                events::Event::decode("products_liked", &body)
+            else {
+                continue;
+            };
+            for like in likes.iter().filter(|l| (lo..=hi).contains(&l.id)) {
+                events.push((message_id.clone(), like.id, like.count));
+            }
+        }
         Ok::<_, sqlx::Error>((rows, events))
     }
     .await;
@@ -215,14 +236,14 @@ async fn shop_snapshot(
 /// The message ids of `events` that the catalogue's processed_messages holds.
 async fn applied(
     tx: &mut sqlx::MySqlConnection,
-    events: &[(String, u64)],
+    events: &[LikeEvent],
 ) -> Result<HashSet<String>, sqlx::Error> {
     let mut found = HashSet::new();
     for chunk in events.chunks(1000) {
         let mut q =
             QueryBuilder::new("SELECT message_id FROM processed_messages WHERE message_id IN (");
         let mut list = q.separated(", ");
-        for (id, _) in chunk {
+        for (id, _, _) in chunk {
             list.push_bind(id.as_str());
         }
         q.push(")");

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use testkit::leftovers::{Inspector, after_traffic};
 use testkit::{OtlpReceiver, Proc, ReceivedSpan, ShopStack, WAIT, eventually, free_port};
 
+const INTERNAL: i32 = 1;
 const SERVER: i32 = 2;
 const CLIENT: i32 = 3;
 const PRODUCER: i32 = 4;
@@ -257,13 +258,20 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         "a root: the shopper sent no traceparent"
     );
     assert_eq!(server.attr("http.response.status_code"), Some("200"));
+    // The like committed in a batch (of one, here): the batch's span is the request's
+    // child, its statements under it, and its event continues the trace from it.
+    let batch = like.one("main-api", "like batch", INTERNAL);
+    assert_eq!(batch.parent_span_id, server.span_id);
+    assert_eq!(batch.attr("shop.batch.outcome"), Some("committed"));
     assert_eq!(
-        statements(&like, "main-api", server),
+        statements(&like, "main-api", batch),
         [
             "COMMIT",
             "INSERT outbox",
             "INSERT product_like_counts",
-            "INSERT product_likes"
+            "INSERT product_likes",
+            "SELECT product_likes",
+            "SELECT products"
         ]
     );
     let producer = like.one(
@@ -271,7 +279,7 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         &format!("publish {}", stack.admin_queue),
         PRODUCER,
     );
-    assert_eq!(producer.parent_span_id, server.span_id);
+    assert_eq!(producer.parent_span_id, batch.span_id);
     let consumer = like.one(
         "admin-consumer",
         &format!("process {}", stack.admin_queue),
@@ -284,6 +292,7 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
         [
             "COMMIT",
             "INSERT processed_messages",
+            "SELECT products",
             "UPDATE cache_versions",
             "UPDATE products"
         ]
@@ -319,7 +328,7 @@ async fn an_admin_create_and_a_like_each_make_one_trace_across_both_services() {
     // The end-to-end lag of both events was measured on the consuming side.
     for (p, event) in [
         (Proc::MainConsumer, "product_created"),
-        (Proc::AdminConsumer, "product_liked"),
+        (Proc::AdminConsumer, "products_liked"),
     ] {
         let metrics = stack.metrics(p).await;
         let count = format!("events_end_to_end_lag_seconds_count{{event=\"{event}\"}} 1");

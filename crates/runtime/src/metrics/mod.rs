@@ -19,13 +19,20 @@ const LATENCY_BUCKETS: &[f64] = &[
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Batch sizes (`*_batch_size`: main-api's likes per group commit).
+const BATCH_SIZE_BUCKETS: &[f64] = &[1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0, 256.0, 512.0];
+
 static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
 
 /// The exporter as every process configures it: latency families (`_seconds`) are
-/// histograms with [`LATENCY_BUCKETS`].
+/// histograms with [`LATENCY_BUCKETS`], batch sizes (`_batch_size`) with
+/// [`BATCH_SIZE_BUCKETS`].
 fn builder() -> PrometheusBuilder {
     PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+        .and_then(|b| {
+            b.set_buckets_for_metric(Matcher::Suffix("_batch_size".into()), BATCH_SIZE_BUCKETS)
+        })
         .unwrap_or_else(|_| PrometheusBuilder::new())
 }
 

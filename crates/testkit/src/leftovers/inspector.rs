@@ -99,6 +99,34 @@ impl Inspector {
             .collect()
     }
 
+    /// Likes per product in the `product_liked` (one each) and `products_liked` (a count per
+    /// product, main-api's group commits) rows of `db`'s outbox.
+    pub async fn outbox_likes(&mut self, db: &str) -> std::collections::HashMap<u64, u64> {
+        let mut likes = std::collections::HashMap::new();
+        for id in self.outbox_ids(db, "product_liked").await {
+            *likes.entry(id).or_default() += 1;
+        }
+        let bodies: Vec<Vec<u8>> = sqlx::query_scalar(&format!(
+            "SELECT body FROM `{db}`.outbox WHERE content_type = 'products_liked' ORDER BY id"
+        ))
+        .fetch_all(&mut self.conn)
+        .await
+        .unwrap();
+        for body in bodies {
+            let v: Value = serde_json::from_slice(&body).unwrap();
+            for like in v["likes"]
+                .as_array()
+                .unwrap_or_else(|| panic!("products_liked body {v}"))
+            {
+                let (Some(id), Some(n)) = (like["id"].as_u64(), like["count"].as_u64()) else {
+                    panic!("products_liked body {v}");
+                };
+                *likes.entry(id).or_default() += n;
+            }
+        }
+        likes
+    }
+
     pub(super) async fn pairs(&mut self, sql: &str) -> Vec<(u64, u64)> {
         let rows: Vec<(i64, i64)> = sqlx::query_as(sql).fetch_all(&mut self.conn).await.unwrap();
         rows.into_iter()

@@ -32,8 +32,8 @@ pub async fn outbox_drained(
 }
 
 /// Each like committed whole or not at all, in the main database: for every product, its
-/// like count (the sum of its shards) equals its `product_likes` rows and its
-/// `product_liked` outbox rows.
+/// like count (the sum of its shards) equals its `product_likes` rows and the likes of its
+/// outbox events (`product_liked` rows, and its counts in `products_liked` batches).
 pub async fn likes_whole(stack: &ShopStack, inspector: &mut Inspector) -> Check {
     let db = &stack.main_db.name;
     let counted: BTreeMap<u64, u64> = inspector
@@ -50,10 +50,7 @@ pub async fn likes_whole(stack: &ShopStack, inspector: &mut Inspector) -> Check 
         .await
         .into_iter()
         .collect();
-    let mut events: HashMap<u64, u64> = HashMap::new();
-    for id in inspector.outbox_ids(db, "product_liked").await {
-        *events.entry(id).or_default() += 1;
-    }
+    let events: HashMap<u64, u64> = inspector.outbox_likes(db).await;
     let ids: BTreeSet<u64> = counted
         .keys()
         .chain(rows.keys())
@@ -67,7 +64,7 @@ pub async fn likes_whole(stack: &ShopStack, inspector: &mut Inspector) -> Check 
         let e = events.get(id).copied().unwrap_or(0);
         if c != r || c != e {
             wrong.push(format!(
-                "product {id}: likes {c}, product_likes rows {r}, product_liked events {e}"
+                "product {id}: likes {c}, product_likes rows {r}, likes in events {e}"
             ));
         }
     }

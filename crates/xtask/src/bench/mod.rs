@@ -95,6 +95,8 @@ struct Likes {
     p99: String,
     bad: i64,
     exact: String,
+    /// main-api's mean likes per group commit in the run (empty when not measured).
+    batch_mean: String,
 }
 
 impl Likes {
@@ -105,6 +107,7 @@ impl Likes {
             p99: m.field(key, "p99_ms"),
             bad: int(&m.field(key, "sent")) - int(&m.field(key, "s200")),
             exact: m.get(&format!("{key}.exact")).to_owned(),
+            batch_mean: m.field(key, "batch_mean"),
         }
     }
 
