@@ -440,6 +440,8 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
     up.stop(Proc::MainApi, New).await;
     up.start_with(Proc::MainApi, New, &[("LIKE_EVENTS", "single")])
         .await;
+    // A process started again listens on another port.
+    let new = up.client(New);
     // The batches already written are applied by the new admin-consumer before it goes.
     up.converge(&new).await;
     up.stop(Proc::AdminConsumer, New).await;
@@ -454,6 +456,7 @@ async fn a_rolling_upgrade_with_mixed_versions_loses_and_doubles_nothing() {
     up.start(Proc::MainConsumer, New).await;
     up.stop(Proc::MainApi, New).await;
     up.start(Proc::MainApi, New).await;
+    let new = up.client(New);
     up.round(&new).await;
     up.converge(&new).await;
     reads_answer(&up, New).await;
