@@ -23,6 +23,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use testkit::{OtlpReceiver, Proc, ReceivedSpan, ShopStack, WAIT, eventually};
 
+const INTERNAL: i32 = 1;
 const SERVER: i32 = 2;
 const CLIENT: i32 = 3;
 const PRODUCER: i32 = 4;
@@ -75,13 +76,16 @@ fn by_trace(receiver: &OtlpReceiver) -> HashMap<String, Vec<ReceivedSpan>> {
 }
 
 /// What a trace lacks to be the whole tree of an action: the caller's child server span on
-/// `api` with its statements `statements`, the relay's producer span under it, and the
-/// consumer span of `consumer` under that with its statements; every span's parent in the
-/// trace. Empty when complete.
+/// `api` (and under it the internal span `via` when given: a like's batch), with its
+/// statements `statements` and the relay's producer span under it, and the consumer span
+/// of `consumer` under that with its statements; every span's parent in the trace. Empty
+/// when complete.
+#[allow(clippy::too_many_arguments)]
 fn missing(
     spans: &[ReceivedSpan],
     api: &str,
     route: &str,
+    via: Option<&str>,
     statements: &[&str],
     consumer: &str,
     consumer_statements: &[&str],
@@ -106,8 +110,18 @@ fn missing(
             }
         }
     };
-    under(server, api, statements, &mut lacks);
-    match find(api, PRODUCER, Some(&server.span_id), None) {
+    let writer = match via {
+        None => server,
+        Some(name) => match find(api, INTERNAL, Some(&server.span_id), Some(name)) {
+            Some(span) => span,
+            None => {
+                lacks.push(format!("{api} {name} under {}", server.name));
+                return lacks;
+            }
+        },
+    };
+    under(writer, api, statements, &mut lacks);
+    match find(api, PRODUCER, Some(&writer.span_id), None) {
         None => lacks.push(format!("{api} producer span")),
         Some(producer) => match find(consumer, CONSUMER, Some(&producer.span_id), None) {
             None => lacks.push(format!("{consumer} consumer span")),
@@ -127,6 +141,7 @@ fn create_missing(spans: &[ReceivedSpan], stack: &ShopStack) -> Vec<String> {
         spans,
         "admin-api",
         "POST /api/products",
+        None,
         &[
             "SELECT api_tokens",
             "INSERT products",
@@ -148,6 +163,8 @@ fn like_missing(spans: &[ReceivedSpan], stack: &ShopStack) -> Vec<String> {
         spans,
         "main-api",
         "POST /flask/api/products/{id}/like",
+        // One like at a time here: each commits in a batch of its own.
+        Some("like batch"),
         &["INSERT product_likes", "INSERT outbox", "COMMIT"],
         "admin-consumer",
         &["INSERT processed_messages", "UPDATE products", "COMMIT"],
