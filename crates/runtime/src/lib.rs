@@ -11,7 +11,7 @@
 //!
 //! | layer | modules | what |
 //! |---|---|---|
-//! | 0 foundations | [`config`], [`backoff`], [`shutdown`], [`metrics`], [`statement`], [`telemetry`] | environment values, retry timing, signals, metric definitions, timed statements, logs and traces |
+//! | 0 foundations | [`config`], [`backoff`], [`shutdown`], [`metrics`], [`memory`], [`statement`], [`telemetry`] | environment values, retry timing, signals, metric definitions, freed memory given back, timed statements, logs and traces |
 //! | 1 credentials | [`secrets`] | reading credentials from AWS Secrets Manager |
 //! | 2 settings | [`settings`] | plain data, per process: every process's, an API's, a consumer's |
 //! | 3 connections | [`db`], [`amqp`], [`migrations`] | the pool, the broker and its topology, the schema |
@@ -30,6 +30,7 @@
 // Layer 0
 pub mod backoff;
 pub mod config;
+pub mod memory;
 pub mod metrics;
 pub mod shutdown;
 pub mod statement;

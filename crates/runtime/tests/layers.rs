@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
         "backoff",
         "shutdown",
         "metrics",
+        "memory",
         "statement",
         "telemetry",
     ],

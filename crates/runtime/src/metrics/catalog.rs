@@ -107,6 +107,12 @@ crate::metric_families! {
     OTEL_SPANS_DROPPED: Counter<1> = "otel_spans_dropped_total",
         ["reason"], None,
         "Spans dropped instead of exported, by reason (queue_full: the export queue was full; export_failed: the collector refused the batch or did not take it in time, after retries; shutdown: still queued, or ended, when the process stopped).";
+    MEMORY_RETURNED: Counter<0> = "memory_returned_bytes_total",
+        [], None,
+        "Bytes of freed heap given back to the system by the periodic trim (MEMORY_TRIM_SECS), measured as the resident set's shrinkage.";
+    MEMORY_TRIM_DURATION: Histogram<0> = "memory_trim_seconds",
+        [], Some(Unit::Seconds),
+        "Time one trim of the allocator's free pages took (every MEMORY_TRIM_SECS).";
     DB_CREDENTIAL_RELOADS: Counter<1> = "db_credential_reloads_total",
         ["outcome"], None,
         "Reads of the database secret after the database refused the credentials, by outcome (changed: the pool reconnects with the new ones; unchanged; failed: the secret could not be read).";

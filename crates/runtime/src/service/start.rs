@@ -1,6 +1,7 @@
 //! The first steps of every binary: read the environment, start logging, type the settings
 //! of the process (a bad value stops it with a message naming the variable), and take the
-//! credentials the secrets it names hold ([`crate::secrets`]).
+//! credentials the secrets it names hold ([`crate::secrets`]); a service process also starts
+//! giving freed memory back ([`crate::memory`]).
 
 use crate::config::Env;
 use crate::settings::{ApiSettings, ConsumerProcessSettings, ServiceDefaults, Settings};
@@ -30,6 +31,7 @@ pub async fn api<T>(
     let env = begin(defaults, logs)?;
     let mut settings = ApiSettings::from_env(&env, defaults)?;
     let own = own(&env)?;
+    crate::memory::spawn(crate::memory::interval_from_env(&env)?);
     with_secrets(&env, &mut settings.process).await?;
     Ok((settings, own))
 }
@@ -38,6 +40,7 @@ pub async fn api<T>(
 pub async fn consumer(defaults: ServiceDefaults) -> anyhow::Result<ConsumerProcessSettings> {
     let env = begin(defaults, LogOutput::Stdout)?;
     let mut settings = ConsumerProcessSettings::from_env(&env, defaults)?;
+    crate::memory::spawn(crate::memory::interval_from_env(&env)?);
     with_secrets(&env, &mut settings.process).await?;
     Ok(settings)
 }
