@@ -149,6 +149,56 @@ async fn the_list_is_served_from_memory_until_a_change_notice(pool: MySqlPool) {
     assert_ne!(fresh.header(header::ETAG), Some(etag.as_str()));
 }
 
+/// Many readers at once after a change: each is answered by a rebuild read after it
+/// arrived (they wait for one together, not each for a lock in turn), and when the rebuild
+/// fails every one of them is answered with its error rather than left waiting.
+#[sqlx::test(migrator = "main_svc::MIGRATOR")]
+async fn readers_waiting_for_a_rebuild_are_all_answered_by_it_or_by_its_failure(pool: MySqlPool) {
+    let (app, feed) = cached_app(&pool, Duration::from_secs(3600));
+    seed(&pool, 1).await;
+    assert_eq!(list(&app).await.ids(), [1]);
+
+    seed(&pool, 2).await;
+    feed.seen(Change::Catalogue);
+    let readers: Vec<_> = (0..50)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { list(&app).await })
+        })
+        .collect();
+    for reader in readers {
+        let answer = tokio::time::timeout(Duration::from_secs(10), reader)
+            .await
+            .expect("every reader answered")
+            .unwrap();
+        assert_eq!(answer.status, StatusCode::OK);
+        assert_eq!(answer.ids(), [1, 2], "read after the change");
+    }
+
+    // The database goes away: a change's rebuild fails, and all waiting readers hear it.
+    pool.close().await;
+    feed.seen(Change::Catalogue);
+    let readers: Vec<_> = (0..20)
+        .map(|_| {
+            let app = app.clone();
+            tokio::spawn(async move { list(&app).await })
+        })
+        .collect();
+    for reader in readers {
+        let answer = tokio::time::timeout(Duration::from_secs(10), reader)
+            .await
+            .expect("every reader answered, none left waiting")
+            .unwrap();
+        assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            answer.json()["error"],
+            "Internal server error",
+            "{:?}",
+            answer.json()
+        );
+    }
+}
+
 #[sqlx::test(migrator = "main_svc::MIGRATOR")]
 async fn own_likes_show_at_once_and_others_within_the_max_age(pool: MySqlPool) {
     let max_age = Duration::from_millis(300);

@@ -12,8 +12,10 @@
 //! ([`super::feed`] says what bumps them and how fast):
 //!
 //! - **products** (created, updated, deleted): a snapshot older than the process's last
-//!   catalogue change is never served; the first request after a change rebuilds it (the
-//!   others wait for that one rebuild, they do not each query the database);
+//!   catalogue change is never served; the first request after a change starts its rebuild
+//!   (the others wait for that one rebuild, they do not each query the database). Rebuilds
+//!   run one at a time as tasks of the process's own runtime, and every request waiting for
+//!   one is woken when it ends ([`Listing::refresh`]);
 //! - **like counts this process committed** (main-api's own likes) are shown at once too: a
 //!   shopper who likes and reloads sees the like. The rebuild is cheap (a few hundred
 //!   microseconds for a hundred products, encodings made on first use), and concurrent
@@ -31,7 +33,7 @@
 //! Without either parameter the answer is the whole list, as it always was.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use axum::http::{HeaderMap, StatusCode};
@@ -39,6 +41,7 @@ use axum::response::Response;
 use events::Product;
 use futures_util::future::BoxFuture;
 use sqlx::MySqlPool;
+use tokio::sync::watch;
 
 use super::feed::ChangeFeed;
 use super::found::{By, Held, Key};
@@ -71,8 +74,43 @@ struct Inner {
     /// Bumped when this process commits a change of counts ([`Listing::counts_changed_here`]).
     own: AtomicU64,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
-    /// Held by the one request that rebuilds.
-    building: tokio::sync::Mutex<()>,
+    /// Whether a rebuild runs, and whether another must follow it.
+    rebuilding: Mutex<Rebuilding>,
+    /// Told after each rebuild, done or failed; the requests waiting for one watch it.
+    published: watch::Sender<Published>,
+    /// Where rebuilds run: the runtime the list was made on (an API's own, multi-threaded),
+    /// not the HTTP thread of the request that needed it ([`Listing::refresh`]).
+    runtime: Option<tokio::runtime::Handle>,
+}
+
+#[derive(Default)]
+struct Rebuilding {
+    running: bool,
+    again: bool,
+}
+
+/// What the last rebuild came to: `None`, a new snapshot (in `Inner::snapshot`).
+#[derive(Clone, Default)]
+struct Published {
+    failure: Option<Failure>,
+}
+
+#[derive(Clone)]
+struct Failure {
+    at: Instant,
+    pool_timeout: bool,
+    message: Arc<str>,
+}
+
+impl Failure {
+    /// The error a waiting request answers with: a pool timeout stays one (a `503`).
+    fn error(&self) -> sqlx::Error {
+        if self.pool_timeout {
+            sqlx::Error::PoolTimedOut
+        } else {
+            sqlx::Error::Protocol(format!("the list could not be read: {}", self.message))
+        }
+    }
 }
 
 impl std::fmt::Debug for Listing {
@@ -103,7 +141,9 @@ impl Listing {
                 found: Held::default(),
                 own: AtomicU64::new(0),
                 snapshot: RwLock::new(None),
-                building: tokio::sync::Mutex::new(()),
+                rebuilding: Mutex::new(Rebuilding::default()),
+                published: watch::Sender::new(Published::default()),
+                runtime: tokio::runtime::Handle::try_current().ok(),
             }),
         }
     }
@@ -158,16 +198,16 @@ impl Listing {
         if let Some(s) = self.held() {
             match self.freshness(&s) {
                 Freshness::Fresh => return Ok(s),
-                // Only counts from elsewhere are late: one request rebuilds, the others
-                // are answered these meanwhile.
+                // Only counts from elsewhere are late: the request that starts the rebuild
+                // waits for it, the others are answered these meanwhile.
                 Freshness::Late => {
-                    let Ok(_guard) = self.inner.building.try_lock() else {
+                    let waiting = self.inner.published.subscribe();
+                    if !self.refresh() {
                         return Ok(s);
-                    };
-                    return match self.rebuild().await {
+                    }
+                    return match self.wait_for_rebuild(waiting, arrived).await {
                         Ok(new) => Ok(new),
                         Err(e) => {
-                            crate::db::note_error(&e);
                             tracing::warn!(error = %e, list = self.inner.name,
                                 "cannot rebuild the list for new like counts; serving the held one");
                             Ok(s)
@@ -177,22 +217,109 @@ impl Listing {
                 Freshness::Stale => {}
             }
         }
-        let _guard = self.inner.building.lock().await;
-        // Another request may have rebuilt it while this one waited: one read after this
-        // request arrived holds every change committed before it (this client's own likes
-        // included), so it is served even if newer changes made it stale since. Without
-        // that, under a stream of likes every waiting reader rebuilt in turn, each behind
-        // the likes for a pool connection, and the last readers waited for seconds.
-        if let Some(s) = self.held()
-            && (s.built >= arrived || self.freshness(&s) == Freshness::Fresh)
-        {
-            return Ok(s);
-        }
-        self.rebuild().await
+        let waiting = self.inner.published.subscribe();
+        self.refresh();
+        self.wait_for_rebuild(waiting, arrived).await
     }
 
-    /// Reads the list and encodes it; the caller holds `building`.
-    async fn rebuild(&self) -> Result<Arc<Snapshot>, sqlx::Error> {
+    /// Waits until the snapshot held was read after `arrived` (it holds every change
+    /// committed before the request, this client's own likes included, so it is served even
+    /// if newer changes made it stale since), or is fresh; or until a rebuild that ended
+    /// after `arrived` failed.
+    ///
+    /// Every waiting request is woken at once when a rebuild ends (a `watch`): before, they
+    /// queued on a lock and took it in turn, and under overload each turn waited for its HTTP
+    /// thread to get round to it behind a thousand other connections: 200 readers waited up
+    /// to 10 s for rebuilds of a few milliseconds.
+    async fn wait_for_rebuild(
+        &self,
+        mut published: watch::Receiver<Published>,
+        arrived: Instant,
+    ) -> Result<Arc<Snapshot>, sqlx::Error> {
+        loop {
+            if let Some(s) = self.held()
+                && (s.built >= arrived || self.freshness(&s) == Freshness::Fresh)
+            {
+                return Ok(s);
+            }
+            if let Some(failure) = &published.borrow_and_update().failure
+                && failure.at >= arrived
+            {
+                return Err(failure.error());
+            }
+            // A rebuild that began before this request arrived does not do: one more after it.
+            self.refresh();
+            if published.changed().await.is_err() {
+                return Err(sqlx::Error::PoolClosed);
+            }
+        }
+    }
+
+    /// Starts a rebuild unless one runs (then one more runs after it); whether this call
+    /// started one. Rebuilds run as tasks of the process's own runtime, never on a request's
+    /// HTTP thread: under overload a thread may have a thousand other connections' tasks
+    /// queued, and every read of the list's rows waited for its turn behind them (a
+    /// 100-product read took 0.6 s). Detached, a rebuild also ends whatever its requests do.
+    fn refresh(&self) -> bool {
+        {
+            let mut state = self
+                .inner
+                .rebuilding
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if state.running {
+                state.again = true;
+                return false;
+            }
+            state.running = true;
+            state.again = false;
+        }
+        let this = self.clone();
+        let task = async move { this.rebuild_while_asked().await };
+        match &self.inner.runtime {
+            Some(runtime) => drop(runtime.spawn(task)),
+            None => drop(tokio::spawn(task)),
+        }
+        true
+    }
+
+    /// Rebuilds, and again while requests asked for it meanwhile; publishes each outcome.
+    async fn rebuild_while_asked(self) {
+        // A panic in a rebuild must not leave the waiting requests waiting for ever.
+        let mut turn = Unstick {
+            listing: self.clone(),
+            finished: false,
+        };
+        loop {
+            let failure = match self.rebuild_here().await {
+                Ok(_) => None,
+                Err(e) => {
+                    crate::db::note_error(&e);
+                    tracing::warn!(error = %e, list = self.inner.name, "cannot rebuild the list");
+                    Some(Failure {
+                        at: Instant::now(),
+                        pool_timeout: matches!(e, sqlx::Error::PoolTimedOut),
+                        message: e.to_string().into(),
+                    })
+                }
+            };
+            self.inner.published.send_replace(Published { failure });
+            let mut state = self
+                .inner
+                .rebuilding
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if !state.again {
+                state.running = false;
+                turn.finished = true;
+                return;
+            }
+            state.again = false;
+        }
+    }
+
+    /// Reads the list and encodes it (one rebuild at a time: [`Listing::refresh`]).
+    async fn rebuild_here(&self) -> Result<Arc<Snapshot>, sqlx::Error> {
         let start = Instant::now();
         // Read before the database: a change committed after this read bumps them again,
         // so the snapshot can only look older than it is, never newer.
@@ -286,6 +413,36 @@ impl Listing {
 
 /// A list slower than this to rebuild is not rebuilt for each of this process's likes.
 const EXPENSIVE: Duration = Duration::from_millis(20);
+
+/// Ends a rebuild's turn however its task ends: a panic, or the task dropped with its
+/// runtime, publishes a failure, so that the requests waiting for it answer rather than
+/// wait, and the next request starts another.
+struct Unstick {
+    listing: Listing,
+    finished: bool,
+}
+
+impl Drop for Unstick {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let inner = &self.listing.inner;
+        let mut state = inner
+            .rebuilding
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        state.running = false;
+        state.again = false;
+        inner.published.send_replace(Published {
+            failure: Some(Failure {
+                at: Instant::now(),
+                pool_timeout: false,
+                message: "the rebuild stopped half way".into(),
+            }),
+        });
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Freshness {
