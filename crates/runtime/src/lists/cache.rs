@@ -14,8 +14,8 @@
 //! - **products** (created, updated, deleted): a snapshot older than the process's last
 //!   catalogue change is never served; the first request after a change starts its rebuild
 //!   (the others wait for that one rebuild, they do not each query the database). Rebuilds
-//!   run one at a time as tasks of the process's own runtime, and every request waiting for
-//!   one is woken when it ends ([`Listing::refresh`]);
+//!   run one at a time, and every request waiting for one is woken when it ends
+//!   ([`Listing::wait_for_rebuild`]);
 //! - **like counts this process committed** (main-api's own likes) are shown at once too: a
 //!   shopper who likes and reloads sees the like. The rebuild is cheap (a few hundred
 //!   microseconds for a hundred products, encodings made on first use), and concurrent
@@ -81,9 +81,6 @@ struct Inner {
     rebuilding: Mutex<Rebuilding>,
     /// Told after each rebuild, done or failed; the requests waiting for one watch it.
     published: watch::Sender<Published>,
-    /// Where rebuilds run: the runtime the list was made on (an API's own, multi-threaded),
-    /// not the HTTP thread of the request that needed it ([`Listing::refresh`]).
-    runtime: Option<tokio::runtime::Handle>,
 }
 
 impl std::fmt::Debug for Listing {
@@ -116,7 +113,6 @@ impl Listing {
                 snapshot: RwLock::new(None),
                 rebuilding: Mutex::new(Rebuilding::default()),
                 published: watch::Sender::new(Published::default()),
-                runtime: tokio::runtime::Handle::try_current().ok(),
             }),
         }
     }
@@ -174,28 +170,22 @@ impl Listing {
                 // Only counts from elsewhere are late: the request that starts the rebuild
                 // waits for it, the others are answered these meanwhile.
                 Freshness::Late => {
-                    let waiting = self.inner.published.subscribe();
-                    if !self.refresh() {
+                    if !self.try_lead() {
                         return Ok(s);
                     }
-                    return match self.wait_for_rebuild(waiting, arrived).await {
-                        Ok(new) => Ok(new),
-                        Err(e) => {
-                            tracing::warn!(error = %e, list = self.inner.name,
-                                "cannot rebuild the list for new like counts; serving the held one");
-                            Ok(s)
-                        }
-                    };
+                    return Ok(match self.lead().await {
+                        None => self.held().unwrap_or(s),
+                        Some(_) => s,
+                    });
                 }
                 Freshness::Stale => {}
             }
         }
         let waiting = self.inner.published.subscribe();
-        self.refresh();
         self.wait_for_rebuild(waiting, arrived).await
     }
 
-    /// Reads the list and encodes it (one rebuild at a time: [`Listing::refresh`]).
+    /// Reads the list and encodes it (one rebuild at a time: [`Listing::try_lead`]).
     async fn rebuild_here(&self) -> Result<Arc<Snapshot>, sqlx::Error> {
         let start = Instant::now();
         // Read before the database: a change committed after this read bumps them again,
