@@ -12,7 +12,7 @@
 //! ([`super::feed`] says what bumps them and how fast):
 //!
 //! - **products** (created, updated, deleted): a snapshot older than the process's last
-//!   catalogue change is never served; the first request after a change starts its rebuild
+//!   catalogue change is never served; the first request after a change rebuilds it
 //!   (the others wait for that one rebuild, they do not each query the database). Rebuilds
 //!   run one at a time, and every request waiting for one is woken when it ends
 //!   ([`Listing::wait_for_rebuild`]);
@@ -77,7 +77,7 @@ struct Inner {
     /// Bumped when this process commits a change of counts ([`Listing::counts_changed_here`]).
     own: AtomicU64,
     snapshot: RwLock<Option<Arc<Snapshot>>>,
-    /// Whether a rebuild runs, and whether another must follow it.
+    /// Whether a request is rebuilding now ([`Listing::try_lead`]).
     rebuilding: Mutex<Rebuilding>,
     /// Told after each rebuild, done or failed; the requests waiting for one watch it.
     published: watch::Sender<Published>,

@@ -123,9 +123,9 @@ impl Listing {
     }
 }
 
-/// Ends a rebuild's turn however its task ends: a panic, or the task dropped with its
-/// runtime, publishes a failure, so that the requests waiting for it answer rather than
-/// wait, and the next request starts another.
+/// Ends a rebuild's turn however it ends: a panic, or the leading request dropped half
+/// way (a stop), publishes a failure, so that the requests waiting for it answer rather than
+/// wait, and the next request leads another.
 struct Unstick {
     listing: Listing,
     finished: bool,
