@@ -92,7 +92,7 @@ impl Listing {
     /// sockets the HTTP threads' runtimes drive, and took three times as long under the list
     /// load (3.8 ms against 1.2 ms a rebuild).
     pub(super) async fn lead(&self) -> Option<Failure> {
-        // A panic, or the request dropped half way, must not leave the others waiting.
+        // A panic, or this request dropped half way, must not leave the others waiting.
         let mut turn = Unstick {
             listing: self.clone(),
             finished: false,
@@ -123,9 +123,9 @@ impl Listing {
     }
 }
 
-/// Ends a rebuild's turn however it ends: a panic, or the leading request dropped half
-/// way (a stop), publishes a failure, so that the requests waiting for it answer rather than
-/// wait, and the next request leads another.
+/// Ends a rebuild's turn however it ends: when the leading request is dropped half way (a
+/// stop) or its rebuild panics, the turn is given up and the waiting requests are woken, so
+/// that one of them leads the next rebuild rather than all waiting for ever.
 struct Unstick {
     listing: Listing,
     finished: bool,
@@ -137,18 +137,11 @@ impl Drop for Unstick {
             return;
         }
         let inner = &self.listing.inner;
-        let mut state = inner
+        inner
             .rebuilding
             .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        state.running = false;
-        drop(state);
-        inner.published.send_replace(Published {
-            failure: Some(Failure {
-                at: Instant::now(),
-                pool_timeout: false,
-                message: "the rebuild stopped half way".into(),
-            }),
-        });
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .running = false;
+        inner.published.send_replace(Published::default());
     }
 }
