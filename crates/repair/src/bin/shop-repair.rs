@@ -138,9 +138,18 @@ async fn main() -> ExitCode {
 /// Serves the last check's metrics; a check that fails reports success 0 and the last
 /// counts it had.
 async fn watch(common: Common, listen: &str, every_secs: u64) -> ExitCode {
-    let dbs = match common.connect().await {
-        Ok(d) => d,
-        Err(code) => return code,
+    // Started with the stack, it may come before the APIs have migrated their databases: as
+    // a service it asks again every 2 s for up to 2 minutes before it gives up with the
+    // refusal (a wrong name still ends it then, with the same message and exit code).
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    let dbs = loop {
+        match common.connect().await {
+            Ok(d) => break d,
+            Err(_) if tokio::time::Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_secs(2)).await;
+            }
+            Err(code) => return code,
+        }
     };
     let listener = match tokio::net::TcpListener::bind(listen).await {
         Ok(l) => l,
