@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::{ConfigError, Env};
 use crate::metrics::catalog;
+use crate::metrics::process::resident_bytes;
 
 /// How often to trim by default.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(10);
@@ -60,14 +61,14 @@ pub fn spawn(interval: Option<Duration>) {
 /// Returns the free pages of every arena now; counts and times it. Returns the bytes the
 /// process's resident set shrank by (0 where it cannot be read or trimming is unsupported).
 pub fn trim_now() -> u64 {
-    let before = resident_kib();
+    let before = resident_bytes();
     let start = Instant::now();
     if !release_free_pages() {
         return 0;
     }
     catalog::MEMORY_TRIM_DURATION.record(catalog::NO_LABELS, start.elapsed().as_secs_f64());
-    let returned = match (before, resident_kib()) {
-        (Some(b), Some(a)) => b.saturating_sub(a) * 1024,
+    let returned = match (before, resident_bytes()) {
+        (Some(b), Some(a)) => b.saturating_sub(a),
         _ => 0,
     };
     catalog::MEMORY_RETURNED.add(catalog::NO_LABELS, returned);
@@ -75,13 +76,6 @@ pub fn trim_now() -> u64 {
         tracing::debug!(returned, "memory given back to the system");
     }
     returned
-}
-
-/// `VmRSS` of this process, in KiB.
-fn resident_kib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
@@ -133,9 +127,9 @@ mod tests {
                 kept.push(b);
             }
         }
-        let before = resident_kib().unwrap();
+        let before = resident_bytes().unwrap() / 1024;
         let returned = trim_now();
-        let after = resident_kib().unwrap();
+        let after = resident_bytes().unwrap() / 1024;
         assert!(
             returned >= 32 * 1024 * 1024,
             "a trim returned {returned} bytes (VmRSS {before} KiB -> {after} KiB)"

@@ -34,18 +34,7 @@ fn read() -> Option<[f64; 7]> {
     let cpu = (ticks(11)? + ticks(12)?) / USER_HZ;
     let threads = ticks(17)?;
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let kib = |key: &str| -> Option<f64> {
-        let line = status.lines().find(|l| l.starts_with(key))?;
-        Some(
-            line[key.len()..]
-                .trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<f64>()
-                .ok()?
-                * 1024.0,
-        )
-    };
+    let kib = |key: &str| status_bytes(&status, key);
     let open_fds = std::fs::read_dir("/proc/self/fd").ok()?.count() as f64;
     let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
     let max_fds = limits
@@ -64,6 +53,26 @@ fn read() -> Option<[f64; 7]> {
         threads,
         start,
     ])
+}
+
+/// The value of `key` (`VmRSS:`, `VmSize:`) in `/proc/self/status`'s text, in bytes.
+fn status_bytes(status: &str, key: &str) -> Option<f64> {
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    Some(
+        line[key.len()..]
+            .trim()
+            .trim_end_matches("kB")
+            .trim()
+            .parse::<f64>()
+            .ok()?
+            * 1024.0,
+    )
+}
+
+/// This process's resident set (`VmRSS`) now, in bytes; `None` without `/proc`.
+pub fn resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_bytes(&status, "VmRSS:").map(|b| b as u64)
 }
 
 /// Appends the process families to a scrape's text.
